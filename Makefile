@@ -1,0 +1,105 @@
+# spirelab — build, test, benchmark, install.  See README.md.
+#   make            library + build/spirelab
+#   make test       every CUnit suite and the command-line tests (SAN=1: under ASan+UBSan)
+#   make run        install what is missing, build, regenerate the main results
+#   make bench      benchmarks (bench/)
+#   make deps       install the Debian packages (root), or print the apt-get line
+#   make install PREFIX=/usr/local DESTDIR=
+
+CC      ?= gcc
+SAN     ?= 0
+PREFIX  ?= /usr/local
+DESTDIR ?=
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT      = -O1 -g
+else
+BUILD   ?= build
+SANFLAGS =
+OPT      = -O2 -g
+endif
+
+# Debian 12 packages the project needs to build, test and draw.
+DEB_PKGS = build-essential pkg-config libgsl-dev libopenblas-dev liblapacke-dev \
+           libcunit1-dev zlib1g-dev gnuplot-nox
+
+# Flags from pkg-config; OpenBLAS provides CBLAS (GSL's own gslcblas is not linked).
+PKG_CFLAGS = $(shell pkg-config --cflags gsl lapacke cunit openblas 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs-only-L gsl lapacke openblas 2>/dev/null) -lgsl -llapacke \
+             $(shell pkg-config --libs openblas 2>/dev/null) -lz -lm
+CU_LIBS    = $(shell pkg-config --libs cunit 2>/dev/null)
+
+CFLAGS  += -std=c11 $(OPT) -Wall -Wextra -Werror -fopenmp -D_GNU_SOURCE -I. $(SANFLAGS)
+LDFLAGS += -fopenmp $(SANFLAGS)
+
+LIB_DIRS = common gmm ddpm spire proofs_check plots paper_figs
+LIB_SRC  = $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_SRC  = $(wildcard cli/*.c)
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC = $(wildcard tests/*.c)
+TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/%)
+LIB      = $(BUILD)/libspirelab.a
+
+.PHONY: all test run bench deps install clean check-deps figs reference
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/spirelab
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/spirelab: $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+
+$(BUILD)/cu_tester: $(TEST_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(PKG_LIBS) $(CU_LIBS)
+
+$(BUILD)/bench_%: bench/bench_%.c $(LIB)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+# ASan's leak checker does not work under ptrace (gdb, strace) and OpenMP keeps
+# its thread pool alive at exit; neither is a leak of ours.
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+
+test: deps $(BUILD)/cu_tester $(BUILD)/spirelab
+	$(SAN_ENV) $(BUILD)/cu_tester
+	$(SAN_ENV) SPIRELAB=$(BUILD)/spirelab bash tests/cli_test.sh
+
+run: deps all
+	$(BUILD)/spirelab run
+
+bench: deps $(BENCH_BIN) $(BUILD)/spirelab
+	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "missing Debian packages; run:"; echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/spirelab
+	install -m 755 $(BUILD)/spirelab $(DESTDIR)$(PREFIX)/bin/spirelab
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libspirelab.a
+	for d in $(LIB_DIRS); do for h in $$d/*.h; do [ -f "$$h" ] || continue; \
+	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/spirelab/$$h; done; done
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

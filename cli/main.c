@@ -1,0 +1,30 @@
+/* cli/main.c — the spirelab command: dispatch to subcommands (cli/cmd_*.c). */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "common/spl.h"
+
+static const cli_command commands[] = {
+#define CMD(name, fn, help) { #name, fn, help },
+#include "cli/commands.h"
+#undef CMD
+};
+static const size_t ncommands = sizeof commands / sizeof commands[0];
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: spirelab COMMAND [options]   (spirelab COMMAND --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < ncommands; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    spl_init();
+    if (argc < 2) { usage(stderr); return 2; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { usage(stdout); return 0; }
+    if (!strcmp(argv[1], "--version")) { printf("spirelab %s\n", SPL_VERSION); return 0; }
+    for (size_t i = 0; i < ncommands; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "spirelab: unknown command '%s' (see spirelab --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,5 @@
+/* tests/suites.h — every CUnit suite, one line each: SUITE(name) means the
+ * file tests/cu_<name>.c defines `CU_TestInfo cu_<name>_tests[]` (ended by
+ * CU_TEST_INFO_NULL).  Add a line when you add a suite. */
+SUITE(common)
+SUITE(schedule)
