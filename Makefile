@@ -79,6 +79,14 @@ run: deps all
 
 bench: deps $(BENCH_BIN) $(BUILD)/spirelab
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+	@for s in bench/*.sh; do [ -f "$$s" ] || continue; echo "== $$s"; \
+	  SPIRELAB=$(BUILD)/spirelab BUILD=$(BUILD) bash $$s || exit 1; done
+
+# Regenerate the fixtures that tests compare against (independent implementations
+# in Python: NumPy, PyTorch from Debian's python3-numpy / python3-torch).
+reference: $(BUILD)/spirelab
+	@for s in bench/reference/*.py; do [ -f "$$s" ] || continue; echo "== $$s"; \
+	  SPIRELAB=$(BUILD)/spirelab /usr/bin/python3 $$s || exit 1; done
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
