@@ -1,0 +1,158 @@
+/* ddpm/ddpm.h — the mixing-weight DDPM loss of THEORY.md §3–§6.
+ *
+ * The data model is a gmm2 (gmm/gmm.h); the model's mixing weight is the
+ * logit w (p = sigmoid(w)), the true one θ* = logit π.  At a noise level
+ * (a, b), a² + b² = 1, write k = aΔ and let v ~ π N(k/2,1) + (1−π) N(−k/2,1)
+ * be the centred projection of x_t on u (the shift c drops out exactly), and
+ *   ρ_w(v) = sigmoid(w + k v),  ρ* = ρ_θ*,  r = ρ*(1−ρ*),  r_w = ρ_w(1−ρ_w).
+ * Then, per sample and in the units of ||ε − ε̂||² (ε̂ = −b·s_w):
+ *   loss(w)   = a²[ d + b²Δ²( E r + E(ρ_w − ρ*)² ) ]
+ *   excess(w) = a²b²Δ² E(ρ_w − ρ*)²
+ *   grad(w)   = 2a²b²Δ² E[(ρ_w − ρ*) r_w]
+ *   hess(w)   = 2a²b²Δ² E[ r_w² + (ρ_w − ρ*) r_w (1 − 2ρ_w) ]
+ * Every value carries an error estimate: the quadrature error (analytic) or
+ * the standard error (Monte Carlo).  Functions return GSL status codes.
+ */
+#ifndef DDPM_H
+#define DDPM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "gmm/gmm.h"
+#include "ddpm/schedule.h"
+
+typedef struct { double val, err; } ddpm_val;
+
+typedef struct {
+    ddpm_val loss, excess, grad, hess;
+} ddpm_loss_result;
+
+/* ---- quadrature (§3) ----------------------------------------------------
+ * Composite Gauss–Legendre (GSL's glfixed nodes) on panels placed around the
+ * two Gaussian components and graded towards the two sigmoid transitions
+ * v = −w/k and v = −θ*/k; every panel is integrated with two rules of
+ * different order, the error estimate being the sum of their differences. */
+typedef struct ddpm_quad ddpm_quad;
+ddpm_quad *ddpm_quad_alloc(void);
+void ddpm_quad_free(ddpm_quad *q);
+
+/* The one-dimensional expectations behind every formula, over v as above.
+ * Each carries its quadrature error estimate. */
+typedef struct {
+    ddpm_val r;        /* E[ρ*(1−ρ*)] */
+    ddpm_val r2;       /* E[(ρ*(1−ρ*))²] */
+    ddpm_val r3;       /* E[(ρ*(1−ρ*))³] */
+    ddpm_val dsq;      /* E[(ρ_w − ρ*)²] */
+    ddpm_val dr;       /* E[(ρ_w − ρ*) r_w] */
+    ddpm_val h;        /* E[r_w² + (ρ_w − ρ*) r_w (1 − 2ρ_w)] */
+} ddpm_moments;
+
+/* Moments at k = aΔ ≥ 0, θ* = logit π, model logit w.  GSL_EDOM on bad values. */
+int ddpm_moments_eval(ddpm_quad *q, double k, double theta, double w, ddpm_moments *m);
+
+/* Loss, excess, gradient and Hessian in w at one level (a, b) (both in (0,1]
+ * with a² + b² = 1, b passed separately to keep its relative accuracy). */
+int ddpm_loss_level(ddpm_quad *q, const gmm2 *g, double a, double b, double w,
+                    ddpm_loss_result *res);
+/* The time average L(w) = (1/T) Σ_i ℓ_i(w) over a discrete schedule. */
+int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w,
+                  ddpm_loss_result *res);
+
+/* ---- Monte Carlo (§4) --------------------------------------------------- */
+typedef enum { DDPM_MC_EXPLICIT = 0, DDPM_MC_PROJECTED = 1 } ddpm_mc_mode;
+typedef struct {
+    ddpm_mc_mode mode;
+    size_t n;          /* samples ≥ 1 */
+    uint64_t seed;
+    int draw_chi2;     /* projected: add a²χ²_{d−1} per sample (1) or its mean a²(d−1) (0) */
+} ddpm_mc_opts;
+/* Samples are drawn in blocks of DDPM_MC_BLOCK, block j from stream
+ * (seed, j): results are bit-identical whatever the number of OpenMP threads. */
+#define DDPM_MC_BLOCK 1024
+int ddpm_mc_level(const gmm2 *g, double a, double b, double w, const ddpm_mc_opts *o,
+                  ddpm_loss_result *res);
+/* t uniform over the schedule, drawn per sample. */
+int ddpm_mc_avg(const gmm2 *g, const ddpm_schedule *s, double w, const ddpm_mc_opts *o,
+                ddpm_loss_result *res);
+int ddpm_mc_parse(const char *name, ddpm_mc_mode *mode);   /* "explicit" | "projected" */
+const char *ddpm_mc_name(ddpm_mc_mode mode);
+
+/* ---- an empirical sample set (§6) ---------------------------------------
+ * n draws (x0, ε) at one level or with t uniform per sample, kept through the
+ * scalars the empirical loss depends on. */
+typedef struct {
+    size_t n;
+    double sep;        /* Δ */
+    double *x0;        /* (n) x0·u − c: centred projection of the clean point */
+    double *v;         /* (n) centred projection of x_t */
+    double *e;         /* (n) ε·u */
+    double *a, *b;     /* (n) each sample's noise level */
+    double orth;       /* mean over samples of the w-independent part a²χ²_{d−1} */
+    ddpm_mc_mode mode; /* how it was drawn */
+} ddpm_sample;
+
+/* Draw a sample set: at level (a, b) when s is NULL, else t uniform over s.
+ * EXPLICIT draws x0, ε in R^d and projects (O(n d)); PROJECTED draws the
+ * projections directly (O(n)).  Same law.  NULL on bad input / no memory. */
+ddpm_sample *ddpm_sample_draw(const gmm2 *g, const ddpm_schedule *s, double a, double b,
+                              size_t n, ddpm_mc_mode mode, uint64_t seed);
+void ddpm_sample_free(ddpm_sample *S);
+/* Empirical loss, gradient and Hessian in w (any pointer may be NULL). */
+int ddpm_sample_loss(const ddpm_sample *S, double w, double *loss, double *grad, double *hess);
+
+/* ---- estimators (§6) ---------------------------------------------------- */
+typedef struct {
+    double p_hat, w_hat;
+    size_t iterations;
+    int converged;
+    double objective;   /* ddpm: empirical loss at ŵ; mle: mean log-likelihood */
+} ddpm_fit_result;
+
+/* ŵ_n = argmin of the empirical loss (safeguarded Newton on the gradient,
+ * bracketed), started from w0.  tol on |ŵ step|. */
+int ddpm_fit_ddpm(const ddpm_sample *S, double w0, double tol, size_t maxiter,
+                  ddpm_fit_result *res);
+/* EM maximum-likelihood π̂ on the same clean points (means known). */
+int ddpm_fit_mle(const gmm2 *g, const ddpm_sample *S, double tol, size_t maxiter,
+                 ddpm_fit_result *res);
+
+/* Sandwich: n·Var(ŵ_n) → A/B² (§6) at one level, or with t uniform over s
+ * (A, B averaged over t).  nvar_w for ŵ, nvar_p = (π(1−π))²·nvar_w for p̂. */
+typedef struct { double A, B, nvar_w, nvar_p, err; } ddpm_sandwich;
+int ddpm_sandwich_level(ddpm_quad *q, const gmm2 *g, double a, double b, ddpm_sandwich *sw);
+int ddpm_sandwich_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, ddpm_sandwich *sw);
+
+/* ---- gradient descent (§5), GSL style: alloc / set / iterate / test / free */
+typedef enum { DDPM_PARAM_LOGIT = 0, DDPM_PARAM_PI = 1 } ddpm_param;
+/* An objective: value and first derivative in the logit w. */
+typedef int (*ddpm_objective)(void *ctx, double w, double *f, double *df);
+
+typedef struct {
+    ddpm_objective f;
+    void *ctx;
+    ddpm_param param;
+    double lr;          /* η > 0 */
+    double clip;        /* p kept in [clip, 1 − clip] when param = PI */
+    size_t iter;
+    double w, p, loss, grad;   /* current iterate; grad in the descended coordinate */
+} ddpm_gd;
+
+ddpm_gd *ddpm_gd_alloc(void);
+void ddpm_gd_free(ddpm_gd *gd);
+/* Start at p0 ∈ (0,1) with step η; evaluates the objective at the start. */
+int ddpm_gd_set(ddpm_gd *gd, ddpm_objective f, void *ctx, ddpm_param param,
+                double p0, double lr, double clip);
+/* One step: w ← w − η ℓ'(w) (logit), or p ← proj(p − η dℓ/dp) (pi). */
+int ddpm_gd_iterate(ddpm_gd *gd);
+/* GSL_SUCCESS when |grad| < tol, else GSL_CONTINUE. */
+int ddpm_gd_test(const ddpm_gd *gd, double tol);
+int ddpm_param_parse(const char *name, ddpm_param *param);  /* "logit" | "pi" */
+
+/* Ready-made objectives. */
+typedef struct { ddpm_quad *q; const gmm2 *g; double a, b; } ddpm_obj_level_ctx;
+typedef struct { ddpm_quad *q; const gmm2 *g; const ddpm_schedule *s; } ddpm_obj_avg_ctx;
+int ddpm_obj_level(void *ctx, double w, double *f, double *df);   /* ctx: ddpm_obj_level_ctx */
+int ddpm_obj_avg(void *ctx, double w, double *f, double *df);     /* ctx: ddpm_obj_avg_ctx */
+int ddpm_obj_sample(void *ctx, double w, double *f, double *df);  /* ctx: ddpm_sample */
+
+#endif
