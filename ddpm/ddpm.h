@@ -83,7 +83,7 @@ const char *ddpm_mc_name(ddpm_mc_mode mode);
 typedef struct {
     size_t n;
     double sep;        /* Δ */
-    double *x0;        /* (n) x0·u − c: centred projection of the clean point */
+    double *x0;        /* (n) x0·u: projection of the clean point (not centred) */
     double *v;         /* (n) centred projection of x_t */
     double *e;         /* (n) ε·u */
     double *a, *b;     /* (n) each sample's noise level */
