@@ -30,7 +30,7 @@ typedef struct {
 /* ---- quadrature (§3) ----------------------------------------------------
  * Composite Gauss–Legendre (GSL's glfixed nodes) on panels placed around the
  * two Gaussian components and graded towards the two sigmoid transitions
- * v = −w/k and v = −θ*/k; every panel is integrated with two rules of
+ * v = −w/k and v = −(θ*)/k; every panel is integrated with two rules of
  * different order, the error estimate being the sum of their differences. */
 typedef struct ddpm_quad ddpm_quad;
 ddpm_quad *ddpm_quad_alloc(void);
