@@ -14,7 +14,7 @@
  * component's contribution (R = DDPM_TAIL: ≤ 1e-16 relative for k ≤ 12).
  *
  * How.  Composite Gauss–Legendre on panels of width ≤ H; within
- * DDPM_GRADE·distance of a transition the panels shrink to 6/k, the scale on
+ * DDPM_GRADE·distance of a transition the panels shrink to 4/k, the scale on
  * which σ(w + kv) has its complex poles (imaginary distance π/k).  Each panel
  * is integrated with GSL's 16- and 10-point Gauss–Legendre rules (nodes from
  * gsl_integration_glfixed); the value is the 16-point sum and the error
@@ -33,10 +33,10 @@
 
 #define NHI 16
 #define NLO 10
-#define DDPM_TAIL 9.0          /* R: Gaussian tail cut, in standard deviations */
+#define DDPM_TAIL 8.5          /* R: Gaussian tail cut, in standard deviations */
 #define DDPM_MODE_SLACK 1.2    /* δ: how far a mode can sit past the hull of centre and transitions */
-#define DDPM_PANEL 2.5         /* H: widest panel */
-#define DDPM_FINE 6.0          /* fine panel width is DDPM_FINE / k */
+#define DDPM_PANEL 4.0         /* H: widest panel */
+#define DDPM_FINE 4.0          /* fine panel width is DDPM_FINE / k */
 #define DDPM_GRADE 0.5         /* panel width ≤ DDPM_GRADE × distance to a transition */
 #define NMOM 6
 
