@@ -3,3 +3,4 @@
  * CU_TEST_INFO_NULL).  Add a line when you add a suite. */
 SUITE(common)
 SUITE(schedule)
+SUITE(gmm)
