@@ -1,0 +1,7 @@
+/* spire/nn_d.c — the layers of spire/nn.h in double (suffix _d), for the
+ * finite-difference tests (body: spire/nn_body.h). */
+#include "spire/nn.h"
+#define REAL double
+#define NN(name) name##_d
+#define GEMM cblas_dgemm
+#include "spire/nn_body.h"

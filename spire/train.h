@@ -1,0 +1,95 @@
+/* spire/train.h — DDPM training of the score network on one data set
+ * (THEORY.md §3, §8), with AdamW (spire/nn.h).
+ *
+ * One step: draw B rows x0 from the data (uniform, with replacement), t
+ * uniform in 1..T, ε ~ N(0, I_D); x_t = a_t x0 + b_t ε (ddpm/schedule.h);
+ * loss = (1/(B·D)) Σ (ε̂(x_t, t, e_0) − ε)²; backward; AdamW on the backbone
+ * and on the embeddings, learning rate from spire_train_lr.  Step j (1, 2, …)
+ * draws only from stream spl_rng_alloc(seed, SPIRE_STREAM_TRAIN, j), so a run
+ * is reproducible from its seed.
+ *
+ * GSL-style driver, the caller owns the loop (and so can log every step):
+ *     spire_trainer *tr = spire_trainer_alloc(m, sched, data, n, &opts);
+ *     for (k = 0; k < steps; k++) {
+ *         if (spire_trainer_iterate(tr) != GSL_SUCCESS) break;  // tr->loss, tr->lr
+ *     }
+ *     spire_trainer_free(tr);
+ */
+#ifndef SPIRE_TRAIN_H
+#define SPIRE_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ddpm/schedule.h"
+#include "spire/model.h"
+
+#define SPIRE_STREAM_TRAIN 0x5102u
+
+typedef struct {
+    size_t batch;        /* B ≥ 1 */
+    size_t steps;        /* planned number of steps (the cosine decay ends there) */
+    double lr;           /* peak learning rate > 0 */
+    size_t warmup;       /* linear warm-up over the first `warmup` steps (0: none) */
+    int cosine;          /* 1: cosine decay from lr to lr_min after warm-up */
+    double lr_min;       /* floor of the cosine decay */
+    double beta1, beta2, eps, wd;   /* AdamW */
+    uint64_t seed;
+} spire_train_opts;
+
+/* batch 256, steps 1000, lr 1e-3, no warm-up, no decay, lr_min 0,
+ * β1 0.9, β2 0.999, eps 1e-8, wd 0, seed 1. */
+void spire_train_opts_default(spire_train_opts *o);
+
+/* Learning rate of step k = 1, 2, …:
+ *   k ≤ warmup:        lr·k/warmup
+ *   cosine, k > warmup: lr_min + (lr − lr_min)(1 + cos(π·min(1, (k−warmup)/(steps−warmup))))/2
+ *   otherwise:          lr. */
+double spire_train_lr(const spire_train_opts *o, size_t k);
+
+/* AdamW state of a model: first and second moments of the backbone and of
+ * the embeddings, and the number of steps taken (for the bias correction). */
+typedef struct {
+    size_t n_params, n_embed;
+    size_t step;
+    float *m, *v;       /* (n_params) */
+    float *me, *ve;     /* (n_embed) */
+} spire_adam;
+
+spire_adam *spire_adam_alloc(size_t n_params, size_t n_embed);   /* zeroed; NULL if no memory */
+void spire_adam_free(spire_adam *a);                             /* NULL is fine */
+
+/* One optimisation step on a given batch: forward on (x_t, t, target ε) with
+ * B rows (client 0), zero_grad, backward, AdamW with learning rate lr and the
+ * other hyper-parameters of o; adam->step is incremented.  *loss (may be
+ * NULL) gets the batch loss before the update.  If that loss is not finite
+ * nothing is updated and GSL_EDOM is returned. */
+int spire_train_step(spire_model *m, spire_adam *adam, const float *xt, const float *t,
+                     const float *eps, size_t B, double lr, const spire_train_opts *o,
+                     double *loss);
+
+typedef struct {
+    spire_model *m;                 /* borrowed */
+    const ddpm_schedule *s;         /* borrowed */
+    const float *data;              /* (n, D), borrowed */
+    size_t n;
+    spire_train_opts o;
+    spire_adam *adam;               /* owned */
+    size_t step;                    /* steps taken */
+    double loss, lr;                /* of the last step */
+    /* batch buffers */
+    float *xt, *t, *eps;
+    void *rng;                      /* gsl_rng, reseeded every step */
+} spire_trainer;
+
+/* NULL on bad arguments (n = 0, batch = 0, lr ≤ 0, …) or out of memory. */
+spire_trainer *spire_trainer_alloc(spire_model *m, const ddpm_schedule *s, const float *data,
+                                   size_t n, const spire_train_opts *o);
+void spire_trainer_free(spire_trainer *tr);
+/* Replace the trainer's optimiser state by a copy of a (resuming from a
+ * checkpoint); GSL_EINVAL if the sizes differ.  tr->step follows a->step. */
+int spire_trainer_set_adam(spire_trainer *tr, const spire_adam *a);
+/* One step (step number tr->step + 1).  GSL_EDOM if the loss is not finite
+ * (the model is left as it was before this step). */
+int spire_trainer_iterate(spire_trainer *tr);
+
+#endif

@@ -1,0 +1,420 @@
+/* tests/cu_spire.c — the score network, its layers, AdamW, training and the
+ * samplers, against independent computations:
+ *  - every gradient (each parameter block, both embedding placements, the
+ *    time embedding) against central finite differences on the
+ *    double-precision build;
+ *  - the float build against the double build on the same parameters;
+ *  - AdamW against its closed form after one and two steps;
+ *  - the samplers, driven by the exact ε-predictor of a Gaussian, against
+ *    the mean and variance of the linear recursion they then are (derived
+ *    here independently), within Monte Carlo standard errors.
+ * The trainer against PyTorch is in cu_spire_ref.c. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include "common/spl.h"
+#include "ddpm/schedule.h"
+#include "spire/model.h"
+#include "spire/nn.h"
+#include "spire/sample.h"
+#include "spire/train.h"
+#include "tests/cu_util.h"
+
+/* Loss of the double model at its current parameters on a fixed batch. */
+static double loss_d(spire_model_d *m, const double *x, const double *t, const int *c,
+                     const double *eps, size_t B)
+{
+    CU_ASSERT_EQUAL(spire_model_forward_d(m, x, t, c, eps, B), GSL_SUCCESS);
+    return m->loss;
+}
+
+/* Central differences for every entry of a block p (n) against its
+ * analytic gradient g (n).  Returns the number of mismatches. */
+static int fd_block(spire_model_d *m, double *p, const double *g, size_t n, const double *x,
+                    const double *t, const int *c, const double *eps, size_t B, const char *name)
+{
+    const double h = 1e-6;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double keep = p[i];
+        p[i] = keep + h; double fp = loss_d(m, x, t, c, eps, B);
+        p[i] = keep - h; double fm = loss_d(m, x, t, c, eps, B);
+        p[i] = keep;
+        double num = (fp - fm) / (2 * h);
+        if (!cu_check_mixed(g[i], num, 1e-9, 1e-6, name, __FILE__, __LINE__)) bad++;
+    }
+    return bad;
+}
+
+static void fd_model(spire_embed_at at)
+{
+    spire_config cfg = { .D = 3, .E = 4, .H = 5, .L = 3, .embed_at = at, .C = 2 };
+    spire_model_d *m = spire_model_alloc_d(&cfg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    uint64_t seed = cu_seed(11);
+    CU_ASSERT_EQUAL(spire_model_init_d(m, seed), GSL_SUCCESS);
+    gsl_rng *r = spl_rng_alloc(seed, 1, 0);
+    for (size_t i = 0; i < m->n_embed; i++) m->embed[i] = gsl_ran_gaussian(r, 0.5);
+    enum { B = 6 };
+    double x[B * 3], t[B], eps[B * 3];
+    int c[B];
+    for (size_t i = 0; i < B * 3; i++) { x[i] = gsl_ran_gaussian(r, 1); eps[i] = gsl_ran_gaussian(r, 1); }
+    for (size_t i = 0; i < B; i++) { t[i] = 1 + gsl_rng_uniform_int(r, 1000); c[i] = (int)(i % 2); }
+    gsl_rng_free(r);
+
+    loss_d(m, x, t, c, eps, B);
+    spire_model_zero_grad_d(m);
+    CU_ASSERT_EQUAL(spire_model_backward_d(m), GSL_SUCCESS);
+    /* keep the gradients: the FD loop re-runs forward */
+    double *g = malloc(m->n_params * sizeof *g), *ge = malloc(m->n_embed * sizeof *ge);
+    memcpy(g, m->grads, m->n_params * sizeof *g);
+    memcpy(ge, m->gembed, m->n_embed * sizeof *ge);
+    size_t D = 3, E = 4, H = 5, L = 3;
+    size_t off_b1 = H * (D + E), off_wh = off_b1 + H, off_bh = off_wh + (L - 1) * H * H;
+    size_t off_wo = off_bh + (L - 1) * H, off_bo = off_wo + D * H;
+    CU_ASSERT_EQUAL(m->p.bo - m->params, (ptrdiff_t)off_bo);   /* layout as documented */
+    CU_ASSERT_EQUAL(off_bo + D, m->n_params);
+    int bad = 0;
+    bad += fd_block(m, m->p.w1, g, H * (D + E), x, t, c, eps, B, "w1");
+    bad += fd_block(m, m->p.b1, g + off_b1, H, x, t, c, eps, B, "b1");
+    bad += fd_block(m, m->p.wh, g + off_wh, (L - 1) * H * H, x, t, c, eps, B, "wh");
+    bad += fd_block(m, m->p.bh, g + off_bh, (L - 1) * H, x, t, c, eps, B, "bh");
+    bad += fd_block(m, m->p.wo, g + off_wo, D * H, x, t, c, eps, B, "wo");
+    bad += fd_block(m, m->p.bo, g + off_bo, D, x, t, c, eps, B, "bo");
+    bad += fd_block(m, m->embed, ge, m->n_embed, x, t, c, eps, B, "embed");
+    CU_ASSERT_EQUAL(bad, 0);
+    /* Both clients got a gradient, and a client with no rows gets none. */
+    double n0 = 0, n1 = 0;
+    for (size_t j = 0; j < m->ee; j++) { n0 += fabs(ge[j]); n1 += fabs(ge[m->ee + j]); }
+    CU_ASSERT(n0 > 0 && n1 > 0);
+    int c0[B] = { 0 };
+    loss_d(m, x, t, c0, eps, B);
+    spire_model_zero_grad_d(m);
+    spire_model_backward_d(m);
+    for (size_t j = 0; j < m->ee; j++) CU_ASSERT_EQUAL(m->gembed[m->ee + j], 0.0);
+    free(g); free(ge);
+    spire_model_free_d(m);
+}
+
+static void test_fd_model_time(void) { fd_model(SPIRE_EMBED_TIME); }
+static void test_fd_model_hidden(void) { fd_model(SPIRE_EMBED_HIDDEN); }
+
+/* The time-embedding backward (a derivative in t) and the layers on their
+ * own: dense + SiLU + MSE chain with respect to the input. */
+static void test_fd_layers(void)
+{
+    enum { B = 3, E = 8, I = 4, O = 3 };
+    double t[B] = { 1.0, 17.5, 999.0 }, w[B * E], dt[B] = { 0 }, out[B * E];
+    for (size_t k = 0; k < B * E; k++) w[k] = sin(1.0 + k);   /* a fixed dL/dtemb */
+    spire_temb_backward_d(dt, w, t, B, E);
+    const double h = 1e-5;
+    for (size_t r = 0; r < B; r++) {
+        double tp[B], tm[B], fp = 0, fm = 0;
+        memcpy(tp, t, sizeof t); memcpy(tm, t, sizeof t);
+        tp[r] += h; tm[r] -= h;
+        spire_temb_forward_d(out, tp, B, E);
+        for (size_t k = 0; k < B * E; k++) fp += w[k] * out[k];
+        spire_temb_forward_d(out, tm, B, E);
+        for (size_t k = 0; k < B * E; k++) fm += w[k] * out[k];
+        ASSERT_MIXED(dt[r], (fp - fm) / (2 * h), 1e-8, 1e-6);
+    }
+    /* temb closed form at t = 1, j = 0: sin(1), cos(1); j = half-1: f = 10000^(-3/4) */
+    spire_temb_forward_d(out, t, B, E);
+    ASSERT_REL(out[0], sin(1.0), TOL1);
+    ASSERT_REL(out[4], cos(1.0), TOL1);
+    ASSERT_REL(out[3], sin(pow(10000.0, -0.75)), TOL2);
+
+    /* L(x) = mse(silu(W x + b), y): gradient in x by the chain of backwards */
+    double x[B * I], W[O * I], bb[O], y[B * O], pre[B * O], act[B * O];
+    for (size_t k = 0; k < B * I; k++) x[k] = cos(0.3 * k);
+    for (size_t k = 0; k < O * I; k++) W[k] = sin(0.7 * k + 0.1);
+    for (size_t k = 0; k < O; k++) bb[k] = 0.1 * k;
+    for (size_t k = 0; k < B * O; k++) y[k] = 0.2 * k - 0.5;
+    spire_dense_forward_d(pre, x, W, bb, B, I, O);
+    spire_silu_forward_d(act, pre, B * O);
+    double dact[B * O] = { 0 }, dpre[B * O] = { 0 }, dx[B * I] = { 0 }, dW[O * I] = { 0 }, db[O] = { 0 };
+    spire_mse_backward_d(dact, act, y, B * O);
+    spire_silu_backward_d(dpre, dact, pre, B * O);
+    spire_dense_backward_d(dx, dW, db, dpre, x, W, B, I, O);
+    for (size_t k = 0; k < B * I; k++) {
+        double keep = x[k], f[2];
+        for (int s = 0; s < 2; s++) {
+            x[k] = keep + (s ? -h : h);
+            spire_dense_forward_d(pre, x, W, bb, B, I, O);
+            spire_silu_forward_d(act, pre, B * O);
+            f[s] = spire_mse_forward_d(act, y, B * O);
+        }
+        x[k] = keep;
+        ASSERT_MIXED(dx[k], (f[0] - f[1]) / (2 * h), 1e-9, 1e-6);
+    }
+    /* accumulation: a second backward doubles the gradients */
+    double dW1 = dW[0], db1 = db[1];
+    spire_dense_backward_d(NULL, dW, db, dpre, x, W, B, I, O);
+    ASSERT_REL(dW[0], 2 * dW1, TOL1);
+    ASSERT_REL(db[1], 2 * db1, TOL1);
+}
+
+/* float and double builds agree on the same parameters (float rounding). */
+static void test_float_vs_double(void)
+{
+    spire_config cfg = { .D = 4, .E = 16, .H = 32, .L = 3, .embed_at = SPIRE_EMBED_TIME, .C = 1 };
+    spire_model *mf = spire_model_alloc(&cfg);
+    spire_model_d *md = spire_model_alloc_d(&cfg);
+    CU_ASSERT_FATAL(mf && md);
+    CU_ASSERT_EQUAL(mf->n_params, md->n_params);
+    spire_model_init(mf, 5);
+    spire_model_init_d(md, 5);
+    /* same stream: the double init rounded to float is the float init */
+    int same = 1;
+    for (size_t i = 0; i < mf->n_params; i++) same &= mf->params[i] == (float)md->params[i];
+    CU_ASSERT(same);
+    for (size_t i = 0; i < mf->n_params; i++) md->params[i] = mf->params[i];
+    enum { B = 16 };
+    float xf[B * 4], tf[B], ef[B * 4];
+    double xd[B * 4], td[B], ed[B * 4];
+    for (size_t i = 0; i < B * 4; i++) { xd[i] = xf[i] = (float)sin(1.0 + i); ed[i] = ef[i] = (float)cos(2.0 * i); }
+    for (size_t i = 0; i < B; i++) td[i] = tf[i] = (float)(1 + 61 * i);
+    spire_model_forward(mf, xf, tf, NULL, ef, B);
+    spire_model_forward_d(md, xd, td, NULL, ed, B);
+    for (size_t i = 0; i < B * 4; i++) ASSERT_MIXED(mf->out[i], md->out[i], 1e-5, 1e-4);
+    ASSERT_REL(mf->loss, md->loss, 1e-5);
+    spire_model_zero_grad(mf); spire_model_backward(mf);
+    spire_model_zero_grad_d(md); spire_model_backward_d(md);
+    double gmax = 0;
+    for (size_t i = 0; i < md->n_params; i++) gmax = fmax(gmax, fabs(md->grads[i]));
+    int bad = 0;
+    for (size_t i = 0; i < md->n_params; i++)
+        bad += !cu_check_mixed(mf->grads[i], md->grads[i], 1e-5 * gmax, 1e-3, "grad", __FILE__, __LINE__);
+    CU_ASSERT_EQUAL(bad, 0);
+    spire_model_free(mf);
+    spire_model_free_d(md);
+}
+
+static void test_bad_args(void)
+{
+    spire_config cfg = { .D = 2, .E = 3, .H = 4, .L = 1, .embed_at = SPIRE_EMBED_TIME, .C = 1 };
+    CU_ASSERT_PTR_NULL(spire_model_alloc(&cfg));             /* E odd */
+    cfg.E = 4; cfg.L = 0;
+    CU_ASSERT_PTR_NULL(spire_model_alloc(&cfg));
+    cfg.L = 1;
+    spire_model *m = spire_model_alloc(&cfg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    float x[4] = { 0 }, t[2] = { 1, 2 };
+    int c[2] = { 0, 1 };
+    CU_ASSERT_EQUAL(spire_model_forward(m, x, t, c, NULL, 2), GSL_EINVAL);   /* client 1 of 1 */
+    CU_ASSERT_EQUAL(spire_model_forward(m, x, t, NULL, NULL, 0), GSL_EINVAL);
+    CU_ASSERT_EQUAL(spire_model_forward(m, x, t, NULL, NULL, 2), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(spire_model_backward(m), GSL_EINVAL);                    /* no target */
+    spire_model_free(m);
+    spire_model_free(NULL);
+    spire_embed_at at;
+    CU_ASSERT_EQUAL(spire_embed_at_parse("hidden", &at), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(at, SPIRE_EMBED_HIDDEN);
+    CU_ASSERT_EQUAL(spire_embed_at_parse("output", &at), GSL_EINVAL);
+}
+
+/* AdamW closed form: after one step the update is lr·g/(|g| + eps);
+ * after two steps with gradients g1, g2 (bias-corrected moments). */
+static void test_adamw(void)
+{
+    double lr = 1e-2, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
+    float p[3] = { 1.0f, -2.0f, 0.5f }, m[3] = { 0 }, v[3] = { 0 };
+    float g1[3] = { 0.3f, -1e-3f, 2.0f }, g2[3] = { -0.1f, 0.5f, 2.0f };
+    double p0[3] = { 1.0, -2.0, 0.5 };
+    spire_adamw_update(p, g1, m, v, 3, lr, b1, b2, eps, wd, 1);
+    for (int i = 0; i < 3; i++) {
+        double e1 = p0[i] * (1 - lr * wd) - lr * g1[i] / (fabs(g1[i]) + eps);
+        ASSERT_REL(p[i], e1, 1e-6);
+        double mm = (1 - b1) * g2[i] + b1 * (1 - b1) * g1[i];
+        double vv = (1 - b2) * (double)g2[i] * g2[i] + b2 * (1 - b2) * (double)g1[i] * g1[i];
+        double mh = mm / (1 - b1 * b1), vh = vv / (1 - b2 * b2);
+        p0[i] = e1 * (1 - lr * wd) - lr * mh / (sqrt(vh) + eps);
+    }
+    spire_adamw_update(p, g2, m, v, 3, lr, b1, b2, eps, wd, 2);
+    for (int i = 0; i < 3; i++) ASSERT_REL(p[i], p0[i], 1e-6);
+}
+
+static void test_lr_schedule(void)
+{
+    spire_train_opts o;
+    spire_train_opts_default(&o);
+    o.lr = 1e-3; o.steps = 110; o.warmup = 10; o.cosine = 1; o.lr_min = 1e-5;
+    ASSERT_REL(spire_train_lr(&o, 1), 1e-4, TOL1);
+    ASSERT_REL(spire_train_lr(&o, 10), 1e-3, TOL1);
+    ASSERT_REL(spire_train_lr(&o, 60), 1e-5 + (1e-3 - 1e-5) * 0.5, TOL2);    /* half way: cos = 0 */
+    ASSERT_REL(spire_train_lr(&o, 110), 1e-5, TOL2);
+    ASSERT_REL(spire_train_lr(&o, 500), 1e-5, TOL2);
+    o.cosine = 0;
+    ASSERT_REL(spire_train_lr(&o, 60), 1e-3, TOL1);
+}
+
+/* Training is reproducible from the seed, and the loss goes down on a
+ * simple data set (a 2-D Gaussian): a smoke test; the quantitative checks
+ * are the PyTorch fixture and the exact-score test. */
+static void test_train_reproducible(void)
+{
+    spire_config cfg = { .D = 2, .E = 16, .H = 32, .L = 2, .embed_at = SPIRE_EMBED_TIME, .C = 1 };
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 100);
+    enum { N = 512 };
+    float data[N * 2];
+    gsl_rng *r = spl_rng_alloc(3, 0, 0);
+    for (size_t i = 0; i < N; i++) { data[2 * i] = (float)(1 + 0.3 * gsl_ran_gaussian(r, 1)); data[2 * i + 1] = (float)(-1 + 0.3 * gsl_ran_gaussian(r, 1)); }
+    gsl_rng_free(r);
+    spire_train_opts o;
+    spire_train_opts_default(&o);
+    o.batch = 64; o.steps = 300; o.lr = 3e-3; o.seed = 7;
+    double first = 0, last[2] = { 0 };
+    float p0 = 0;
+    for (int run = 0; run < 2; run++) {
+        spire_model *m = spire_model_alloc(&cfg);
+        spire_model_init(m, 1);
+        spire_trainer *tr = spire_trainer_alloc(m, s, data, N, &o);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
+        double early = 0, late = 0;
+        for (size_t k = 0; k < o.steps; k++) {
+            CU_ASSERT_EQUAL_FATAL(spire_trainer_iterate(tr), GSL_SUCCESS);
+            if (k < 20) early += tr->loss / 20;
+            if (k >= o.steps - 50) late += tr->loss / 50;
+        }
+        CU_ASSERT_EQUAL(tr->step, o.steps);
+        CU_ASSERT(late < 0.7 * early);
+        if (run == 0) { first = late; p0 = m->params[7]; }
+        last[run] = late;
+        if (run == 1) CU_ASSERT_EQUAL(p0, m->params[7]);
+        spire_trainer_free(tr);
+        spire_model_free(m);
+    }
+    CU_ASSERT_EQUAL(first, last[1]);
+    ddpm_schedule_free(s);
+}
+
+/* ---- samplers with the exact predictor of N(mu, sig² I) ------------------
+ * x_t ~ N(a mu, v I), v = a² sig² + b²; E[ε | x_t] = b (x_t − a mu)/v. */
+typedef struct { const ddpm_schedule *s; double mu[2], sig; } gauss_ctx;
+
+static int gauss_eps(void *ctx, const float *x, size_t i, size_t nb, float *out)
+{
+    gauss_ctx *g = ctx;
+    double a = g->s->a[i - 1], b = g->s->b[i - 1], v = a * a * g->sig * g->sig + b * b;
+    for (size_t r = 0; r < nb; r++)
+        for (int j = 0; j < 2; j++) out[2 * r + j] = (float)(b * (x[2 * r + j] - a * g->mu[j]) / v);
+    return GSL_SUCCESS;
+}
+
+/* Mean (per coordinate) and variance of the sampler's output, propagated
+ * exactly through its (linear-Gaussian) recursion from x_T ~ N(0, 1). */
+static void chain_moments(const gauss_ctx *g, spire_sampler smp, size_t S, double mu,
+                          double *mean, double *var)
+{
+    const ddpm_schedule *s = g->s;
+    size_t T = s->T;
+    double m = 0, q = 1;   /* x = m + deviation of variance q */
+    if (smp == SPIRE_SAMPLER_DDPM) {
+        for (size_t i = T; i >= 1; i--) {
+            double ab = s->alphabar[i - 1], abp = i > 1 ? s->alphabar[i - 2] : 1;
+            double al = 1 - s->beta[i - 1], a = sqrt(ab);
+            double v = ab * g->sig * g->sig + (1 - ab);
+            /* x' = (x − (1−al)/b · b (x − a mu)/v)/√al + σ z */
+            double c = (1 - (1 - al) / v) / sqrt(al), d = (1 - al) * a * mu / v / sqrt(al);
+            double sig2 = i > 1 ? (1 - al) * (1 - abp) / (1 - ab) : 0;
+            m = c * m + d;
+            q = c * c * q + sig2;
+        }
+    } else {
+        for (size_t k = S; k >= 1; k--) {
+            size_t i = k * T / S, ip = (k - 1) * T / S;
+            double ab = s->alphabar[i - 1], abp = ip ? s->alphabar[ip - 1] : 1;
+            double a = sqrt(ab), b = sqrt(1 - ab), ap = sqrt(abp), bp = sqrt(1 - abp);
+            double v = ab * g->sig * g->sig + (1 - ab);
+            /* ε̂ = (b/v)(x − a mu); x̂0 = (x − bε̂)/a; x' = ap x̂0 + bp ε̂ */
+            double ce = b / v, c = ap * (1 - b * ce) / a + bp * ce;
+            double d = ap * (b * ce * a * mu) / a - bp * ce * a * mu;
+            m = c * m + d;
+            q = c * c * q;
+        }
+    }
+    *mean = m; *var = q;
+}
+
+/* law_tol > 0: also check the recursion's end law against N(mu, sig²). */
+static void sampler_check(spire_sampler smp, size_t S, double law_tol)
+{
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
+    gauss_ctx g = { s, { 1.0, -0.5 }, 0.5 };
+    enum { N = 20000 };
+    float *x = malloc(N * 2 * sizeof *x);
+    uint64_t seed = cu_seed(21);
+    CU_ASSERT_EQUAL_FATAL(spire_sample_fn(gauss_eps, &g, 2, s, smp, S, N, seed, x), GSL_SUCCESS);
+    for (int j = 0; j < 2; j++) {
+        spl_stat st = { 0 };
+        for (size_t r = 0; r < N; r++) spl_stat_add(&st, x[2 * r + j]);
+        double var = st.m2 / (st.n - 1), mean, qv;
+        chain_moments(&g, smp, S, g.mu[j], &mean, &qv);
+        ASSERT_WITHIN_SE(st.mean, mean, sqrt(qv / N), 4);
+        ASSERT_WITHIN_SE(var, qv, qv * sqrt(2.0 / (N - 1)), 4);
+        /* and the recursion lands near the data law */
+        if (law_tol > 0) {
+            ASSERT_MIXED(mean, g.mu[j], law_tol, 0.0);
+            ASSERT_REL(qv, g.sig * g.sig, law_tol);
+        }
+    }
+    /* same seed, same samples; another seed, others */
+    float *y = malloc(N * 2 * sizeof *y);
+    spire_sample_fn(gauss_eps, &g, 2, s, smp, S, N, seed, y);
+    CU_ASSERT(memcmp(x, y, N * 2 * sizeof *x) == 0);
+    spire_sample_fn(gauss_eps, &g, 2, s, smp, S, N, seed + 1, y);
+    CU_ASSERT(memcmp(x, y, N * 2 * sizeof *x) != 0);
+    free(x); free(y);
+    ddpm_schedule_free(s);
+}
+
+static void test_sample_ddpm(void) { sampler_check(SPIRE_SAMPLER_DDPM, 0, 0.02); }
+static void test_sample_ddim(void) { sampler_check(SPIRE_SAMPLER_DDIM, 1000, 0.02); }
+/* Strided DDIM is biased for σ ≠ 1 (the variance shrinks by a factor per
+ * step of σ²(a b' − a' b)² relative): check the recursion only. */
+static void test_sample_ddim_strided(void) { sampler_check(SPIRE_SAMPLER_DDIM, 50, 0); }
+
+static void test_sample_args(void)
+{
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 100);
+    spire_config cfg = { .D = 2, .E = 4, .H = 8, .L = 1, .embed_at = SPIRE_EMBED_HIDDEN, .C = 2 };
+    spire_model *m = spire_model_alloc(&cfg);
+    spire_model_init(m, 1);
+    float x[2 * 2000];
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 0, 0, 10, 1, x), GSL_EINVAL);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 101, 0, 10, 1, x), GSL_EINVAL);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 10, 2, 10, 1, x), GSL_EINVAL);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 1, 2000, 1, x), GSL_SUCCESS);
+    int finite = 1;
+    for (size_t i = 0; i < 4000; i++) finite &= isfinite(x[i]);
+    CU_ASSERT(finite);
+    /* block structure: the first 1024 rows do not depend on n */
+    float y[2 * 1500];
+    spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 1, 1500, 1, y);
+    CU_ASSERT(memcmp(x, y, 2 * 1024 * sizeof(float)) == 0);
+    spire_sampler smp;
+    CU_ASSERT_EQUAL(spire_sampler_parse("ddim", &smp), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(smp, SPIRE_SAMPLER_DDIM);
+    CU_ASSERT_EQUAL(spire_sampler_parse("euler", &smp), GSL_EINVAL);
+    spire_model_free(m);
+    ddpm_schedule_free(s);
+}
+
+CU_TestInfo cu_spire_tests[] = {
+    { "fd_model_time", test_fd_model_time },
+    { "fd_model_hidden", test_fd_model_hidden },
+    { "fd_layers", test_fd_layers },
+    { "float_vs_double", test_float_vs_double },
+    { "bad_args", test_bad_args },
+    { "adamw", test_adamw },
+    { "lr_schedule", test_lr_schedule },
+    { "train_reproducible", test_train_reproducible },
+    { "sample_ddpm", test_sample_ddpm },
+    { "sample_ddim", test_sample_ddim },
+    { "sample_ddim_strided", test_sample_ddim_strided },
+    { "sample_args", test_sample_args },
+    CU_TEST_INFO_NULL
+};
