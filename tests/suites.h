@@ -4,3 +4,4 @@
 SUITE(common)
 SUITE(schedule)
 SUITE(gmm)
+SUITE(spire)
