@@ -62,7 +62,10 @@ typedef struct {
 
 /* EM for π of a gmm2 on projected data xpar (n):  π ← mean_i ρ(xpar_i).
  * Starts from pi0 ∈ (0,1); stops when |π_new − π| < tol or after maxiter
- * steps (then GSL_EMAXITER, *pi_hat still set).  g's own π is not used. */
+ * steps (then GSL_EMAXITER, *pi_hat still set).  g's own π is not used.
+ * res (may be NULL): loglik is that of the 1-d data xpar under
+ * π̂ N(m1,1) + (1−π̂) N(m2,1).  GSL_EDOM if pi0 ∉ (0,1) or tol ≤ 0;
+ * GSL_EINVAL if n = 0. */
 int gmm2_em_weight(const gmm2 *g, const double *xpar, size_t n, double pi0,
                    double tol, size_t maxiter, double *pi_hat, gmm_em_result *res);
 
@@ -71,7 +74,8 @@ int gmm2_em_weight(const gmm2 *g, const double *xpar, size_t n, double pi0,
  * By GSL adaptive quadrature; abserr is its error estimate.  Depends only on
  * (π, Δ).  GSL_EDOM if π ∉ (0,1) or Δ < 0. */
 int gmm2_fisher_pi(double pi, double sep, double *info, double *abserr);
-/* Cramér–Rao standard deviation for π from n points: 1/√(n I(π)). */
+/* Cramér–Rao standard deviation for π from n points: 1/√(n I(π))
+ * (+∞ when Δ = 0).  GSL_EINVAL if n = 0. */
 int gmm2_crlb_sd(double pi, double sep, size_t n, double *sd);
 
 /* ---- K-component isotropic mixture (used by the trainer) ----------------
@@ -113,7 +117,8 @@ typedef struct {
 gmm_gauss *gmm_gauss_alloc(size_t d);
 void gmm_gauss_free(gmm_gauss *G);
 /* Set mean (d) and covariance cov (d, d) column-major, symmetric.  Factorises
- * with LAPACKE_dpotrf; GSL_EDOM if cov is not positive definite. */
+ * with LAPACKE_dpotrf; GSL_EDOM if cov is not positive definite.
+ * Only the lower triangle of cov is read; G is unchanged on error. */
 int gmm_gauss_set(gmm_gauss *G, const double *mean, const double *cov);
 /* x_i = mean + L z_i, z_i ~ N(0, I): n points into x (n, d). */
 int gmm_gauss_sample(const gmm_gauss *G, gsl_rng *r, size_t n, double *x);

@@ -185,33 +185,27 @@ int gmm2_em_weight(const gmm2 *g, const double *xpar, size_t n, double pi0,
 }
 
 /* ---- Fisher information for π (THEORY.md §6, a = 1) --------------------
- * With c = 0 (it drops out), φ1 = φ(x − Δ/2), φ2 = φ(x + Δ/2),
+ * With c = 0 (it drops out), h = Δ/2, φ1 = φ(x − h), φ2 = φ(x + h),
  * p = πφ1 + (1−π)φ2 and ρ* − π = π(1−π)(φ1 − φ2)/p, so
  *   I(π) = E[(ρ* − π)²]/(π(1−π))² = ∫ (φ1 − φ2)² / p dx.
- * Integrand without cancellation, factoring out the larger Gaussian:
- *   x ≥ 0:  φ1 · expm1(−Δx)² / (π + (1−π) e^{−Δx})
- *   x < 0:  φ2 · expm1( Δx)² / ((1−π) + π e^{Δx})
- * evaluated in log space so that nothing underflows before it is negligible. */
+ * Without cancellation, factoring out the larger Gaussian, for x ≥ 0:
+ *   (φ1 − φ2)²/p = φ1 · expm1(−Δx)² / (π + (1−π) e^{−Δx}),
+ * and x → −x swaps the components, π ↔ 1−π.  In the coordinate z = x − h
+ * centred on the bump (so that a large Δ costs no resolution near it):
+ *   I(π) = J(π) + J(1−π),
+ *   J(π) = ∫_{−h}^{∞} φ(z) expm1(−Δ(z+h))² / (π + (1−π) e^{−Δ(z+h)}) dz,
+ * the integrand evaluated in log space so that nothing underflows before it
+ * is negligible. */
 typedef struct { double pi, sep; } fisher_par;
 
-static double fisher_integrand(double x, void *vp)
+static double fisher_half(double z, void *vp)
 {
     const fisher_par *p = vp;
-    const double D = p->sep, pi = p->pi;
-    double lphi, em, den;
-    if (x >= 0.0) {
-        double z = x - 0.5 * D;
-        lphi = -0.5 * z * z;
-        em = expm1(-D * x);
-        den = pi + (1.0 - pi) * exp(-D * x);
-    } else {
-        double z = x + 0.5 * D;
-        lphi = -0.5 * z * z;
-        em = expm1(D * x);
-        den = (1.0 - pi) + pi * exp(D * x);
-    }
+    const double D = p->sep, pi = p->pi, x = z + 0.5 * D;
+    double em = expm1(-D * x);
     if (em == 0.0) return 0.0;
-    return exp(lphi - LOG_SQRT_2PI + 2.0 * log(fabs(em)) - log(den));
+    double den = pi + (1.0 - pi) * exp(-D * x);
+    return exp(-0.5 * z * z - LOG_SQRT_2PI + 2.0 * log(fabs(em)) - log(den));
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -220,38 +214,47 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* J(π) by qagp over z ∈ [−h, 40]: beyond 40 standard deviations the integrand
+ * is below e^{-800}/π ≤ e^{-90}: zero in double.  Breakpoints at the bump
+ * (z = 0), 40 below it when that is above −h, and where πφ1 = (1−π)φ2
+ * (x = −logit π / Δ), the denominator's transition. */
+static int fisher_J(double pi, double sep, gsl_integration_workspace *ws, size_t limit,
+                    double *val, double *err)
+{
+    const double h = 0.5 * sep, top = 40.0;
+    double cand[5] = { -h, -40.0, 0.0, -spl_logit(pi) / sep - h, top };
+    qsort(cand, 5, sizeof cand[0], cmp_double);
+    double pts[5];
+    size_t np = 0;
+    for (size_t k = 0; k < 5; k++) {
+        if (!(cand[k] >= -h && cand[k] <= top)) continue;       /* also NaN */
+        if (np > 0 && !(cand[k] > pts[np - 1])) continue;       /* strictly increasing */
+        pts[np++] = cand[k];
+    }
+    fisher_par par = { pi, sep };
+    gsl_function F = { fisher_half, &par };
+    return gsl_integration_qagp(&F, pts, np, 0.0, 1e-12, limit, ws, val, err);
+}
+
 int gmm2_fisher_pi(double pi, double sep, double *info, double *abserr)
 {
     if (!info) return GSL_EINVAL;
     if (!(pi > 0.0 && pi < 1.0) || !(sep >= 0.0) || !isfinite(sep)) return GSL_EDOM;
-    if (sep == 0.0) {  /* φ1 ≡ φ2: the data carry no information on π */
+    if (!(0.5 * sep > 0.0)) {  /* Δ = 0 (or Δ/2 underflows): φ1 ≡ φ2, no information */
         *info = 0.0;
         if (abserr) *abserr = 0.0;
         return GSL_SUCCESS;
     }
-    /* Beyond 40 standard deviations past either mean the integrand is below
-     * e^{-800}/π·…: zero in double.  Breakpoints at the two means, at 0 (the
-     * branch switch) and where πφ1 = (1−π)φ2 (x = −logit π / Δ). */
-    const double W = 0.5 * sep + 40.0;
-    double cand[6] = { -W, -0.5 * sep, 0.0, 0.5 * sep, -spl_logit(pi) / sep, W };
-    qsort(cand, 6, sizeof cand[0], cmp_double);
-    double pts[6];
-    size_t np = 0;
-    for (size_t k = 0; k < 6; k++) {
-        if (!(cand[k] >= -W && cand[k] <= W)) continue;          /* also NaN */
-        if (np > 0 && !(cand[k] > pts[np - 1])) continue;        /* strictly increasing */
-        pts[np++] = cand[k];
-    }
-    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(2000);
+    const size_t limit = 1000;
+    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(limit);
     if (!ws) return GSL_ENOMEM;
-    fisher_par par = { pi, sep };
-    gsl_function F = { fisher_integrand, &par };
-    double result = 0.0, err = 0.0;
-    int status = gsl_integration_qagp(&F, pts, np, 0.0, 1e-12, 2000, ws, &result, &err);
+    double j1 = 0.0, e1 = 0.0, j2 = 0.0, e2 = 0.0;
+    int s1 = fisher_J(pi, sep, ws, limit, &j1, &e1);
+    int s2 = fisher_J(1.0 - pi, sep, ws, limit, &j2, &e2);
     gsl_integration_workspace_free(ws);
-    *info = result;
-    if (abserr) *abserr = err;
-    return status;
+    *info = j1 + j2;
+    if (abserr) *abserr = e1 + e2;
+    return s1 ? s1 : s2;
 }
 
 int gmm2_crlb_sd(double pi, double sep, size_t n, double *sd)
