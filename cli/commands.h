@@ -1,2 +1,5 @@
 /* cli/commands.h — the subcommand table: CMD(name, function, one-line help). */
 CMD(version, cmd_version, "print the version")
+CMD(loss, cmd_loss, "the mixing-weight DDPM loss, excess, gradient, Hessian on a grid of w (CSV)")
+CMD(gd, cmd_gd, "gradient descent on the mixing weight, one CSV row per iterate")
+CMD(fit, cmd_fit, "DDPM and maximum-likelihood estimates of the mixing weight from n samples")
