@@ -170,10 +170,10 @@ else bad "gd --steps 0: expected iterate 0 only and 'not converged'"; fi
 "$BIN" gd --method mc --n 20000 --seed 3 >"$tmp/out" 2>"$tmp/err"
 if [ $? -eq 0 ] && tail -1 "$tmp/out" | awk -F, '{ d = $3 - 0.3; if (d < 0) d = -d; exit !(d < 0.05) }' && grep -q "converged" "$tmp/err"; then ok
 else bad "gd --method mc: $(tail -1 "$tmp/out"; cat "$tmp/err")"; fi
-# a huge step: a note on stderr
+# a huge step throws w onto the plateau, where |grad| < tol: not convergence; a note on stderr
 "$BIN" gd --lr 1e4 --steps 50 >"$tmp/out" 2>"$tmp/err"
-if [ $? -eq 0 ] && grep -q "lr" "$tmp/err"; then ok
-else bad "gd --lr 1e4: expected a note about --lr on stderr: $(cat "$tmp/err")"; fi
+if [ $? -eq 0 ] && grep -q "not converged" "$tmp/err" && grep -q -- "--lr" "$tmp/err"; then ok
+else bad "gd --lr 1e4: expected 'not converged' and a note about --lr on stderr: $(cat "$tmp/err")"; fi
 
 # ---- fit: two rows, ddpm and mle, each within 5 sd_pred of pi
 for args in "--pi 0.3" "--pi 0.7 --sep 3 --alpha 0.5 --d 3 --mc explicit --seed 5" "--pi 0.4 --avg --T 200 --n 20000"; do
@@ -186,5 +186,11 @@ for args in "--pi 0.3" "--pi 0.7 --sep 3 --alpha 0.5 --d 3 --mc explicit --seed 
   else bad "fit $args: expected rows ddpm, mle with |p_hat - pi| < 5 sd_pred: $(cat "$tmp/out" "$tmp/err")"; fi
 done
 # the MLE on clean data is at least as precise as the DDPM estimator (CRLB <= sandwich)
-"$BIN" fit >"$tmp/out"
+"$BIN" fit >"$tmp/out" 2>"$tmp/err"
 awk -F, 'NR==2 { s=$7 } NR==3 { exit !($7 <= s * (1 + 1e-9)) }' "$tmp/out" && ok || bad "fit: CRLB sd_pred > sandwich sd_pred"
+
+# ---- a library failure: exit 1, one line on stderr, nothing on stdout
+# (Delta = 0: the weight is not identifiable, the sandwich's curvature B is 0)
+"$BIN" fit --sep 0 >"$tmp/out" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 1 ] && [ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]; then ok
+else bad "fit --sep 0: expected exit 1, empty stdout, one stderr line; got exit $rc: $(cat "$tmp/out" "$tmp/err")"; fi
