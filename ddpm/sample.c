@@ -164,14 +164,14 @@ int ddpm_fit_ddpm(const ddpm_sample *S, double w0, double tol, size_t maxiter, d
         gsl_root_fsolver *sv = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
         if (!sv) return GSL_ENOMEM;
         status = gsl_root_fsolver_set(sv, &F, lo, hi);
-        do {
-            if (status) break;
+        if (status == GSL_SUCCESS) status = GSL_CONTINUE;
+        while (status == GSL_CONTINUE && iter < maxiter) {
             iter++;
             status = gsl_root_fsolver_iterate(sv);
             if (status) break;
             w = gsl_root_fsolver_root(sv);
             status = gsl_root_test_interval(gsl_root_fsolver_x_lower(sv), gsl_root_fsolver_x_upper(sv), tol, 0);
-        } while (status == GSL_CONTINUE && iter < maxiter);
+        }
         gsl_root_fsolver_free(sv);
     }
     res->w_hat = w;
