@@ -1,0 +1,68 @@
+/* proofs_check/claims.h — every claim of THEORY.md §7 as a numerical check
+ * with a verdict.
+ *
+ * Each pc_cN function runs its experiment and fills a pc_result: what was
+ * checked and on which grid (claim), the measured figure, the threshold it
+ * is held to, the verdict and the wall time.  The experiment, its grid, its
+ * threshold and why that threshold is right are in the comment above each
+ * function in claims.c.  No claim restates the code it checks: each
+ * compares two independent computations, or a simulation with a quadrature
+ * prediction, or an observed threshold with a formula.
+ *
+ * Test hooks (pc_opts): `loss` replaces the analytic loss the claims use (a
+ * deliberately wrong loss must make them FAIL), `threshold` (if not NaN)
+ * replaces the claim's own threshold.  Functions return a GSL status
+ * (failure to run, not failure of the claim: that is res->pass = 0).
+ */
+#ifndef PC_CLAIMS_H
+#define PC_CLAIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ddpm/ddpm.h"
+
+typedef int (*pc_loss_fn)(ddpm_quad *q, const gmm2 *g, double a, double b, double w,
+                          ddpm_loss_result *res);
+
+typedef struct {
+    int quick;              /* 0 full, 1 reduced grids and replicates, 2 the tiny grids of the unit tests */
+    uint64_t seed;
+    pc_loss_fn loss;        /* NULL: ddpm_loss_level */
+    double threshold;       /* NaN: the claim's own */
+} pc_opts;
+
+typedef struct {
+    const char *id;         /* "C1" … */
+    char claim[320];        /* what was checked, on which grid, secondary figures */
+    double measured;
+    double threshold;
+    int pass;
+    double seconds;
+} pc_result;
+
+void pc_opts_default(pc_opts *o);   /* full mode, seed 1, the library's loss */
+
+int pc_c1_identifiability(const pc_opts *o, pc_result *r);
+int pc_c2_landscape(const pc_opts *o, pc_result *r);
+int pc_c3_gd_rate(const pc_opts *o, pc_result *r);
+int pc_c4_mc_agreement(const pc_opts *o, pc_result *r);
+int pc_c5_dimension_free(const pc_opts *o, pc_result *r);
+int pc_c6_rate(const pc_opts *o, pc_result *r);
+int pc_c7_mle_bridge(const pc_opts *o, pc_result *r);
+int pc_c8_step_size(const pc_opts *o, pc_result *r);
+int pc_c9_means_contrast(const pc_opts *o, pc_result *r);
+
+/* The table of claims, in order. */
+typedef struct {
+    const char *id;
+    int (*run)(const pc_opts *o, pc_result *r);
+} pc_claim;
+extern const pc_claim pc_claims[];
+extern const size_t pc_nclaims;
+
+/* Two-sample Kolmogorov–Smirnov test: statistic D and asymptotic p-value
+ * (Kolmogorov distribution with the Stephens small-sample correction).
+ * x and y are sorted in place. */
+int pc_ks2(double *x, size_t nx, double *y, size_t ny, double *D, double *pvalue);
+
+#endif
