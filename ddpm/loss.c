@@ -13,7 +13,12 @@
  * hull of [mode range ± R] loses at most Φ̄(R)·√(1 + 3k²/4) of each
  * component's contribution (R = DDPM_TAIL: ≤ 1e-16 relative for k ≤ 12).
  *
- * How.  Composite Gauss–Legendre on panels of width ≤ H; within
+ * Smooth regime (k ≤ GH_KMAX): the sigmoids' poles lie ≥ π/k from the real
+ * axis, and each component's expectation is a Gauss–Hermite sum (GSL's
+ * gsl_integration_fixed_hermite, weight e^{−x²/2}) at orders 32 and 24; one
+ * exponential per node.
+ *
+ * Otherwise: composite Gauss–Legendre on panels of width ≤ H; within
  * DDPM_GRADE·distance of a transition the panels shrink to 4/k, the scale on
  * which σ(w + kv) has its complex poles (imaginary distance π/k).  Each panel
  * is integrated with GSL's 16- and 10-point Gauss–Legendre rules (nodes from
@@ -39,10 +44,15 @@
 #define DDPM_FINE 4.0          /* fine panel width is DDPM_FINE / k */
 #define DDPM_GRADE 0.5         /* panel width ≤ DDPM_GRADE × distance to a transition */
 #define NMOM 6
+#define GH_HI 32               /* Gauss–Hermite orders for the smooth regime */
+#define GH_LO 24
+#define GH_KMAX 0.7            /* k ≤ GH_KMAX: Gauss–Hermite per component (tested to 1e-12 against adaptive quadrature) */
 
 struct ddpm_quad {
-    double xhi[NHI], whi[NHI];   /* nodes and weights on [−1, 1] */
+    double xhi[NHI], whi[NHI];   /* Gauss–Legendre nodes and weights on [−1, 1] */
     double xlo[NLO], wlo[NLO];
+    double ghx[GH_HI], ghw[GH_HI];   /* Gauss–Hermite for E over N(0,1): Σ w_i f(x_i) */
+    double glx[GH_LO], glw[GH_LO];
 };
 
 static int fill_rule(size_t n, double *x, double *w)
@@ -54,11 +64,27 @@ static int fill_rule(size_t n, double *x, double *w)
     return GSL_SUCCESS;
 }
 
+/* Gauss–Hermite with weight e^{−x²/2}, normalised to the N(0,1) expectation. */
+static int fill_hermite(size_t n, double *x, double *w)
+{
+    gsl_integration_fixed_workspace *t =
+        gsl_integration_fixed_alloc(gsl_integration_fixed_hermite, n, 0.0, 0.5, 0.0, 0.0);
+    if (!t) return GSL_ENOMEM;
+    const double *nx = gsl_integration_fixed_nodes(t), *nw = gsl_integration_fixed_weights(t);
+    for (size_t i = 0; i < n; i++) { x[i] = nx[i]; w[i] = nw[i] / sqrt(2 * M_PI); }
+    gsl_integration_fixed_free(t);
+    return GSL_SUCCESS;
+}
+
 ddpm_quad *ddpm_quad_alloc(void)
 {
     ddpm_quad *q = malloc(sizeof *q);
     if (!q) return NULL;
-    if (fill_rule(NHI, q->xhi, q->whi) || fill_rule(NLO, q->xlo, q->wlo)) { free(q); return NULL; }
+    if (fill_rule(NHI, q->xhi, q->whi) || fill_rule(NLO, q->xlo, q->wlo) ||
+        fill_hermite(GH_HI, q->ghx, q->ghw) || fill_hermite(GH_LO, q->glx, q->glw)) {
+        free(q);
+        return NULL;
+    }
     return q;
 }
 
@@ -66,35 +92,72 @@ void ddpm_quad_free(ddpm_quad *q) { free(q); }
 
 /* Parameters of one evaluation. */
 typedef struct {
-    double k, theta, w, pi, em;   /* em = expm1(θ* − w) */
+    double k, theta, w, pi;
+    double em;          /* expm1(θ* − w) */
+    double eD, eDm;     /* e^{−(w−θ*)}, e^{w−θ*} */
 } qparams;
 
-/* The six integrands at v, times the mixture density, accumulated with weight wt. */
-static inline void integrand(const qparams *P, double v, double wt, double *acc)
+/* Accumulate the six integrands from ρ*, 1−ρ*, ρ_w, 1−ρ_w with weight pw. */
+static inline void accumulate(const qparams *P, double rs, double qs, double rw, double qw,
+                              double pw, double *acc)
 {
-    const double s = P->k * v;
-    /* ρ* and 1−ρ* from one exponential. */
-    double xs = P->theta + s, es = exp(-fabs(xs));
-    double rs, qs;                      /* ρ*, 1−ρ* */
-    if (xs >= 0) { rs = 1.0 / (1.0 + es); qs = es * rs; }
-    else         { qs = 1.0 / (1.0 + es); rs = es * qs; }
-    /* Mixture density from the dominant component: p = πφ1/ρ* = (1−π)φ2/(1−ρ*). */
-    double p;
-    if (xs >= 0) { double z = v - 0.5 * P->k; p = P->pi * exp(-0.5 * z * z) * M_SQRT1_2 * M_2_SQRTPI * 0.5 / rs; }
-    else         { double z = v + 0.5 * P->k; p = (1.0 - P->pi) * exp(-0.5 * z * z) * M_SQRT1_2 * M_2_SQRTPI * 0.5 / qs; }
-    double xw = P->w + s, ew = exp(-fabs(xw));
-    double rw, qw;                      /* ρ_w, 1−ρ_w */
-    if (xw >= 0) { rw = 1.0 / (1.0 + ew); qw = ew * rw; }
-    else         { qw = 1.0 / (1.0 + ew); rw = ew * qw; }
     double r = rs * qs, r2 = r * r, rww = rw * qw;
     double d = -rw * qs * P->em;        /* ρ_w − ρ* = σ(w+s) − σ(θ+s) without cancellation */
-    double pw = p * wt;
     acc[0] += pw * r;
     acc[1] += pw * r2;
     acc[2] += pw * r2 * r;
     acc[3] += pw * d * d;
     acc[4] += pw * d * rww;
     acc[5] += pw * (rww * rww + d * rww * (qw - rw));
+}
+
+/* Panel regime: the integrands times the mixture density at any v (two
+ * exponentials, a third only between the two transitions). */
+static inline void integrand(const qparams *P, double v, double wt, double *acc)
+{
+    const double s = P->k * v, xs = P->theta + s, xw = P->w + s;
+    const double c = M_SQRT1_2 * M_2_SQRTPI * 0.5;     /* 1/√(2π) */
+    double rs, qs, rw, qw, p;
+    if (xs >= 0) {
+        /* E = e^{−xs} ≤ 1; p = πφ1/ρ* = πφ1(1 + E) */
+        double E = exp(-xs), z = v - 0.5 * P->k;
+        rs = 1.0 / (1.0 + E); qs = E * rs;
+        p = P->pi * c * exp(-0.5 * z * z) * (1.0 + E);
+        double Ew = xw >= 0 ? E * P->eD : exp(xw);   /* e^{−|xw|} */
+        if (xw >= 0) { rw = 1.0 / (1.0 + Ew); qw = Ew * rw; }
+        else         { qw = 1.0 / (1.0 + Ew); rw = Ew * qw; }
+    } else {
+        /* F = e^{xs} < 1; p = (1−π)φ2/(1−ρ*) = (1−π)φ2(1 + F) */
+        double F = exp(xs), z = v + 0.5 * P->k;
+        qs = 1.0 / (1.0 + F); rs = F * qs;
+        p = (1.0 - P->pi) * c * exp(-0.5 * z * z) * (1.0 + F);
+        double Fw = xw < 0 ? F * P->eDm : exp(-xw);   /* e^{−|xw|} */
+        if (xw >= 0) { rw = 1.0 / (1.0 + Fw); qw = Fw * rw; }
+        else         { qw = 1.0 / (1.0 + Fw); rw = Fw * qw; }
+    }
+    accumulate(P, rs, qs, rw, qw, p * wt, acc);
+}
+
+/* Smooth regime (k ≤ GH_KMAX, |v| within a Gauss–Hermite rule's nodes): the
+ * integrands without the density, one exponential; e^{±} stay far from
+ * overflow since |θ* + kv| ≤ 14 + 9 and |w − θ*| ≤ 64 in the supported box. */
+static inline void integrand_g(const qparams *P, double v, double pw, double *acc)
+{
+    double E = exp(-(P->theta + P->k * v)), Ew = E * P->eD;
+    double rs = 1.0 / (1.0 + E), qs = E * rs, rw = 1.0 / (1.0 + Ew), qw = Ew * rw;
+    accumulate(P, rs, qs, rw, qw, pw, acc);
+}
+
+/* Smooth regime: E over each component N(±k/2, 1) by Gauss–Hermite. */
+static void hermite(const ddpm_quad *q, const qparams *P, double *val, double *err)
+{
+    double hi[NMOM] = {0}, lo[NMOM] = {0};
+    for (int j = 0; j < 2; j++) {
+        double c = j == 0 ? 0.5 * P->k : -0.5 * P->k, wj = j == 0 ? P->pi : 1.0 - P->pi;
+        for (int i = 0; i < GH_HI; i++) integrand_g(P, c + q->ghx[i], wj * q->ghw[i], hi);
+        for (int i = 0; i < GH_LO; i++) integrand_g(P, c + q->glx[i], wj * q->glw[i], lo);
+    }
+    for (int m = 0; m < NMOM; m++) { val[m] = hi[m]; err[m] = fabs(hi[m] - lo[m]); }
 }
 
 /* Integrate over [x0, x1] with both rules; add to val and |hi − lo| to err. */
@@ -110,8 +173,12 @@ static void panel(const ddpm_quad *q, const qparams *P, double x0, double x1, do
 int ddpm_moments_eval(ddpm_quad *q, double k, double theta, double w, ddpm_moments *mo)
 {
     if (!q || !mo || !(k >= 0) || !isfinite(k) || !isfinite(theta) || !isfinite(w)) return GSL_EDOM;
-    qparams P = { k, theta, w, spl_sigmoid(theta), expm1(theta - w) };
+    qparams P = { k, theta, w, spl_sigmoid(theta), expm1(theta - w), exp(theta - w), exp(w - theta) };
     double val[NMOM] = {0}, err[NMOM] = {0};
+    if (k <= GH_KMAX && fabs(theta) <= 40 && fabs(w - theta) <= 200) {
+        hermite(q, &P, val, err);
+        goto done;
+    }
 
     /* Transitions of the two sigmoids (only meaningful when k > 0). */
     double tr[2] = { k > 0 ? -w / k : HUGE_VAL, k > 0 ? -theta / k : HUGE_VAL };
@@ -145,6 +212,7 @@ int ddpm_moments_eval(ddpm_quad *q, double k, double theta, double w, ddpm_momen
         panel(q, &P, x, x1, val, err);
         x = x1;
     }
+done:;
     ddpm_val *out[NMOM] = { &mo->r, &mo->r2, &mo->r3, &mo->dsq, &mo->dr, &mo->h };
     for (int m = 0; m < NMOM; m++) {
         out[m]->val = val[m];
