@@ -19,19 +19,19 @@ static void usage(FILE *f)
         "  --seed S     seed of every random experiment (default 1)\n", pc_nclaims);
 }
 
-/* Mark the claims named in a comma list; -1 on an unknown id. */
+/* Mark the claims named in a comma list; -1 on an unknown or empty id. */
 static int select_claims(const char *list, int *sel)
 {
-    char buf[256];
-    if (!*list || strlen(list) >= sizeof buf) return -1;
-    strcpy(buf, list);
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        size_t k = 0;
-        while (k < pc_nclaims && strcmp(tok, pc_claims[k].id)) k++;
-        if (k == pc_nclaims) return -1;
+    const char *p = list;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p), k = 0;
+        while (k < pc_nclaims && !(strlen(pc_claims[k].id) == len && !strncmp(p, pc_claims[k].id, len))) k++;
+        if (len == 0 || k == pc_nclaims) return -1;
         sel[k] = 1;
+        if (!end) return 0;
+        p = end + 1;
     }
-    return 0;
 }
 
 int cmd_check(int argc, char **argv)
