@@ -43,7 +43,7 @@ int cmd_sample(int argc, char **argv)
     const char *cmd = "sample", *path = NULL;
     size_t n = 1000, S = 100, client = 0;
     uint64_t seed = 1;
-    int smp = 0, steps_given = 0, c;
+    int smp = 1, steps_given = 0, c;   /* index in "ddpm|ddim": ddim by default */
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {

@@ -245,12 +245,13 @@ int cmd_train(int argc, char **argv)
     int saved = 0;
     for (size_t k = 1; k <= o.steps; k++) {
         st = spire_trainer_iterate(tr);
-        if (st == GSL_EDOM) {
+        if (st == GSL_EDOM || st == GSL_EOVRFLW) {
+            const char *what = st == GSL_EDOM ? "non-finite loss at step" : "non-finite parameters after step";
             if (saved)
-                fprintf(stderr, "spirelab train: non-finite loss at step %zu; stopped, kept the last good checkpoint '%s' (step %zu)\n",
-                        k, ckpt, saved_at);
+                fprintf(stderr, "spirelab train: %s %zu; stopped, kept the last good checkpoint '%s' (step %zu)\n",
+                        what, k, ckpt, saved_at);
             else
-                fprintf(stderr, "spirelab train: non-finite loss at step %zu; stopped, no checkpoint written (lower --lr?)\n", k);
+                fprintf(stderr, "spirelab train: %s %zu; stopped, no checkpoint written (lower --lr?)\n", what, k);
             rc = 1;
             goto done;
         }

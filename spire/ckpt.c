@@ -71,6 +71,12 @@ int spire_ckpt_save(const char *path, const spire_model *m, const ddpm_schedule 
 {
     if (adam && (adam->n_params != m->n_params || adam->n_embed != m->n_embed))
         return fail(GSL_EINVAL, err, errlen, "optimiser state does not match the model's sizes");
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(m->params[i]))
+            return fail(GSL_EINVAL, err, errlen, "refusing to write checkpoint '%s': non-finite parameters", path);
+    for (size_t i = 0; i < m->n_embed; i++)
+        if (!isfinite(m->embed[i]))
+            return fail(GSL_EINVAL, err, errlen, "refusing to write checkpoint '%s': non-finite embeddings", path);
     spire_train_opts dflt;
     spire_train_opts_default(&dflt);
     if (!o) o = &dflt;

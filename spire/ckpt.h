@@ -54,7 +54,8 @@ typedef struct {
 } spire_ckpt;
 
 /* Write model, schedule, optimiser state (adam NULL: zero state, step 0) and
- * hyper-parameters (o NULL: spire_train_opts_default) to path, atomically. */
+ * hyper-parameters (o NULL: spire_train_opts_default) to path, atomically.
+ * Refuses (GSL_EINVAL) a model with non-finite parameters. */
 int spire_ckpt_save(const char *path, const spire_model *m, const ddpm_schedule *s,
                     const spire_adam *adam, const spire_train_opts *o, char *err, size_t errlen);
 /* Read and check a checkpoint; on success ck owns new objects, on failure

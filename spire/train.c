@@ -71,6 +71,8 @@ int spire_train_step(spire_model *m, spire_adam *adam, const float *xt, const fl
                        o->beta1, o->beta2, o->eps, o->wd, adam->step);
     spire_adamw_update(m->embed, m->gembed, adam->me, adam->ve, m->n_embed, lr,
                        o->beta1, o->beta2, o->eps, o->wd, adam->step);
+    for (size_t i = 0; i < m->n_params; i++) if (!isfinite(m->params[i])) return GSL_EOVRFLW;
+    for (size_t i = 0; i < m->n_embed; i++) if (!isfinite(m->embed[i])) return GSL_EOVRFLW;
     return GSL_SUCCESS;
 }
 
@@ -139,6 +141,6 @@ int spire_trainer_iterate(spire_trainer *tr)
     tr->lr = spire_train_lr(&tr->o, k);
     int st = spire_train_step(tr->m, tr->adam, tr->xt, tr->t, tr->eps, B, tr->lr, &tr->o,
                               &tr->loss);
-    if (st == GSL_SUCCESS) tr->step = k;
+    if (st == GSL_SUCCESS || st == GSL_EOVRFLW) tr->step = k;
     return st;
 }

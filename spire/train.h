@@ -62,7 +62,9 @@ void spire_adam_free(spire_adam *a);                             /* NULL is fine
  * B rows (client 0), zero_grad, backward, AdamW with learning rate lr and the
  * other hyper-parameters of o; adam->step is incremented.  *loss (may be
  * NULL) gets the batch loss before the update.  If that loss is not finite
- * nothing is updated and GSL_EDOM is returned. */
+ * nothing is updated and GSL_EDOM is returned; if the update makes a
+ * parameter non-finite, GSL_EOVRFLW (the model is then unusable: reload a
+ * checkpoint). */
 int spire_train_step(spire_model *m, spire_adam *adam, const float *xt, const float *t,
                      const float *eps, size_t B, double lr, const spire_train_opts *o,
                      double *loss);
@@ -89,7 +91,8 @@ void spire_trainer_free(spire_trainer *tr);
  * checkpoint); GSL_EINVAL if the sizes differ.  tr->step follows a->step. */
 int spire_trainer_set_adam(spire_trainer *tr, const spire_adam *a);
 /* One step (step number tr->step + 1).  GSL_EDOM if the loss is not finite
- * (the model is left as it was before this step). */
+ * (the model is left as it was before this step, tr->step unchanged);
+ * GSL_EOVRFLW if the update overflowed a parameter (tr->step counts it). */
 int spire_trainer_iterate(spire_trainer *tr);
 
 #endif
