@@ -50,8 +50,9 @@ typedef struct {
 /* Moments at k = aΔ ≥ 0, θ* = logit π, model logit w.  GSL_EDOM on bad values. */
 int ddpm_moments_eval(ddpm_quad *q, double k, double theta, double w, ddpm_moments *m);
 
-/* Loss, excess, gradient and Hessian in w at one level (a, b) (both in (0,1]
- * with a² + b² = 1, b passed separately to keep its relative accuracy). */
+/* Loss, excess, gradient and Hessian in w at one level (a, b), both in (0, 1)
+ * with a² + b² = 1 (to 1e-9), b passed separately to keep its relative
+ * accuracy.  GSL_EDOM otherwise, or for a non-finite w. */
 int ddpm_loss_level(ddpm_quad *q, const gmm2 *g, double a, double b, double w,
                     ddpm_loss_result *res);
 /* The time average L(w) = (1/T) Σ_i ℓ_i(w) over a discrete schedule. */
@@ -108,8 +109,10 @@ typedef struct {
     double objective;   /* ddpm: empirical loss at ŵ; mle: mean log-likelihood */
 } ddpm_fit_result;
 
-/* ŵ_n = argmin of the empirical loss (safeguarded Newton on the gradient,
- * bracketed), started from w0.  tol on |ŵ step|. */
+/* ŵ_n = argmin of the empirical loss: a bracket of the gradient's sign change
+ * is found by doubling steps out from w0, then GSL's Brent solver narrows it
+ * to width tol (absolute, in w).  GSL_EMAXITER if no bracket within |w| ≤ 60
+ * or maxiter Brent steps were not enough (res still filled). */
 int ddpm_fit_ddpm(const ddpm_sample *S, double w0, double tol, size_t maxiter,
                   ddpm_fit_result *res);
 /* EM maximum-likelihood π̂ on the same clean points (means known). */

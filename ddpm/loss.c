@@ -224,7 +224,7 @@ done:;
 
 static int check_level(const gmm2 *g, double a, double b, double w)
 {
-    if (!g || !(a > 0 && a <= 1) || !(b >= 0 && b < 1) || !isfinite(w)) return GSL_EDOM;
+    if (!g || !(a > 0 && a < 1) || !(b > 0 && b < 1) || !isfinite(w)) return GSL_EDOM;
     if (fabs(a * a + b * b - 1.0) > 1e-9) return GSL_EDOM;
     return GSL_SUCCESS;
 }

@@ -89,7 +89,7 @@ static int mc_run(const gmm2 *g, const ddpm_schedule *s, double a0, double b0, d
 int ddpm_mc_level(const gmm2 *g, double a, double b, double w, const ddpm_mc_opts *o,
                   ddpm_loss_result *res)
 {
-    if (!(a > 0 && a <= 1) || !(b >= 0 && b < 1) || fabs(a * a + b * b - 1.0) > 1e-9) return GSL_EDOM;
+    if (!(a > 0 && a < 1) || !(b > 0 && b < 1) || fabs(a * a + b * b - 1.0) > 1e-9) return GSL_EDOM;
     return mc_run(g, NULL, a, b, w, o, res);
 }
 

@@ -20,7 +20,7 @@ ddpm_sample *ddpm_sample_draw(const gmm2 *g, const ddpm_schedule *s, double a, d
                               size_t n, ddpm_mc_mode mode, uint64_t seed)
 {
     if (!g || n < 1) return NULL;
-    if (!s && (!(a > 0 && a <= 1) || !(b >= 0 && b < 1) || fabs(a * a + b * b - 1.0) > 1e-9)) return NULL;
+    if (!s && (!(a > 0 && a < 1) || !(b > 0 && b < 1) || fabs(a * a + b * b - 1.0) > 1e-9)) return NULL;
     if (mode != DDPM_MC_EXPLICIT && mode != DDPM_MC_PROJECTED) return NULL;
     ddpm_sample *S = calloc(1, sizeof *S);
     if (!S) return NULL;
