@@ -7,3 +7,4 @@ CMD(check, cmd_check, "run every claim of the theory as a numerical check with a
 CMD(train, cmd_train, "train the score network on one data set, write a checkpoint")
 CMD(sample, cmd_sample, "generate samples from a trained network (DDPM or DDIM), CSV")
 CMD(kid, cmd_kid, "kernel inception distance between two sample files")
+CMD(sweep, cmd_sweep, "sampling distribution of the mixing-weight estimators over a grid of d, sep, pi, level, n (CSV)")
