@@ -501,8 +501,11 @@ int cmd_sweep(int argc, char **argv)
     sa.sa_flags = SA_RESTART | SA_RESETHAND;   /* a second Ctrl-C kills at once */
     sigemptyset(&sa.sa_mask);
     stop_signal = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    /* catch SIGINT/SIGTERM unless they are ignored (nohup, a background job) */
+    sigaction(SIGINT, NULL, &old_int);
+    sigaction(SIGTERM, NULL, &old_term);
+    if (old_int.sa_handler != SIG_IGN) sigaction(SIGINT, &sa, NULL);
+    if (old_term.sa_handler != SIG_IGN) sigaction(SIGTERM, &sa, NULL);
     handlers = 1;
 
     progress pg = { .on = isatty(2), .t0 = omp_get_wtime(), .last = -1e9, .ncells = N,
