@@ -3,4 +3,9 @@
 #define REAL float
 #define NN(name) name
 #define GEMM cblas_sgemm
+#define SIMD _Pragma("omp simd")
+/* glibc's libmvec has vector versions of expf (linked through libm.so); this
+ * declaration lets `omp simd` loops use them without -ffast-math. */
+#pragma omp declare simd notinbranch
+extern float expf(float);
 #include "spire/nn_body.h"

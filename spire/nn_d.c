@@ -4,4 +4,5 @@
 #define REAL double
 #define NN(name) name##_d
 #define GEMM cblas_dgemm
+#define SIMD   /* scalar libm exp: full double accuracy for the finite differences */
 #include "spire/nn_body.h"
