@@ -8,3 +8,4 @@ CMD(train, cmd_train, "train the score network on one data set, write a checkpoi
 CMD(sample, cmd_sample, "generate samples from a trained network (DDPM or DDIM), CSV")
 CMD(kid, cmd_kid, "kernel inception distance between two sample files")
 CMD(sweep, cmd_sweep, "sampling distribution of the mixing-weight estimators over a grid of d, sep, pi, level, n (CSV)")
+CMD(figs, cmd_figs, "regenerate every figure (PNG/SVG/PDF + CSV + gnuplot script), index.html and REPORT.md")

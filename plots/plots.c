@@ -384,7 +384,7 @@ static int script(sbuf *b, const plots_fig *f, const plots_caps *caps, const cha
         st |= sb_printf(b, "# Run it in this directory: gnuplot %s.gp   (gnuplot %d.%d or later)\n",
                         stem, PLOTS_MIN_MAJOR, PLOTS_MIN_MINOR);
     }
-    st |= sb_printf(b, "DATA = '%s'\nLIVE = 0\nPAUSE = %g\n", dataref, pg->delay);
+    st |= sb_printf(b, "DATA = '%s'\nLIVE = 0\nPAUSE = %g\nFONTSIZE = %g\n", dataref, pg->delay, pg->font);
     for (size_t k = 0; k < nfmts; k++) st |= sb_printf(b, "OUT_%s = '%s'\n", plots_format_ext(fmts[k]), out[k]);
     st |= sb_printf(b, "do for [FMT in \"");
     for (size_t k = 0; k < nfmts; k++) st |= sb_printf(b, "%s%s", k ? " " : "", plots_format_ext(fmts[k]));
@@ -486,6 +486,12 @@ static int write_atomic(const char *dir, const char *name, const char *text)
     return ok ? GSL_SUCCESS : GSL_EFAILED;
 }
 
+int plots_write_file(const char *dir, const char *name, const char *text)
+{
+    if (!dir_ok(dir) || !stem_ok(name) || !text) return GSL_EINVAL;
+    return write_atomic(dir, name, text);
+}
+
 int plots_fig_write(const plots_fig *f, const plots_caps *caps, const char *dir, const char *stem,
                     const plots_format *fmts, size_t nfmts, const plots_page *page,
                     unsigned *rendered)
@@ -556,7 +562,8 @@ int plots_fig_show(const plots_fig *f, const plots_caps *caps, const plots_page 
     if (!f || !caps || !page_ok(page)) return GSL_EINVAL;
     if (plots_live_check(caps, NULL, NULL)) return GSL_EUNSUP;
     sbuf b = {0};
-    int st = sb_printf(&b, "DATA = '$DATA'\nLIVE = 1\nPAUSE = %g\nFMT = 'live'\nreset\n", page->delay);
+    int st = sb_printf(&b, "DATA = '$DATA'\nLIVE = 1\nPAUSE = %g\nFONTSIZE = %g\nFMT = 'live'\nreset\n",
+                       page->delay, page->font);
     if (!st) st = terminal(caps, PLOTS_LIVE, page, &b, NULL);
     if (!st) st = sb_printf(&b, "\n%s%s\npause mouse close\n", PLOTS_STYLE, sb_str(&f->body));
     if (st) { free(b.s); return st; }

@@ -35,9 +35,11 @@
  * UTF-8 encoding, the house style (PLOTS_STYLE below: line types 1–8 in the
  * Okabe–Ito colour-blind-safe palette, a light grid, the key in a box), and the
  * variables DATA (data source), FMT ("png", "svg", "pdf", "gif", "live"),
- * LIVE (1 in a live window, else 0) and PAUSE (seconds between animation
+ * LIVE (1 in a live window, else 0), PAUSE (seconds between animation
  * frames in a live window; a body animates with
- * `do for [k=…] { plot …; if (LIVE) { pause PAUSE } }`).
+ * `do for [k=…] { plot …; if (LIVE) { pause PAUSE } }`) and FONTSIZE (the
+ * page's font size in points, e.g. for a larger title:
+ * `font sprintf(',%g', FONTSIZE + 2)`).
  *
  * Library code: nothing is printed.  gnuplot's own messages (errors in a
  * body, warnings) go to the caller's stderr unless the program string
@@ -183,6 +185,12 @@ int plots_fig_show(const plots_fig *f, const plots_caps *caps, const plots_page 
  * NULL on bad input or no memory. */
 char *plots_fig_script(const plots_fig *f, const plots_caps *caps, const char *stem,
                        const plots_format *fmts, size_t nfmts, const plots_page *page);
+
+/* Write text to DIR/NAME atomically (a temporary file beside it, renamed
+ * into place; mode 0666 less the umask).  For the pages that go with the
+ * figures (an index).  GSL_EINVAL for a bad DIR or NAME (NAME as STEM
+ * above), GSL_EFAILED if it cannot be written (nothing is left behind). */
+int plots_write_file(const char *dir, const char *name, const char *text);
 
 /* The house style, included by every script after `reset`. */
 extern const char PLOTS_STYLE[];
