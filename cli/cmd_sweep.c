@@ -51,7 +51,8 @@ static const struct option longopts[] = {
 #define SWEEP_ALPHA_DEFAULT "0.7"
 #define SWEEP_REPS_MAX      10000000u
 #define SWEEP_THREADS_MAX   4096u
-#define SWEEP_WRITE_EVERY   1.0     /* seconds between rewrites of --out */
+#define SWEEP_WRITE_EVERY   1.0     /* seconds between rewrites of --out, at least, */
+#define SWEEP_WRITE_SHARE   10.0    /* and at least this many times the last write's duration */
 
 static void usage(FILE *f)
 {
@@ -97,7 +98,9 @@ static void usage(FILE *f)
 "output:\n"
 "  --out FILE           write the CSV to FILE instead of stdout, atomically\n"
 "                       (FILE.tmp.PID, fsync, rename), rewritten with the rows\n"
-"                       done so far at most every %g s and on Ctrl-C/SIGTERM,\n"
+"                       done so far at most every %g s (less often for a file\n"
+"                       so big that writing it takes over 1/%g of the time)\n"
+"                       and on Ctrl-C/SIGTERM,\n"
 "                       so that FILE is always a valid, complete-row CSV (an\n"
 "                       existing FILE is replaced, unless --resume)\n"
 "  --resume             with --out: keep the rows FILE already holds (its header\n"
@@ -111,8 +114,8 @@ static void usage(FILE *f)
 "  %s\n"
 "cell: index in the full grid.  level: alpha|t|avg; schedule, T: empty for\n"
 "alpha; t: the step (level t only); alpha: a of the level (a_t of the\n"
-"schedule for level t; empty for avg).  p_mean, p_sd: mean and sd (n - 1) of\n"
-"the R estimates p_hat; rmse: sqrt(mean (p_hat - pi)^2); abserr_qXX: the XX%%\n"
+"schedule for level t; empty for avg).  p_mean, p_sd: mean and sd (divisor\n"
+"R - 1) of the R estimates p_hat; rmse: sqrt(mean (p_hat - pi)^2); abserr_qXX: the XX%%\n"
 "quantile of |p_hat - pi|; sd_sandwich: sqrt(nvar_p / n), the sandwich\n"
 "prediction of sd(p_hat) for ddpm; sd_crlb: the Cramer-Rao bound\n"
 "1/sqrt(n I(pi)), the asymptotic sd of mle (both columns on every row);\n"
@@ -125,7 +128,7 @@ static void usage(FILE *f)
             (unsigned)PC_SWEEP_D_MAX, SWEEP_D_DEFAULT, SWEEP_SEP_DEFAULT, SWEEP_PI_DEFAULT,
             (unsigned)PC_SWEEP_N_MAX, SWEEP_N_DEFAULT, SWEEP_ALPHA_DEFAULT,
             (unsigned)OPT_T_MAX, (unsigned)SWEEP_REPS_MAX, (unsigned)SWEEP_THREADS_MAX,
-            SWEEP_WRITE_EVERY, pc_sweep_csv_header());
+            SWEEP_WRITE_EVERY, SWEEP_WRITE_SHARE, pc_sweep_csv_header());
 }
 
 /* One list flag: parse into L (replacing an earlier value). */
@@ -510,7 +513,7 @@ int cmd_sweep(int argc, char **argv)
 
     progress pg = { .on = isatty(2), .t0 = omp_get_wtime(), .last = -1e9, .ncells = N,
                     .skipped = skipped, .done = 0, .todo = N - skipped };
-    double last_write = omp_get_wtime();
+    double last_write = omp_get_wtime(), write_cost = 0.0;
     int dirty = 0;
     if (pg.todo) progress_draw(&pg, 0.0, 0);
     for (size_t i = 0; i < N && !stop_signal; i++) {
@@ -541,8 +544,11 @@ int cmd_sweep(int argc, char **argv)
         pg.done++;
         if (out_path) {
             dirty = 1;
-            if (omp_get_wtime() - last_write >= SWEEP_WRITE_EVERY) {
+            double since = omp_get_wtime() - last_write;
+            if (since >= SWEEP_WRITE_EVERY && since >= SWEEP_WRITE_SHARE * write_cost) {
+                double tw = omp_get_wtime();
                 int err = out_write(&out);
+                write_cost = omp_get_wtime() - tw;
                 if (err) {
                     fprintf(stderr, "spirelab sweep: --out: writing '%s' failed: %s\n", out_path, strerror(err));
                     st = GSL_EFAILED;

@@ -181,7 +181,7 @@ typedef struct {
     unsigned estimator;   /* PC_SWEEP_DDPM or PC_SWEEP_MLE */
     size_t reps;
     double p_mean;        /* mean of p̂ over the replicates */
-    double p_sd;          /* its sample standard deviation (n − 1); NaN if reps = 1 */
+    double p_sd;          /* its sample standard deviation (divisor reps − 1); NaN if reps = 1 */
     double rmse;          /* sqrt(mean (p̂ − π)²) */
     double q50, q90, q99; /* quantiles of |p̂ − π| (gsl_stats_quantile_from_sorted_data) */
     double sd_sandwich;   /* sqrt(nvar_p / n), ddpm_sandwich_level / _avg */
