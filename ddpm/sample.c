@@ -135,6 +135,18 @@ static double sample_grad(double w, void *p)
     return g;
 }
 
+/* No sign change of the gradient within |w| ≤ WMAX: the empirical loss keeps
+ * falling towards p = 0 or 1.  Report the end point, not converged. */
+static int no_bracket(const ddpm_sample *S, double w, ddpm_fit_result *res)
+{
+    res->w_hat = w;
+    res->p_hat = spl_sigmoid(w);
+    res->iterations = 0;
+    res->converged = 0;
+    ddpm_sample_loss(S, w, &res->objective, NULL, NULL);
+    return GSL_EMAXITER;
+}
+
 /* ŵ_n: the root of the empirical gradient.  A bracket [lo, hi] with
  * grad(lo) < 0 < grad(hi) is found by stepping outwards from w0 with doubling
  * steps, then GSL's Brent solver narrows it to |hi − lo| < tol (absolute in w). */
@@ -142,19 +154,18 @@ int ddpm_fit_ddpm(const ddpm_sample *S, double w0, double tol, size_t maxiter, d
 {
     if (!S || !res || !isfinite(w0) || !(tol > 0)) return GSL_EDOM;
     const double WMAX = 60.0;
-    size_t evals = 0;
     double g0 = sample_grad(w0, (void *)S);
-    evals++;
+   
     double lo = w0, hi = w0, step = 0.5;
     if (g0 == 0) { lo = hi = w0; }
     else if (g0 > 0) {       /* minimum to the left */
         double glo = g0;
-        while (glo > 0 && lo > -WMAX) { hi = lo; lo = fmax(lo - step, -WMAX); step *= 2; glo = sample_grad(lo, (void *)S); evals++; }
-        if (glo > 0) return GSL_EMAXITER;
+        while (glo > 0 && lo > -WMAX) { hi = lo; lo = fmax(lo - step, -WMAX); step *= 2; glo = sample_grad(lo, (void *)S); }
+        if (glo > 0) return no_bracket(S, lo, res);
     } else {
         double ghi = g0;
-        while (ghi < 0 && hi < WMAX) { lo = hi; hi = fmin(hi + step, WMAX); step *= 2; ghi = sample_grad(hi, (void *)S); evals++; }
-        if (ghi < 0) return GSL_EMAXITER;
+        while (ghi < 0 && hi < WMAX) { lo = hi; hi = fmin(hi + step, WMAX); step *= 2; ghi = sample_grad(hi, (void *)S); }
+        if (ghi < 0) return no_bracket(S, hi, res);
     }
     double w = 0.5 * (lo + hi);
     int status = GSL_SUCCESS;
