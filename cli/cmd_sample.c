@@ -9,7 +9,7 @@
 #include "spire/ckpt.h"
 #include "spire/sample.h"
 
-enum { O_CKPT = OPT_COMMON_END, O_N, O_SAMPLER, O_STEPS, O_SEED, O_CLIENT };
+enum { O_CKPT = OPT_COMMON_END, O_N, O_SAMPLER, O_STEPS, O_SEED, O_CLIENT, O_CLIP };
 
 static const struct option longopts[] = {
     OPT_LONG_HELP,
@@ -19,13 +19,14 @@ static const struct option longopts[] = {
     { "steps", required_argument, NULL, O_STEPS },
     { "seed", required_argument, NULL, O_SEED },
     { "client", required_argument, NULL, O_CLIENT },
+    { "clip", required_argument, NULL, O_CLIP },
     { NULL, 0, NULL, 0 }
 };
 
 static void usage(FILE *f)
 {
     fprintf(f,
-"usage: spirelab sample --checkpoint FILE [--n N] [--sampler ddpm|ddim] [--steps S] [--seed S]\n"
+"usage: spirelab sample --checkpoint FILE [--n N] [--sampler ddpm|ddim] [--steps S] [--seed S] [--clip C]\n"
 "\n"
 "Generates samples with the network of a checkpoint written by spirelab train.\n"
 "CSV on stdout: a header x1,...,xD, then one sample per row.\n"
@@ -35,13 +36,16 @@ static void usage(FILE *f)
 "                     ddpm: ancestral, all T steps of the schedule (--steps ignored)\n"
 "  --steps S          DDIM steps, integer in [1, T] (default 100)\n"
 "  --seed S           seed of the initial noise and the ancestral noise (default 1)\n"
-"  --client C         client embedding to use, integer in [0, C-1] (default 0)\n");
+"  --client C         client embedding to use, integer in [0, C-1] (default 0)\n"
+"  --clip C           clamp the predicted clean sample to [-C, C] at every step,\n"
+"                     number >= 0 (default 0: no clamping; digits: --clip 1)\n");
 }
 
 int cmd_sample(int argc, char **argv)
 {
     const char *cmd = "sample", *path = NULL;
     size_t n = 1000, S = 100, client = 0;
+    double clip = 0;
     uint64_t seed = 1;
     int smp = 1, steps_given = 0, c;   /* index in "ddpm|ddim": ddim by default */
     optind = 1;
@@ -55,6 +59,7 @@ int cmd_sample(int argc, char **argv)
         case O_STEPS: bad = opt_size(cmd, "--steps", optarg, 1, SPIRE_CKPT_T_MAX, &S); steps_given = 1; break;
         case O_SEED: bad = opt_u64(cmd, "--seed", optarg, &seed); break;
         case O_CLIENT: bad = opt_size(cmd, "--client", optarg, 0, SPIRE_DIM_MAX, &client); break;
+        case O_CLIP: bad = opt_double(cmd, "--clip", optarg, 0, OPT_CLOSED, 1e30, OPT_CLOSED, &clip); break;
         case OPT_HELP: usage(stdout); return 0;
         default: opt_getopt_error(cmd, c, argv, longopts); return 2;
         }
@@ -83,7 +88,7 @@ int cmd_sample(int argc, char **argv)
     float *x = rc ? NULL : malloc(n * D * sizeof *x);
     if (!rc && !x) { fprintf(stderr, "spirelab sample: out of memory for %zu samples\n", n); rc = 1; }
     if (!rc) {
-        int st = spire_sample(ck.model, ck.sched, sampler, S, (int)client, n, seed, x);
+        int st = spire_sample(ck.model, ck.sched, sampler, S, clip, (int)client, n, seed, x);
         if (st) { opt_lib_error(cmd, "sampling", st); rc = 1; }
     }
     if (!rc) {

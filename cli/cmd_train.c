@@ -21,7 +21,7 @@
 enum {
     O_DATA = OPT_COMMON_END, O_HIDDEN, O_LAYERS, O_TEMB, O_EMBED_AT, O_STEPS, O_BATCH, O_LR,
     O_WARMUP, O_COSINE, O_LR_MIN, O_WD, O_SEED, O_SCHED, O_TT, O_CKPT, O_LOG, O_SAVE_EVERY,
-    O_HELDOUT, O_EVAL_EVERY, O_EVAL_LOG, O_EVAL_N, O_EVAL_STEPS
+    O_HELDOUT, O_EVAL_EVERY, O_EVAL_LOG, O_EVAL_N, O_EVAL_STEPS, O_EVAL_CLIP, O_EVAL_SAMPLER
 };
 
 static const struct option longopts[] = {
@@ -49,6 +49,8 @@ static const struct option longopts[] = {
     { "eval-log", required_argument, NULL, O_EVAL_LOG },
     { "eval-n", required_argument, NULL, O_EVAL_N },
     { "eval-steps", required_argument, NULL, O_EVAL_STEPS },
+    { "eval-clip", required_argument, NULL, O_EVAL_CLIP },
+    { "eval-sampler", required_argument, NULL, O_EVAL_SAMPLER },
     { NULL, 0, NULL, 0 }
 };
 
@@ -91,7 +93,9 @@ static void usage(FILE *f)
 "  --eval-every N     every N steps, KID of --eval-n DDIM samples (--eval-steps steps)\n"
 "  --eval-log FILE    against the held-out split, as CSV step,kid_mean,kid_std (needs both)\n"
 "  --eval-n N         samples per evaluation (default 1000)\n"
+"  --eval-sampler K   ddim (default) | ddpm (all T steps)\n"
 "  --eval-steps S     DDIM steps per evaluation (default 50)\n"
+"  --eval-clip C      clamp the predicted clean sample to [-C, C] (default 0: off)\n"
 "Exit status: 0 done, 1 training failure (non-finite loss, I/O), 2 bad input.\n",
             SPIRE_DIGITS_PATH);
 }
@@ -109,14 +113,15 @@ static int write_csv(const char *path, const float *x, size_t n, size_t D)
 
 /* KID of n DDIM samples against the held-out rows. */
 static int evaluate(spire_model *m, const ddpm_schedule *s, const spire_data *d, size_t n,
-                    size_t S, uint64_t seed, size_t step, spire_kid_result *res)
+                    spire_sampler smp, size_t S, double clip, uint64_t seed, size_t step,
+                    spire_kid_result *res)
 {
     size_t D = d->D, size = n < d->n_test ? n : d->n_test;
     if (size > 1000) size = 1000;
     float *x = malloc(n * D * sizeof *x);
     double *fake = malloc(n * D * sizeof *fake), *real = malloc(d->n_test * D * sizeof *real);
     int st = (x && fake && real) ? GSL_SUCCESS : GSL_ENOMEM;
-    if (st == GSL_SUCCESS) st = spire_sample(m, s, SPIRE_SAMPLER_DDIM, S, 0, n, seed + step, x);
+    if (st == GSL_SUCCESS) st = spire_sample(m, s, smp, S, clip, 0, n, seed + step, x);
     if (st == GSL_SUCCESS) {
         for (size_t i = 0; i < n * D; i++) fake[i] = x[i];
         for (size_t i = 0; i < d->n_test * D; i++) real[i] = d->test[i];
@@ -142,6 +147,8 @@ int cmd_train(int argc, char **argv)
     spire_train_opts_default(&o);
     o.steps = 2000;
     size_t T = 1000, save_every = 0, eval_every = 0, eval_n = 1000, eval_steps = 50;
+    double eval_clip = 0;
+    int eval_sampler = 1;   /* index in "ddpm|ddim" */
     int sched_kind = 0, embed_at = 0;
     int c;
     optind = 1;
@@ -182,6 +189,8 @@ int cmd_train(int argc, char **argv)
         case O_EVAL_LOG: evalp = optarg; break;
         case O_EVAL_N: bad = opt_size(cmd, "--eval-n", optarg, 2, 10000000u, &eval_n); break;
         case O_EVAL_STEPS: bad = opt_size(cmd, "--eval-steps", optarg, 1, SPIRE_CKPT_T_MAX, &eval_steps); break;
+        case O_EVAL_SAMPLER: bad = opt_choice(cmd, "--eval-sampler", optarg, "ddpm|ddim", &eval_sampler); break;
+        case O_EVAL_CLIP: bad = opt_double(cmd, "--eval-clip", optarg, 0, OPT_CLOSED, 1e30, OPT_CLOSED, &eval_clip); break;
         case OPT_HELP: usage(stdout); return 0;
         default: opt_getopt_error(cmd, c, argv, longopts); return 2;
         }
@@ -195,7 +204,7 @@ int cmd_train(int argc, char **argv)
         opt_contradiction(cmd, "--eval-every", "--eval-log", "give both or neither");
         return 2;
     }
-    if (eval_every && eval_steps > T) {
+    if (eval_every && eval_sampler && eval_steps > T) {
         fprintf(stderr, "spirelab train: --eval-steps must be an integer in [1, --T = %zu], got %zu\n", T, eval_steps);
         return 2;
     }
@@ -268,7 +277,8 @@ int cmd_train(int argc, char **argv)
         }
         if (eval_every && k % eval_every == 0) {
             spire_kid_result kr;
-            st = evaluate(m, s, d, eval_n, eval_steps, o.seed, k, &kr);
+            st = evaluate(m, s, d, eval_n, eval_sampler ? SPIRE_SAMPLER_DDIM : SPIRE_SAMPLER_DDPM,
+                          eval_steps, eval_clip, o.seed, k, &kr);
             if (st) { opt_lib_error(cmd, "evaluation", st); rc = 1; goto done; }
             fprintf(evalf, "%zu,%.9g,%.9g\n", k, kr.mean, kr.std);
             fflush(evalf);

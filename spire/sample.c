@@ -21,9 +21,11 @@ const char *spire_sampler_name(spire_sampler sampler)
 }
 
 /* One block of nb rows; e (nb, D) is scratch for ε̂. */
+static double clamp(double v, double c) { return v > c ? c : v < -c ? -c : v; }
+
 static int sample_block(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedule *s,
-                        spire_sampler sampler, size_t S, size_t nb, gsl_rng *r, float *x,
-                        float *e)
+                        spire_sampler sampler, size_t S, double clip, size_t nb, gsl_rng *r,
+                        float *x, float *e)
 {
     size_t T = s->T;
     for (size_t k = 0; k < nb * D; k++) x[k] = (float)gsl_ran_gaussian_ziggurat(r, 1.0);
@@ -35,8 +37,16 @@ static int sample_block(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedu
             double abar = s->alphabar[i - 1], abar_prev = i > 1 ? s->alphabar[i - 2] : 1.0;
             double k1 = 1.0 / sqrt(1.0 - beta), k2 = beta / b;
             double sigma = i > 1 ? sqrt(beta * (1.0 - abar_prev) / (1.0 - abar)) : 0.0;
+            double a = s->a[i - 1], c1 = sqrt(abar_prev) * beta / (1.0 - abar);
+            double c2 = sqrt(1.0 - beta) * (1.0 - abar_prev) / (1.0 - abar);
             for (size_t q = 0; q < nb * D; q++) {
-                double v = k1 * ((double)x[q] - k2 * (double)e[q]);
+                double v;
+                if (clip > 0) {
+                    double x0 = clamp(((double)x[q] - b * (double)e[q]) / a, clip);
+                    v = i > 1 ? c1 * x0 + c2 * (double)x[q] : x0;
+                } else {
+                    v = k1 * ((double)x[q] - k2 * (double)e[q]);
+                }
                 if (i > 1) v += sigma * gsl_ran_gaussian_ziggurat(r, 1.0);
                 x[q] = (float)v;
             }
@@ -50,6 +60,7 @@ static int sample_block(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedu
             double ap = ip ? s->a[ip - 1] : 1.0, bp = ip ? s->b[ip - 1] : 0.0;
             for (size_t q = 0; q < nb * D; q++) {
                 double x0 = ((double)x[q] - b * (double)e[q]) / a;
+                if (clip > 0) x0 = clamp(x0, clip);
                 x[q] = (float)(ap * x0 + bp * (double)e[q]);
             }
         }
@@ -58,9 +69,10 @@ static int sample_block(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedu
 }
 
 int spire_sample_fn(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedule *s,
-                    spire_sampler sampler, size_t S, size_t n, uint64_t seed, float *x)
+                    spire_sampler sampler, size_t S, double clip, size_t n, uint64_t seed,
+                    float *x)
 {
-    if (n == 0 || D == 0) return GSL_EINVAL;
+    if (n == 0 || D == 0 || !(clip >= 0) || !isfinite(clip)) return GSL_EINVAL;
     if (sampler == SPIRE_SAMPLER_DDIM && (S < 1 || S > s->T)) return GSL_EINVAL;
     if (sampler != SPIRE_SAMPLER_DDIM && sampler != SPIRE_SAMPLER_DDPM) return GSL_EINVAL;
     size_t blk = SPIRE_SAMPLE_BLOCK;
@@ -70,7 +82,7 @@ int spire_sample_fn(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedule *
     for (size_t j = 0; st == GSL_SUCCESS && j * blk < n; j++) {
         size_t nb = n - j * blk < blk ? n - j * blk : blk;
         spl_rng_seed(r, seed, SPIRE_STREAM_SAMPLE, j);
-        st = sample_block(eps, ctx, D, s, sampler, S, nb, r, x + j * blk * D, e);
+        st = sample_block(eps, ctx, D, s, sampler, S, clip, nb, r, x + j * blk * D, e);
     }
     free(e);
     if (r) gsl_rng_free(r);
@@ -91,12 +103,12 @@ static int model_eps(void *ctx, const float *x, size_t i, size_t nb, float *out)
 }
 
 int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
-                 int client, size_t n, uint64_t seed, float *x)
+                 double clip, int client, size_t n, uint64_t seed, float *x)
 {
     if (client < 0 || (size_t)client >= m->cfg.C) return GSL_EINVAL;
     model_ctx mc = { m, client, malloc(SPIRE_SAMPLE_BLOCK * sizeof(float)),
                      malloc(SPIRE_SAMPLE_BLOCK * sizeof(int)) };
-    int st = (mc.t && mc.c) ? spire_sample_fn(model_eps, &mc, m->cfg.D, s, sampler, S, n, seed, x)
+    int st = (mc.t && mc.c) ? spire_sample_fn(model_eps, &mc, m->cfg.D, s, sampler, S, clip, n, seed, x)
                             : GSL_ENOMEM;
     free(mc.t); free(mc.c);
     return st;

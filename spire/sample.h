@@ -11,13 +11,20 @@
  * deterministic DDIM (η = 0) with S steps τ_k = ⌊kT/S⌋, k = S..1, τ_0 = 0:
  *   x̂_0 = (x − b_τk ε̂)/a_τk,   x ← a_τ(k−1) x̂_0 + b_τ(k−1) ε̂.
  *
+ * clip > 0 (for data known to lie in [−clip, clip], e.g. images in [−1, 1]):
+ * x̂_0 is clamped to [−clip, clip] at every step (as diffusers' clip_sample);
+ * DDPM then uses the posterior-mean form
+ *   x_{i−1} = [√ᾱ_{i−1} β_i x̂_0 + √(1−β_i)(1−ᾱ_{i−1}) x_i]/(1−ᾱ_i) + σ_i z,
+ * equal to the ε form above when nothing is clamped.  The last step returns
+ * x̂_0 itself, so every sample lies in [−clip, clip].  clip = 0: no clamping.
+ *
  * Rows are generated in blocks of SPIRE_SAMPLE_BLOCK; block j draws only
  * from stream spl_rng_alloc(seed, SPIRE_STREAM_SAMPLE, j), so the result
  * does not depend on how blocks are scheduled.
  *
  * Typical use:
  *     float *x = malloc(n * D * sizeof *x);
- *     spire_sample(m, sched, SPIRE_SAMPLER_DDIM, 100, 0, n, seed, x);
+ *     spire_sample(m, sched, SPIRE_SAMPLER_DDIM, 100, 0.0, 0, n, seed, x);
  */
 #ifndef SPIRE_SAMPLE_H
 #define SPIRE_SAMPLE_H
@@ -33,18 +40,20 @@
 typedef enum { SPIRE_SAMPLER_DDPM = 0, SPIRE_SAMPLER_DDIM = 1 } spire_sampler;
 
 /* n samples into x (n, D) for client `client`.  S: DDIM steps, 1 ≤ S ≤ T
- * (ignored by DDPM, which takes all T).  GSL_EINVAL for S out of range, a
- * client out of range or n = 0; GSL_ENOMEM.  The model's activation buffers
+ * (ignored by DDPM, which takes all T); clip ≥ 0 as above.  GSL_EINVAL for S
+ * out of range, a negative or non-finite clip, a client out of range or
+ * n = 0; GSL_ENOMEM.  The model's activation buffers
  * are reused (not thread-safe on one model). */
 int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
-                 int client, size_t n, uint64_t seed, float *x);
+                 double clip, int client, size_t n, uint64_t seed, float *x);
 
 /* The same samplers on any ε-predictor: eps(ctx, x, i, nb, out) writes
  * ε̂(x_r, i) for the nb rows x (nb, D) into out (nb, D) and returns a GSL
  * status.  Tests use it with the exact predictor of a Gaussian. */
 typedef int (*spire_eps_fn)(void *ctx, const float *x, size_t i, size_t nb, float *out);
 int spire_sample_fn(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedule *s,
-                    spire_sampler sampler, size_t S, size_t n, uint64_t seed, float *x);
+                    spire_sampler sampler, size_t S, double clip, size_t n, uint64_t seed,
+                    float *x);
 
 /* "ddpm" | "ddim" → value; GSL_EINVAL otherwise. */
 int spire_sampler_parse(const char *name, spire_sampler *sampler);

@@ -347,7 +347,7 @@ static void sampler_check(spire_sampler smp, size_t S, double law_tol)
     enum { N = 20000 };
     float *x = malloc(N * 2 * sizeof *x);
     uint64_t seed = cu_seed(21);
-    CU_ASSERT_EQUAL_FATAL(spire_sample_fn(gauss_eps, &g, 2, s, smp, S, N, seed, x), GSL_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(spire_sample_fn(gauss_eps, &g, 2, s, smp, S, 0.0, N, seed, x), GSL_SUCCESS);
     for (int j = 0; j < 2; j++) {
         spl_stat st = { 0 };
         for (size_t r = 0; r < N; r++) spl_stat_add(&st, x[2 * r + j]);
@@ -363,9 +363,9 @@ static void sampler_check(spire_sampler smp, size_t S, double law_tol)
     }
     /* same seed, same samples; another seed, others */
     float *y = malloc(N * 2 * sizeof *y);
-    spire_sample_fn(gauss_eps, &g, 2, s, smp, S, N, seed, y);
+    spire_sample_fn(gauss_eps, &g, 2, s, smp, S, 0.0, N, seed, y);
     CU_ASSERT(memcmp(x, y, N * 2 * sizeof *x) == 0);
-    spire_sample_fn(gauss_eps, &g, 2, s, smp, S, N, seed + 1, y);
+    spire_sample_fn(gauss_eps, &g, 2, s, smp, S, 0.0, N, seed + 1, y);
     CU_ASSERT(memcmp(x, y, N * 2 * sizeof *x) != 0);
     free(x); free(y);
     ddpm_schedule_free(s);
@@ -384,17 +384,36 @@ static void test_sample_args(void)
     spire_model *m = spire_model_alloc(&cfg);
     spire_model_init(m, 1);
     float x[2 * 2000];
-    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 0, 0, 10, 1, x), GSL_EINVAL);
-    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 101, 0, 10, 1, x), GSL_EINVAL);
-    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 10, 2, 10, 1, x), GSL_EINVAL);
-    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 1, 2000, 1, x), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 0, 0.0, 0, 10, 1, x), GSL_EINVAL);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 101, 0.0, 0, 10, 1, x), GSL_EINVAL);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 10, 0.0, 2, 10, 1, x), GSL_EINVAL);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, 1, 2000, 1, x), GSL_SUCCESS);
     int finite = 1;
     for (size_t i = 0; i < 4000; i++) finite &= isfinite(x[i]);
     CU_ASSERT(finite);
     /* block structure: the first 1024 rows do not depend on n */
     float y[2 * 1500];
-    spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 1, 1500, 1, y);
+    spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, 1, 1500, 1, y);
     CU_ASSERT(memcmp(x, y, 2 * 1024 * sizeof(float)) == 0);
+    /* clip: every sample in [−c, c]; a clip nothing reaches changes nothing
+     * (DDIM: bitwise; DDPM: the x̂0 form equals the ε form to rounding) */
+    float z[2 * 300];
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, -1.0, 1, 300, 1, z), GSL_EINVAL);
+    for (int smp_k = 0; smp_k < 2; smp_k++) {
+        spire_sampler k = smp_k ? SPIRE_SAMPLER_DDIM : SPIRE_SAMPLER_DDPM;
+        CU_ASSERT_EQUAL(spire_sample(m, s, k, 100, 0.25, 1, 300, 1, z), GSL_SUCCESS);
+        int inside = 1;
+        for (size_t i = 0; i < 600; i++) inside &= fabsf(z[i]) <= 0.25f;
+        CU_ASSERT(inside);
+        float w[2 * 300];
+        spire_sample(m, s, k, 100, 0.0, 1, 300, 1, w);
+        spire_sample(m, s, k, 100, 1e30, 1, 300, 1, z);
+        int bad = 0;
+        for (size_t i = 0; i < 600; i++)
+            bad += !cu_check_mixed(z[i], w[i], 1e-4, 1e-4, "clip no-op", __FILE__, __LINE__);
+        CU_ASSERT_EQUAL(bad, 0);
+        if (k == SPIRE_SAMPLER_DDIM) CU_ASSERT(memcmp(z, w, sizeof z) == 0);
+    }
     spire_sampler smp;
     CU_ASSERT_EQUAL(spire_sampler_parse("ddim", &smp), GSL_SUCCESS);
     CU_ASSERT_EQUAL(smp, SPIRE_SAMPLER_DDIM);

@@ -85,3 +85,5 @@ expect_bad "--subset-size" -- kid --real "$tmp/s_held.csv" --fake "$tmp/s_fake.c
 expect_bad "line 3" -- kid --real "$tmp/s_held.csv" --fake "$tmp/nan.csv"
 expect_bad "no samples" -- kid --real "$tmp/empty.csv" --fake "$tmp/s_fake.csv"
 expect_bad "--subsets" -- kid --real "$tmp/s_held.csv" --fake "$tmp/s_fake.csv" --subsets 0
+expect_bad "--clip" -- sample --checkpoint "$tmp/s.ckpt" --clip -1
+expect_bad "--eval-sampler" -- train --data gmm --eval-sampler euler --checkpoint "$tmp/x.ckpt"
