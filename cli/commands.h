@@ -9,3 +9,4 @@ CMD(sample, cmd_sample, "generate samples from a trained network (DDPM or DDIM),
 CMD(kid, cmd_kid, "kernel inception distance between two sample files")
 CMD(sweep, cmd_sweep, "sampling distribution of the mixing-weight estimators over a grid of d, sep, pi, level, n (CSV)")
 CMD(figs, cmd_figs, "regenerate every figure (PNG/SVG/PDF + CSV + gnuplot script), index.html and REPORT.md")
+CMD(demo, cmd_demo, "lecture animations (gd, diffusion, dimension) as an animated GIF or a live gnuplot window")

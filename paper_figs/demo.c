@@ -27,7 +27,7 @@ void pf_demo_opts_default(pf_demo_opts *d)
     d->alpha = 0.7;
     d->lr = 0;           /* 0: 0.3/ℓ''(θ*) */
     d->init = 0.95;
-    d->steps = 60;
+    d->steps = 30;
     d->wrong_pi = 0.7;
     d->points = 400;
     d->reps = 200;
@@ -84,7 +84,7 @@ int pf_demo_gd(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
         "  set ylabel 'excess loss ℓ(p) − ℓ(π)  (dimensionless)'\n"
         "  set xrange [0:1]\n"
         "  set yrange [0:YMAX]\n"
-        "  set key inside center top\n"
+        "  set key inside left top\n"
         "  set arrow 1 from PI, graph 0 to PI, graph 1 nohead dt 2 lc rgb '#555555'\n"
         "  plot DATA using (column('p')):(strcol('kind') eq 'curve' ? column('excess') : NaN) with lines lt 1 title 'excess loss (quadrature)', \\\n"
         "       DATA using (column('p')):(strcol('kind') eq 'iter' && column('k') < k ? column('excess') : NaN) with points lt 2 pt 7 ps 0.8 title 'earlier iterates', \\\n"
@@ -216,7 +216,7 @@ int pf_demo_diffusion(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
         for (size_t k = 0; k < 2 * NF; k++) plots_fig_body(f, "%s%.4f", k ? "," : "", frac[k]);
         plots_fig_body(f, "]\n");
         plots_fig_body(f,
-            "PANEL(m) = m == 0 ? 'model weight = true π = %g' : 'model weight = %g (wrong)'\n"
+            "PANEL(m) = m == 0 ? 'model weight %g (the true π)' : 'model weight %g (wrong)'\n"
             "do for [kk=0:NF+HOLD-1] {\n"
             "  k = kk < NF ? kk : NF - 1\n"
             "  fwd = k < FR\n"
@@ -225,17 +225,17 @@ int pf_demo_diffusion(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
             "                                     : sprintf('Reverse sampling with the exact score s_w (THEORY.md §2):  t = %%d of %%d', t, T)) font sprintf(',%%g', FONTSIZE + 2)\n"
             "  set size ratio -1\n"
             "  set xrange [-SEP/2-3.5:SEP/2+3.5]\n"
-            "  set yrange [-4:4]\n"
+            "  set yrange [-SEP/2-3.5:SEP/2+3.5]\n"
             "  set xlabel 'x_1 (along μ_1 − μ_2; units of the component sd)'\n"
             "  set ylabel 'x_2'\n"
-            "  set key inside center bottom horizontal\n"
+            "  set key inside left top\n"
             "  do for [m=0:1] {\n"
-            "    set title (fwd ? 'data (both panels)' : PANEL(m)).sprintf('\\nfraction with x_1 > 0: %%.2f', FRAC[2*k+m+1])\n"
+            "    set title (fwd ? 'data (both panels)' : PANEL(m)).sprintf(\"\\nfraction with x_1 > 0: %%.2f\", FRAC[2*k+m+1])\n"
             "    r0 = (2*k + m)*N\n"
             "    plot DATA every ::r0::(r0+N-1) using (column('x')):(column('component') == 1 ? column('y') : NaN) with points lt 1 pt 7 ps 0.6 \\\n"
-            "           title (fwd ? 'component 1 (weight π)' : 'ends at x_1 > 0'), \\\n"
+            "           title (fwd ? 'component 1 (π)' : 'ends x_1 > 0'), \\\n"
             "         DATA every ::r0::(r0+N-1) using (column('x')):(column('component') == 2 ? column('y') : NaN) with points lt 2 pt 7 ps 0.6 \\\n"
-            "           title (fwd ? 'component 2' : 'ends at x_1 < 0')\n"
+            "           title (fwd ? 'component 2' : 'ends x_1 < 0')\n"
             "  }\n"
             "  unset multiplot\n"
             "  if (LIVE) { pause PAUSE }\n"
@@ -316,23 +316,24 @@ int pf_demo_dimension(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
         "do for [kk=0:NF+HOLD-1] {\n"
         "  k = kk < NF ? kk : NF - 1\n"
         "  reps = (k + 1) * %zu / NF\n"
-        "  set multiplot layout 1,3 title sprintf('The law of p̂_n is the same in every dimension d:  %%d replicates of n = %zu   (π = %g, Δ = %g, a = %g)', reps) font sprintf(',%%g', FONTSIZE + 2)\n"
+        "  set multiplot layout 1,3 title sprintf(\"The law of p̂_n is the same in every dimension d\\n%%d of %zu replicates of n = %zu   (π = %g, Δ = %g, a = %g)\", reps) font sprintf(',%%g', FONTSIZE + 1)\n"
         "  set xlabel 'p̂_n  (dimensionless)'\n"
         "  set ylabel 'replicates per bin'\n"
         "  set xrange [%.6g:%.6g]\n"
+        "  set xtics 0.1 format '%%.1f'\n"
         "  set yrange [0:%.6g]\n"
-        "  set key inside left top\n"
         "  do for [j=1:3] {\n"
         "    set title sprintf('d = %%s', word(DS,j))\n"
+        "    if (j == 1) { set key inside left top } else { unset key }\n"
         "    set arrow 1 from PI, graph 0 to PI, graph 1 nohead dt 2 lc rgb '#555555'\n"
         "    plot DATA using (column('x')):(strcol('kind') eq 'hist' && column('frame') == k && column('d') == word(DS,j) ? column('count') : NaN):(BW) \\\n"
-        "           with boxes lt j title 'p̂_n of each replicate', \\\n"
+        "           with boxes lt j title 'p̂_n', \\\n"
         "         DATA using (column('x')):(strcol('kind') eq 'pred' && column('frame') == k && column('d') == word(DS,j) ? column('count') : NaN) \\\n"
-        "           with lines lt 7 lw 2 title 'sandwich normal'\n"
+        "           with lines lt 7 lw 2 title 'theory'\n"
         "  }\n"
         "  unset multiplot\n"
         "  if (LIVE) { pause PAUSE }\n"
-        "}\n", R, n, d->pi, sep, a, lo, hi, 1.6 * (double)R * bw * gsl_ran_gaussian_pdf(0, sd));
+        "}\n", R, R, n, d->pi, sep, a, lo, hi, 1.6 * (double)R * bw * gsl_ran_gaussian_pdf(0, sd));
     if (nframes) *nframes = DIM_FRAMES + 6;
     return GSL_SUCCESS;
 }

@@ -121,7 +121,7 @@ typedef struct {
     uint64_t seed;
 } pf_demo_opts;
 
-/* π 0.3, Δ 2 (diffusion: 4), a 0.7, η auto, p0 0.95, 60 steps, wrong π 0.7,
+/* π 0.3, Δ 2 (diffusion: 4), a 0.7, η auto, p0 0.95, 30 steps, wrong π 0.7,
  * 400 points, 200 replicates of n 500, seed 1. */
 void pf_demo_opts_default(pf_demo_opts *d);
 

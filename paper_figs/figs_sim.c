@@ -2,11 +2,12 @@
  * replicate fits of the mixing-weight estimators (THEORY.md §6) against the
  * quadrature predictions (sandwich variance, Cramér–Rao bound).
  *
- * Replicates: replicate r of cell i of figure k draws its sample set from
- * stream spl_stream_seed(seed, 0xF000·k + i, r) (ddpm_sample_draw) and fits
- * ŵ_n with ddpm_fit_ddpm (w0 = 0, step tolerance 1e-10) and, where shown, the
- * MLE with ddpm_fit_mle on the same sample; they run in parallel (OpenMP),
- * each writing its own slot, so the numbers do not depend on the threads. */
+ * The replicates are cells of parameter sweeps (proofs_check/sweep.h): each
+ * figure builds its grid from the same list texts `spirelab sweep` parses, so
+ * the numbers behind a figure are exactly the rows of the `spirelab sweep`
+ * command its caption and script name (replicate r of cell i draws from
+ * stream (seed, i, r); the DDPM fit and the MLE as in sweep.h).  Only the joint
+ * fit of weight and means in F9 is computed here. */
 #include "paper_figs/figs.h"
 
 #include <math.h>
@@ -26,6 +27,7 @@
 #include "ddpm/ddpm.h"
 #include "ddpm/draw.h"
 #include "gmm/gmm.h"
+#include "proofs_check/sweep.h"
 
 #define PI0   0.3
 #define SEP0  2.0
@@ -68,40 +70,59 @@ static void head(plots_fig *f, const pf_result *r, int cols, const char *sub)
         plots_fig_body(f, "set title '%s  %s' font sprintf(',%%g', FONTSIZE + 2)\n", r->id, sub);
 }
 
-/* R replicate fits at one cell (level a, n samples): p̂ of the DDPM
- * estimator into pd, of the MLE into pm (if not NULL).  A DDPM fit whose
- * empirical loss has no minimiser in |w| ≤ 60 counts in *nonconv and its p̂
- * is the boundary the iterates run to (0 or 1). */
-static int replicates(const pf_opts *o, unsigned fig, uint64_t cell, const gmm2 *g, double a,
-                      size_t n, size_t R, ddpm_mc_mode mode, double *pd, double *pm, size_t *nonconv)
+/* A sweep as on the command line: list texts for each axis. */
+typedef struct {
+    const char *d, *sep, *pi, *alpha, *n;
+    unsigned est;              /* PC_SWEEP_DDPM | PC_SWEEP_MLE */
+    ddpm_mc_mode mc;
+    size_t reps;
+} sim_grid;
+
+/* Run every cell of the grid: *rows (caller frees) gets the rows in grid
+ * order, estimators ddpm then mle within a cell; cmd the equivalent
+ * `spirelab sweep` command. */
+static int sweep(const pf_opts *o, const sim_grid *s, pc_sweep_row **rows, size_t *nrows, char *cmd, size_t cmdlen)
 {
-    int failed = 0;
-    size_t nc = 0;
-    #pragma omp parallel for schedule(dynamic) reduction(|:failed) reduction(+:nc)
-    for (size_t rep = 0; rep < R; rep++) {
-        ddpm_sample *S = ddpm_sample_draw(g, NULL, a, level_b(a), n, mode, stream(o, fig, cell, rep));
-        if (!S) { failed = 1; continue; }
-        ddpm_fit_result fr;
-        int st = ddpm_fit_ddpm(S, 0.0, 1e-10, 200, &fr);
-        if (st == GSL_EMAXITER) {
-            double grad = 0;
-            ddpm_sample_loss(S, 0.0, NULL, &grad, NULL);
-            pd[rep] = grad > 0 ? 0.0 : 1.0;
-            nc++;
-        } else if (st) failed = 1;
-        else {
-            pd[rep] = fr.p_hat;
-            nc += !fr.converged;
-        }
-        if (pm) {
-            st = ddpm_fit_mle(g, S, 1e-12, 10000, &fr);
-            if (st && st != GSL_EMAXITER) failed = 1;
-            else pm[rep] = fr.p_hat;
-        }
-        ddpm_sample_free(S);
+    pc_sweep_spec sp;
+    pc_sweep_spec_init(&sp);
+    char why[PC_SWEEP_WHY];
+    int st = pc_sweep_list_parse(s->d, &pc_sweep_dom_d, &sp.d, why, sizeof why);
+    if (!st) st = pc_sweep_list_parse(s->sep, &pc_sweep_dom_sep, &sp.sep, why, sizeof why);
+    if (!st) st = pc_sweep_list_parse(s->pi, &pc_sweep_dom_pi, &sp.pi, why, sizeof why);
+    if (!st) st = pc_sweep_list_parse(s->alpha, &pc_sweep_dom_alpha, &sp.alpha, why, sizeof why);
+    if (!st) st = pc_sweep_list_parse(s->n, &pc_sweep_dom_n, &sp.n, why, sizeof why);
+    sp.level = PC_SWEEP_LEVEL_ALPHA;
+    sp.estimators = s->est;
+    sp.mc = s->mc;
+    sp.reps = s->reps;
+    sp.seed = o->seed;
+    pc_sweep_grid *G = st ? NULL : pc_sweep_grid_alloc(&sp, &st, why, sizeof why);
+    size_t nest = (s->est & PC_SWEEP_DDPM ? 1 : 0) + (s->est & PC_SWEEP_MLE ? 1 : 0);
+    size_t nc = G ? pc_sweep_grid_ncells(G) : 0;
+    *rows = NULL;
+    *nrows = 0;
+    if (G && !(*rows = calloc(nc * nest, sizeof(pc_sweep_row)))) st = GSL_ENOMEM;
+    for (size_t i = 0; i < nc && !st; i++) {
+        size_t nr = 0;
+        st = pc_sweep_cell_run(G, i, NULL, NULL, *rows + *nrows, &nr);
+        *nrows += nr;
     }
-    if (nonconv) *nonconv = nc;
-    return failed ? GSL_EFAILED : GSL_SUCCESS;
+    pc_sweep_grid_free(G);
+    pc_sweep_spec_free(&sp);
+    snprintf(cmd, cmdlen, "spirelab sweep --d %s --sep %s --pi %s --alpha %s --n %s --estimator %s --mc %s --reps %zu --seed %llu",
+             s->d, s->sep, s->pi, s->alpha, s->n, s->est == (PC_SWEEP_DDPM | PC_SWEEP_MLE) ? "ddpm,mle" : s->est == PC_SWEEP_MLE ? "mle" : "ddpm",
+             ddpm_mc_name(s->mc), s->reps, (unsigned long long)o->seed);
+    if (st) { free(*rows); *rows = NULL; *nrows = 0; }
+    return st;
+}
+
+/* "v1,v2,…" from numbers (%.15g, as sweep lists print and re-read). */
+static void list_text(char *buf, size_t len, const double *v, size_t n)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && off + 1 < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%.15g", i ? "," : "", v[i]);
 }
 
 /* Mean square error about the truth and its standard error; the RMSE and
@@ -124,90 +145,77 @@ static void rmse_of(const double *p, size_t R, double truth, double *rmse, doubl
  * ==================================================================================== */
 int pf_f3_dimension(const pf_opts *o, pf_result *r)
 {
-    static const size_t D_full[] = { 1, 3, 10, 30, 100, 300, 1000, 3000, 10000 }, D_quick[] = { 1, 10, 100, 1000, 10000 };
-    static const size_t N_full[] = { 100, 1000 }, N_quick[] = { 100, 300 };
-    const size_t *Ds = o->quick ? D_quick : D_full, *Ns = o->quick ? N_quick : N_full;
-    const size_t nd = o->quick ? LEN(D_quick) : LEN(D_full), nn = 2, R = pick(o, 200, 60);
-    const double a = A0, b = level_b(a);
+    const char *Dlist = o->quick ? "1,10,100,1000,10000" : "1,3,10,30,100,300,1000,3000,10000";
+    const size_t Ns[2] = { 100, o->quick ? 300 : 1000 }, R = pick(o, 200, 60);
+    char nlist[64], cmd[512];
+    snprintf(nlist, sizeof nlist, "%zu,%zu", Ns[0], Ns[1]);
+    sim_grid sg = { Dlist, "2", "0.3", "0.7", nlist, PC_SWEEP_DDPM, DDPM_MC_EXPLICIT, R };
     plots_fig *f = plots_fig_alloc();
-    ddpm_quad *q = ddpm_quad_alloc();
-    double *ph = malloc(R * sizeof(double));
-    gmm2 *g1 = gmm2_alloc(1);
-    int st = (!f || !q || !ph || !g1) ? GSL_ENOMEM : gmm2_set(g1, PI0, SEP0, 0.0);
-    ddpm_sandwich sw;
-    if (!st) st = ddpm_sandwich_level(q, g1, a, b, &sw);
-    const double sig = sqrt(sw.nvar_p);
+    pc_sweep_row *rows = NULL;
+    size_t nrows = 0;
+    int st = f ? sweep(o, &sg, &rows, &nrows, cmd, sizeof cmd) : GSL_ENOMEM;
     /* |p̂ − π| ≈ |Z|·σ/√n: its p-quantile is z_p σ/√n, z_p = Φ⁻¹((1+p)/2); a sample
      * quantile of R draws has SE √(p(1−p)/R) / f(q_p), f the density of |Z|σ/√n. */
     const double P[2] = { 0.5, 0.9 };
-    double z[2], qse[2];
+    double z[2], qse[2], sig = NAN;
     for (int k = 0; k < 2; k++) {
         z[k] = gsl_cdf_ugaussian_Pinv(0.5 * (1 + P[k]));
         qse[k] = sqrt(P[k] * (1 - P[k]) / (double)R) / (2 * gsl_ran_ugaussian_pdf(z[k]));   /* in units of σ/√n */
     }
     double worst_z = 0, worst_rel = 0;
     size_t total_nc = 0;
-    if (!st) st = plots_fig_data(f, "n,d,reps,q50,q90,rmse,pred_q50,pred_q50_lo,pred_q50_hi,pred_q90,pred_q90_lo,pred_q90_hi,nonconv\n");
-    for (size_t in = 0; in < nn && !st; in++)
-        for (size_t id = 0; id < nd && !st; id++) {
-            size_t n = Ns[in], d = Ds[id], nc = 0;
-            gmm2 *g = gmm2_alloc(d);
-            if (!g) { st = GSL_ENOMEM; break; }
-            gmm2_set(g, PI0, SEP0, 0.0);
-            st = replicates(o, 3, in * 64 + id, g, a, n, R, DDPM_MC_EXPLICIT, ph, NULL, &nc);
-            gmm2_free(g);
-            if (st) break;
-            total_nc += nc;
-            double rmse, rse;
-            rmse_of(ph, R, PI0, &rmse, &rse);
-            for (size_t i = 0; i < R; i++) ph[i] = fabs(ph[i] - PI0);
-            gsl_sort(ph, 1, R);
-            double s = sig / sqrt((double)n), qq[2], pr[2];
-            for (int k = 0; k < 2; k++) {
-                qq[k] = gsl_stats_quantile_from_sorted_data(ph, 1, R, P[k]);
-                pr[k] = z[k] * s;
-                worst_z = fmax(worst_z, fabs(qq[k] - pr[k]) / (qse[k] * s));
-                worst_rel = fmax(worst_rel, fabs(qq[k] / pr[k] - 1));
+    double ylo = INFINITY, yhi = 0;
+    if (!st) st = plots_fig_data(f, "n,d,reps,q50,q50_se,q90,q90_se,rmse,pred_q50,pred_q90,nonconv\n");
+    /* rows come d-major, n fastest; the CSV is n-major so that each n is one line */
+    for (size_t in = 0; in < 2 && !st; in++)
+        for (size_t k = 0; k < nrows; k++) {
+            const pc_sweep_row *w = &rows[k];
+            if (w->cell.n != Ns[in]) continue;
+            double s = w->sd_sandwich, qq[2] = { w->q50, w->q90 }, pr[2];
+            sig = s * sqrt((double)w->cell.n);
+            total_nc += w->nonconv;
+            for (int j = 0; j < 2; j++) {
+                pr[j] = z[j] * s;
+                worst_z = fmax(worst_z, fabs(qq[j] - pr[j]) / (qse[j] * s));
+                worst_rel = fmax(worst_rel, fabs(qq[j] / pr[j] - 1));
             }
-            plots_fig_data(f, "%zu,%zu,%zu,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%zu\n", n, d, R, qq[0], qq[1], rmse,
-                           pr[0], pr[0] - 2 * qse[0] * s, pr[0] + 2 * qse[0] * s,
-                           pr[1], pr[1] - 2 * qse[1] * s, pr[1] + 2 * qse[1] * s, nc);
+            ylo = fmin(ylo, fmin(qq[0], pr[0]));
+            yhi = fmax(yhi, fmax(qq[1], pr[1]));
+            plots_fig_data(f, "%zu,%zu,%zu,%.8g,%.4g,%.8g,%.4g,%.8g,%.8g,%.8g,%zu\n", w->cell.n, w->cell.d, w->reps,
+                           qq[0], qse[0] * s, qq[1], qse[1] * s, w->rmse, pr[0], pr[1], w->nonconv);
         }
-    free(ph);
-    ddpm_quad_free(q);
-    gmm2_free(g1);
+    free(rows);
+    plots_fig_comment(f, "the numbers are the rows of: %s", cmd);
 
-    plots_fig_body(f, "NS = '%zu %zu'\n", Ns[0], Ns[1]);
-    head(f, r, 1, "The estimator’s error does not depend on the dimension d  (π = 0.3, Δ = 2, a = 0.7)");
+    plots_fig_body(f, "NS = '%zu %zu'\nYLO = %.4g\nYHI = %.4g\n", Ns[0], Ns[1], 0.5 * ylo, 3.2 * yhi);
+    head(f, r, 1, "Error of p̂_n against the dimension d  (π = 0.3, Δ = 2, a = 0.7)");
     plots_fig_body(f,
         "set xlabel 'dimension d of the data'\n"
         "set ylabel '|p̂_n − π|  over replicates  (dimensionless)'\n"
         "set logscale xy\n"
         "set format x '10^{%%L}'\n"
         "set xrange [0.6:16000]\n"
-        "set yrange [0.005:0.5]\n"
-        "set key inside right top maxrows 4 width 1\n"
-        "set style fill transparent solid 0.18 noborder\n"
-        "plot for [i=1:2] DATA using (column('d')):(column('n') == word(NS,i) ? column('pred_q90_lo') : NaN):'pred_q90_hi' \\\n"
-        "       with filledcurves lt i notitle, \\\n"
-        "     for [i=1:2] DATA using (column('d')):(column('n') == word(NS,i) ? column('pred_q50_lo') : NaN):'pred_q50_hi' \\\n"
-        "       with filledcurves lt i notitle, \\\n"
-        "     for [i=1:2] DATA using (column('d')):(column('n') == word(NS,i) ? column('pred_q90') : NaN) with lines lt i dt 2 notitle, \\\n"
+        "set yrange [YLO:YHI]\n"
+        "set ytics ('0.005' 0.005, '0.01' 0.01, '0.02' 0.02, '0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1)\n"
+        "set key inside right top maxrows 3 width 1\n"
+        "plot for [i=1:2] DATA using (column('d')):(column('n') == word(NS,i) ? column('pred_q90') : NaN) with lines lt i dt 2 notitle, \\\n"
         "     for [i=1:2] DATA using (column('d')):(column('n') == word(NS,i) ? column('pred_q50') : NaN) with lines lt i dt 2 notitle, \\\n"
-        "     for [i=1:2] DATA using (column('d')):(column('n') == word(NS,i) ? column('q90') : NaN) with linespoints lt i pt 6 ps 1.5 \\\n"
-        "       title sprintf('n = %%s: 90%% quantile', word(NS,i)), \\\n"
-        "     for [i=1:2] DATA using (column('d')):(column('n') == word(NS,i) ? column('q50') : NaN) with linespoints lt i pt 7 ps 1.5 \\\n"
-        "       title sprintf('n = %%s: median', word(NS,i)), \\\n"
-        "     keyentry with lines lt 7 dt 2 title 'sandwich prediction', \\\n"
-        "     keyentry with filledcurves lt 8 title '± 2 SE of a quantile'\n");
+        "     for [i=1:2] DATA using (column('d')):(column('n') == word(NS,i) ? column('q90') : NaN):(2*column('q90_se')) \\\n"
+        "       with yerrorlines lt i pt 6 ps 1.5 notitle, \\\n"
+        "     for [i=1:2] DATA using (column('d')):(column('n') == word(NS,i) ? column('q50') : NaN):(2*column('q50_se')) \\\n"
+        "       with yerrorlines lt i pt 7 ps 1.5 title 'n = '.word(NS,i), \\\n"
+        "     keyentry with points lt 7 pt 7 ps 1.5 title 'median', \\\n"
+        "     keyentry with points lt 7 pt 6 ps 1.5 title '90%% quantile', \\\n"
+        "     keyentry with lines lt 7 dt 2 title 'sandwich prediction'\n");
 
     cap(r, "Median (filled) and 90%% quantile (open) of |p̂_n − π| over R = %zu replicates of the DDPM estimator, each fitted on n samples "
            "drawn explicitly in R^d (x0 and ε both d-dimensional), for d = 1 to 10^4 and n = %zu, %zu; π = 0.3, Δ = 2, a = 0.7. "
-           "Dashed: the sandwich prediction z_q·σ/√n with σ = √(n Var p̂) = %.4f (THEORY.md §6), band ± 2 SE of a sample quantile. ",
+           "Dashed: the sandwich prediction z_q·σ/√n with σ = √(n Var p̂) = %.4f (THEORY.md §6); error bars ± 2 SE of a sample "
+           "quantile of R draws (from the predicted law). ",
         R, Ns[0], Ns[1], sig);
     cap(r, "The curves are flat in d: the largest deviation of a measured quantile from its prediction is %.2f SE (%.1f%%), "
-           "across all %zu cells. Fits without a minimiser in |w| ≤ 60: %zu.",
-        worst_z, 100 * worst_rel, nd * nn, total_nc);
+           "across all %zu cells. Fits without a minimiser in |w| ≤ 60: %zu. The numbers are the rows of `%s`.",
+        worst_z, 100 * worst_rel, nrows, total_nc, cmd);
     return finish(o, r, f, st);
 }
 
@@ -220,77 +228,77 @@ int pf_f4_rate(const pf_opts *o, pf_result *r)
     static const size_t N_full[] = { 100, 316, 1000, 3162, 10000 }, N_quick[] = { 100, 316, 1000, 3162 };
     const size_t *Ns = o->quick ? N_quick : N_full, nn = o->quick ? LEN(N_quick) : LEN(N_full);
     const size_t R = pick(o, 200, 60);
-    const double a = A0, b = level_b(a);
+    sim_grid sg = { "1,10,100", "2", "0.3", "0.7", o->quick ? "100,316,1000,3162" : "100,316,1000,3162,10000",
+                    PC_SWEEP_DDPM | PC_SWEEP_MLE, DDPM_MC_EXPLICIT, R };
+    char cmd[512];
     plots_fig *f = plots_fig_alloc();
-    ddpm_quad *q = ddpm_quad_alloc();
-    double *pd = malloc(R * sizeof(double)), *pm = malloc(R * sizeof(double));
-    gmm2 *g1 = gmm2_alloc(1);
-    int st = (!f || !q || !pd || !pm || !g1) ? GSL_ENOMEM : gmm2_set(g1, PI0, SEP0, 0.0);
-    ddpm_sandwich sw;
-    if (!st) st = ddpm_sandwich_level(q, g1, a, b, &sw);
-    double info = NAN, ierr;
-    if (!st) st = gmm2_fisher_pi(PI0, SEP0, &info, &ierr);
+    pc_sweep_row *rows = NULL;
+    size_t nrows = 0;
+    int st = f ? sweep(o, &sg, &rows, &nrows, cmd, sizeof cmd) : GSL_ENOMEM;
     double logn[8], logr[2][LEN(Ds)][8], slope[2][LEN(Ds)], slope_se[2][LEN(Ds)];
+    double nvar_p = NAN, crlb_n = NAN;   /* n·(sandwich sd)², n·(CRLB sd)² */
     size_t total_nc = 0;
     if (!st) st = plots_fig_data(f, "estimator,d,n,reps,rmse,rmse_se,pred\n");
-    for (size_t id = 0; id < LEN(Ds) && !st; id++) {
-        gmm2 *g = gmm2_alloc(Ds[id]);
-        if (!g) { st = GSL_ENOMEM; break; }
-        gmm2_set(g, PI0, SEP0, 0.0);
-        for (size_t in = 0; in < nn && !st; in++) {
-            size_t n = Ns[in], nc = 0;
-            if ((st = replicates(o, 4, id * 64 + in, g, a, n, R, DDPM_MC_EXPLICIT, pd, pm, &nc))) break;
-            total_nc += nc;
-            logn[in] = log((double)n);
-            for (int e = 0; e < 2; e++) {
-                double rmse, se, pred = e == 0 ? sqrt(sw.nvar_p / (double)n) : 1.0 / sqrt((double)n * info);
-                rmse_of(e == 0 ? pd : pm, R, PI0, &rmse, &se);
-                logr[e][id][in] = log(rmse);
-                plots_fig_data(f, "%s,%zu,%zu,%zu,%.8g,%.4g,%.8g\n", e == 0 ? "ddpm" : "mle", Ds[id], n, R, rmse, se, pred);
-            }
-        }
-        gmm2_free(g);
-        for (int e = 0; e < 2 && !st; e++) {
+    /* estimator-major, then d, then n: each line of the figure is a run of rows */
+    for (size_t kk = 0; kk < 2 * nrows && !st; kk++) {
+        const pc_sweep_row *w = &rows[kk % nrows];
+        int e = w->estimator == PC_SWEEP_MLE;
+        if (e != (kk >= nrows)) continue;
+        size_t id = 0, in = 0;
+        while (id < LEN(Ds) && Ds[id] != w->cell.d) id++;
+        while (in < nn && Ns[in] != w->cell.n) in++;
+        if (id == LEN(Ds) || in == nn) { st = GSL_ESANITY; break; }
+        double pred = e ? w->sd_crlb : w->sd_sandwich;
+        /* SE of an RMSE from R replicates: RMSE/√(2R) (normal errors) */
+        double se = w->rmse / sqrt(2.0 * (double)w->reps);
+        nvar_p = w->sd_sandwich * w->sd_sandwich * (double)w->cell.n;
+        crlb_n = w->sd_crlb * w->sd_crlb * (double)w->cell.n;
+        total_nc += w->nonconv;
+        logn[in] = log((double)w->cell.n);
+        logr[e][id][in] = log(w->rmse);
+        plots_fig_data(f, "%s,%zu,%zu,%zu,%.8g,%.4g,%.8g\n", e ? "mle" : "ddpm", w->cell.d, w->cell.n, w->reps, w->rmse, se, pred);
+    }
+    free(rows);
+    for (size_t id = 0; id < LEN(Ds) && !st; id++)
+        for (int e = 0; e < 2; e++) {
             double c0, c00, c01, c11, ss;
             gsl_fit_linear(logn, 1, logr[e][id], 1, nn, &c0, &slope[e][id], &c00, &c01, &c11, &ss);
             slope_se[e][id] = sqrt(c11);
         }
-    }
-    free(pd);
-    free(pm);
-    ddpm_quad_free(q);
-    gmm2_free(g1);
+    plots_fig_comment(f, "the numbers are the rows of: %s", cmd);
 
-    head(f, r, 1, "Error against sample size: slope −1/2 for the DDPM estimator and the MLE  (π = 0.3, Δ = 2, a = 0.7)");
+    head(f, r, 1, "RMSE of p̂_n against n: slope −1/2, DDPM and MLE  (π = 0.3, Δ = 2, a = 0.7)");
     plots_fig_body(f,
         "DS = '1 10 100'\n"
         "set xlabel 'sample size n'\n"
         "set ylabel 'RMSE of p̂_n  (dimensionless)'\n"
         "set logscale xy\n"
         "set format x '10^{%%L}'\n"
-        "set format y '10^{%%L}'\n"
         "set xrange [70:14000]\n"
-        "set key inside left bottom maxrows 4 width 1\n"
+        "set yrange [0.004:0.3]\n"
+        "set ytics ('0.005' 0.005, '0.01' 0.01, '0.02' 0.02, '0.05' 0.05, '0.1' 0.1, '0.2' 0.2)\n"
+        "set key inside right top width 1\n"
         "PT(i) = word('7 5 9', i) + 0\n"
         "plot DATA using (column('n')):(strcol('estimator') eq 'ddpm' && column('d') == 1 ? column('pred') : NaN) with lines lt 1 lw 2 \\\n"
-        "       title 'DDPM: sandwich √(Var_{asy}/n)', \\\n"
+        "       title 'DDPM, sandwich prediction', \\\n"
         "     DATA using (column('n')):(strcol('estimator') eq 'mle' && column('d') == 1 ? column('pred') : NaN) with lines lt 2 lw 2 \\\n"
-        "       title 'MLE: Cramér–Rao 1/√(n I(π))', \\\n"
+        "       title 'MLE, Cramér–Rao bound', \\\n"
         "     for [i=1:3] DATA using (column('n')*(1+0.04*(i-2))):(strcol('estimator') eq 'ddpm' && column('d') == word(DS,i) ? column('rmse') : NaN):(2*column('rmse_se')) \\\n"
-        "       with yerrorbars lt 1 pt PT(i) ps 1.3 title 'DDPM, d = '.word(DS,i), \\\n"
+        "       with yerrorbars lt 1 pt PT(i) ps 1.3 notitle, \\\n"
         "     for [i=1:3] DATA using (column('n')*(1+0.04*(i-2))):(strcol('estimator') eq 'mle' && column('d') == word(DS,i) ? column('rmse') : NaN):(2*column('rmse_se')) \\\n"
-        "       with yerrorbars lt 2 pt PT(i) ps 1.3 title 'MLE, d = '.word(DS,i)\n");
+        "       with yerrorbars lt 2 pt PT(i) ps 1.3 notitle, \\\n"
+        "     for [i=1:3] keyentry with points lt 7 pt PT(i) ps 1.3 title 'simulation, d = '.word(DS,i)\n");
 
-    cap(r, "Root-mean-square error of p̂_n over R = %zu replicates (error bars ± 2 SE) against n = %zu…%zu, for d = 1, 10, 100 "
+    cap(r, "Root-mean-square error of p̂_n over R = %zu replicates (error bars ± 2 SE, normal approximation) against n = %zu…%zu, for d = 1, 10, 100 "
            "(explicit d-dimensional draws; points for different d are shifted by ±4%% in n to stay visible), for the DDPM estimator "
            "(blue) and the maximum-likelihood estimator on the same samples (vermillion); π = 0.3, Δ = 2, a = 0.7. "
            "Lines: the sandwich prediction √(%.4f/n) and the Cramér–Rao bound √(%.4f/n). Fitted log-log slopes: DDPM ",
-        R, Ns[0], Ns[nn - 1], sw.nvar_p, 1.0 / info);
+        R, Ns[0], Ns[nn - 1], nvar_p, crlb_n);
     for (size_t id = 0; id < LEN(Ds); id++) cap(r, "%s%.3f ± %.3f (d = %zu)", id ? ", " : "", slope[0][id], slope_se[0][id], Ds[id]);
     cap(r, "; MLE ");
     for (size_t id = 0; id < LEN(Ds); id++) cap(r, "%s%.3f ± %.3f (d = %zu)", id ? ", " : "", slope[1][id], slope_se[1][id], Ds[id]);
-    cap(r, ". The gap between the two lines is the efficiency CRLB/Var = %.3f at this level (F6). Fits without a minimiser: %zu.",
-        (1.0 / info) / sw.nvar_p, total_nc);
+    cap(r, ". The gap between the two lines is the efficiency CRLB/Var = %.3f at this level (F6). Fits without a minimiser: %zu. "
+           "The numbers are the rows of `%s`.", crlb_n / nvar_p, total_nc, cmd);
     return finish(o, r, f, st);
 }
 
@@ -321,8 +329,7 @@ int pf_f5_separation(const pf_opts *o, pf_result *r)
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
     gmm2 *g = gmm2_alloc(1);
-    double *ph = malloc(R * sizeof(double));
-    int st = (!f || !q || !g || !ph) ? GSL_ENOMEM : GSL_SUCCESS;
+    int st = (!f || !q || !g) ? GSL_ENOMEM : GSL_SUCCESS;
     double worst_sd = 0, worst_eff = 0, eff_lo = INFINITY, eff_hi = 0;
     size_t total_nc = 0, cells = 0;
     if (!st) st = plots_fig_data(f, "kind,alpha,sep,n,reps,sdn,sdn_se,eff,eff_se,nonconv\n");
@@ -339,70 +346,78 @@ int pf_f5_separation(const pf_opts *o, pf_result *r)
             }
         }
     /* simulation: d = 1, projected draws (the law is the same in every d: F3) */
-    for (size_t ia = 0; ia < LEN(F5_A) && !st; ia++)
-        for (size_t is = 0; is < LEN(F5_SEP) && !st; is++) {
-            double a = F5_A[ia], sep = F5_SEP[is], sdn_pred, eff_pred;
-            size_t nc = 0;
-            if ((st = predict(q, g, a, sep, &sdn_pred, &eff_pred, NULL))) break;
-            if ((st = replicates(o, 5, ia * 64 + is, g, a, n, R, DDPM_MC_PROJECTED, ph, NULL, &nc))) break;
-            total_nc += nc;
-            double var = 0;
-            for (size_t i = 0; i < R; i++) var += (ph[i] - PI0) * (ph[i] - PI0);
-            var /= (double)R;   /* about the true π */
-            double sdn = sqrt((double)n * var), rel = sqrt(1.0 / (2.0 * (double)(R - 1)));
-            double eff = eff_pred * sdn_pred * sdn_pred / (sdn * sdn);
-            worst_sd = fmax(worst_sd, fabs(sdn / sdn_pred - 1) / rel);
-            worst_eff = fmax(worst_eff, fabs(eff / eff_pred - 1) / (2 * rel));
-            eff_lo = fmin(eff_lo, eff);
-            eff_hi = fmax(eff_hi, eff);
-            cells++;
-            plots_fig_data(f, "sim,%g,%g,%zu,%zu,%.8g,%.4g,%.8g,%.4g,%zu\n", a, sep, n, R, sdn, sdn * rel, eff, eff * 2 * rel, nc);
-        }
-    free(ph);
+    char seps[256], levels[128], nlist[32], cmd[512];
+    list_text(seps, sizeof seps, F5_SEP, LEN(F5_SEP));
+    list_text(levels, sizeof levels, F5_A, LEN(F5_A));
+    snprintf(nlist, sizeof nlist, "%zu", n);
+    sim_grid sg = { "1", seps, "0.3", levels, nlist, PC_SWEEP_DDPM, DDPM_MC_PROJECTED, R };
+    pc_sweep_row *rows = NULL;
+    size_t nrows = 0;
+    if (!st) st = sweep(o, &sg, &rows, &nrows, cmd, sizeof cmd);
+    for (size_t k = 0; k < nrows && !st; k++) {
+        const pc_sweep_row *w = &rows[k];
+        double sqn = sqrt((double)w->cell.n), sdn_pred = w->sd_sandwich * sqn;
+        double eff_pred = (w->sd_crlb * w->sd_crlb) / (w->sd_sandwich * w->sd_sandwich);
+        double sdn = w->rmse * sqn;   /* spread about the true π */
+        double rel = sqrt(1.0 / (2.0 * (double)(w->reps - 1)));   /* relative SE of an sd */
+        double eff = eff_pred * sdn_pred * sdn_pred / (sdn * sdn);
+        worst_sd = fmax(worst_sd, fabs(sdn / sdn_pred - 1) / rel);
+        worst_eff = fmax(worst_eff, fabs(eff / eff_pred - 1) / (2 * rel));
+        eff_lo = fmin(eff_lo, eff);
+        eff_hi = fmax(eff_hi, eff);
+        total_nc += w->nonconv;
+        cells++;
+        plots_fig_data(f, "sim,%.15g,%.15g,%zu,%zu,%.8g,%.4g,%.8g,%.4g,%zu\n", w->cell.a, w->cell.sep, w->cell.n, w->reps,
+                       sdn, sdn * rel, eff, eff * 2 * rel, w->nonconv);
+    }
+    free(rows);
     ddpm_quad_free(q);
     gmm2_free(g);
+    plots_fig_comment(f, "the simulated points are the rows of: %s", cmd);
 
     plots_fig_body(f, "LEVELS = '0.3 0.5 0.7'\n");
-    head(f, r, 2, "Spread and efficiency of the DDPM estimator against the separation Δ  (π = 0.3)");
+    head(f, r, 2, "Spread and efficiency of p̂_n against the separation Δ  (π = 0.3, n = 2000)");
     plots_fig_body(f,
-        "set xlabel 'separation Δ = |μ_1 − μ_2|  (units of the component sd)'\n"
+        "set xlabel 'separation Δ  (units of the component sd)'\n"
         "set logscale x\n"
         "set xrange [0.4:8]\n"
         "set xtics (0.5, 1, 2, 4, 8)\n"
-        "# left: √n · sd(p̂)\n"
+        "# left: √n · sd(p̂): the levels in the key, lines = sandwich prediction\n"
         "set ylabel '√n · sd(p̂_n)  (dimensionless)'\n"
         "set logscale y\n"
-        "set yrange [0.3:5]\n"
-        "set ytics (0.3, 0.5, 1, 2, 3, 5)\n"
-        "set key inside right top title 'noise level a'\n"
+        "set yrange [0.15:6]\n"
+        "set ytics (0.2, 0.3, 0.5, 1, 2, 3, 5)\n"
+        "set key inside right bottom\n"
         "plot for [i=1:3] DATA using (column('sep')):(strcol('kind') eq 'quad' && strcol('alpha') eq word(LEVELS,i) ? column('sdn') : NaN) \\\n"
-        "       with lines lt i title 'a = '.word(LEVELS,i), \\\n"
-        "     for [i=1:3] DATA using (column('sep')):(strcol('kind') eq 'sim' && strcol('alpha') eq word(LEVELS,i) ? column('sdn') : NaN):(2*column('sdn_se')) \\\n"
+        "       with lines lt i title 'noise level a = '.word(LEVELS,i), \\\n"
+        "     for [i=1:3] DATA using (column('sep')*(1+0.03*(i-2))):(strcol('kind') eq 'sim' && strcol('alpha') eq word(LEVELS,i) ? column('sdn') : NaN):(2*column('sdn_se')) \\\n"
         "       with yerrorbars lt i pt 7 notitle, \\\n"
-        "     DATA using (column('sep')):(strcol('kind') eq 'crlb' ? column('sdn') : NaN) with lines lt 7 dt 2 title 'Cramér–Rao (MLE)', \\\n"
-        "     keyentry with lines lt 8 title 'sandwich (quadrature)', \\\n"
-        "     keyentry with yerrorbars lt 8 pt 7 title 'simulation ± 2 SE'\n"
-        "# right: efficiency\n"
+        "     DATA using (column('sep')):(strcol('kind') eq 'crlb' ? column('sdn') : NaN) with lines lt 7 dt 2 title 'Cramér–Rao (MLE)'\n"
+        "# right: efficiency; the key says what lines and points are\n"
         "set ylabel 'efficiency CRLB / Var(p̂_n)  (dimensionless)'\n"
         "unset logscale y\n"
-        "set yrange [0:1]\n"
-        "set ytics auto\n"
+        "set yrange [0:1.2]\n"
+        "set ytics 0.2\n"
+        "set key inside right top\n"
         "plot for [i=1:3] DATA using (column('sep')):(strcol('kind') eq 'quad' && strcol('alpha') eq word(LEVELS,i) ? column('eff') : NaN) \\\n"
-        "       with lines lt i title 'a = '.word(LEVELS,i), \\\n"
-        "     for [i=1:3] DATA using (column('sep')):(strcol('kind') eq 'sim' && strcol('alpha') eq word(LEVELS,i) ? column('eff') : NaN):(2*column('eff_se')) \\\n"
+        "       with lines lt i notitle, \\\n"
+        "     for [i=1:3] DATA using (column('sep')*(1+0.03*(i-2))):(strcol('kind') eq 'sim' && strcol('alpha') eq word(LEVELS,i) ? column('eff') : NaN):(2*column('eff_se')) \\\n"
         "       with yerrorbars lt i pt 7 notitle, \\\n"
+        "     1 with lines lt 7 lw 1 dt 3 title 'efficient', \\\n"
         "     keyentry with lines lt 8 title 'quadrature', \\\n"
         "     keyentry with yerrorbars lt 8 pt 7 title 'simulation ± 2 SE'\n"
         "unset multiplot\n");
 
     cap(r, "Left: √n·sd(p̂_n) of the DDPM estimator against Δ at noise levels a = 0.3, 0.5, 0.7 — lines the sandwich "
            "prediction (quadrature, THEORY.md §6), points the spread about π of R = %zu replicates of n = %zu (projected draws; "
-           "the law is the same in every d, F3), error bars ± 2 SE; dashed the Cramér–Rao bound of the MLE, 1/√I(π). "
+           "the law is the same in every d, F3; shifted by ±3%% in Δ to stay apart), error bars ± 2 SE; dashed the Cramér–Rao bound "
+           "of the MLE, 1/√I(π). "
            "Right: the efficiency CRLB/Var. π = 0.3. ", R, n);
     cap(r, "Simulation matches the prediction: worst deviation %.2f SE in the spread and %.2f SE in the efficiency over %zu cells; "
            "simulated efficiency ranges %.3f to %.3f. The DDPM estimator is most efficient at high noise (small a) and for "
-           "small separations; at low noise and large Δ its variance grows. Fits without a minimiser: %zu.",
-        worst_sd, worst_eff, cells, eff_lo, eff_hi, total_nc);
+           "small separations; at low noise and large Δ its variance grows. Fits without a minimiser: %zu. "
+           "The simulated points are the rows of `%s`.",
+        worst_sd, worst_eff, cells, eff_lo, eff_hi, total_nc, cmd);
     return finish(o, r, f, st);
 }
 
@@ -419,9 +434,9 @@ int pf_f6_efficiency(const pf_opts *o, pf_result *r)
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
     gmm2 *g = gmm2_alloc(1);
-    double *ph = malloc(R * sizeof(double));
-    int st = (!f || !q || !g || !ph) ? GSL_ENOMEM : GSL_SUCCESS;
+    int st = (!f || !q || !g) ? GSL_ENOMEM : GSL_SUCCESS;
     double worst = 0, peak_b[LEN(F6_SEP)], peak_eff[LEN(F6_SEP)];
+    int at_end[LEN(F6_SEP)];
     size_t cells = 0, skipped = 0, total_nc = 0;
     if (!st) st = plots_fig_data(f, "kind,sep,b,alpha,n,reps,eff,eff_se,nonconv\n");
     for (size_t is = 0; is < LEN(F6_SEP) && !st; is++) {
@@ -430,27 +445,45 @@ int pf_f6_efficiency(const pf_opts *o, pf_result *r)
         for (size_t i = 0; i < NC && !st; i++) {
             double bb = 0.05 + (0.995 - 0.05) * (double)i / (double)(NC - 1), a = level_b(bb), sdn, eff;
             if ((st = predict(q, g, a, F6_SEP[is], &sdn, &eff, NULL))) break;
-            if (eff > peak_eff[is]) { peak_eff[is] = eff; peak_b[is] = bb; }
+            if (eff > peak_eff[is]) { peak_eff[is] = eff; peak_b[is] = bb; at_end[is] = i == NC - 1; }
             plots_fig_data(f, "quad,%g,%.8g,%.10g,,,%.8g,,\n", F6_SEP[is], bb, a, eff);
         }
     }
-    for (size_t is = 0; is < LEN(F6_SEP) && !st; is++)
+    /* simulation: one sweep per Δ over the levels where the predicted sd is small enough */
+    char cmds[LEN(F6_SEP)][512];
+    for (size_t is = 0; is < LEN(F6_SEP) && !st; is++) {
+        double as[LEN(F6_B)];
+        size_t na = 0;
         for (size_t ib = 0; ib < LEN(F6_B) && !st; ib++) {
-            double bb = F6_B[ib], a = level_b(bb), sdn, eff_pred;
-            size_t nc = 0;
+            double a = level_b(F6_B[ib]), sdn, eff_pred;
             if ((st = predict(q, g, a, F6_SEP[is], &sdn, &eff_pred, NULL))) break;
-            if (sdn / sqrt((double)n) > sd_max) { skipped++; continue; }
-            if ((st = replicates(o, 6, is * 64 + ib, g, a, n, R, DDPM_MC_PROJECTED, ph, NULL, &nc))) break;
-            total_nc += nc;
-            double var = 0;
-            for (size_t i = 0; i < R; i++) var += (ph[i] - PI0) * (ph[i] - PI0);
-            var /= (double)R;
-            double eff = eff_pred * sdn * sdn / ((double)n * var), se = eff * sqrt(2.0 / (double)(R - 1));
-            worst = fmax(worst, fabs(eff - eff_pred) / se);
-            cells++;
-            plots_fig_data(f, "sim,%g,%g,%.10g,%zu,%zu,%.8g,%.4g,%zu\n", F6_SEP[is], bb, a, n, R, eff, se, nc);
+            if (sdn / sqrt((double)n) > sd_max) skipped++;
+            else as[na++] = a;
         }
-    free(ph);
+        cmds[is][0] = '\0';
+        if (st || na == 0) continue;
+        char levels[256], sep[32], nlist[32];
+        list_text(levels, sizeof levels, as, na);
+        snprintf(sep, sizeof sep, "%g", F6_SEP[is]);
+        snprintf(nlist, sizeof nlist, "%zu", n);
+        sim_grid sg = { "1", sep, "0.3", levels, nlist, PC_SWEEP_DDPM, DDPM_MC_PROJECTED, R };
+        pc_sweep_row *rows = NULL;
+        size_t nrows = 0;
+        if ((st = sweep(o, &sg, &rows, &nrows, cmds[is], sizeof cmds[is]))) break;
+        for (size_t k = 0; k < nrows; k++) {
+            const pc_sweep_row *w = &rows[k];
+            double eff_pred = (w->sd_crlb * w->sd_crlb) / (w->sd_sandwich * w->sd_sandwich);
+            double eff = (w->sd_crlb * w->sd_crlb) / (w->rmse * w->rmse);   /* CRLB / variance about π */
+            double se = eff * sqrt(2.0 / (double)(w->reps - 1));
+            worst = fmax(worst, fabs(eff - eff_pred) / se);
+            total_nc += w->nonconv;
+            cells++;
+            plots_fig_data(f, "sim,%g,%.10g,%.15g,%zu,%zu,%.8g,%.4g,%zu\n", F6_SEP[is], w->cell.b, w->cell.a, w->cell.n, w->reps,
+                           eff, se, w->nonconv);
+        }
+        free(rows);
+        plots_fig_comment(f, "the simulated points for Δ = %g are the rows of: %s", F6_SEP[is], cmds[is]);
+    }
     ddpm_quad_free(q);
     gmm2_free(g);
 
@@ -475,10 +508,15 @@ int pf_f6_efficiency(const pf_opts *o, pf_result *r)
            "of n = %zu (projected draws), ± 2 SE, at b = 0.3…0.97 where the predicted sd of p̂ is below %.2f (%zu cells skipped). ",
         R, n, sd_max, skipped);
     cap(r, "Simulation matches quadrature within %.2f SE over %zu cells. As b → 0 the variance blows up like 1/b² (efficiency → 0); "
-           "the efficiency peaks at ", worst, cells);
+           "the largest efficiency on the curve is ", worst, cells);
     for (size_t is = 0; is < LEN(F6_SEP); is++)
-        cap(r, "%s%.3f (b = %.2f, Δ = %g)", is ? ", " : "", peak_eff[is], peak_b[is], F6_SEP[is]);
-    cap(r, "; as b → 1 the estimator becomes moment matching of the mean along u. Fits without a minimiser: %zu.", total_nc);
+        cap(r, "%s%.3f (b = %.3f%s, Δ = %g)", is ? ", " : "", peak_eff[is], peak_b[is], at_end[is] ? ", the noisiest level drawn" : "",
+            F6_SEP[is]);
+    cap(r, "; as b → 1 the estimator becomes moment matching of the mean along u. Fits without a minimiser: %zu. "
+           "The simulated points are the rows of", total_nc);
+    for (size_t is = 0; is < LEN(F6_SEP); is++)
+        if (cmds[is][0]) cap(r, "%s `%s`", is ? ";" : "", cmds[is]);
+    cap(r, ".");
     return finish(o, r, f, st);
 }
 
@@ -578,42 +616,55 @@ int pf_f9_means(const pf_opts *o, pf_result *r)
     const size_t n = pick(o, 2000, 1000), R = pick(o, 12, 6), Rw = pick(o, 300, 100), steps = 400;
     const double a = 0.8, sep = 3.0;
     plots_fig *f = plots_fig_alloc();
-    ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g1 = gmm2_alloc(1);
-    double *pw = malloc(Rw * sizeof(double)), *me = malloc(R * sizeof(double)), *pj = malloc(R * sizeof(double));
-    int st = (!f || !q || !g1 || !pw || !me || !pj) ? GSL_ENOMEM : gmm2_set(g1, PI0, sep, 0.0);
-    ddpm_sandwich sw;
-    if (!st) st = ddpm_sandwich_level(q, g1, a, level_b(a), &sw);
-    double logd[8], logm[8], logw[8], logj[8];
+    double *me = malloc(R * sizeof(double)), *pj = malloc(R * sizeof(double));
+    int st = (!f || !me || !pj) ? GSL_ENOMEM : GSL_SUCCESS;
+    /* the weight alone, means known: a sweep over d */
+    char dlist[128], nlist[32], cmd[512];
+    size_t off = 0;
+    for (size_t k = 0; k < nd; k++) off += (size_t)snprintf(dlist + off, sizeof dlist - off, "%s%zu", k ? "," : "", Ds[k]);
+    snprintf(nlist, sizeof nlist, "%zu", n);
+    sim_grid sg = { dlist, "3", "0.3", "0.8", nlist, PC_SWEEP_DDPM, DDPM_MC_EXPLICIT, Rw };
+    pc_sweep_row *rows = NULL;
+    size_t nrows = 0;
+    if (!st) st = sweep(o, &sg, &rows, &nrows, cmd, sizeof cmd);
+    if (!st && nrows != nd) st = GSL_ESANITY;
+    double logd[8], logm[8], logw[8], logj[8], sd_pred = NAN, q_err[3][8], q_se[3][8];
+    size_t q_reps[3][8];
     if (!st) st = plots_fig_data(f, "quantity,d,n,reps,err,err_se,pred\n");
     for (size_t k = 0; k < nd && !st; k++) {
-        size_t d = Ds[k], nc = 0;
+        size_t d = Ds[k];
         gmm2 *g = gmm2_alloc(d);
         if (!g) { st = GSL_ENOMEM; break; }
         gmm2_set(g, PI0, sep, 0.0);
-        /* the weight alone, means known */
-        st = replicates(o, 9, 1000 + k, g, a, n, Rw, DDPM_MC_EXPLICIT, pw, NULL, &nc);
-        /* the weight and both means, jointly */
-        /* (serial: the products inside run on OpenBLAS's own threads) */
+        /* the weight and both means, jointly (serial: the products run on OpenBLAS's threads) */
         for (size_t rep = 0; rep < R && !st; rep++)
             st = f9_joint(g, a, n, steps, stream(o, 9, k, rep), &me[rep], &pj[rep]);
         gmm2_free(g);
         if (st) break;
-        double rw, rw_se, rj, rj_se;
-        rmse_of(pw, Rw, PI0, &rw, &rw_se);
+        const pc_sweep_row *w = &rows[k];
+        double rw = w->rmse, rw_se = rw / sqrt(2.0 * (double)w->reps), rj, rj_se;
+        sd_pred = w->sd_sandwich;
         rmse_of(pj, R, PI0, &rj, &rj_se);
         double mm = gsl_stats_mean(me, 1, R), mse = gsl_stats_sd(me, 1, R) / sqrt((double)R);
         logd[k] = log((double)d);
         logm[k] = log(mm);
         logw[k] = log(rw);
         logj[k] = log(rj);
-        plots_fig_data(f, "means,%zu,%zu,%zu,%.8g,%.4g,\n", d, n, R, mm, mse);
-        plots_fig_data(f, "weight_joint,%zu,%zu,%zu,%.8g,%.4g,\n", d, n, R, rj, rj_se);
-        plots_fig_data(f, "weight_alone,%zu,%zu,%zu,%.8g,%.4g,%.8g\n", d, n, Rw, rw, rw_se, sqrt(sw.nvar_p / (double)n));
+        q_err[0][k] = mm; q_se[0][k] = mse; q_reps[0][k] = R;
+        q_err[1][k] = rj; q_se[1][k] = rj_se; q_reps[1][k] = R;
+        q_err[2][k] = rw; q_se[2][k] = rw_se; q_reps[2][k] = w->reps;
     }
-    free(pw); free(me); free(pj);
-    ddpm_quad_free(q);
-    gmm2_free(g1);
+    /* quantity-major, so that each quantity is one run of rows (one line in the figure) */
+    static const char *QN[3] = { "means", "weight_joint", "weight_alone" };
+    for (int qi = 0; qi < 3 && !st; qi++)
+        for (size_t k = 0; k < nd; k++) {
+            plots_fig_data(f, "%s,%zu,%zu,%zu,%.8g,%.4g,", QN[qi], Ds[k], n, q_reps[qi][k], q_err[qi][k], q_se[qi][k]);
+            if (qi == 2) plots_fig_data(f, "%.8g\n", sd_pred);
+            else plots_fig_data(f, "\n");
+        }
+    free(rows);
+    free(me); free(pj);
+    plots_fig_comment(f, "the weight-alone points are the rows of: %s", cmd);
     double sm = NAN, swl = NAN, sj = NAN, c0m = NAN, c00, c01, c11, ss, c0;
     if (!st) {
         gsl_fit_linear(logd, 1, logm, 1, nd, &c0m, &sm, &c00, &c01, &c11, &ss);
@@ -627,13 +678,16 @@ int pf_f9_means(const pf_opts *o, pf_result *r)
     }
 
     plots_fig_body(f, "DMAX = %zu\n", Ds[nd - 1]);
-    head(f, r, 1, "Means against weights: learning the means costs √(d/n), the weight alone is dimension-free");
+    char sub[160];
+    snprintf(sub, sizeof sub, "Means against weights: error against the dimension d  (n = %zu)", n);
+    head(f, r, 1, sub);
     plots_fig_body(f,
         "set xlabel 'dimension d of the data'\n"
         "set ylabel 'error  (units of the component sd; p̂ dimensionless)'\n"
         "set logscale xy\n"
         "set xrange [3:DMAX*1.4]\n"
-        "set format y '10^{%%L}'\n"
+        "set yrange [0.01:100]\n"
+        "set ytics ('0.01' 0.01, '0.03' 0.03, '0.1' 0.1, '0.3' 0.3, '1' 1, '3' 3, '10' 10)\n"
         "set key inside left top width 1\n"
         "plot DATA using (column('d')):(strcol('quantity') eq 'means' ? column('err') : NaN):(2*column('err_se')) with yerrorbars lt 2 pt 5 ps 1.4 \\\n"
         "       title 'means learned too: ‖μ̂_1 − μ_1‖ + ‖μ̂_2 − μ_2‖', \\\n"
@@ -652,7 +706,7 @@ int pf_f9_means(const pf_opts *o, pf_result *r)
            "R = %zu replicates; the mean error ‖μ̂1 − μ1‖ + ‖μ̂2 − μ2‖ grows like d^%.3f (fitted; √(d/n) predicts 1/2). ",
         Ds[0], Ds[nd - 1], n, steps, R, sm);
     cap(r, "The mixing weight alone, with the means known (DDPM estimator, R = %zu): RMSE slope in d %.3f — flat, at the sandwich "
-           "prediction %.4f. Fitted jointly with the means, the weight’s RMSE has slope %.3f.",
-        Rw, swl, sqrt(sw.nvar_p / (double)n), sj);
+           "prediction %.4f (the rows of `%s`). Fitted jointly with the means, the weight’s RMSE has slope %.3f.",
+        Rw, swl, sd_pred, cmd, sj);
     return finish(o, r, f, st);
 }

@@ -8,24 +8,30 @@
 #include <gsl/gsl_errno.h>
 #include "common/spl.h"
 
-/* HTML text: & < > " escaped. */
+/* HTML text: & < > " escaped; `…` (a command) as <code>…</code>. */
 static void html(FILE *f, const char *s)
 {
+    int code = 0;
     for (; s && *s; s++)
         switch (*s) {
+        case '`': fputs(code ? "</code>" : "<code>", f); code = !code; break;
         case '&': fputs("&amp;", f); break;
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
         default: fputc(*s, f);
         }
+    if (code) fputs("</code>", f);
 }
 
-/* Markdown text: characters that would start emphasis, a table cell or a tag escaped. */
+/* Markdown text: characters that would start emphasis, a table cell or a tag
+ * escaped, except inside `…` (a command, kept as code). */
 static void md(FILE *f, const char *s)
 {
+    int code = 0;
     for (; s && *s; s++) {
-        if (strchr("\\*_|[]`#", *s)) fputc('\\', f);
+        if (*s == '`') code = !code;
+        else if (!code && strchr("\\*_|[]#", *s)) fputc('\\', f);
         if (*s == '<') fputs("&lt;", f);
         else fputc(*s, f);
     }
