@@ -1,0 +1,430 @@
+/* tests/cu_figs.c — the figure recipes (paper_figs/): each figure's data
+ * against the library it comes from (the CSV beside F1 is the loss at those
+ * points, F7's gradients are ℓ′ at its grid points, F8's verdicts follow the
+ * threshold 2/ℓ″(θ*)), PNGs of the requested size (IHDR chunk), index.html and
+ * REPORT.md naming every figure, and the gnuplot-missing path (data and
+ * scripts written, no image, still success).  Rendering tests print
+ * "skipped" when gnuplot 5.4+ is not installed. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <gsl/gsl_errno.h>
+#include "common/spl.h"
+#include "ddpm/ddpm.h"
+#include "gmm/gmm.h"
+#include "paper_figs/figs.h"
+#include "plots/plots.h"
+#include "tests/cu_util.h"
+
+/* ---- scratch directories and files ------------------------------------------ */
+static char *scratch(void)
+{
+    char *d = strdup("/tmp/cu_figs.XXXXXX");
+    if (d && !mkdtemp(d)) { free(d); d = NULL; }
+    return d;
+}
+static void rm_dir(char *d)
+{
+    if (!d) return;
+    DIR *D = opendir(d);
+    struct dirent *e;
+    char p[4096];
+    while (D && (e = readdir(D)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", d, e->d_name);
+            unlink(p);
+        }
+    if (D) closedir(D);
+    rmdir(d);
+    free(d);
+}
+static char *slurp(const char *d, const char *name)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", d, name);
+    FILE *f = fopen(p, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
+    if (s) s[n] = '\0';
+    fclose(f);
+    return s;
+}
+static int exists(const char *d, const char *name)
+{
+    char p[4096];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/%s", d, name);
+    return stat(p, &sb) == 0 && sb.st_size > 0;
+}
+/* PNG signature and IHDR: width and height (big-endian).  1 if valid. */
+static int png_size(const char *d, const char *name, unsigned *w, unsigned *h)
+{
+    static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    char p[4096];
+    unsigned char b[24];
+    snprintf(p, sizeof p, "%s/%s", d, name);
+    FILE *f = fopen(p, "rb");
+    if (!f) return 0;
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    if (n != sizeof b || memcmp(b, sig, 8) || memcmp(b + 12, "IHDR", 4)) return 0;
+    *w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19];
+    *h = (unsigned)b[20] << 24 | (unsigned)b[21] << 16 | (unsigned)b[22] << 8 | b[23];
+    return 1;
+}
+
+/* ---- a tiny CSV reader: header names, rows of fields -------------------------- */
+typedef struct { char **f; size_t nf; } csv_row;
+typedef struct { csv_row head; csv_row *rows; size_t n; char *buf; } csv;
+
+static void split(char *line, csv_row *r)
+{
+    size_t cap = 16;
+    r->f = malloc(cap * sizeof(char *));
+    r->nf = 0;
+    for (char *p = line;;) {
+        if (r->nf == cap) r->f = realloc(r->f, (cap *= 2) * sizeof(char *));
+        r->f[r->nf++] = p;
+        char *c = strchr(p, ',');
+        if (!c) break;
+        *c = '\0';
+        p = c + 1;
+    }
+}
+static int csv_read(const char *d, const char *name, csv *c)
+{
+    memset(c, 0, sizeof *c);
+    c->buf = slurp(d, name);
+    if (!c->buf) return -1;
+    size_t lines = 0;
+    for (char *p = c->buf; *p; p++) lines += *p == '\n';
+    c->rows = calloc(lines + 1, sizeof(csv_row));
+    char *save = NULL, *line = strtok_r(c->buf, "\n", &save);
+    if (!line) return -1;
+    split(line, &c->head);
+    while ((line = strtok_r(NULL, "\n", &save))) split(line, &c->rows[c->n++]);
+    return 0;
+}
+static void csv_free(csv *c)
+{
+    free(c->head.f);
+    for (size_t i = 0; i < c->n; i++) free(c->rows[i].f);
+    free(c->rows);
+    free(c->buf);
+}
+static int col(const csv *c, const char *name)
+{
+    for (size_t k = 0; k < c->head.nf; k++)
+        if (!strcmp(c->head.f[k], name)) return (int)k;
+    return -1;
+}
+static const char *fld(const csv *c, size_t i, int k)
+{
+    return k >= 0 && (size_t)k < c->rows[i].nf ? c->rows[i].f[k] : "";
+}
+static double num(const csv *c, size_t i, int k) { return strtod(fld(c, i, k), NULL); }
+
+/* ---- options ---------------------------------------------------------------- */
+static plots_caps nogp;            /* gnuplot "missing": data and scripts only */
+static plots_caps gp;
+static int have_gp = -1;
+
+static void opts(pf_opts *o, const char *dir, const plots_caps *caps)
+{
+    pf_opts_default(o);
+    o->quick = 1;
+    o->seed = cu_seed(1);
+    o->outdir = dir;
+    o->caps = caps;
+}
+static int gnuplot_here(void)
+{
+    if (have_gp < 0) {
+        plots_probe(NULL, &gp);
+        have_gp = gp.found;
+    }
+    if (!have_gp) fprintf(stderr, " skipped (gnuplot 5.4+ not found) ");
+    return have_gp;
+}
+
+/* F1: every quadrature row is ddpm_loss_level's excess at its (a, w); every
+ * Monte Carlo row agrees with it within 5 of its own standard errors; the
+ * marked minimum is at θ* = logit π. */
+static void test_f1_data(void)
+{
+    char *d = scratch();
+    pf_opts o;
+    opts(&o, d, &nogp);
+    pf_result r;
+    CU_ASSERT_EQUAL_FATAL(pf_figure_run(pf_figure_find("F1"), &o, &r), GSL_SUCCESS);
+    /* gnuplot missing: data and script written, no image, success */
+    CU_ASSERT_EQUAL(r.rendered, 0u);
+    CU_ASSERT_STRING_EQUAL(r.stem, "F1-excess-loss");
+    CU_ASSERT(exists(d, "F1-excess-loss.csv") && exists(d, "F1-excess-loss.gp"));
+    CU_ASSERT_FALSE(exists(d, "F1-excess-loss.png"));
+    CU_ASSERT_FALSE(exists(d, "F1-excess-loss.svg"));
+    CU_ASSERT(strstr(r.caption, "θ*") != NULL);
+    csv c;
+    CU_ASSERT_EQUAL_FATAL(csv_read(d, "F1-excess-loss.csv", &c), 0);
+    int ck = col(&c, "kind"), ca = col(&c, "alpha"), cw = col(&c, "w"), cp = col(&c, "p"), ce = col(&c, "excess"), cr = col(&c, "err");
+    CU_ASSERT(ck >= 0 && ca >= 0 && cw >= 0 && cp >= 0 && ce >= 0 && cr >= 0);
+    ddpm_quad *q = ddpm_quad_alloc();
+    gmm2 *g = gmm2_alloc(1);
+    gmm2_set(g, 0.3, 2.0, 0.0);
+    size_t nq = 0, nmc = 0, nmin = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        const char *kind = fld(&c, i, ck);
+        double w = num(&c, i, cw), e = num(&c, i, ce);
+        if (!strcmp(kind, "min")) {
+            ASSERT_REL(w, spl_logit(0.3), TOL2);
+            CU_ASSERT_EQUAL(e, 0.0);
+            nmin++;
+            continue;
+        }
+        double a = num(&c, i, ca), b = sqrt((1 - a) * (1 + a));
+        ASSERT_REL(num(&c, i, cp), spl_sigmoid(w), TOL2);
+        ddpm_loss_result res;
+        CU_ASSERT_EQUAL(ddpm_loss_level(q, g, a, b, w, &res), GSL_SUCCESS);
+        if (!strcmp(kind, "quad")) {
+            /* printed with 12 significant digits */
+            ASSERT_MIXED(e, res.excess.val, 1e-15, 1e-11);
+            nq++;
+        } else if (!strcmp(kind, "mc")) {
+            double se = num(&c, i, cr);
+            if (se > 0) ASSERT_WITHIN_SE(e, res.excess.val, se, 5.0);
+            else CU_ASSERT(fabs(e) < 1e-12 && fabs(w - spl_logit(0.3)) < 1e-12);   /* at θ* */
+            nmc++;
+        }
+    }
+    CU_ASSERT_EQUAL(nq, 4u * 241u);
+    CU_ASSERT_EQUAL(nmc, 4u * 11u);
+    CU_ASSERT_EQUAL(nmin, 1u);
+    /* the script reads the CSV by name */
+    char *gps = slurp(d, "F1-excess-loss.gp");
+    CU_ASSERT(gps && strstr(gps, "DATA = 'F1-excess-loss.csv'") && strstr(gps, "column('excess')"));
+    free(gps);
+    ddpm_quad_free(q);
+    gmm2_free(g);
+    csv_free(&c);
+    rm_dir(d);
+}
+
+/* F7: the gradient column is ℓ′ at the row's (w, Δ or a), value = (w − θ*)ℓ′ > 0. */
+static void test_f7_data(void)
+{
+    char *d = scratch();
+    pf_opts o;
+    opts(&o, d, &nogp);
+    pf_result r;
+    CU_ASSERT_EQUAL_FATAL(pf_figure_run(pf_figure_find("F7"), &o, &r), GSL_SUCCESS);
+    csv c;
+    CU_ASSERT_EQUAL_FATAL(csv_read(d, "F7-sign-map.csv", &c), 0);
+    int cpn = col(&c, "panel"), cx = col(&c, "x"), cy = col(&c, "y"), cw = col(&c, "w"), cg = col(&c, "grad"), cv = col(&c, "value");
+    ddpm_quad *q = ddpm_quad_alloc();
+    gmm2 *g = gmm2_alloc(1);
+    size_t npos = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        double x = num(&c, i, cx), y = num(&c, i, cy), w = num(&c, i, cw), v = num(&c, i, cv);
+        npos += v > 0;
+        ASSERT_REL(w - spl_logit(0.3), x, 1e-9);
+        if (i % 37) continue;   /* recompute a sample of the rows */
+        int sep_panel = !strcmp(fld(&c, i, cpn), "sep");
+        double a = sep_panel ? 0.7 : y, sep = sep_panel ? y : 2.0;
+        gmm2_set(g, 0.3, sep, 0.0);
+        ddpm_loss_result res;
+        CU_ASSERT_EQUAL(ddpm_loss_level(q, g, a, sqrt((1 - a) * (1 + a)), w, &res), GSL_SUCCESS);
+        ASSERT_MIXED(num(&c, i, cg), res.grad.val, 1e-300, 1e-10);
+        ASSERT_MIXED(v, x * res.grad.val, 1e-300, 1e-9);
+    }
+    CU_ASSERT_EQUAL(c.n, 100u * (40u + 49u));
+    CU_ASSERT_EQUAL(npos, c.n);
+    ddpm_quad_free(q);
+    gmm2_free(g);
+    csv_free(&c);
+    rm_dir(d);
+}
+
+/* F8: GD converges for η below 2/ℓ″(θ*) (with margin) and not above it,
+ * and the η_crit column is 2/ℓ″(θ*) from the library. */
+static void test_f8_threshold(void)
+{
+    char *d = scratch();
+    pf_opts o;
+    opts(&o, d, &nogp);
+    pf_result r;
+    CU_ASSERT_EQUAL_FATAL(pf_figure_run(pf_figure_find("F8"), &o, &r), GSL_SUCCESS);
+    csv c;
+    CU_ASSERT_EQUAL_FATAL(csv_read(d, "F8-step-size.csv", &c), 0);
+    int ca = col(&c, "a"), cs = col(&c, "sep"), cp = col(&c, "pi"), cc = col(&c, "eta_crit"), crt = col(&c, "ratio"), cv = col(&c, "converged");
+    ddpm_quad *q = ddpm_quad_alloc();
+    gmm2 *g = gmm2_alloc(1);
+    size_t below = 0, above = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        double a = num(&c, i, ca), ratio = num(&c, i, crt);
+        int conv = (int)num(&c, i, cv);
+        gmm2_set(g, num(&c, i, cp), num(&c, i, cs), 0.0);
+        ddpm_loss_result res;
+        ddpm_loss_level(q, g, a, sqrt((1 - a) * (1 + a)), spl_logit(num(&c, i, cp)), &res);
+        ASSERT_REL(num(&c, i, cc), 2.0 / res.hess.val, 1e-9);
+        /* below 0.9 of the threshold the cap (1000 steps) is never reached */
+        if (ratio < 0.9) { CU_ASSERT_EQUAL(conv, 1); below++; }
+        if (ratio > 1.001) { CU_ASSERT_EQUAL(conv, 0); above++; }
+    }
+    CU_ASSERT(below > 10 && above > 10);
+    ddpm_quad_free(q);
+    gmm2_free(g);
+    csv_free(&c);
+    rm_dir(d);
+}
+
+/* Rendered: PNG of the requested size, SVG, nothing temporary left. */
+static void test_render_size(void)
+{
+    if (!gnuplot_here()) return;
+    char *d = scratch();
+    pf_opts o;
+    opts(&o, d, &gp);
+    o.page.width = 640;
+    o.page.height = 480;
+    pf_result r;
+    CU_ASSERT_EQUAL_FATAL(pf_figure_run(pf_figure_find("F7"), &o, &r), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(r.rendered, (1u << PLOTS_PNG) | (1u << PLOTS_SVG));
+    unsigned w = 0, h = 0;
+    CU_ASSERT(png_size(d, "F7-sign-map.png", &w, &h));
+    CU_ASSERT_EQUAL(w, 640u);
+    CU_ASSERT_EQUAL(h, 480u);
+    char *svg = slurp(d, "F7-sign-map.svg");
+    CU_ASSERT(svg && strstr(svg, "<svg") && strstr(svg, "F7"));
+    free(svg);
+    /* PDF on request */
+    o.fmts[0] = PLOTS_PDF;
+    o.nfmts = 1;
+    if (gp.terms & PLOTS_TERM_PDFCAIRO) {
+        CU_ASSERT_EQUAL(pf_figure_run(pf_figure_find("F8"), &o, &r), GSL_SUCCESS);
+        char *pdf = slurp(d, "F8-step-size.pdf");
+        CU_ASSERT(pdf && !strncmp(pdf, "%PDF-", 5));
+        free(pdf);
+    }
+    DIR *D = opendir(d);
+    struct dirent *e;
+    while (D && (e = readdir(D))) CU_ASSERT(strstr(e->d_name, ".tmp") == NULL);
+    if (D) closedir(D);
+    rm_dir(d);
+}
+
+/* index.html and REPORT.md name every figure, image, data file, script and
+ * claim; without images they say so. */
+static void test_index(void)
+{
+    char *d = scratch();
+    pf_opts o;
+    opts(&o, d, &nogp);
+    pf_result r[2];
+    CU_ASSERT_EQUAL_FATAL(pf_figure_run(pf_figure_find("F7"), &o, &r[0]), GSL_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(pf_figure_run(pf_figure_find("F8"), &o, &r[1]), GSL_SUCCESS);
+    r[0].rendered = (1u << PLOTS_PNG) | (1u << PLOTS_SVG);   /* as if gnuplot had drawn F7 */
+    pc_result cl[2] = { { "C2", "sign check <with> & escapes", 1.0, 1.0, 1, 0.5 },
+                        { "C8", "step size", 0.2, 0.05, 0, 0.1 } };
+    CU_ASSERT_EQUAL_FATAL(pf_index_write(&o, r, 2, cl, 2, 12.0), GSL_SUCCESS);
+    char *h = slurp(d, "index.html"), *m = slurp(d, "REPORT.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT(strstr(h, "<img src=\"F7-sign-map.png\"") && strstr(h, "href=\"F7-sign-map.svg\""));
+    CU_ASSERT(strstr(h, "href=\"F7-sign-map.csv\"") && strstr(h, "href=\"F7-sign-map.gp\""));
+    CU_ASSERT(strstr(h, "href=\"F8-step-size.csv\"") && strstr(h, "href=\"F8-step-size.gp\""));
+    CU_ASSERT(strstr(h, "<img src=\"F8-step-size.png\"") == NULL);   /* not rendered */
+    CU_ASSERT(strstr(h, "Image not rendered") != NULL);
+    CU_ASSERT(strstr(h, "sign check &lt;with&gt; &amp; escapes") != NULL);
+    CU_ASSERT(strstr(h, "class=\"FAIL\">FAIL") != NULL);
+    CU_ASSERT(strstr(m, "![F7](F7-sign-map.png)") && strstr(m, "## F8 ") && strstr(m, "(F8-step-size.gp)"));
+    CU_ASSERT(strstr(m, "| C8 | step size |") != NULL);
+    CU_ASSERT(strstr(m, "C2 **PASS**") != NULL);
+    /* every figure id and caption appears in both */
+    for (int k = 0; k < 2; k++) {
+        char id[16];
+        snprintf(id, sizeof id, "id=\"%s\"", r[k].id);
+        CU_ASSERT(strstr(h, id) != NULL);
+    }
+    free(h);
+    free(m);
+    /* claims not run */
+    CU_ASSERT_EQUAL(pf_index_write(&o, r, 2, NULL, 0, -1), GSL_SUCCESS);
+    h = slurp(d, "index.html");
+    CU_ASSERT(h && strstr(h, "Claims not run") && strstr(h, "C2 not run"));
+    free(h);
+    rm_dir(d);
+}
+
+/* Bad options; every figure in the table has a unique id and a recipe. */
+static void test_table_and_errors(void)
+{
+    CU_ASSERT_EQUAL(pf_nfigures, 9u);
+    for (size_t k = 0; k < pf_nfigures; k++) {
+        CU_ASSERT(pf_figures[k].make != NULL);
+        CU_ASSERT_PTR_EQUAL(pf_figure_find(pf_figures[k].id), &pf_figures[k]);
+        CU_ASSERT(pf_figures[k].claims[0] == 'C');
+    }
+    CU_ASSERT_PTR_NULL(pf_figure_find("F10"));
+    CU_ASSERT_PTR_NULL(pf_figure_find(NULL));
+    pf_opts o;
+    pf_result r;
+    opts(&o, "/tmp", NULL);   /* no caps */
+    CU_ASSERT_EQUAL(pf_figure_run(pf_figure_find("F7"), &o, &r), GSL_EINVAL);
+    CU_ASSERT_STRING_EQUAL(r.stem, "F7-sign-map");
+    opts(&o, "/nonexistent/dir", &nogp);
+    CU_ASSERT_EQUAL(pf_figure_run(pf_figure_find("F8"), &o, &r), GSL_EFAILED);
+}
+
+/* The demos: frames and data in range; bad parameters refused. */
+static void test_demos(void)
+{
+    pf_demo_opts d;
+    pf_demo_opts_default(&d);
+    plots_fig *f = plots_fig_alloc();
+    size_t nf = 0;
+    CU_ASSERT_EQUAL(pf_demo_gd(&d, f, &nf), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(nf, d.steps + 1);
+    /* the last iterate is close to π */
+    const char *csvs = plots_fig_csv(f), *last = strrchr(csvs, '\n');
+    while (last > csvs && last[-1] != '\n') last--;
+    double p = NAN;
+    CU_ASSERT(sscanf(last, "iter,%*u,%lf", &p) == 1);
+    CU_ASSERT(fabs(p - d.pi) < 1e-3);
+    plots_fig_free(f);
+    d.points = 50;
+    f = plots_fig_alloc();
+    CU_ASSERT_EQUAL(pf_demo_diffusion(&d, f, &nf), GSL_SUCCESS);
+    CU_ASSERT(nf > 40);
+    CU_ASSERT(strstr(plots_fig_gp(f), "array FRAC") != NULL);
+    plots_fig_free(f);
+    pf_demo_opts bad = d;
+    bad.pi = 1.0;
+    f = plots_fig_alloc();
+    CU_ASSERT_EQUAL(pf_demo_gd(&bad, f, &nf), GSL_EDOM);
+    bad = d;
+    bad.wrong_pi = 0;
+    CU_ASSERT_EQUAL(pf_demo_diffusion(&bad, f, &nf), GSL_EDOM);
+    bad = d;
+    bad.reps = 3;
+    CU_ASSERT_EQUAL(pf_demo_dimension(&bad, f, &nf), GSL_EDOM);
+    plots_fig_free(f);
+}
+
+CU_TestInfo cu_figs_tests[] = {
+    { "F1 data = the library's loss", test_f1_data },
+    { "F7 data = the library's gradient, all positive", test_f7_data },
+    { "F8 convergence follows 2/l''(theta*)", test_f8_threshold },
+    { "rendered PNG of the requested size", test_render_size },
+    { "index.html and REPORT.md", test_index },
+    { "figure table and errors", test_table_and_errors },
+    { "demos", test_demos },
+    CU_TEST_INFO_NULL
+};
