@@ -198,11 +198,12 @@ int cmd_demo(int argc, char **argv)
                     st == GSL_EFAILED ? " (gnuplot's messages, if any, are above)" : "");
             rc = 1;
         } else {
+            int base = (int)strlen(gif) - 4;   /* FILE without ".gif" */
             if (!caps.found)
-                fprintf(stderr, "spirelab demo: gnuplot not found: %s not rendered; its data and script are in %s/%s.csv and .gp\n",
-                        gif, dir, stem);
+                fprintf(stderr, "spirelab demo: gnuplot not found: %s not rendered; its data and script are %.*s.csv and %.*s.gp\n",
+                        gif, base, gif, base, gif);
             else printf("%s\n", gif);
-            printf("%s/%s.csv\n%s/%s.gp\n", dir, stem, dir, stem);
+            printf("%.*s.csv\n%.*s.gp\n", base, gif, base, gif);
             fprintf(stderr, "spirelab demo: %s: %zu frames at %g per second, %.1f s\n", name, nframes, speed, omp_get_wtime() - t0);
         }
     }

@@ -162,8 +162,8 @@ int pf_f3_dimension(const pf_opts *o, pf_result *r)
         z[k] = gsl_cdf_ugaussian_Pinv(0.5 * (1 + P[k]));
         qse[k] = sqrt(P[k] * (1 - P[k]) / (double)R) / (2 * gsl_ran_ugaussian_pdf(z[k]));   /* in units of σ/√n */
     }
-    double worst_z = 0, worst_rel = 0;
-    size_t total_nc = 0;
+    double worst_z = 0, worst_rel = 0, ld[2][16], lq[2][16], slope[2] = { NAN, NAN }, slope_se[2] = { NAN, NAN };
+    size_t total_nc = 0, nd[2] = { 0, 0 };
     double ylo = INFINITY, yhi = 0;
     if (!st) st = plots_fig_data(f, "n,d,reps,q50,q50_se,q90,q90_se,rmse,pred_q50,pred_q90,nonconv\n");
     /* rows come d-major, n fastest; the CSV is n-major so that each n is one line */
@@ -179,12 +179,19 @@ int pf_f3_dimension(const pf_opts *o, pf_result *r)
                 worst_z = fmax(worst_z, fabs(qq[j] - pr[j]) / (qse[j] * s));
                 worst_rel = fmax(worst_rel, fabs(qq[j] / pr[j] - 1));
             }
+            if (nd[in] < 16) { ld[in][nd[in]] = log((double)w->cell.d); lq[in][nd[in]++] = log(qq[0]); }
             ylo = fmin(ylo, fmin(qq[0], pr[0]));
             yhi = fmax(yhi, fmax(qq[1], pr[1]));
             plots_fig_data(f, "%zu,%zu,%zu,%.8g,%.4g,%.8g,%.4g,%.8g,%.8g,%.8g,%zu\n", w->cell.n, w->cell.d, w->reps,
                            qq[0], qse[0] * s, qq[1], qse[1] * s, w->rmse, pr[0], pr[1], w->nonconv);
         }
     free(rows);
+    for (size_t in = 0; in < 2 && !st; in++)
+        if (nd[in] > 2) {
+            double c0, c00, c01, c11, ss;
+            gsl_fit_linear(ld[in], 1, lq[in], 1, nd[in], &c0, &slope[in], &c00, &c01, &c11, &ss);
+            slope_se[in] = sqrt(c11);
+        }
     plots_fig_comment(f, "the numbers are the rows of: %s", cmd);
 
     plots_fig_body(f, "NS = '%zu %zu'\nYLO = %.4g\nYHI = %.4g\n", Ns[0], Ns[1], 0.5 * ylo, 3.2 * yhi);
@@ -213,9 +220,10 @@ int pf_f3_dimension(const pf_opts *o, pf_result *r)
            "Dashed: the sandwich prediction z_q·σ/√n with σ = √(n Var p̂) = %.4f (THEORY.md §6); error bars ± 2 SE of a sample "
            "quantile of R draws (from the predicted law). ",
         R, Ns[0], Ns[1], sig);
-    cap(r, "The curves are flat in d: the largest deviation of a measured quantile from its prediction is %.2f SE (%.1f%%), "
-           "across all %zu cells. Fits without a minimiser in |w| ≤ 60: %zu. The numbers are the rows of `%s`.",
-        worst_z, 100 * worst_rel, nrows, total_nc, cmd);
+    cap(r, "The curves are flat in d: fitted log-log slope of the median against d %.3f ± %.3f (n = %zu) and %.3f ± %.3f (n = %zu); "
+           "the largest deviation of a measured quantile from its prediction is %.2f SE (%.1f%%) over %zu comparisons "
+           "(%zu cells, 2 quantiles each). Fits without a minimiser in |w| ≤ 60: %zu. The numbers are the rows of `%s`.",
+        slope[0], slope_se[0], Ns[0], slope[1], slope_se[1], Ns[1], worst_z, 100 * worst_rel, 2 * nrows, nrows, total_nc, cmd);
     return finish(o, r, f, st);
 }
 
@@ -505,13 +513,18 @@ int pf_f6_efficiency(const pf_opts *o, pf_result *r)
 
     cap(r, "Efficiency of the DDPM estimator, CRLB/Var(p̂_n) = (1/I(π)) / (n Var), against the noise level b = σ_t, for Δ = 1, 2, 4 "
            "(π = 0.3). Lines: quadrature (sandwich variance, THEORY.md §6, against the Fisher information); points: R = %zu replicates "
-           "of n = %zu (projected draws), ± 2 SE, at b = 0.3…0.97 where the predicted sd of p̂ is below %.2f (%zu cells skipped). ",
-        R, n, sd_max, skipped);
+           "of n = %zu (projected draws), ± 2 SE, at b = 0.3…0.97 where the predicted sd of p̂ is below %.2f (%zu cell%s skipped). ",
+        R, n, sd_max, skipped, skipped == 1 ? "" : "s");
     cap(r, "Simulation matches quadrature within %.2f SE over %zu cells. As b → 0 the variance blows up like 1/b² (efficiency → 0); "
-           "the largest efficiency on the curve is ", worst, cells);
-    for (size_t is = 0; is < LEN(F6_SEP); is++)
-        cap(r, "%s%.3f (b = %.3f%s, Δ = %g)", is ? ", " : "", peak_eff[is], peak_b[is], at_end[is] ? ", the noisiest level drawn" : "",
-            F6_SEP[is]);
+           "the efficiency is largest ", worst, cells);
+    int all_end = 1;
+    for (size_t is = 0; is < LEN(F6_SEP); is++) all_end &= at_end[is];
+    if (all_end) {
+        cap(r, "at the noisiest level drawn, b = %.3f: ", peak_b[0]);
+        for (size_t is = 0; is < LEN(F6_SEP); is++) cap(r, "%s%.3f (Δ = %g)", is ? ", " : "", peak_eff[is], F6_SEP[is]);
+    } else
+        for (size_t is = 0; is < LEN(F6_SEP); is++)
+            cap(r, "%s%.3f at b = %.3f (Δ = %g)", is ? ", " : "", peak_eff[is], peak_b[is], F6_SEP[is]);
     cap(r, "; as b → 1 the estimator becomes moment matching of the mean along u. Fits without a minimiser: %zu. "
            "The simulated points are the rows of", total_nc);
     for (size_t is = 0; is < LEN(F6_SEP); is++)
@@ -613,7 +626,7 @@ int pf_f9_means(const pf_opts *o, pf_result *r)
 {
     static const size_t D_full[] = { 4, 16, 64, 256, 1024 }, D_quick[] = { 4, 32, 256 };
     const size_t *Ds = o->quick ? D_quick : D_full, nd = o->quick ? LEN(D_quick) : LEN(D_full);
-    const size_t n = pick(o, 2000, 1000), R = pick(o, 12, 6), Rw = pick(o, 300, 100), steps = 400;
+    const size_t n = pick(o, 2000, 1000), R = pick(o, 8, 6), Rw = pick(o, 300, 100), steps = 400;
     const double a = 0.8, sep = 3.0;
     plots_fig *f = plots_fig_alloc();
     double *me = malloc(R * sizeof(double)), *pj = malloc(R * sizeof(double));
