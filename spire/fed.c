@@ -1,0 +1,744 @@
+/* spire/fed.c — clients, federated averaging with private embeddings,
+ * checkpoints of a run, new-client adaptation (spire/fed.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include "common/spl.h"
+#include "spire/data.h"
+#include "spire/fed.h"
+#include "spire/nn.h"
+
+#define BETA1 0.9
+#define BETA2 0.999
+#define ADAM_EPS 1e-8
+
+static int fail(int status, char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+/* ---- clients ------------------------------------------------------------------- */
+
+void spire_fed_data_opts_default(spire_fed_data_opts *o, spire_fed_kind kind)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->C = 8;
+    o->D = 2;
+    o->K = kind == SPIRE_FED_GMM2 ? 2 : kind == SPIRE_FED_DIGITS ? 10 : 4;
+    o->sep = 4;
+    o->radius = 3;
+    o->sigma = 0.5;
+    o->alpha = 0.5;
+    o->s = 0;
+    o->n = 500;
+    o->holdout = 0.25;
+    o->path = NULL;
+    o->seed = 1;
+    if (kind == SPIRE_FED_DIGITS) o->D = 64;
+}
+
+void spire_fed_data_free(spire_fed_data *d)
+{
+    if (!d) return;
+    for (size_t c = 0; c < d->C; c++) {
+        if (d->train) free(d->train[c]);
+        if (d->test) free(d->test[c]);
+        if (d->lab_train) free(d->lab_train[c]);
+        if (d->lab_test) free(d->lab_test[c]);
+    }
+    free(d->train); free(d->test); free(d->lab_train); free(d->lab_test);
+    free(d->n_train); free(d->n_test); free(d->w); free(d->mu);
+    free(d);
+}
+
+static spire_fed_data *data_alloc(spire_fed_kind kind, size_t C, size_t D, size_t K)
+{
+    spire_fed_data *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->kind = kind; d->C = C; d->D = D; d->K = K;
+    d->n_train = calloc(C, sizeof *d->n_train);
+    d->n_test = calloc(C, sizeof *d->n_test);
+    d->train = calloc(C, sizeof *d->train);
+    d->test = calloc(C, sizeof *d->test);
+    d->lab_train = calloc(C, sizeof *d->lab_train);
+    d->lab_test = calloc(C, sizeof *d->lab_test);
+    d->w = calloc(C * K, sizeof *d->w);
+    if (!d->n_train || !d->n_test || !d->train || !d->test || !d->lab_train || !d->lab_test ||
+        !d->w) {
+        d->C = 0;
+        spire_fed_data_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* Client c's n rows x (n, D) with labels: the last round(holdout·n) rows
+ * (at least 1, at most n − 1) are held out. */
+static int set_client(spire_fed_data *d, size_t c, const float *x, const int *lab, size_t n,
+                      double holdout)
+{
+    size_t D = d->D, nt = (size_t)lround(holdout * (double)n);
+    if (nt < 1) nt = 1;
+    if (nt > n - 1) nt = n - 1;
+    size_t ntr = n - nt;
+    d->train[c] = malloc(ntr * D * sizeof(float));
+    d->test[c] = malloc(nt * D * sizeof(float));
+    d->lab_train[c] = malloc(ntr * sizeof(int));
+    d->lab_test[c] = malloc(nt * sizeof(int));
+    if (!d->train[c] || !d->test[c] || !d->lab_train[c] || !d->lab_test[c]) return GSL_ENOMEM;
+    memcpy(d->train[c], x, ntr * D * sizeof(float));
+    memcpy(d->test[c], x + ntr * D, nt * D * sizeof(float));
+    memcpy(d->lab_train[c], lab, ntr * sizeof(int));
+    memcpy(d->lab_test[c], lab + ntr, nt * sizeof(int));
+    d->n_train[c] = ntr;
+    d->n_test[c] = nt;
+    return GSL_SUCCESS;
+}
+
+static int make_synthetic(const spire_fed_data_opts *o, spire_fed_data *d, char *err,
+                          size_t errlen)
+{
+    size_t C = o->C, D = o->D, K = d->K;
+    d->mu = calloc(K * D, sizeof *d->mu);
+    float *x = malloc(o->n * D * sizeof *x);
+    int *lab = malloc(o->n * sizeof *lab);
+    gsl_rng *r = spl_rng_alloc(o->seed, SPIRE_FED_STREAM_DATA, 1000000);
+    int st = (d->mu && x && lab && r) ? GSL_SUCCESS : GSL_ENOMEM;
+    if (st == GSL_SUCCESS) {
+        if (o->kind == SPIRE_FED_GMM2) {
+            d->sigma = 1.0;
+            d->mu[0] = o->sep / 2;
+            d->mu[D] = -o->sep / 2;
+            for (size_t c = 0; c < C; c++) {
+                double pi = 0.05 + 0.9 * ((double)c + 0.5) / (double)C;
+                d->w[c * 2] = pi;
+                d->w[c * 2 + 1] = 1 - pi;
+            }
+        } else {
+            d->sigma = o->sigma;
+            for (size_t k = 0; k < K; k++) {
+                d->mu[k * D] = o->radius * cos(2 * M_PI * (double)k / (double)K);
+                d->mu[k * D + 1] = o->radius * sin(2 * M_PI * (double)k / (double)K);
+            }
+            double *alpha = malloc(K * sizeof *alpha);
+            if (!alpha) st = GSL_ENOMEM;
+            else {
+                for (size_t k = 0; k < K; k++) alpha[k] = o->alpha;
+                for (size_t c = 0; c < C; c++) {
+                    gsl_ran_dirichlet(r, K, alpha, d->w + c * K);
+                    /* tiny α can underflow every draw: fall back to uniform */
+                    double s = 0;
+                    for (size_t k = 0; k < K; k++) s += d->w[c * K + k];
+                    if (!(s > 0))
+                        for (size_t k = 0; k < K; k++) d->w[c * K + k] = 1.0 / (double)K;
+                }
+                free(alpha);
+            }
+        }
+    }
+    for (size_t c = 0; st == GSL_SUCCESS && c < C; c++) {
+        gsl_ran_discrete_t *g = gsl_ran_discrete_preproc(K, d->w + c * K);
+        if (!g) { st = GSL_ENOMEM; break; }
+        spl_rng_seed(r, o->seed, SPIRE_FED_STREAM_DATA, c);
+        for (size_t i = 0; i < o->n; i++) {
+            size_t k = gsl_ran_discrete(r, g);
+            lab[i] = (int)k;
+            for (size_t j = 0; j < D; j++)
+                x[i * D + j] = (float)(d->mu[k * D + j] + d->sigma * gsl_ran_gaussian_ziggurat(r, 1.0));
+        }
+        gsl_ran_discrete_free(g);
+        st = set_client(d, c, x, lab, o->n, o->holdout);
+    }
+    free(x); free(lab);
+    if (r) gsl_rng_free(r);
+    if (st == GSL_ENOMEM) return fail(st, err, errlen, "out of memory");
+    return st;
+}
+
+static int make_digits(const spire_fed_data_opts *o, spire_fed_data *d, char *err, size_t errlen)
+{
+    float *x = NULL;
+    int *lab = NULL;
+    size_t n = 0, C = o->C, K = 10, D = 64;
+    char e2[256];
+    int st = spire_data_read_digits(o->path ? o->path : SPIRE_DIGITS_PATH, &x, &lab, &n, e2,
+                                    sizeof e2);
+    if (st) return fail(st, err, errlen, "%s", e2);
+    double *q = calloc(C * K, sizeof *q), *alpha = malloc(K * sizeof *alpha);
+    int *owner = malloc(n * sizeof *owner);
+    size_t *cnt = calloc(C, sizeof *cnt);
+    float *buf = malloc(n * D * sizeof *buf);
+    int *lbuf = malloc(n * sizeof *lbuf);
+    size_t *perm = malloc(n * sizeof *perm);
+    gsl_rng *r = spl_rng_alloc(o->seed, SPIRE_FED_STREAM_DATA, 1000000);
+    if (!q || !alpha || !owner || !cnt || !buf || !lbuf || !perm || !r) {
+        st = fail(GSL_ENOMEM, err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < K; k++) alpha[k] = o->alpha;
+    for (size_t c = 0; c < C; c++) {
+        if (o->s > 0)
+            for (size_t j = 0; j < o->s; j++) q[c * K + (c * o->s + j) % K] = 1;
+        else
+            gsl_ran_dirichlet(r, K, alpha, q + c * K);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int l = lab[i];
+        double tot = 0;
+        for (size_t c = 0; c < C; c++) tot += q[c * K + (size_t)l];
+        owner[i] = -1;
+        if (!(tot > 0)) continue;
+        double u = gsl_rng_uniform(r) * tot, acc = 0;
+        for (size_t c = 0; c < C; c++) {
+            acc += q[c * K + (size_t)l];
+            if (u < acc || c == C - 1) {
+                if (q[c * K + (size_t)l] > 0) { owner[i] = (int)c; break; }
+            }
+        }
+    }
+    for (size_t c = 0; c < C; c++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (owner[i] == (int)c) perm[m++] = i;
+        if (m < 4) {
+            st = fail(GSL_EINVAL, err, errlen,
+                      "digits client %zu gets only %zu rows (need 4): use fewer clients or a larger alpha",
+                      c, m);
+            goto done;
+        }
+        spl_rng_seed(r, o->seed, SPIRE_FED_STREAM_DATA, c);
+        gsl_ran_shuffle(r, perm, m, sizeof *perm);
+        for (size_t i = 0; i < m; i++) {
+            memcpy(buf + i * D, x + perm[i] * D, D * sizeof(float));
+            lbuf[i] = lab[perm[i]];
+            d->w[c * K + (size_t)lab[perm[i]]] += 1.0 / (double)m;
+        }
+        st = set_client(d, c, buf, lbuf, m, o->holdout);
+        if (st) { fail(st, err, errlen, "out of memory"); goto done; }
+    }
+done:
+    free(x); free(lab); free(q); free(alpha); free(owner); free(cnt); free(buf); free(lbuf);
+    free(perm);
+    if (r) gsl_rng_free(r);
+    return st;
+}
+
+int spire_fed_data_make(const spire_fed_data_opts *o, spire_fed_data **out, char *err,
+                        size_t errlen)
+{
+    *out = NULL;
+    if (o->C < 2) return fail(GSL_EINVAL, err, errlen, "need at least 2 clients, got %zu", o->C);
+    if (o->C > 100000) return fail(GSL_EINVAL, err, errlen, "at most 100000 clients, got %zu", o->C);
+    if (!(o->holdout > 0 && o->holdout < 1))
+        return fail(GSL_EINVAL, err, errlen, "holdout must be in (0, 1), got %g", o->holdout);
+    size_t K = o->kind == SPIRE_FED_GMM2 ? 2 : o->kind == SPIRE_FED_DIGITS ? 10 : o->K;
+    size_t D = o->kind == SPIRE_FED_DIGITS ? 64 : o->D;
+    if (o->kind == SPIRE_FED_GMMK) {
+        if (K < 2 || K > 1000) return fail(GSL_EINVAL, err, errlen, "K must be in [2, 1000], got %zu", K);
+        if (D < 2) return fail(GSL_EINVAL, err, errlen, "gmmK needs D >= 2, got %zu", D);
+        if (!(o->sigma > 0) || !(o->radius > 0))
+            return fail(GSL_EINVAL, err, errlen, "sigma and R must be positive");
+    }
+    if (o->kind != SPIRE_FED_DIGITS) {
+        if (D < 1 || D > SPIRE_DIM_MAX) return fail(GSL_EINVAL, err, errlen, "bad dimension D = %zu", D);
+        if (o->n < 4 || o->n > 10000000) return fail(GSL_EINVAL, err, errlen, "n must be in [4, 1e7], got %zu", o->n);
+        if (o->kind == SPIRE_FED_GMM2 && !(o->sep > 0))
+            return fail(GSL_EINVAL, err, errlen, "sep must be positive, got %g", o->sep);
+    }
+    if (o->kind != SPIRE_FED_GMM2 && o->s == 0 && !(o->alpha > 0))
+        return fail(GSL_EINVAL, err, errlen, "alpha must be positive, got %g", o->alpha);
+    if (o->s > 10) return fail(GSL_EINVAL, err, errlen, "s labels per client must be <= 10, got %zu", o->s);
+    spire_fed_data *d = data_alloc(o->kind, o->C, D, K);
+    if (!d) return fail(GSL_ENOMEM, err, errlen, "out of memory");
+    int st = o->kind == SPIRE_FED_DIGITS ? make_digits(o, d, err, errlen)
+                                         : make_synthetic(o, d, err, errlen);
+    if (st) { spire_fed_data_free(d); return st; }
+    *out = d;
+    return GSL_SUCCESS;
+}
+
+int spire_fed_pick_new(size_t C, size_t n_new, uint64_t seed, int *is_new)
+{
+    if (C < 2 || n_new > C - 1) return GSL_EINVAL;
+    size_t *perm = malloc(C * sizeof *perm);
+    gsl_rng *r = spl_rng_alloc(seed, SPIRE_FED_STREAM_NEW, 0);
+    if (!perm || !r) { free(perm); if (r) gsl_rng_free(r); return GSL_ENOMEM; }
+    for (size_t c = 0; c < C; c++) { perm[c] = c; is_new[c] = 0; }
+    gsl_ran_shuffle(r, perm, C, sizeof *perm);
+    for (size_t j = 0; j < n_new; j++) is_new[perm[j]] = 1;
+    free(perm);
+    gsl_rng_free(r);
+    return GSL_SUCCESS;
+}
+
+/* ---- federated averaging ------------------------------------------------------- */
+
+void spire_fed_opts_default(spire_fed_opts *o)
+{
+    o->rounds = 40;
+    o->frac = 0.5;
+    o->local_steps = 25;
+    o->batch = 128;
+    o->lr = 2e-3;
+    o->embed = 1;
+    o->seed = 1;
+}
+
+spire_fed_run *spire_fed_run_alloc(const spire_config *cfg, uint64_t seed)
+{
+    spire_fed_run *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->work = spire_model_alloc(cfg);
+    if (!r->work) { free(r); return NULL; }
+    r->srv.cfg = *cfg;
+    r->srv.n_params = r->work->n_params;
+    r->ee = r->work->ee;
+    r->srv.backbone = malloc(r->srv.n_params * sizeof(float));
+    r->embed = calloc(cfg->C * r->ee, sizeof(float));
+    r->loss = malloc(cfg->C * sizeof(double));
+    if (!r->srv.backbone || !r->embed || !r->loss || spire_model_init(r->work, seed)) {
+        spire_fed_run_free(r);
+        return NULL;
+    }
+    memcpy(r->srv.backbone, r->work->params, r->srv.n_params * sizeof(float));
+    for (size_t c = 0; c < cfg->C; c++) r->loss[c] = NAN;
+    return r;
+}
+
+void spire_fed_run_free(spire_fed_run *r)
+{
+    if (!r) return;
+    spire_model_free(r->work);
+    free(r->srv.backbone); free(r->embed); free(r->loss);
+    free(r);
+}
+
+int spire_fed_average(float *out, const float *in, const double *w, size_t k, size_t n)
+{
+    if (k == 0) return GSL_EINVAL;
+    double tot = 0;
+    for (size_t j = 0; j < k; j++) tot += w[j];
+    if (!(tot > 0)) return GSL_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t j = 0; j < k; j++) s += w[j] * (double)in[j * n + i];
+        out[i] = (float)(s / tot);
+    }
+    return GSL_SUCCESS;
+}
+
+/* Batch buffers and one DDPM batch of B rows drawn from x (n, D). */
+typedef struct { float *xt, *t, *eps; int *cl; size_t B, D; } batch_buf;
+
+static int batch_alloc(batch_buf *b, size_t B, size_t D)
+{
+    b->B = B; b->D = D;
+    b->xt = malloc(B * D * sizeof(float));
+    b->eps = malloc(B * D * sizeof(float));
+    b->t = malloc(B * sizeof(float));
+    b->cl = malloc(B * sizeof(int));
+    return (b->xt && b->eps && b->t && b->cl) ? GSL_SUCCESS : GSL_ENOMEM;
+}
+
+static void batch_free(batch_buf *b)
+{
+    free(b->xt); free(b->eps); free(b->t); free(b->cl);
+}
+
+static void batch_draw(batch_buf *b, gsl_rng *r, const ddpm_schedule *s, const float *x,
+                       size_t n, int c)
+{
+    size_t B = b->B, D = b->D, T = s->T;
+    for (size_t row = 0; row < B; row++) {
+        size_t idx = gsl_rng_uniform_int(r, n);
+        size_t i = 1 + gsl_rng_uniform_int(r, T);
+        double a = s->a[i - 1], bb = s->b[i - 1];
+        b->t[row] = (float)i;
+        b->cl[row] = c;
+        for (size_t j = 0; j < D; j++) {
+            double z = gsl_ran_gaussian_ziggurat(r, 1.0);
+            b->eps[row * D + j] = (float)z;
+            b->xt[row * D + j] = (float)(a * x[idx * D + j] + bb * z);
+        }
+    }
+}
+
+static int all_finite(const float *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) if (!isfinite(p[i])) return 0;
+    return 1;
+}
+
+int spire_fed_round(spire_fed_run *r, const ddpm_schedule *s, const spire_fed_data *d,
+                    const int *eligible, const spire_fed_opts *o)
+{
+    size_t C = r->srv.cfg.C, P = r->srv.n_params, ee = r->ee, D = r->srv.cfg.D;
+    if (d->C != C || d->D != D || o->batch == 0 || !(o->lr > 0) || !(o->frac > 0 && o->frac <= 1))
+        return GSL_EINVAL;
+    size_t round = r->srv.round + 1, n_pre = 0;
+    int *list = malloc(C * sizeof *list), *sel = malloc(C * sizeof *sel);
+    if (!list || !sel) { free(list); free(sel); return GSL_ENOMEM; }
+    for (size_t c = 0; c < C; c++) if (eligible[c]) list[n_pre++] = (int)c;
+    if (n_pre == 0) { free(list); free(sel); return GSL_EINVAL; }
+    size_t m = (size_t)lround(o->frac * (double)n_pre);
+    if (m < 1) m = 1;
+    if (m > n_pre) m = n_pre;
+    gsl_rng *rng = spl_rng_alloc(o->seed, SPIRE_FED_STREAM_SELECT, round);
+    float *outp = malloc(m * P * sizeof(float)), *oute = malloc(m * ee * sizeof(float));
+    float *am = malloc(P * sizeof(float)), *av = malloc(P * sizeof(float));
+    float *em = malloc(ee * sizeof(float)), *ev = malloc(ee * sizeof(float));
+    double *wts = malloc(m * sizeof *wts), *lsum = malloc(m * sizeof *lsum);
+    batch_buf b = { 0 };
+    int st = (rng && outp && oute && am && av && em && ev && wts && lsum) ? batch_alloc(&b, o->batch, D)
+                                                                         : GSL_ENOMEM;
+    if (st == GSL_SUCCESS) gsl_ran_choose(rng, sel, m, list, n_pre, sizeof *list);
+    uint64_t round_seed = spl_stream_seed(o->seed, SPIRE_FED_STREAM_LOCAL, round);
+    spire_model *w = r->work;
+    for (size_t j = 0; st == GSL_SUCCESS && j < m; j++) {
+        int c = sel[j];
+        memcpy(w->params, r->srv.backbone, P * sizeof(float));
+        memcpy(w->embed + (size_t)c * ee, r->embed + (size_t)c * ee, ee * sizeof(float));
+        memset(am, 0, P * sizeof(float)); memset(av, 0, P * sizeof(float));
+        memset(em, 0, ee * sizeof(float)); memset(ev, 0, ee * sizeof(float));
+        lsum[j] = 0;
+        for (size_t k = 1; k <= o->local_steps; k++) {
+            spl_rng_seed(rng, round_seed, (uint64_t)c, k);
+            batch_draw(&b, rng, s, d->train[c], d->n_train[c], c);
+            st = spire_model_forward(w, b.xt, b.t, b.cl, b.eps, b.B);
+            if (st) break;
+            if (!isfinite(w->loss)) { st = GSL_EDOM; break; }
+            lsum[j] += w->loss;
+            spire_model_zero_grad(w);
+            if ((st = spire_model_backward(w))) break;
+            spire_adamw_update(w->params, w->grads, am, av, P, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
+            if (o->embed)
+                spire_adamw_update(w->embed + (size_t)c * ee, w->gembed + (size_t)c * ee, em, ev,
+                                   ee, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
+        }
+        if (st) break;
+        if (!all_finite(w->params, P) || !all_finite(w->embed + (size_t)c * ee, ee)) {
+            st = GSL_EDOM;
+            break;
+        }
+        memcpy(outp + j * P, w->params, P * sizeof(float));
+        memcpy(oute + j * ee, w->embed + (size_t)c * ee, ee * sizeof(float));
+        wts[j] = (double)d->n_train[c];
+    }
+    if (st == GSL_SUCCESS) st = spire_fed_average(r->srv.backbone, outp, wts, m, P);
+    if (st == GSL_SUCCESS) {
+        for (size_t c = 0; c < C; c++) r->loss[c] = NAN;
+        for (size_t j = 0; j < m; j++) {
+            memcpy(r->embed + (size_t)sel[j] * ee, oute + j * ee, ee * sizeof(float));
+            r->loss[sel[j]] = o->local_steps ? lsum[j] / (double)o->local_steps : NAN;
+        }
+        r->srv.round = round;
+    }
+    batch_free(&b);
+    free(list); free(sel); free(outp); free(oute); free(am); free(av); free(em); free(ev);
+    free(wts); free(lsum);
+    if (rng) gsl_rng_free(rng);
+    return st;
+}
+
+static int same_cfg(const spire_config *a, const spire_config *b)
+{
+    return a->D == b->D && a->E == b->E && a->H == b->H && a->L == b->L && a->C == b->C &&
+           a->embed_at == b->embed_at;
+}
+
+int spire_fed_to_model(const spire_fed_run *r, spire_model *m)
+{
+    if (!same_cfg(&r->srv.cfg, &m->cfg)) return GSL_EINVAL;
+    memcpy(m->params, r->srv.backbone, r->srv.n_params * sizeof(float));
+    memcpy(m->embed, r->embed, m->n_embed * sizeof(float));
+    return GSL_SUCCESS;
+}
+
+int spire_fed_model_copy(spire_model *dst, const spire_model *src)
+{
+    if (!same_cfg(&dst->cfg, &src->cfg)) return GSL_EINVAL;
+    memcpy(dst->params, src->params, src->n_params * sizeof(float));
+    memcpy(dst->embed, src->embed, src->n_embed * sizeof(float));
+    return GSL_SUCCESS;
+}
+
+/* ---- checkpoints of a run ------------------------------------------------------- */
+
+#define FED_MAGIC "SPIREFED"
+#define FED_VERSION 1u
+
+static int put(FILE *f, uLong *crc, const void *p, size_t n)
+{
+    *crc = crc32(*crc, p, (uInt)n);
+    return fwrite(p, 1, n, f) == n ? 0 : -1;
+}
+
+int spire_fed_save(const char *path, const spire_fed_run *r, const char *config, char *err,
+                   size_t errlen)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (!tmp) return fail(GSL_ENOMEM, err, errlen, "out of memory");
+    snprintf(tmp, len + 16, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        int e = errno;
+        free(tmp);
+        return fail(GSL_EFAILED, err, errlen, "cannot write %s: %s", path, strerror(e));
+    }
+    uLong crc = crc32(0L, Z_NULL, 0);
+    uint32_t ver = FED_VERSION, clen = (uint32_t)strlen(config);
+    uint64_t hdr[3] = { r->srv.round, r->srv.n_params, r->srv.cfg.C * r->ee };
+    int bad = put(f, &crc, FED_MAGIC, 8) || put(f, &crc, &ver, 4) || put(f, &crc, &clen, 4) ||
+              put(f, &crc, config, clen) || put(f, &crc, hdr, sizeof hdr) ||
+              put(f, &crc, r->srv.backbone, r->srv.n_params * sizeof(float)) ||
+              put(f, &crc, r->embed, hdr[2] * sizeof(float));
+    uint32_t c32 = (uint32_t)crc;
+    if (!bad) bad = fwrite(&c32, 4, 1, f) != 1;
+    if (!bad) bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    if (fclose(f) != 0) bad = 1;
+    if (!bad) bad = rename(tmp, path) != 0;
+    if (bad) {
+        int e = errno;
+        remove(tmp);
+        free(tmp);
+        return fail(GSL_EFAILED, err, errlen, "cannot write %s: %s", path, strerror(e));
+    }
+    free(tmp);
+    return GSL_SUCCESS;
+}
+
+int spire_fed_load(const char *path, spire_fed_run *r, const char *config, char *err,
+                   size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail(GSL_EFAILED, err, errlen, "cannot open %s: %s", path, strerror(errno));
+    unsigned char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 65536;
+            unsigned char *nb = realloc(buf, cap);
+            if (!nb) { free(buf); fclose(f); return fail(GSL_ENOMEM, err, errlen, "out of memory"); }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int rerr = ferror(f);
+    fclose(f);
+    int st = GSL_EINVAL;
+    if (rerr) { st = fail(GSL_EFAILED, err, errlen, "cannot read %s", path); goto out; }
+    uint32_t ver, clen;
+    if (n < 16 + 24 + 4 || memcmp(buf, FED_MAGIC, 8)) {
+        fail(st, err, errlen, "%s is not a federated-run checkpoint (bad magic or too short)", path);
+        goto out;
+    }
+    memcpy(&ver, buf + 8, 4);
+    memcpy(&clen, buf + 12, 4);
+    if (ver != FED_VERSION) { fail(st, err, errlen, "%s: version %u, this build reads %u", path, ver, FED_VERSION); goto out; }
+    if ((size_t)clen > n - 16 - 24 - 4) { fail(st, err, errlen, "%s is truncated", path); goto out; }
+    uint64_t hdr[3];
+    memcpy(hdr, buf + 16 + clen, sizeof hdr);
+    size_t ne = r->srv.cfg.C * r->ee;
+    size_t want = 16 + clen + 24 + (hdr[1] + hdr[2]) * sizeof(float) + 4;
+    if (hdr[1] != r->srv.n_params || hdr[2] != ne) {
+        fail(st, err, errlen, "%s is a resume file from a different configuration (network sizes differ)", path);
+        goto out;
+    }
+    if (n != want) { fail(st, err, errlen, "%s is %s", path, n < want ? "truncated" : "too long"); goto out; }
+    uint32_t c32;
+    memcpy(&c32, buf + n - 4, 4);
+    if ((uint32_t)crc32(crc32(0L, Z_NULL, 0), buf, (uInt)(n - 4)) != c32) {
+        fail(st, err, errlen, "%s: checksum mismatch (damaged file)", path);
+        goto out;
+    }
+    if (strlen(config) != clen || memcmp(config, buf + 16, clen)) {
+        fail(st, err, errlen, "%s is a resume file from a different configuration", path);
+        goto out;
+    }
+    const unsigned char *p = buf + 16 + clen + 24;
+    memcpy(r->srv.backbone, p, hdr[1] * sizeof(float));
+    memcpy(r->embed, p + hdr[1] * sizeof(float), ne * sizeof(float));
+    if (!all_finite(r->srv.backbone, hdr[1]) || !all_finite(r->embed, ne)) {
+        fail(st, err, errlen, "%s holds non-finite parameters", path);
+        goto out;
+    }
+    r->srv.round = hdr[0];
+    st = GSL_SUCCESS;
+out:
+    free(buf);
+    return st;
+}
+
+/* ---- new clients ------------------------------------------------------------------ */
+
+static const char *method_names[SPIRE_FED_NMETHODS] = { "spire", "fedavg", "full", "last", "lora", "local" };
+
+const char *spire_fed_method_name(spire_fed_method m)
+{
+    return (unsigned)m < SPIRE_FED_NMETHODS ? method_names[m] : "?";
+}
+
+int spire_fed_method_parse(const char *name, spire_fed_method *m)
+{
+    for (int i = 0; i < SPIRE_FED_NMETHODS; i++)
+        if (!strcmp(name, method_names[i])) { *m = (spire_fed_method)i; return GSL_SUCCESS; }
+    return GSL_EINVAL;
+}
+
+void spire_fed_adapt_opts_default(spire_fed_adapt_opts *o)
+{
+    o->steps = 300;
+    o->lr = 1e-2;
+    o->batch = 128;
+    o->rank = 2;
+    o->local_steps = 2000;
+    o->seed = 1;
+}
+
+size_t spire_fed_trainable(const spire_config *cfg, spire_fed_method m, size_t rank)
+{
+    switch (m) {
+    case SPIRE_FED_M_SPIRE: return spire_config_embed_width(cfg);
+    case SPIRE_FED_M_ASIS: return 0;
+    case SPIRE_FED_M_FULL: return spire_config_n_params(cfg);
+    case SPIRE_FED_M_LAST: return cfg->D * cfg->H + cfg->D;
+    case SPIRE_FED_M_LORA: return (cfg->L - 1) * rank * 2 * cfg->H;
+    case SPIRE_FED_M_LOCAL: return spire_config_n_params(cfg);
+    default: return 0;
+    }
+}
+
+/* W_eff = W0 + B·A for every hidden layer: wh (L−1, H, H), A (L−1, r, H), and
+ * B stored transposed, Bt (L−1, r, H).  Bᵀᵀ·A is the weight-gradient product
+ * of spire_dense_backward (dW += doutᵀ·in with dout = Bt, in = A). */
+static void lora_merge(float *wh, const float *w0, const float *A, const float *Bt, size_t L1,
+                       size_t H, size_t rk)
+{
+    memcpy(wh, w0, L1 * H * H * sizeof(float));
+    for (size_t l = 0; l < L1; l++)
+        spire_dense_backward(NULL, wh + l * H * H, NULL, Bt + l * rk * H, A + l * rk * H, NULL,
+                             rk, H, H);
+}
+
+int spire_fed_adapt(spire_model *m, const ddpm_schedule *s, spire_fed_method method, int c,
+                    const float *x, size_t n, const int *known, const spire_fed_adapt_opts *o,
+                    double *loss)
+{
+    size_t C = m->cfg.C, D = m->cfg.D, H = m->cfg.H, L1 = m->cfg.L - 1, ee = m->ee, P = m->n_params;
+    size_t rk = o->rank;
+    if (loss) *loss = NAN;
+    if (c < 0 || (size_t)c >= C || n == 0 || o->batch == 0 || !(o->lr > 0) ||
+        (unsigned)method >= SPIRE_FED_NMETHODS || (method == SPIRE_FED_M_LORA && (rk < 1 || rk > H)))
+        return GSL_EINVAL;
+    if (method == SPIRE_FED_M_ASIS) return GSL_SUCCESS;
+    float *emb = m->embed + (size_t)c * ee, *gemb = m->gembed + (size_t)c * ee;
+    size_t steps = o->steps;
+    if (method == SPIRE_FED_M_SPIRE) {
+        size_t nk = 0;
+        memset(emb, 0, ee * sizeof(float));
+        double *acc = calloc(ee, sizeof *acc);
+        if (!acc) return GSL_ENOMEM;
+        for (size_t k = 0; k < C; k++)
+            if (known && known[k] && k != (size_t)c) {
+                nk++;
+                for (size_t j = 0; j < ee; j++) acc[j] += m->embed[k * ee + j];
+            }
+        if (nk)
+            for (size_t j = 0; j < ee; j++) emb[j] = (float)(acc[j] / (double)nk);
+        free(acc);
+    } else if (method == SPIRE_FED_M_LOCAL) {
+        /* a fresh network: re-initialise from this client's own stream */
+        spire_model *tmp = spire_model_alloc(&m->cfg);
+        if (!tmp) return GSL_ENOMEM;
+        int st = spire_model_init(tmp, spl_stream_seed(o->seed, SPIRE_FED_STREAM_INIT, (uint64_t)c));
+        if (!st) memcpy(m->params, tmp->params, P * sizeof(float));
+        spire_model_free(tmp);
+        if (st) return st;
+        memset(emb, 0, ee * sizeof(float));
+        steps = o->local_steps;
+    }
+    if (method == SPIRE_FED_M_LORA && L1 == 0) return GSL_SUCCESS;   /* no hidden H×H weight */
+
+    /* the trainable block θ, its gradient and AdamW moments */
+    size_t nt = method == SPIRE_FED_M_SPIRE ? ee
+              : method == SPIRE_FED_M_LAST ? D * H + D
+              : method == SPIRE_FED_M_LORA ? L1 * 2 * rk * H : P;
+    float *am = calloc(nt, sizeof(float)), *av = calloc(nt, sizeof(float));
+    float *lora = NULL, *lgrad = NULL, *w0 = NULL;
+    if (method == SPIRE_FED_M_LORA) {
+        lora = calloc(nt, sizeof(float));      /* A (L−1, r, H) then Bt = Bᵀ (L−1, r, H) */
+        lgrad = calloc(nt, sizeof(float));
+        w0 = malloc(L1 * H * H * sizeof(float));
+    }
+    batch_buf b = { 0 };
+    gsl_rng *rng = spl_rng_alloc(o->seed, 0, 0);
+    int st = (am && av && rng && (method != SPIRE_FED_M_LORA || (lora && lgrad && w0)))
+                 ? batch_alloc(&b, o->batch, D) : GSL_ENOMEM;
+    float *A = lora, *Bm = lora ? lora + L1 * rk * H : NULL;
+    uint64_t cseed = spl_stream_seed(o->seed, SPIRE_FED_STREAM_ADAPT, (uint64_t)c);
+    if (st == GSL_SUCCESS && method == SPIRE_FED_M_LORA) {
+        memcpy(w0, m->p.wh, L1 * H * H * sizeof(float));
+        spl_rng_seed(rng, cseed, (uint64_t)method, 0);
+        double k0 = 1.0 / sqrt((double)H);
+        for (size_t i = 0; i < L1 * rk * H; i++) A[i] = (float)(k0 * (2 * gsl_rng_uniform(rng) - 1));
+    }
+    size_t tail = steps < 50 ? steps : 50;
+    double lsum = 0;
+    for (size_t k = 1; st == GSL_SUCCESS && k <= steps; k++) {
+        spl_rng_seed(rng, cseed, (uint64_t)method, k);
+        batch_draw(&b, rng, s, x, n, c);
+        if (method == SPIRE_FED_M_LORA) lora_merge(m->p.wh, w0, A, Bm, L1, H, rk);
+        if ((st = spire_model_forward(m, b.xt, b.t, b.cl, b.eps, b.B))) break;
+        if (!isfinite(m->loss)) { st = GSL_EDOM; break; }
+        if (k + tail > steps) lsum += m->loss;
+        spire_model_zero_grad(m);
+        if ((st = spire_model_backward(m))) break;
+        switch (method) {
+        case SPIRE_FED_M_SPIRE:
+            spire_adamw_update(emb, gemb, am, av, ee, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
+            break;
+        case SPIRE_FED_M_LAST:
+            spire_adamw_update(m->p.wo, m->g.wo, am, av, nt, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
+            break;
+        case SPIRE_FED_M_LORA:
+            memset(lgrad, 0, nt * sizeof(float));
+            for (size_t l = 0; l < L1; l++) {
+                const float *G = m->g.wh + l * H * H;
+                /* dA = Bᵀ G = Bt·G (r, H);  dBt = (G Aᵀ)ᵀ = A·Gᵀ (r, H) */
+                spire_dense_backward(lgrad + l * rk * H, NULL, NULL, Bm + l * rk * H, NULL, G,
+                                     rk, H, H);
+                spire_dense_forward(lgrad + L1 * rk * H + l * rk * H, A + l * rk * H, G, NULL,
+                                    rk, H, H);
+            }
+            spire_adamw_update(lora, lgrad, am, av, nt, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
+            break;
+        default:   /* full, local */
+            spire_adamw_update(m->params, m->grads, am, av, P, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
+        }
+    }
+    if (st == GSL_SUCCESS && method == SPIRE_FED_M_LORA) lora_merge(m->p.wh, w0, A, Bm, L1, H, rk);
+    if (st == GSL_SUCCESS && (!all_finite(m->params, P) || !all_finite(emb, ee))) st = GSL_EDOM;
+    if (st == GSL_SUCCESS && loss && tail) *loss = lsum / (double)tail;
+    batch_free(&b);
+    free(am); free(av); free(lora); free(lgrad); free(w0);
+    if (rng) gsl_rng_free(rng);
+    return st;
+}

@@ -1,0 +1,275 @@
+/* spire/fed.h — SPIRE, federated (THEORY.md §8): clients, federated
+ * averaging of the score network's backbone with private client embeddings,
+ * new-client adaptation (SPIRE and its baselines), and the measurements
+ * (KID per client, implied mixing weights, forgetting, the embedding probe
+ * of claim C10, the network denoiser against the exact score of §2).
+ *
+ * Everything here is the lab's own protocol (sizes, grids, optimiser), not
+ * the paper's; docs/cli-spire-fed.md states the choices.
+ *
+ * Random streams (common/spl.h; never a thread id):
+ *   data of client c            (seed, SPIRE_FED_STREAM_DATA, c)
+ *   client weights / partition  (seed, SPIRE_FED_STREAM_DATA, 1000000)
+ *   which clients are new       (seed, SPIRE_FED_STREAM_NEW, 0)
+ *   clients of round r          (seed, SPIRE_FED_STREAM_SELECT, r)
+ *   local step k of client c in round r:  (spl_stream_seed(seed, SPIRE_FED_STREAM_LOCAL, r), c, k)
+ *   adaptation step k of client c:        (spl_stream_seed(seed, SPIRE_FED_STREAM_ADAPT, c), method, k)
+ *   samples of client c for evaluation:    seed spl_stream_seed(seed, SPIRE_FED_STREAM_EVAL, c)
+ * so a run is a function of its seed, and a run resumed at a round boundary
+ * is bit-identical to an uninterrupted one.
+ *
+ * Library rules: nothing prints or exits; GSL status codes.
+ */
+#ifndef SPIRE_FED_H
+#define SPIRE_FED_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ddpm/schedule.h"
+#include "spire/kid.h"
+#include "spire/model.h"
+#include "spire/sample.h"
+
+#define SPIRE_FED_STREAM_DATA   0x5201u
+#define SPIRE_FED_STREAM_NEW    0x5202u
+#define SPIRE_FED_STREAM_SELECT 0x5203u
+#define SPIRE_FED_STREAM_LOCAL  0x5204u
+#define SPIRE_FED_STREAM_ADAPT  0x5205u
+#define SPIRE_FED_STREAM_EVAL   0x5206u
+#define SPIRE_FED_STREAM_INIT   0x5207u
+
+/* ---- clients and their data ------------------------------------------------ */
+
+typedef enum { SPIRE_FED_GMM2 = 0, SPIRE_FED_GMMK = 1, SPIRE_FED_DIGITS = 2 } spire_fed_kind;
+
+typedef struct {
+    spire_fed_kind kind;
+    size_t C;           /* clients ≥ 2 (pre-training + new) */
+    size_t D;           /* dimension (synthetic; digits: 64) */
+    size_t K;           /* gmmK components ≥ 2 (gmm2: 2; digits: 10 labels) */
+    double sep;         /* gmm2: Δ, means ±Δ/2·e1, σ = 1 (THEORY.md §1) */
+    double radius;      /* gmmK: means on a circle of radius R in coordinates 1, 2 (D ≥ 2) */
+    double sigma;       /* gmmK: component standard deviation */
+    double alpha;       /* gmmK: client weights ~ Dirichlet(α); digits: label skew Dirichlet(α) */
+    size_t s;           /* digits: s labels per client (0: use Dirichlet(α)) */
+    size_t n;           /* synthetic: points per client (train + held out) */
+    double holdout;     /* held-out fraction per client, in (0, 1) */
+    const char *path;   /* digits file (NULL: SPIRE_DIGITS_PATH) */
+    uint64_t seed;
+} spire_fed_data_opts;
+
+/* gmm2, C = 8, D = 2, sep = 4, n = 500, holdout 0.25, α = 0.5, K = 4,
+ * R = 3, σ = 0.5, s = 0, seed 1 (then adjust kind-specific fields). */
+void spire_fed_data_opts_default(spire_fed_data_opts *o, spire_fed_kind kind);
+
+typedef struct {
+    spire_fed_kind kind;
+    size_t C, D, K;
+    size_t *n_train, *n_test;    /* (C) */
+    float **train, **test;       /* (C) row-major (n, D) */
+    int **lab_train, **lab_test; /* (C) component or digit of each row */
+    double *w;                   /* (C, K) true mixing weights (synthetic); label shares of the
+                                    client's rows (digits) */
+    double *mu;                  /* (K, D) component means (synthetic); NULL for digits */
+    double sigma;                /* component standard deviation (synthetic) */
+} spire_fed_data;
+
+/* Make the clients.
+ *   gmm2:   π_c = 0.05 + 0.9 (c + 1/2)/C (spread over (0.05, 0.95)); x ~ π_c N(μ1, I) + (1−π_c) N(μ2, I)
+ *   gmmK:   w_c ~ Dirichlet(α·1_K); x ~ Σ_k w_ck N(μ_k, σ² I)
+ *   digits: the 8×8 digits (spire/data.h) shared among C clients by label skew: each row
+ *           with label l goes to client c with probability q_cl / Σ_c' q_c'l, where q_c ~
+ *           Dirichlet(α·1_10) (s = 0), or q_cl = 1 for the s labels (c·s + j) mod 10, j < s.
+ * Each client's rows are then split into train / held out (holdout fraction,
+ * at least one row each when it has ≥ 2).  GSL_EINVAL (err says why) for C < 2,
+ * holdout ∉ (0, 1), n < 4, K < 2, α ≤ 0, s > 10, D < 2 for gmmK, a digits client
+ * with fewer than 4 rows; GSL_EFAILED if the digits file cannot be read. */
+int spire_fed_data_make(const spire_fed_data_opts *o, spire_fed_data **out, char *err,
+                        size_t errlen);
+void spire_fed_data_free(spire_fed_data *d);   /* NULL is fine */
+
+/* The n_new new clients (held out of pre-training): is_new (C) gets 1 for the
+ * first n_new entries of a random permutation (stream SPIRE_FED_STREAM_NEW).
+ * GSL_EINVAL unless 1 ≤ n_new ≤ C − 1 (0 allowed: nobody new). */
+int spire_fed_pick_new(size_t C, size_t n_new, uint64_t seed, int *is_new);
+
+/* ---- federated averaging ------------------------------------------------------ */
+
+typedef struct {
+    size_t rounds;       /* R */
+    double frac;         /* client fraction q ∈ (0, 1]: max(1, round(q·n_pre)) clients per round */
+    size_t local_steps;  /* E local AdamW steps per selected client and round */
+    size_t batch;        /* rows per step */
+    double lr;           /* AdamW learning rate (β 0.9, 0.999, eps 1e-8, no decay) */
+    int embed;           /* 1: each client trains its private embedding (SPIRE);
+                            0: embeddings stay zero (plain FedAvg, one global model) */
+    uint64_t seed;
+} spire_fed_opts;
+
+/* R 40, q 0.5, E 25, batch 128, lr 2e-3, embed 1, seed 1. */
+void spire_fed_opts_default(spire_fed_opts *o);
+
+/* The server: the shared backbone only.  It has no embedding block: the
+ * client embeddings are held by the clients (spire_fed_run.embed). */
+typedef struct {
+    spire_config cfg;
+    size_t n_params;
+    size_t round;        /* rounds completed */
+    float *backbone;     /* (n_params), spire_params layout */
+} spire_fed_server;
+
+/* A federated run: server + client-held embeddings + a work model. */
+typedef struct {
+    spire_fed_server srv;
+    size_t ee;           /* embedding width */
+    float *embed;        /* (C, ee) client c's embedding at row c (client-side memory) */
+    spire_model *work;   /* a model used for local training (backbone and embeddings copied in) */
+    double *loss;        /* (C) mean local loss of the last round, NaN if not selected */
+} spire_fed_run;
+
+/* Allocate with the backbone initialised as spire_model_init(seed) and zero
+ * embeddings; cfg.C must equal the number of clients.  NULL on bad config or
+ * no memory. */
+spire_fed_run *spire_fed_run_alloc(const spire_config *cfg, uint64_t seed);
+void spire_fed_run_free(spire_fed_run *r);
+
+/* Weighted average (the FedAvg aggregation):
+ *   out[i] = Σ_j w_j in_j[i] / Σ_j w_j,  i < n,  accumulated in double.
+ * in holds k rows of n floats.  GSL_EINVAL if k = 0 or Σ w ≤ 0. */
+int spire_fed_average(float *out, const float *in, const double *w, size_t k, size_t n);
+
+/* One round (round number srv.round + 1): choose clients among those with
+ * eligible[c] = 1; each starts from the server's backbone and its own
+ * embedding, takes E AdamW steps (fresh optimiser state each round) on its
+ * training rows; the server replaces its backbone by the average of the
+ * returned backbones weighted by n_train; each client keeps its embedding
+ * (if o->embed).  r->loss[c] = mean local loss.  GSL_EDOM if a loss is not
+ * finite (the run is left as before the round). */
+int spire_fed_round(spire_fed_run *r, const ddpm_schedule *s, const spire_fed_data *d,
+                    const int *eligible, const spire_fed_opts *o);
+
+/* Copy the run into a model (backbone and every embedding); m->cfg must match
+ * (GSL_EINVAL otherwise). */
+int spire_fed_to_model(const spire_fed_run *r, spire_model *m);
+/* dst ← src: backbone and embeddings (same config, else GSL_EINVAL). */
+int spire_fed_model_copy(spire_model *dst, const spire_model *src);
+
+/* Checkpoint of a run: magic "SPIREFED", u32 version, u32 length and the text
+ * `config` (the caller's canonical description of everything that determines
+ * the run except the number of rounds), u64 round, u64 n_params, u64 n_embed,
+ * f32 backbone, f32 embeddings, u32 CRC-32 of all before.  Written atomically
+ * (temporary file + rename).  Load refuses (GSL_EINVAL, err says why) a
+ * damaged file, another version, other sizes, or a config text different
+ * from the one given ("a different configuration").  GSL_EFAILED on I/O. */
+int spire_fed_save(const char *path, const spire_fed_run *r, const char *config,
+                   char *err, size_t errlen);
+int spire_fed_load(const char *path, spire_fed_run *r, const char *config,
+                   char *err, size_t errlen);
+
+/* ---- new clients: SPIRE and the baselines ------------------------------------ */
+
+typedef enum {
+    SPIRE_FED_M_SPIRE = 0,  /* SPIRE: backbone frozen, train the client's embedding only */
+    SPIRE_FED_M_ASIS,       /* FedAvg global model as is (0 trainable parameters) */
+    SPIRE_FED_M_FULL,       /* FedAvg + full fine-tune of the backbone */
+    SPIRE_FED_M_LAST,       /* FedAvg + fine-tune of the output layer (wo, bo) */
+    SPIRE_FED_M_LORA,       /* FedAvg + rank-r adapters W + B·A on the L−1 hidden H×H weights */
+    SPIRE_FED_M_LOCAL,      /* local training from scratch on the client's data */
+    SPIRE_FED_NMETHODS
+} spire_fed_method;
+
+const char *spire_fed_method_name(spire_fed_method m);       /* "spire", "fedavg", … */
+int spire_fed_method_parse(const char *name, spire_fed_method *m);
+
+typedef struct {
+    size_t steps;        /* adaptation steps */
+    double lr;
+    size_t batch;
+    size_t rank;         /* LoRA rank r ≥ 1 */
+    size_t local_steps;  /* steps of local training from scratch */
+    uint64_t seed;
+} spire_fed_adapt_opts;
+
+/* steps 300, lr 1e-2, batch 128, rank 2, local_steps 2000, seed 1. */
+void spire_fed_adapt_opts_default(spire_fed_adapt_opts *o);
+
+/* Trainable parameters per new client (closed forms):
+ *   spire: ee;  fedavg: 0;  full: n_params;  last: D·H + D;
+ *   lora: (L−1)·r·2H;  local: n_params. */
+size_t spire_fed_trainable(const spire_config *cfg, spire_fed_method m, size_t rank);
+
+/* Adapt model m (the pre-trained network; modified in place) to client c
+ * from its training rows x (n, D):
+ *   spire:  e_c ← mean of the embeddings of the clients with known[c'] = 1,
+ *           then `steps` AdamW steps on e_c alone (backbone untouched);
+ *   fedavg: nothing;  full / last: AdamW on the backbone / on wo, bo;
+ *   lora:   A (r, H) ~ U(±1/√H), B (H, r) = 0 per hidden layer, AdamW on A, B
+ *           through W_eff = W + B·A (dB = G Aᵀ, dA = Bᵀ G with G = ∂loss/∂W_eff);
+ *           at the end W + B·A is merged into m (a per-client model);
+ *   local:  re-initialise the backbone (stream SPIRE_FED_STREAM_INIT, c), zero e_c,
+ *           `local_steps` AdamW steps on the backbone.
+ * Embeddings are trained only by spire.  *loss (may be NULL): mean loss over
+ * the last min(50, steps) steps (NaN if no step).  GSL_EINVAL on bad sizes,
+ * GSL_EDOM if a loss turns non-finite. */
+int spire_fed_adapt(spire_model *m, const ddpm_schedule *s, spire_fed_method method, int c,
+                    const float *x, size_t n, const int *known, const spire_fed_adapt_opts *o,
+                    double *loss);
+
+/* ---- measurements -------------------------------------------------------------- */
+
+typedef struct {
+    size_t n_gen;        /* samples generated per client */
+    size_t ddim_steps;   /* DDIM steps */
+    size_t subsets, subset_size;   /* KID (subset size capped by the sample sizes) */
+    double clip;         /* sampler clamp (digits: 1) */
+    uint64_t seed;
+} spire_fed_eval_opts;
+
+/* Samples of client c: x (n, D), DDIM, seed spl_stream_seed(seed, EVAL, c). */
+int spire_fed_generate(spire_model *m, const ddpm_schedule *s, int c,
+                       const spire_fed_eval_opts *o, float *x);
+
+/* KID (spire/kid.h) of n_gen generated samples of client c against its
+ * held-out rows; x (n_gen, D) receives the samples (may be NULL).  When the
+ * client has fewer than 2 held-out rows: GSL_EINVAL. */
+int spire_fed_kid(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d, int c,
+                  const spire_fed_eval_opts *o, float *x, spire_kid_result *res);
+
+/* Mixing weights implied by samples x (n, D): the share of rows whose
+ * nearest mean (Euclidean) among mu (K, D) is k, into w (K). */
+int spire_fed_implied_weights(const float *x, size_t n, size_t D, const double *mu, size_t K,
+                              double *w);
+
+/* The exact ε-predictor of a Gaussian mixture Σ_k w_k N(μ_k, σ² I)
+ * (THEORY.md §2 with σ; at σ = 1 and K = 2 exactly s* of §2): x_t at step i
+ * has law Σ_k w_k N(a μ_k, v I), v = a²σ² + b², and
+ *   ε̂*(x) = −b ∇log p_t(x) = (b/v) (x − a Σ_k r_k(x) μ_k),  r_k the posterior.
+ * Context for spire_sample_fn (spire/sample.h). */
+typedef struct {
+    size_t K, D;
+    const double *mu;    /* (K, D) */
+    const double *w;     /* (K) */
+    double sigma;
+    const ddpm_schedule *s;
+} spire_fed_exact;
+int spire_fed_exact_eps(void *ctx, const float *x, size_t i, size_t nb, float *out);
+
+/* Leave-one-out ridge probe: for each i, fit y ≈ β0 + X β on the other n−1
+ * rows (columns centred; ridge λ = lambda_rel · largest singular value,
+ * GSL's gsl_multifit_linear_solve), predict pred[i]; *corr = Pearson
+ * correlation of pred with y.  X (n, p), n ≥ 3.  GSL_EINVAL on bad sizes. */
+int spire_fed_probe_loo(const double *X, const double *y, size_t n, size_t p, double lambda_rel,
+                        double *pred, double *corr);
+
+/* The gmm2 bridge (THEORY.md §2): at step i, draw n points x_t from client
+ * c's p_t, evaluate the network ε̂(x_t, i, e_c) and the exact ε̂* with π_c.
+ *   rel_err   = ‖ε̂_net − ε̂*(π_c)‖ / ‖ε̂*(π_c)‖  (sums over points and coordinates)
+ *   rel_err05 = the same against ε̂* with π = 1/2 (what the error would be if the
+ *               network ignored the client)
+ * Swap with client c2: Δ_net = ε̂(x, i, e_c2) − ε̂(x, i, e_c), Δ* = ε̂*(π_c2) − ε̂*(π_c):
+ *   swap_cos = ⟨Δ_net, Δ*⟩/(‖Δ_net‖‖Δ*‖), swap_ratio = ‖Δ_net‖/‖Δ*‖. */
+typedef struct { double rel_err, rel_err05, swap_cos, swap_ratio; } spire_fed_bridge;
+int spire_fed_bridge_gmm2(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d,
+                          int c, int c2, size_t i, size_t n, uint64_t seed, spire_fed_bridge *res);
+
+#endif
