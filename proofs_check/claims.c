@@ -6,14 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
-#include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_fit.h>
 #include <gsl/gsl_roots.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include "common/spl.h"
-#include "ddpm/draw.h"
 
 void pc_opts_default(pc_opts *o)
 {
@@ -559,116 +557,39 @@ int pc_c8_step_size(const pc_opts *o, pc_result *r)
  *     √(d/n): fitted exponent in d must be 1/2 ± 0.1;
  * (2) the mixing weight alone with the means known (ŵ on the projections of
  *     the same draws): its RMSE must not grow: |slope in d| ≤ 0.15.
- * The gradient of ||ε + b s(x_t)||² with s = −x + a(ρμ1 + (1−ρ)μ2),
- * ρ = σ(w + a(μ1−μ2)·x − a²(|μ1|²−|μ2|²)/2), r the residual, g = r·(μ1−μ2):
- *   ∂/∂w   = 2ab ρ(1−ρ) g
- *   ∇_μ1   = 2ab [ ρ r + ρ(1−ρ) g (a x − a²μ1) ]
- *   ∇_μ2   = 2ab [ (1−ρ) r + ρ(1−ρ) g (−a x + a²μ2) ]
- * (products over the sample through CBLAS). */
-typedef struct {
-    size_t n, d;
-    double a, b;
-    const double *X, *E;   /* (n, d) x_t and ε */
-    double *z, *coef1, *coef2, *R;   /* scratch: (n), (n), (n), (n, d) */
-} c9_data;
-
-static double c9_grad(c9_data *D, double w, double *m1, double *m2, double *gw, double *g1, double *g2)
-{
-    size_t n = D->n, d = D->d;
-    double a = D->a, b = D->b;
-    double dm[d];   /* d ≤ 4096 in this claim */
-    for (size_t j = 0; j < d; j++) dm[j] = m1[j] - m2[j];
-    double n1 = cblas_ddot(d, m1, 1, m1, 1), n2 = cblas_ddot(d, m2, 1, m2, 1);
-    /* z = X·(μ1 − μ2) */
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, n, d, 1.0, D->X, d, dm, 1, 0.0, D->z, 1);
-    double loss = 0, gws = 0;
-    /* residual R = E + b(−X + a(ρμ1 + (1−ρ)μ2)) row by row */
-    for (size_t i = 0; i < n; i++) {
-        double rho = spl_sigmoid(w + a * D->z[i] - 0.5 * a * a * (n1 - n2));
-        double *Ri = D->R + i * d;
-        const double *Xi = D->X + i * d, *Ei = D->E + i * d;
-        for (size_t j = 0; j < d; j++) Ri[j] = Ei[j] + b * (-Xi[j] + a * (rho * m1[j] + (1 - rho) * m2[j]));
-        double g = cblas_ddot(d, Ri, 1, dm, 1);
-        loss += cblas_ddot(d, Ri, 1, Ri, 1);
-        double rr = rho * (1 - rho);
-        gws += rr * g;
-        D->coef1[i] = rho;            /* weight of R_i in ∇μ1 */
-        D->coef2[i] = rr * g;         /* weight of (a x − a²μ1) */
-        D->z[i] = rho;                /* keep ρ for ∇μ2 */
-    }
-    double s = 2 * a * b / (double)n;
-    *gw = s * gws;
-    /* ∇μ1 = s[ Rᵀρ + a Xᵀ c2 − a² (Σ c2) μ1 ],  ∇μ2 = s[ Rᵀ(1−ρ) − a Xᵀ c2 + a² (Σ c2) μ2 ] */
-    double sc2 = 0;
-    for (size_t i = 0; i < n; i++) sc2 += D->coef2[i];
-    cblas_dgemv(CblasRowMajor, CblasTrans, n, d, s, D->R, d, D->coef1, 1, 0.0, g1, 1);
-    cblas_dgemv(CblasRowMajor, CblasTrans, n, d, s * a, D->X, d, D->coef2, 1, 1.0, g1, 1);
-    for (size_t i = 0; i < n; i++) D->coef1[i] = 1 - D->z[i];
-    cblas_dgemv(CblasRowMajor, CblasTrans, n, d, s, D->R, d, D->coef1, 1, 0.0, g2, 1);
-    cblas_dgemv(CblasRowMajor, CblasTrans, n, d, -s * a, D->X, d, D->coef2, 1, 1.0, g2, 1);
-    for (size_t j = 0; j < d; j++) {
-        g1[j] -= s * a * a * sc2 * m1[j];
-        g2[j] += s * a * a * sc2 * m2[j];
-    }
-    return loss / (double)n;
-}
-
+ * The joint fit is pc_joint_fit (proofs_check/joint.c), shared with figure F9. */
 int pc_c9_means_contrast(const pc_opts *o, pc_result *r)
 {
     double t0 = omp_get_wtime();
-    const double a = 0.8, b = 0.6, sep = 3.0, pi = 0.3;
+    const double a = 0.8, sep = 3.0, pi = 0.3;
     const size_t D_full[] = { 4, 16, 64, 256, 1024 }, D_quick[] = { 4, 32, 256 }, D_tiny[] = { 4, 16, 64 };
     const size_t *Ds = o->quick >= 2 ? D_tiny : o->quick ? D_quick : D_full;
     size_t nd = pick(o, 5, 3, 3), n = pick(o, 2000, 1000, 500), R = pick(o, 12, 6, 3), steps = 400;
     size_t Rw = pick(o, 400, 200, 100);
     double logd[5], logmean[5], logw[5];
     int status = GSL_SUCCESS;
+    double *me = malloc(R * sizeof(double)), *pj = malloc(R * sizeof(double)), *ph = malloc(Rw * sizeof(double));
+    if (!me || !pj || !ph) status = GSL_ENOMEM;
     for (size_t k = 0; k < nd && !status; k++) {
-        size_t d = Ds[k];
-        gmm2 *g = gmm2_alloc(d);
-        double *X = malloc(n * d * sizeof(double)), *E = malloc(n * d * sizeof(double));
-        double *Rm = malloc(n * d * sizeof(double)), *sc = malloc(3 * n * sizeof(double));
-        double *par = malloc(4 * d * sizeof(double));
-        gsl_rng *rng = gsl_rng_alloc(gsl_rng_taus2);
-        if (!g || !X || !E || !Rm || !sc || !par || !rng) status = GSL_ENOMEM;
-        double sum_mean_err = 0, sum_w_sq = 0;
-        if (g) gmm2_set(g, pi, sep, 0.0);
+        gmm2 *g = gmm2_alloc(Ds[k]);
+        if (!g) { status = GSL_ENOMEM; break; }
+        gmm2_set(g, pi, sep, 0.0);
         /* (2) weight alone, means known: ŵ from explicit d-dimensional draws.
          * Cheap next to (1), so with more replicates (its RMSE is noisier). */
-        double *ph = malloc(Rw * sizeof(double));
-        if (!status && ph)
-            status = replicate_fits(g, NULL, a, n, Rw, DDPM_MC_EXPLICIT, o->seed, 0xC9100 + k, ph);
-        else status = GSL_ENOMEM;
+        status = replicate_fits(g, NULL, a, n, Rw, DDPM_MC_EXPLICIT, o->seed, 0xC9100 + k, ph);
+        double sum_w_sq = 0, sum_mean_err = 0;
         for (size_t rep = 0; rep < Rw && !status; rep++) sum_w_sq += (ph[rep] - pi) * (ph[rep] - pi);
-        free(ph);
+        /* (1) joint GD over (w, μ1, μ2) from the truth */
         for (size_t rep = 0; rep < R && !status; rep++) {
-            spl_rng_seed(rng, o->seed, 0xC9000 + k, rep);
-            for (size_t i = 0; i < n; i++) ddpm_draw_explicit(g, rng, a, b, X + i * d, E + i * d);
-            /* (1) joint GD over (w, μ1, μ2) from the truth */
-            double *m1 = par, *m2 = par + d, *g1 = par + 2 * d, *g2 = par + 3 * d;
-            gmm2_mean(g, 1, m1);
-            gmm2_mean(g, 2, m2);
-            double w = spl_logit(pi), gw;
-            c9_data Dd = { n, d, a, b, X, E, sc + 2 * n, sc, sc + n, Rm };
-            double eta = 1.0 / (a * a * b * b * (2.0 + sep * sep / 4.0));
-            for (size_t s = 0; s < steps; s++) {
-                c9_grad(&Dd, w, m1, m2, &gw, g1, g2);
-                w -= eta * gw;
-                for (size_t j = 0; j < d; j++) { m1[j] -= eta * g1[j]; m2[j] -= eta * g2[j]; }
-            }
-            double e1 = 0, e2 = 0;
-            for (size_t j = 0; j < d; j++) {
-                double t1 = m1[j] - (j == 0 ? 0.5 * sep : 0), t2 = m2[j] - (j == 0 ? -0.5 * sep : 0);
-                e1 += t1 * t1;
-                e2 += t2 * t2;
-            }
-            sum_mean_err += sqrt(e1) + sqrt(e2);
+            status = pc_joint_fit(g, a, n, steps, spl_stream_seed(o->seed, 0xC9000 + k, rep), &me[rep], &pj[rep]);
+            sum_mean_err += me[rep];
         }
-        logd[k] = log((double)d);
+        logd[k] = log((double)Ds[k]);
         logmean[k] = log(sum_mean_err / (double)R);
         logw[k] = 0.5 * log(sum_w_sq / (double)Rw);
-        gmm2_free(g); free(X); free(E); free(Rm); free(sc); free(par); gsl_rng_free(rng);
+        gmm2_free(g);
     }
+    free(me); free(pj); free(ph);
     if (status) return status;
     double c0, sm, sw, cov00, cov01, cov11, ss;
     gsl_fit_linear(logd, 1, logmean, 1, nd, &c0, &sm, &cov00, &cov01, &cov11, &ss);
@@ -720,5 +641,6 @@ const pc_claim pc_claims[] = {
     { "C1", pc_c1_identifiability }, { "C2", pc_c2_landscape }, { "C3", pc_c3_gd_rate },
     { "C4", pc_c4_mc_agreement },    { "C5", pc_c5_dimension_free }, { "C6", pc_c6_rate },
     { "C7", pc_c7_mle_bridge },      { "C8", pc_c8_step_size },  { "C9", pc_c9_means_contrast },
+    { "C10", pc_c10_embedding_bias },
 };
 const size_t pc_nclaims = sizeof pc_claims / sizeof pc_claims[0];

@@ -51,6 +51,7 @@ int pc_c6_rate(const pc_opts *o, pc_result *r);
 int pc_c7_mle_bridge(const pc_opts *o, pc_result *r);
 int pc_c8_step_size(const pc_opts *o, pc_result *r);
 int pc_c9_means_contrast(const pc_opts *o, pc_result *r);
+int pc_c10_embedding_bias(const pc_opts *o, pc_result *r);   /* proofs_check/c10.c */
 
 /* The table of claims, in order. */
 typedef struct {
@@ -59,6 +60,14 @@ typedef struct {
 } pc_claim;
 extern const pc_claim pc_claims[];
 extern const size_t pc_nclaims;
+
+/* One replicate of the joint fit of C9: n explicit d-dimensional draws at level
+ * a from the stream `seed`, then `steps` steps of gradient descent on the
+ * empirical DDPM loss over (w, μ1, μ2) from the truth, step
+ * 1/(a²b²(2 + Δ²/4)).  Returns the mean error ||μ̂1 − μ1|| + ||μ̂2 − μ2|| and
+ * the fitted weight p̂.  GSL_ENOMEM if the (n, d) arrays cannot be had. */
+int pc_joint_fit(const gmm2 *g, double a, size_t n, size_t steps, uint64_t seed,
+                 double *mean_err, double *p_hat);
 
 /* Two-sample Kolmogorov–Smirnov test: statistic D and asymptotic p-value
  * (Kolmogorov distribution with the Stephens small-sample correction).
