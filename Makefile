@@ -74,15 +74,13 @@ test: deps $(BUILD)/cu_tester $(BUILD)/spirelab
 	$(SAN_ENV) $(BUILD)/cu_tester
 	$(SAN_ENV) SPIRELAB=$(BUILD)/spirelab bash tests/cli_test.sh
 
-# The main results: the loss landscape, gradient descent, and every claim of
-# the theory checked in full (a few minutes on 2 cores).
+# The main results: every figure of the theory (with its data, script and
+# caption), the claim table, index.html and REPORT.md, into paper_figs/out/.
 run: deps all
-	@echo "== the loss landscape at a = 0.7 for pi = 0.3 (spirelab loss)"
-	@$(BUILD)/spirelab loss --pi 0.3 --alpha 0.7 --grid -4:4:9 | cut -d, -f1,2,3,5,7,9 | column -t -s,
-	@echo "== gradient descent from p = 0.9, every 40th iterate (spirelab gd)"
-	@$(BUILD)/spirelab gd --pi 0.3 --alpha 0.7 --init 0.9 | awk -F, 'NR == 1 || (NR - 2) % 40 == 0' | column -t -s,
-	@echo "== every claim of the theory (spirelab check)"
-	@$(BUILD)/spirelab check
+	$(BUILD)/spirelab figs --out paper_figs/out
+
+figs: all
+	$(BUILD)/spirelab figs --out paper_figs/out
 
 bench: deps $(BENCH_BIN) $(BUILD)/spirelab
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
