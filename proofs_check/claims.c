@@ -28,7 +28,6 @@ static size_t pick(const pc_opts *o, size_t full, size_t quick, size_t tiny)
 {
     return o->quick >= 2 ? tiny : o->quick ? quick : full;
 }
-static double level_b(double a) { return sqrt((1.0 - a) * (1.0 + a)); }
 
 /* Shared objects for one claim's run. */
 typedef struct { ddpm_quad *q; gmm2 *g; } env;
@@ -45,7 +44,7 @@ static void env_close(env *e) { ddpm_quad_free(e->q); gmm2_free(e->g); }
 static int curvature(const pc_opts *o, env *e, double a, double *h)
 {
     ddpm_loss_result r;
-    int st = loss_of(o)(e->q, e->g, a, level_b(a), spl_logit(e->g->pi), &r);
+    int st = loss_of(o)(e->q, e->g, a, ddpm_b_of_a(a), spl_logit(e->g->pi), &r);
     *h = r.hess.val;
     return st;
 }
@@ -74,7 +73,7 @@ int pc_c1_identifiability(const pc_opts *o, pc_result *r)
     int status = GSL_SUCCESS;
     for (size_t ia = 0; ia < LEN(C1_A); ia++) {
         if (o->quick && ia % 2) continue;           /* quick: a ∈ {1e-3, 0.5, 0.999} */
-        double a = C1_A[ia], b = level_b(a);
+        double a = C1_A[ia], b = ddpm_b_of_a(a);
         for (size_t id = 0; id < LEN(C1_D); id++)
             for (size_t ic = 0; ic < LEN(C1_C); ic++)
                 for (size_t ip = 0; ip < LEN(C1_P); ip++) {
@@ -122,7 +121,7 @@ int pc_c2_landscape(const pc_opts *o, pc_result *r)
     if (!sch[0] || !sch[1]) { status = GSL_ENOMEM; goto out; }
     for (size_t ia = 0; ia < LEN(C1_A); ia++) {
         if (o->quick && ia % 2) continue;
-        double a = C1_A[ia], b = level_b(a);
+        double a = C1_A[ia], b = ddpm_b_of_a(a);
         for (size_t id = 0; id < LEN(C1_D); id++)
             for (size_t ip = 0; ip < LEN(C1_P); ip++) {
                 gmm2_set(e.g, C1_P[ip], C1_D[id], 0.0);
@@ -187,7 +186,7 @@ static int c3_obj(void *ctx, double w, double *f, double *df)
 {
     c3_ctx *c = ctx;
     ddpm_loss_result r;
-    int st = loss_of(c->o)(c->e->q, c->e->g, c->a, level_b(c->a), w, &r);
+    int st = loss_of(c->o)(c->e->q, c->e->g, c->a, ddpm_b_of_a(c->a), w, &r);
     *f = r.loss.val;
     *df = r.grad.val;
     return st;
@@ -265,7 +264,7 @@ int pc_c4_mc_agreement(const pc_opts *o, pc_result *r)
         for (size_t ic = 0; ic < LEN(C4_CFG); ic++) {
             const c4cfg *c = &C4_CFG[ic];
             gmm2_set(e.g, c->pi, c->sep, c->shift);
-            double b = level_b(c->a);
+            double b = ddpm_b_of_a(c->a);
             ddpm_loss_result an, mc;
             if ((status = loss_of(o)(e.q, e.g, c->a, b, c->w, &an))) { env_close(&e); return status; }
             for (int m = 0; m < 2; m++) {
@@ -307,7 +306,7 @@ static int replicate_fits(const gmm2 *g, const ddpm_schedule *s, double a, size_
     int status = GSL_SUCCESS;
     #pragma omp parallel for schedule(dynamic) reduction(|:status)
     for (size_t rep = 0; rep < R; rep++) {
-        ddpm_sample *S = ddpm_sample_draw(g, s, a, level_b(a), n, mode, spl_stream_seed(seed, tag, rep));
+        ddpm_sample *S = ddpm_sample_draw(g, s, a, ddpm_b_of_a(a), n, mode, spl_stream_seed(seed, tag, rep));
         if (!S) { status |= GSL_ENOMEM; continue; }
         ddpm_fit_result fr;
         int st = ddpm_fit_ddpm(S, 0.0, 1e-10, 200, &fr);
@@ -335,7 +334,7 @@ int pc_c5_dimension_free(const pc_opts *o, pc_result *r)
         gmm2_set(g, pi, sep, 0.0);
         if (k == 0) {
             ddpm_sandwich sw;
-            if ((status = ddpm_sandwich_level(q, g, a, level_b(a), &sw))) { gmm2_free(g); break; }
+            if ((status = ddpm_sandwich_level(q, g, a, ddpm_b_of_a(a), &sw))) { gmm2_free(g); break; }
             sd_pred = sqrt(sw.nvar_p);
         }
         status = replicate_fits(g, NULL, a, n, R, DDPM_MC_EXPLICIT, o->seed, 0xC5000 + k, z + k * R);
@@ -421,7 +420,7 @@ static double c7_grad(double w, void *p)
 {
     c7_ctx *c = p;
     ddpm_loss_result r;
-    loss_of(c->o)(c->e->q, c->e->g, c->a, level_b(c->a), w, &r);
+    loss_of(c->o)(c->e->q, c->e->g, c->a, ddpm_b_of_a(c->a), w, &r);
     return r.grad.val;
 }
 
@@ -470,7 +469,7 @@ int pc_c7_mle_bridge(const pc_opts *o, pc_result *r)
     if (!status) status = gmm2_fisher_pi(pi, sep, &info, &ierr);
     for (size_t k = 0; k < nA && !status; k++) {
         ddpm_sandwich sw;
-        if ((status = ddpm_sandwich_level(e.q, e.g, As[k], level_b(As[k]), &sw))) break;
+        if ((status = ddpm_sandwich_level(e.q, e.g, As[k], ddpm_b_of_a(As[k]), &sw))) break;
         double eff_pred = (1.0 / info) / sw.nvar_p;
         if ((status = replicate_fits(e.g, NULL, As[k], n, R, DDPM_MC_PROJECTED, o->seed, 0xC7000 + k, ph))) break;
         double var = gsl_stats_variance_m(ph, 1, R, pi) * (R - 1) / R;   /* about the true π */

@@ -255,8 +255,9 @@ typedef struct {
 int spire_fed_exact_eps(void *ctx, const float *x, size_t i, size_t nb, float *out);
 
 /* Leave-one-out ridge probe: for each i, fit y ≈ β0 + X β on the other n−1
- * rows (columns centred; ridge λ = lambda_rel · largest singular value,
- * GSL's gsl_multifit_linear_solve), predict pred[i]; *corr = Pearson
+ * rows (columns centred; ridge λ = lambda_rel·‖X_centred‖_F, solved as least
+ * squares on [X; λI] β = [y; 0] with gsl_multifit_linear, so p may exceed
+ * n − 1), predict pred[i]; *corr = Pearson
  * correlation of pred with y.  X (n, p), n ≥ 3.  GSL_EINVAL on bad sizes. */
 int spire_fed_probe_loo(const double *X, const double *y, size_t n, size_t p, double lambda_rel,
                         double *pred, double *corr);

@@ -99,35 +99,43 @@ int spire_fed_probe_loo(const double *X, const double *y, size_t n, size_t p, do
 {
     if (n < 3 || p < 1 || !(lambda_rel >= 0)) return GSL_EINVAL;
     size_t m = n - 1;
-    gsl_matrix *A = gsl_matrix_alloc(m, p);
-    gsl_vector *b = gsl_vector_alloc(m), *beta = gsl_vector_alloc(p);
-    gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc(m, p);
+    /* ridge as ordinary least squares on the augmented system [A; λI] β = [b; 0]
+     * (valid for any p, also p > n − 1) */
+    gsl_matrix *A = gsl_matrix_alloc(m + p, p), *cov = gsl_matrix_alloc(p, p);
+    gsl_vector *b = gsl_vector_alloc(m + p), *beta = gsl_vector_alloc(p);
+    gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc(m + p, p);
     double *mean = malloc(p * sizeof *mean);
-    int st = (A && b && beta && w && mean) ? GSL_SUCCESS : GSL_ENOMEM;
+    int st = (A && cov && b && beta && w && mean) ? GSL_SUCCESS : GSL_ENOMEM;
     for (size_t i = 0; st == GSL_SUCCESS && i < n; i++) {
-        double ym = 0;
+        double ym = 0, fro = 0, chisq;
         for (size_t j = 0; j < p; j++) mean[j] = 0;
         for (size_t r = 0; r < n; r++) {
             if (r == i) continue;
             ym += y[r] / (double)m;
             for (size_t j = 0; j < p; j++) mean[j] += X[r * p + j] / (double)m;
         }
+        gsl_matrix_set_zero(A);
+        gsl_vector_set_zero(b);
         size_t row = 0;
         for (size_t r = 0; r < n; r++) {
             if (r == i) continue;
-            for (size_t j = 0; j < p; j++) gsl_matrix_set(A, row, j, X[r * p + j] - mean[j]);
+            for (size_t j = 0; j < p; j++) {
+                double v = X[r * p + j] - mean[j];
+                gsl_matrix_set(A, row, j, v);
+                fro += v * v;
+            }
             gsl_vector_set(b, row, y[r] - ym);
             row++;
         }
-        if ((st = gsl_multifit_linear_svd(A, w))) break;
-        double smax = gsl_vector_get(w->S, 0), rnorm, snorm;
-        if ((st = gsl_multifit_linear_solve(lambda_rel * smax, A, b, beta, &rnorm, &snorm, w))) break;
+        double lam = lambda_rel * sqrt(fro);
+        for (size_t j = 0; j < p; j++) gsl_matrix_set(A, m + j, j, lam);
+        if ((st = gsl_multifit_linear(A, b, beta, cov, &chisq, w))) break;
         double yi = ym;
         for (size_t j = 0; j < p; j++) yi += (X[i * p + j] - mean[j]) * gsl_vector_get(beta, j);
         pred[i] = yi;
     }
     if (st == GSL_SUCCESS) *corr = gsl_stats_correlation(pred, 1, y, 1, n);
-    gsl_matrix_free(A); gsl_vector_free(b); gsl_vector_free(beta);
+    gsl_matrix_free(A); gsl_matrix_free(cov); gsl_vector_free(b); gsl_vector_free(beta);
     if (w) gsl_multifit_linear_free(w);
     free(mean);
     return st;
