@@ -56,10 +56,12 @@ int ddpm_ou_level(double tau, double *a, double *b)
     return GSL_SUCCESS;
 }
 
+double ddpm_b_of_a(double a) { return sqrt((1.0 - a) * (1.0 + a)); }
+
 int ddpm_level_from_alpha(double a, double *b)
 {
     if (!(a > 0 && a < 1)) return GSL_EDOM;
-    *b = sqrt((1.0 - a) * (1.0 + a));
+    *b = ddpm_b_of_a(a);
     return GSL_SUCCESS;
 }
 

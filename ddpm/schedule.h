@@ -40,6 +40,7 @@ int ddpm_ou_level(double tau, double *a, double *b);
 
 /* b = √(1−a²) computed as √((1−a)(1+a)) (no cancellation as a → 1).
  * GSL_EDOM unless 0 < a < 1. */
+double ddpm_b_of_a(double a);   /* the same, unchecked, for a ∈ [0, 1] */
 int ddpm_level_from_alpha(double a, double *b);
 
 /* "linear", "cosine", "ou" → kind; GSL_EINVAL for anything else. */

@@ -17,7 +17,6 @@
 #include "ddpm/schedule.h"
 #include "gmm/gmm.h"
 
-static double level_b(double a) { return sqrt((1.0 - a) * (1.0 + a)); }
 
 void pf_demo_opts_default(pf_demo_opts *d)
 {
@@ -48,7 +47,7 @@ int pf_demo_gd(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
     if (!common_ok(d) || !f || !(d->lr >= 0) || !isfinite(d->lr) || !(d->init > 0 && d->init < 1)
         || d->steps < 1 || d->steps > 100000)
         return GSL_EDOM;
-    const double sep = d->sep > 0 ? d->sep : 2.0, a = d->alpha, b = level_b(a), th = spl_logit(d->pi);
+    const double sep = d->sep > 0 ? d->sep : 2.0, a = d->alpha, b = ddpm_b_of_a(a), th = spl_logit(d->pi);
     const size_t NC = 400, K = d->steps;
     ddpm_quad *q = ddpm_quad_alloc();
     gmm2 *g = gmm2_alloc(1);
@@ -260,7 +259,7 @@ int pf_demo_dimension(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
     if (!common_ok(d) || !f || d->reps < DIM_FRAMES || d->reps > 100000 || d->n < 10 || d->n > 10000000)
         return GSL_EDOM;
     static const size_t D[3] = { 1, 100, 10000 };
-    const double sep = d->sep > 0 ? d->sep : 2.0, a = d->alpha, b = level_b(a);
+    const double sep = d->sep > 0 ? d->sep : 2.0, a = d->alpha, b = ddpm_b_of_a(a);
     const size_t R = d->reps, n = d->n;
     double *ph = malloc(3 * R * sizeof(double));
     ddpm_quad *q = ddpm_quad_alloc();

@@ -6,6 +6,7 @@
  * Labels are UTF-8 (gnuplot enhanced text: x_k subscript, 10^4 superscript);
  * primes are ′ and ″ so that labels never need quote escapes. */
 #include "paper_figs/figs.h"
+#include "paper_figs/figs_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -41,45 +42,6 @@ void pf_opts_default(pf_opts *o)
     o->caps = NULL;
 }
 
-static double level_b(double a) { return sqrt((1.0 - a) * (1.0 + a)); }
-static size_t pick(const pf_opts *o, size_t full, size_t quick) { return o->quick ? quick : full; }
-/* Stream of replicate r of cell i of figure k. */
-static uint64_t stream(const pf_opts *o, unsigned k, uint64_t i, uint64_t r)
-{
-    return spl_stream_seed(o->seed, 0xF000u * k + i, r);
-}
-
-static void cap(pf_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cap(pf_result *r, const char *fmt, ...)
-{
-    size_t len = strlen(r->caption);
-    if (len + 1 >= sizeof r->caption) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->caption + len, sizeof r->caption - len, fmt, ap);
-    va_end(ap);
-}
-
-/* Write the figure (data, script, images) and close the result. */
-static int finish(const pf_opts *o, pf_result *r, plots_fig *f, int status)
-{
-    if (status == GSL_SUCCESS) {
-        plots_fig_comment(f, "%s %s", r->id, r->title);
-        status = plots_fig_write(f, o->caps, o->outdir, r->stem, o->fmts, o->nfmts, &o->page, &r->rendered);
-    }
-    plots_fig_free(f);
-    return status;
-}
-
-/* The common head of a body: multiplot with a title, or a single plot's title. */
-static void head(plots_fig *f, const pf_result *r, int cols, const char *sub)
-{
-    if (cols > 1)
-        plots_fig_body(f, "set multiplot layout 1,%d title '%s  %s' font sprintf(',%%g', FONTSIZE + 2)\n", cols, r->id, sub);
-    else
-        plots_fig_body(f, "set title '%s  %s' font sprintf(',%%g', FONTSIZE + 2)\n", r->id, sub);
-}
-
 /* ====================================================================================
  * F1 — the excess loss against w and p (THEORY.md §3, §4)
  * ==================================================================================== */
@@ -89,7 +51,7 @@ static const double F1_MCW[] = { -5, -3.5, -2, -1, -0.5, 0, 0.5, 1, 2, 3.5, 5 };
 
 int pf_f1_excess_loss(const pf_opts *o, pf_result *r)
 {
-    const size_t NW = 241, d_mc = 10, n_mc = pick(o, 100000, 20000);
+    const size_t NW = 241, d_mc = 10, n_mc = pf_pick(o, 100000, 20000);
     const double th = spl_logit(PI0), wspan = 7.0;
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
@@ -101,7 +63,7 @@ int pf_f1_excess_loss(const pf_opts *o, pf_result *r)
     size_t nz = 0;
     if (!st) st = plots_fig_data(f, "kind,alpha,w,p,excess,err\n");
     for (size_t ia = 0; ia < LEN(F1_A) && !st; ia++) {
-        double a = F1_A[ia], b = level_b(a), prev_w = NAN, prev_g = NAN;
+        double a = F1_A[ia], b = ddpm_b_of_a(a), prev_w = NAN, prev_g = NAN;
         for (size_t i = 0; i < NW && !st; i++) {
             double w = th - wspan + 2 * wspan * (double)i / (double)(NW - 1);
             ddpm_loss_result res;
@@ -120,7 +82,7 @@ int pf_f1_excess_loss(const pf_opts *o, pf_result *r)
         }
         for (size_t i = 0; i < LEN(F1_MCW) && !st; i++) {
             double w = th + F1_MCW[i];
-            ddpm_mc_opts mo = { DDPM_MC_EXPLICIT, n_mc, stream(o, 1, ia * 16 + i, 0), 0 };
+            ddpm_mc_opts mo = { DDPM_MC_EXPLICIT, n_mc, pf_stream(o, 1, ia * 16 + i, 0), 0 };
             ddpm_loss_result mc, an;
             if ((st = ddpm_mc_level(g, a, b, w, &mo, &mc))) break;
             if ((st = ddpm_loss_level(q, g, a, b, w, &an))) break;
@@ -138,7 +100,7 @@ int pf_f1_excess_loss(const pf_opts *o, pf_result *r)
     plots_fig_body(f,
         "LEVELS = '0.3 0.5 0.7 0.9'\n"
         "TH = %.17g\nPI = %g\n", th, PI0);
-    head(f, r, 2, "Excess DDPM loss against the model’s mixing weight  (π = 0.3, Δ = 2)");
+    pf_head(f, r, 2, "Excess DDPM loss against the model’s mixing weight  (π = 0.3, Δ = 2)");
     plots_fig_body(f,
         "set ylabel 'excess loss ℓ(w) − ℓ(θ*)  (dimensionless, per sample)'\n"
         "set key inside left top title 'noise level a = α_t'\n"
@@ -168,17 +130,17 @@ int pf_f1_excess_loss(const pf_opts *o, pf_result *r)
         "     DATA using (column('p')):(strcol('kind') eq 'min' ? column('excess') : NaN) with points pt 6 ps 3 lw 2 lc rgb '#000000' title 'minimum at π'\n"
         "unset multiplot\n");
 
-    cap(r, "Excess loss ℓ(w) − ℓ(θ*) = a²b²Δ² E(ρ_w − ρ*)² (THEORY.md §3) against the model’s logit w (left) and "
+    pf_cap(r, "Excess loss ℓ(w) − ℓ(θ*) = a²b²Δ² E(ρ_w − ρ*)² (THEORY.md §3) against the model’s logit w (left) and "
            "mixing weight p = sigmoid(w) (right), at noise levels a = 0.3, 0.5, 0.7, 0.9 (b = √(1 − a²)), π = 0.3, Δ = 2. "
            "Curves: quadrature at %zu values of w in θ* ± %g (largest quadrature error estimate %.1e). "
            "Points: Monte Carlo with explicit %zu-dimensional draws, n = %zu per point, error bars ± 2 SE. ",
         NW, wspan, max_qerr, d_mc, n_mc);
-    cap(r, "Each curve has a single minimum, at the true weight θ* = logit 0.3 = %.4f: along the grid ℓ′ changes sign %zu time%s "
+    pf_cap(r, "Each curve has a single minimum, at the true weight θ* = logit 0.3 = %.4f: along the grid ℓ′ changes sign %zu time%s "
            "in all, %zu of them in the grid interval that contains θ* (one per level), so there is no other stationary point. "
            "It is not convex: it flattens to plateaus (at a = 0.7: %.4f as w → θ* − %g, %.4f as w → θ* + %g). "
            "Monte Carlo agrees with quadrature: max |MC − quadrature| / SE = %.2f over %zu points (w ≠ θ*).",
         th, sign_changes, sign_changes == 1 ? "" : "s", changes_at_opt, plateau_lo, wspan, plateau_hi, wspan, worst_z, nz);
-    return finish(o, r, f, st);
+    return pf_finish(o, r, f, st);
 }
 
 /* ====================================================================================
@@ -189,7 +151,7 @@ static const double F2_P0[] = { 0.02, 0.1, 0.5, 0.9, 0.98 };
 int pf_f2_gd(const pf_opts *o, pf_result *r)
 {
     const size_t K = 50, n_emp = 2000;
-    const double a = A0, b = level_b(a), th = spl_logit(PI0);
+    const double a = A0, b = ddpm_b_of_a(a), th = spl_logit(PI0);
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
     gmm2 *g = gmm2_alloc(1);
@@ -201,7 +163,7 @@ int pf_f2_gd(const pf_opts *o, pf_result *r)
     const double h = at.hess.val, eta = 0.5 / h, pred = fabs(1 - eta * h);
     ddpm_fit_result fit = {0};
     if (!st) {
-        S = ddpm_sample_draw(g, NULL, a, b, n_emp, DDPM_MC_PROJECTED, stream(o, 2, 0, 0));
+        S = ddpm_sample_draw(g, NULL, a, b, n_emp, DDPM_MC_PROJECTED, pf_stream(o, 2, 0, 0));
         if (!S) st = GSL_ENOMEM;
     }
     if (!st) st = ddpm_fit_ddpm(S, 0.0, 1e-13, 200, &fit);
@@ -250,7 +212,7 @@ int pf_f2_gd(const pf_opts *o, pf_result *r)
     plots_fig_body(f, "STARTS = '0.02 0.1 0.5 0.9 0.98'\nPI = %g\nPHAT = %.17g\nK = %zu\n", PI0, fit.p_hat, K);
     char sub[200];
     snprintf(sub, sizeof sub, "Gradient descent on the logit, η = 0.5/ℓ″(θ*) = %.3g  (π = 0.3, Δ = 2, a = 0.7)", eta);
-    head(f, r, 2, sub);
+    pf_head(f, r, 2, sub);
     plots_fig_body(f,
         "set xlabel 'iteration k'\n"
         "# left: the iterates (the first 24)\n"
@@ -281,16 +243,16 @@ int pf_f2_gd(const pf_opts *o, pf_result *r)
         "       title sprintf('predicted %%.2f^k', %.6g)\n"
         "unset multiplot\n", pred);
 
-    cap(r, "Gradient descent w ← w − ηℓ′(w) on the population loss (quadrature; solid) and on the empirical loss of one set of "
+    pf_cap(r, "Gradient descent w ← w − ηℓ′(w) on the population loss (quadrature; solid) and on the empirical loss of one set of "
            "n = %zu samples (dashed), from p_0 = 0.02, 0.1, 0.5, 0.9, 0.98, with η = 0.5/ℓ″(θ*) = %.4g (ℓ″(θ*) = %.5f), "
            "π = 0.3, Δ = 2, a = 0.7. Left: p_k (first 24 steps); right: the error on a log scale, with the predicted "
            "contraction |1 − ηℓ″(θ*)|^k (black dashed). ",
         n_emp, eta, h);
-    cap(r, "Every population run reaches π (largest |p_%zu − π| = %.1e); starts far out first cross the plateau where ℓ′ is small. "
+    pf_cap(r, "Every population run reaches π (largest |p_%zu − π| = %.1e); starts far out first cross the plateau where ℓ′ is small. "
            "Near the optimum the error contracts by the predicted factor |1 − ηℓ″(θ*)| = %.5f per step: measured %.5f to %.5f over the five starts. "
            "The empirical runs converge, at nearly the same rate, to the empirical minimiser p̂_n = %.4f (|p̂_n − π| = %.4f).",
         K, worst_final, pred, rate_lo, rate_hi, fit.p_hat, fabs(fit.p_hat - PI0));
-    return finish(o, r, f, st);
+    return pf_finish(o, r, f, st);
 }
 
 /* ====================================================================================
@@ -318,7 +280,7 @@ int pf_f7_sign_map(const pf_opts *o, pf_result *r)
             for (size_t i = 0; i < NX && !st; i++) {
                 double x = -0.5 * dx * (double)(NX - 1) + dx * (double)i, w = th + x;
                 ddpm_loss_result res;
-                if ((st = ddpm_loss_level(q, g, a, level_b(a), w, &res))) break;
+                if ((st = ddpm_loss_level(q, g, a, ddpm_b_of_a(a), w, &res))) break;
                 double v = x * res.grad.val;
                 total++;
                 cnt[panel]++;
@@ -340,7 +302,7 @@ int pf_f7_sign_map(const pf_opts *o, pf_result *r)
                          "with points pt 5 ps 1.5 lc rgb '#d00000'";
     const char *ov_alpha = ", \\\n     DATA every ::(LAST_SEP+1)::LAST_ALPHA using (column('x')):(column('value') <= 0 ? column('y') : NaN) "
                            "with points pt 5 ps 1.5 lc rgb '#d00000'";
-    head(f, r, 2, "Sign of (w − θ*)·ℓ′(w) over the landscape  (π = 0.3)");
+    pf_head(f, r, 2, "Sign of (w − θ*)·ℓ′(w) over the landscape  (π = 0.3)");
     plots_fig_body(f,
         "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', 4 '#fde725')\n"
         "set cblabel 'log_{10} of (w − θ*)·ℓ′(w)' offset 0.5,0\n"
@@ -361,14 +323,14 @@ int pf_f7_sign_map(const pf_opts *o, pf_result *r)
         "unset multiplot\n",
         pos[0], cnt[0], pos[0] < cnt[0] ? ov_sep : "", pos[1], cnt[1], pos[1] < cnt[1] ? ov_alpha : "");
 
-    cap(r, "The product (w − θ*)·ℓ′(w), colour on a log scale, on a grid of %zu points: %zu values of w − θ* in [−9.9, 9.9] "
+    pf_cap(r, "The product (w − θ*)·ℓ′(w), colour on a log scale, on a grid of %zu points: %zu values of w − θ* in [−9.9, 9.9] "
            "against Δ = 0.2…8 at a = 0.7 (left) and against a = 0.02…0.98 at Δ = 2 (right), π = 0.3 (quadrature). "
            "Positive at %zu of %zu points (%zu certified: |ℓ′| above its quadrature error), so sign ℓ′(w) = sign(w − θ*) "
            "(THEORY.md §3): no spurious stationary point. ",
         total, NX, positive, total, certified);
-    cap(r, "Smallest value %.2e, at w − θ* = %.1f, %s = %.2f (the product is small where aΔ is small, and near w = θ* where it "
+    pf_cap(r, "Smallest value %.2e, at w − θ* = %.1f, %s = %.2f (the product is small where aΔ is small, and near w = θ* where it "
            "vanishes quadratically); largest %.3f.", vmin, at_x, at_panel, at_y, vmax);
-    return finish(o, r, f, st);
+    return pf_finish(o, r, f, st);
 }
 
 /* ====================================================================================
@@ -379,7 +341,7 @@ static const f8cfg F8_CFG[] = { { 0.7, 2.0, 0.3 }, { 0.5, 4.0, 0.8 }, { 0.9, 1.0
 
 int pf_f8_step_size(const pf_opts *o, pf_result *r)
 {
-    const size_t maxsteps = pick(o, 2000, 1000), NLOG = pick(o, 30, 15), NLIN = pick(o, 31, 16);
+    const size_t maxsteps = pf_pick(o, 2000, 1000), NLOG = pf_pick(o, 30, 15), NLIN = pf_pick(o, 31, 16);
     const double tol = 1e-8, start = 1.0;
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
@@ -390,7 +352,7 @@ int pf_f8_step_size(const pf_opts *o, pf_result *r)
     if (!st) st = plots_fig_data(f, "config,a,sep,pi,eta,eta_crit,ratio,steps,converged,predicted\n");
     for (size_t c = 0; c < LEN(F8_CFG) && !st; c++) {
         const f8cfg *C = &F8_CFG[c];
-        double b = level_b(C->a), th = spl_logit(C->pi);
+        double b = ddpm_b_of_a(C->a), th = spl_logit(C->pi);
         gmm2_set(g, C->pi, C->sep, 0.0);
         ddpm_loss_result at;
         if ((st = ddpm_loss_level(q, g, C->a, b, th, &at))) break;
@@ -426,7 +388,7 @@ int pf_f8_step_size(const pf_opts *o, pf_result *r)
     gmm2_free(g);
 
     plots_fig_body(f, "MAXSTEPS = %zu\nCRIT1 = %.10g\nCRIT2 = %.10g\nCRIT3 = %.10g\n", maxsteps, crit[0], crit[1], crit[2]);
-    head(f, r, 1, "Steps to converge against the step size η; threshold 2/ℓ″(θ*)");
+    pf_head(f, r, 1, "Steps to converge against the step size η; threshold 2/ℓ″(θ*)");
     plots_fig_body(f,
         "NAMES = 'π=0.3,Δ=2,a=0.7 π=0.8,Δ=4,a=0.5 π=0.5,Δ=1,a=0.9'\n"
         "set mytics 10\n"
@@ -448,15 +410,15 @@ int pf_f8_step_size(const pf_opts *o, pf_result *r)
         "     keyentry with lines lt 7 lw 2 dt 2 title 'threshold 2/ℓ″(θ*)', \\\n"
         "     keyentry with points lt 7 pt 2 ps 1.4 lw 2 title sprintf('not within %%d steps', MAXSTEPS)\n");
 
-    cap(r, "Gradient descent on the logit from w_0 = θ* + 1 until |w_k − θ*| < 1e-8 (at most %zu steps; × marks a run that did not converge), "
+    pf_cap(r, "Gradient descent on the logit from w_0 = θ* + 1 until |w_k − θ*| < 1e-8 (at most %zu steps; × marks a run that did not converge), "
            "for step sizes η from 0.05 to 1.2 times the predicted stability threshold 2/ℓ″(θ*) (dashed verticals), in three "
            "mixtures/levels; lines: the linear-theory count ⌈log(1e-8)/log|1 − ηℓ″(θ*)|⌉. ", maxsteps);
     for (size_t c = 0; c < LEN(F8_CFG); c++)
-        cap(r, "%sπ = %g, Δ = %g, a = %g: 2/ℓ″(θ*) = %.4g; last converging η at %.3f × that, first failing at %.3f ×",
+        pf_cap(r, "%sπ = %g, Δ = %g, a = %g: 2/ℓ″(θ*) = %.4g; last converging η at %.3f × that, first failing at %.3f ×",
             c ? "; " : "", F8_CFG[c].pi, F8_CFG[c].sep, F8_CFG[c].a, crit[c], last_ok[c], first_fail[c]);
-    cap(r, " (grid step %.2f near the threshold; just below it the contraction |1 − ηℓ″| is close to 1 and the step count exceeds the cap, "
+    pf_cap(r, " (grid step %.2f near the threshold; just below it the contraction |1 − ηℓ″| is close to 1 and the step count exceeds the cap, "
            "as the linear theory predicts).", 0.3 / (double)(NLIN - 1));
-    return finish(o, r, f, st);
+    return pf_finish(o, r, f, st);
 }
 
 /* ====================================================================================

@@ -9,6 +9,7 @@
  * stream (seed, i, r); the DDPM fit and the MLE as in sweep.h).  Only the joint
  * fit of weight and means in F9 is computed here. */
 #include "paper_figs/figs.h"
+#include "paper_figs/figs_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -31,42 +32,6 @@
 #define SEP0  2.0
 #define A0    0.7
 #define LEN(x) (sizeof(x) / sizeof((x)[0]))
-
-static double level_b(double a) { return sqrt((1.0 - a) * (1.0 + a)); }
-static size_t pick(const pf_opts *o, size_t full, size_t quick) { return o->quick ? quick : full; }
-static uint64_t stream(const pf_opts *o, unsigned k, uint64_t i, uint64_t r)
-{
-    return spl_stream_seed(o->seed, 0xF000u * k + i, r);
-}
-
-static void cap(pf_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cap(pf_result *r, const char *fmt, ...)
-{
-    size_t len = strlen(r->caption);
-    if (len + 1 >= sizeof r->caption) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->caption + len, sizeof r->caption - len, fmt, ap);
-    va_end(ap);
-}
-
-static int finish(const pf_opts *o, pf_result *r, plots_fig *f, int status)
-{
-    if (status == GSL_SUCCESS) {
-        plots_fig_comment(f, "%s %s", r->id, r->title);
-        status = plots_fig_write(f, o->caps, o->outdir, r->stem, o->fmts, o->nfmts, &o->page, &r->rendered);
-    }
-    plots_fig_free(f);
-    return status;
-}
-
-static void head(plots_fig *f, const pf_result *r, int cols, const char *sub)
-{
-    if (cols > 1)
-        plots_fig_body(f, "set multiplot layout 1,%d title '%s  %s' font sprintf(',%%g', FONTSIZE + 2)\n", cols, r->id, sub);
-    else
-        plots_fig_body(f, "set title '%s  %s' font sprintf(',%%g', FONTSIZE + 2)\n", r->id, sub);
-}
 
 /* A sweep as on the command line: list texts for each axis. */
 typedef struct {
@@ -144,7 +109,7 @@ static void rmse_of(const double *p, size_t R, double truth, double *rmse, doubl
 int pf_f3_dimension(const pf_opts *o, pf_result *r)
 {
     const char *Dlist = o->quick ? "1,10,100,1000,10000" : "1,3,10,30,100,300,1000,3000,10000";
-    const size_t Ns[2] = { 100, o->quick ? 300 : 1000 }, R = pick(o, 200, 60);
+    const size_t Ns[2] = { 100, o->quick ? 300 : 1000 }, R = pf_pick(o, 200, 60);
     char nlist[64], cmd[512];
     snprintf(nlist, sizeof nlist, "%zu,%zu", Ns[0], Ns[1]);
     sim_grid sg = { Dlist, "2", "0.3", "0.7", nlist, PC_SWEEP_DDPM, DDPM_MC_EXPLICIT, R };
@@ -193,7 +158,7 @@ int pf_f3_dimension(const pf_opts *o, pf_result *r)
     plots_fig_comment(f, "the numbers are the rows of: %s", cmd);
 
     plots_fig_body(f, "NS = '%zu %zu'\nYLO = %.4g\nYHI = %.4g\n", Ns[0], Ns[1], 0.5 * ylo, 3.2 * yhi);
-    head(f, r, 1, "Error of p̂_n against the dimension d  (π = 0.3, Δ = 2, a = 0.7)");
+    pf_head(f, r, 1, "Error of p̂_n against the dimension d  (π = 0.3, Δ = 2, a = 0.7)");
     plots_fig_body(f,
         "set xlabel 'dimension d of the data'\n"
         "set ylabel '|p̂_n − π|  over replicates  (dimensionless)'\n"
@@ -213,16 +178,16 @@ int pf_f3_dimension(const pf_opts *o, pf_result *r)
         "     keyentry with points lt 7 pt 6 ps 1.5 title '90%% quantile', \\\n"
         "     keyentry with lines lt 7 dt 2 title 'sandwich prediction'\n");
 
-    cap(r, "Median (filled) and 90%% quantile (open) of |p̂_n − π| over R = %zu replicates of the DDPM estimator, each fitted on n samples "
+    pf_cap(r, "Median (filled) and 90%% quantile (open) of |p̂_n − π| over R = %zu replicates of the DDPM estimator, each fitted on n samples "
            "drawn explicitly in R^d (x0 and ε both d-dimensional), for d = 1 to 10^4 and n = %zu, %zu; π = 0.3, Δ = 2, a = 0.7. "
            "Dashed: the sandwich prediction z_q·σ/√n with σ = √(n Var p̂) = %.4f (THEORY.md §6); error bars ± 2 SE of a sample "
            "quantile of R draws (from the predicted law). ",
         R, Ns[0], Ns[1], sig);
-    cap(r, "The curves are flat in d: fitted log-log slope of the median against d %.3f ± %.3f (n = %zu) and %.3f ± %.3f (n = %zu); "
+    pf_cap(r, "The curves are flat in d: fitted log-log slope of the median against d %.3f ± %.3f (n = %zu) and %.3f ± %.3f (n = %zu); "
            "the largest deviation of a measured quantile from its prediction is %.2f SE (%.1f%%) over %zu comparisons "
            "(%zu cells, 2 quantiles each). Fits without a minimiser in |w| ≤ 60: %zu. The numbers are the rows of `%s`.",
         slope[0], slope_se[0], Ns[0], slope[1], slope_se[1], Ns[1], worst_z, 100 * worst_rel, 2 * nrows, nrows, total_nc, cmd);
-    return finish(o, r, f, st);
+    return pf_finish(o, r, f, st);
 }
 
 /* ====================================================================================
@@ -233,7 +198,7 @@ int pf_f4_rate(const pf_opts *o, pf_result *r)
     static const size_t Ds[] = { 1, 10, 100 };
     static const size_t N_full[] = { 100, 316, 1000, 3162, 10000 }, N_quick[] = { 100, 316, 1000, 3162 };
     const size_t *Ns = o->quick ? N_quick : N_full, nn = o->quick ? LEN(N_quick) : LEN(N_full);
-    const size_t R = pick(o, 200, 60);
+    const size_t R = pf_pick(o, 200, 60);
     sim_grid sg = { "1,10,100", "2", "0.3", "0.7", o->quick ? "100,316,1000,3162" : "100,316,1000,3162,10000",
                     PC_SWEEP_DDPM | PC_SWEEP_MLE, DDPM_MC_EXPLICIT, R };
     char cmd[512];
@@ -273,7 +238,7 @@ int pf_f4_rate(const pf_opts *o, pf_result *r)
         }
     plots_fig_comment(f, "the numbers are the rows of: %s", cmd);
 
-    head(f, r, 1, "RMSE of p̂_n against n: slope −1/2, DDPM and MLE  (π = 0.3, Δ = 2, a = 0.7)");
+    pf_head(f, r, 1, "RMSE of p̂_n against n: slope −1/2, DDPM and MLE  (π = 0.3, Δ = 2, a = 0.7)");
     plots_fig_body(f,
         "DS = '1 10 100'\n"
         "set xlabel 'sample size n'\n"
@@ -295,17 +260,17 @@ int pf_f4_rate(const pf_opts *o, pf_result *r)
         "       with yerrorbars lt 2 pt PT(i) ps 1.3 notitle, \\\n"
         "     for [i=1:3] keyentry with points lt 7 pt PT(i) ps 1.3 title 'simulation, d = '.word(DS,i)\n");
 
-    cap(r, "Root-mean-square error of p̂_n over R = %zu replicates (error bars ± 2 SE, normal approximation) against n = %zu…%zu, for d = 1, 10, 100 "
+    pf_cap(r, "Root-mean-square error of p̂_n over R = %zu replicates (error bars ± 2 SE, normal approximation) against n = %zu…%zu, for d = 1, 10, 100 "
            "(explicit d-dimensional draws; points for different d are shifted by ±4%% in n to stay visible), for the DDPM estimator "
            "(blue) and the maximum-likelihood estimator on the same samples (vermillion); π = 0.3, Δ = 2, a = 0.7. "
            "Lines: the sandwich prediction √(%.4f/n) and the Cramér–Rao bound √(%.4f/n). Fitted log-log slopes: DDPM ",
         R, Ns[0], Ns[nn - 1], nvar_p, crlb_n);
-    for (size_t id = 0; id < LEN(Ds); id++) cap(r, "%s%.3f ± %.3f (d = %zu)", id ? ", " : "", slope[0][id], slope_se[0][id], Ds[id]);
-    cap(r, "; MLE ");
-    for (size_t id = 0; id < LEN(Ds); id++) cap(r, "%s%.3f ± %.3f (d = %zu)", id ? ", " : "", slope[1][id], slope_se[1][id], Ds[id]);
-    cap(r, ". The gap between the two lines is the efficiency CRLB/Var = %.3f at this level (F6). Fits without a minimiser: %zu. "
+    for (size_t id = 0; id < LEN(Ds); id++) pf_cap(r, "%s%.3f ± %.3f (d = %zu)", id ? ", " : "", slope[0][id], slope_se[0][id], Ds[id]);
+    pf_cap(r, "; MLE ");
+    for (size_t id = 0; id < LEN(Ds); id++) pf_cap(r, "%s%.3f ± %.3f (d = %zu)", id ? ", " : "", slope[1][id], slope_se[1][id], Ds[id]);
+    pf_cap(r, ". The gap between the two lines is the efficiency CRLB/Var = %.3f at this level (F6). Fits without a minimiser: %zu. "
            "The numbers are the rows of `%s`.", crlb_n / nvar_p, total_nc, cmd);
-    return finish(o, r, f, st);
+    return pf_finish(o, r, f, st);
 }
 
 /* ====================================================================================
@@ -319,7 +284,7 @@ static int predict(ddpm_quad *q, gmm2 *g, double a, double sep, double *sdn, dou
 {
     gmm2_set(g, PI0, sep, 0.0);
     ddpm_sandwich sw;
-    int st = ddpm_sandwich_level(q, g, a, level_b(a), &sw);
+    int st = ddpm_sandwich_level(q, g, a, ddpm_b_of_a(a), &sw);
     double info, ierr;
     if (!st) st = gmm2_fisher_pi(PI0, sep, &info, &ierr);
     if (st) return st;
@@ -331,7 +296,7 @@ static int predict(ddpm_quad *q, gmm2 *g, double a, double sep, double *sdn, dou
 
 int pf_f5_separation(const pf_opts *o, pf_result *r)
 {
-    const size_t n = 2000, R = pick(o, 400, 100), NC = 80;
+    const size_t n = 2000, R = pf_pick(o, 400, 100), NC = 80;
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
     gmm2 *g = gmm2_alloc(1);
@@ -382,7 +347,7 @@ int pf_f5_separation(const pf_opts *o, pf_result *r)
     plots_fig_comment(f, "the simulated points are the rows of: %s", cmd);
 
     plots_fig_body(f, "LEVELS = '0.3 0.5 0.7'\n");
-    head(f, r, 2, "Spread and efficiency of p̂_n against the separation Δ  (π = 0.3, n = 2000)");
+    pf_head(f, r, 2, "Spread and efficiency of p̂_n against the separation Δ  (π = 0.3, n = 2000)");
     plots_fig_body(f,
         "set xlabel 'separation Δ  (units of the component sd)'\n"
         "set logscale x\n"
@@ -414,17 +379,17 @@ int pf_f5_separation(const pf_opts *o, pf_result *r)
         "     keyentry with yerrorbars lt 8 pt 7 title 'simulation ± 2 SE'\n"
         "unset multiplot\n");
 
-    cap(r, "Left: √n·sd(p̂_n) of the DDPM estimator against Δ at noise levels a = 0.3, 0.5, 0.7 — lines the sandwich "
+    pf_cap(r, "Left: √n·sd(p̂_n) of the DDPM estimator against Δ at noise levels a = 0.3, 0.5, 0.7 — lines the sandwich "
            "prediction (quadrature, THEORY.md §6), points the spread about π of R = %zu replicates of n = %zu (projected draws; "
            "the law is the same in every d, F3; shifted by ±3%% in Δ to stay apart), error bars ± 2 SE; dashed the Cramér–Rao bound "
            "of the MLE, 1/√I(π). "
            "Right: the efficiency CRLB/Var. π = 0.3. ", R, n);
-    cap(r, "Simulation matches the prediction: worst deviation %.2f SE in the spread and %.2f SE in the efficiency over %zu cells; "
+    pf_cap(r, "Simulation matches the prediction: worst deviation %.2f SE in the spread and %.2f SE in the efficiency over %zu cells; "
            "simulated efficiency ranges %.3f to %.3f. The DDPM estimator is most efficient at high noise (small a) and for "
            "small separations; at low noise and large Δ its variance grows. Fits without a minimiser: %zu. "
            "The simulated points are the rows of `%s`.",
         worst_sd, worst_eff, cells, eff_lo, eff_hi, total_nc, cmd);
-    return finish(o, r, f, st);
+    return pf_finish(o, r, f, st);
 }
 
 /* ====================================================================================
@@ -435,7 +400,7 @@ static const double F6_B[] = { 0.3, 0.45, 0.6, 0.75, 0.9, 0.97 };
 
 int pf_f6_efficiency(const pf_opts *o, pf_result *r)
 {
-    const size_t n = pick(o, 4000, 2000), R = pick(o, 300, 80), NC = 120;
+    const size_t n = pf_pick(o, 4000, 2000), R = pf_pick(o, 300, 80), NC = 120;
     const double sd_max = 0.06;   /* simulate only where the predicted sd of p̂ is below this */
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
@@ -449,7 +414,7 @@ int pf_f6_efficiency(const pf_opts *o, pf_result *r)
         peak_eff[is] = 0;
         peak_b[is] = NAN;
         for (size_t i = 0; i < NC && !st; i++) {
-            double bb = 0.05 + (0.995 - 0.05) * (double)i / (double)(NC - 1), a = level_b(bb), sdn, eff;
+            double bb = 0.05 + (0.995 - 0.05) * (double)i / (double)(NC - 1), a = ddpm_b_of_a(bb), sdn, eff;
             if ((st = predict(q, g, a, F6_SEP[is], &sdn, &eff, NULL))) break;
             if (eff > peak_eff[is]) { peak_eff[is] = eff; peak_b[is] = bb; at_end[is] = i == NC - 1; }
             plots_fig_data(f, "quad,%g,%.8g,%.10g,,,%.8g,,\n", F6_SEP[is], bb, a, eff);
@@ -461,7 +426,7 @@ int pf_f6_efficiency(const pf_opts *o, pf_result *r)
         double as[LEN(F6_B)];
         size_t na = 0;
         for (size_t ib = 0; ib < LEN(F6_B) && !st; ib++) {
-            double a = level_b(F6_B[ib]), sdn, eff_pred;
+            double a = ddpm_b_of_a(F6_B[ib]), sdn, eff_pred;
             if ((st = predict(q, g, a, F6_SEP[is], &sdn, &eff_pred, NULL))) break;
             if (sdn / sqrt((double)n) > sd_max) skipped++;
             else as[na++] = a;
@@ -494,7 +459,7 @@ int pf_f6_efficiency(const pf_opts *o, pf_result *r)
     gmm2_free(g);
 
     plots_fig_body(f, "SEPS = '1 2 4'\n");
-    head(f, r, 1, "Efficiency of the DDPM estimator against the noise level  (π = 0.3)");
+    pf_head(f, r, 1, "Efficiency of the DDPM estimator against the noise level  (π = 0.3)");
     plots_fig_body(f,
         "set xlabel 'noise level b = σ_t = √(1 − a^2)  (dimensionless; 0 = clean data, 1 = pure noise)'\n"
         "set ylabel 'efficiency CRLB / Var(p̂_n)  (dimensionless)'\n"
@@ -509,26 +474,26 @@ int pf_f6_efficiency(const pf_opts *o, pf_result *r)
         "     keyentry with yerrorbars lt 8 pt 7 title sprintf('simulation, n = %zu, ± 2 SE', %zu), \\\n"
         "     1 with lines lt 7 lw 1 dt 3 title 'efficient (= MLE)'\n", n, n);
 
-    cap(r, "Efficiency of the DDPM estimator, CRLB/Var(p̂_n) = (1/I(π)) / (n Var), against the noise level b = σ_t, for Δ = 1, 2, 4 "
+    pf_cap(r, "Efficiency of the DDPM estimator, CRLB/Var(p̂_n) = (1/I(π)) / (n Var), against the noise level b = σ_t, for Δ = 1, 2, 4 "
            "(π = 0.3). Lines: quadrature (sandwich variance, THEORY.md §6, against the Fisher information); points: R = %zu replicates "
            "of n = %zu (projected draws), ± 2 SE, at b = 0.3…0.97 where the predicted sd of p̂ is below %.2f (%zu cell%s skipped). ",
         R, n, sd_max, skipped, skipped == 1 ? "" : "s");
-    cap(r, "Simulation matches quadrature within %.2f SE over %zu cells. As b → 0 the variance blows up like 1/b² (efficiency → 0); "
+    pf_cap(r, "Simulation matches quadrature within %.2f SE over %zu cells. As b → 0 the variance blows up like 1/b² (efficiency → 0); "
            "the efficiency is largest ", worst, cells);
     int all_end = 1;
     for (size_t is = 0; is < LEN(F6_SEP); is++) all_end &= at_end[is];
     if (all_end) {
-        cap(r, "at the noisiest level drawn, b = %.3f: ", peak_b[0]);
-        for (size_t is = 0; is < LEN(F6_SEP); is++) cap(r, "%s%.3f (Δ = %g)", is ? ", " : "", peak_eff[is], F6_SEP[is]);
+        pf_cap(r, "at the noisiest level drawn, b = %.3f: ", peak_b[0]);
+        for (size_t is = 0; is < LEN(F6_SEP); is++) pf_cap(r, "%s%.3f (Δ = %g)", is ? ", " : "", peak_eff[is], F6_SEP[is]);
     } else
         for (size_t is = 0; is < LEN(F6_SEP); is++)
-            cap(r, "%s%.3f at b = %.3f (Δ = %g)", is ? ", " : "", peak_eff[is], peak_b[is], F6_SEP[is]);
-    cap(r, "; as b → 1 the estimator becomes moment matching of the mean along u. Fits without a minimiser: %zu. "
+            pf_cap(r, "%s%.3f at b = %.3f (Δ = %g)", is ? ", " : "", peak_eff[is], peak_b[is], F6_SEP[is]);
+    pf_cap(r, "; as b → 1 the estimator becomes moment matching of the mean along u. Fits without a minimiser: %zu. "
            "The simulated points are the rows of", total_nc);
     for (size_t is = 0; is < LEN(F6_SEP); is++)
-        if (cmds[is][0]) cap(r, "%s `%s`", is ? ";" : "", cmds[is]);
-    cap(r, ".");
-    return finish(o, r, f, st);
+        if (cmds[is][0]) pf_cap(r, "%s `%s`", is ? ";" : "", cmds[is]);
+    pf_cap(r, ".");
+    return pf_finish(o, r, f, st);
 }
 
 /* ====================================================================================
@@ -540,7 +505,7 @@ int pf_f9_means(const pf_opts *o, pf_result *r)
 {
     static const size_t D_full[] = { 4, 16, 64, 256, 1024 }, D_quick[] = { 4, 32, 256 };
     const size_t *Ds = o->quick ? D_quick : D_full, nd = o->quick ? LEN(D_quick) : LEN(D_full);
-    const size_t n = pick(o, 2000, 1000), R = pick(o, 8, 6), Rw = pick(o, 300, 100), steps = 400;
+    const size_t n = pf_pick(o, 2000, 1000), R = pf_pick(o, 8, 6), Rw = pf_pick(o, 300, 100), steps = 400;
     const double a = 0.8, sep = 3.0;
     plots_fig *f = plots_fig_alloc();
     double *me = malloc(R * sizeof(double)), *pj = malloc(R * sizeof(double));
@@ -565,7 +530,7 @@ int pf_f9_means(const pf_opts *o, pf_result *r)
         gmm2_set(g, PI0, sep, 0.0);
         /* the weight and both means, jointly (serial: the products run on OpenBLAS's threads) */
         for (size_t rep = 0; rep < R && !st; rep++)
-            st = pc_joint_fit(g, a, n, steps, stream(o, 9, k, rep), &me[rep], &pj[rep]);
+            st = pc_joint_fit(g, a, n, steps, pf_stream(o, 9, k, rep), &me[rep], &pj[rep]);
         gmm2_free(g);
         if (st) break;
         const pc_sweep_row *w = &rows[k];
@@ -607,7 +572,7 @@ int pf_f9_means(const pf_opts *o, pf_result *r)
     plots_fig_body(f, "DMAX = %zu\n", Ds[nd - 1]);
     char sub[160];
     snprintf(sub, sizeof sub, "Means against weights: error against the dimension d  (n = %zu)", n);
-    head(f, r, 1, sub);
+    pf_head(f, r, 1, sub);
     plots_fig_body(f,
         "set xlabel 'dimension d of the data'\n"
         "set ylabel 'error  (units of the component sd; p̂ dimensionless)'\n"
@@ -628,12 +593,12 @@ int pf_f9_means(const pf_opts *o, pf_result *r)
         "     DATA using (column('d')):(strcol('quantity') eq 'weight_alone' ? column('pred') : NaN) with lines lt 1 dt 2 \\\n"
         "       title 'sandwich prediction for the weight alone'\n");
 
-    cap(r, "Error against the dimension d = %zu…%zu at n = %zu explicit d-dimensional samples (a = 0.8, Δ = 3, π = 0.3), error bars ± 2 SE. "
+    pf_cap(r, "Error against the dimension d = %zu…%zu at n = %zu explicit d-dimensional samples (a = 0.8, Δ = 3, π = 0.3), error bars ± 2 SE. "
            "Means learned too: gradient descent on the same empirical DDPM loss over (w, μ1, μ2) jointly, %zu steps from the truth, "
            "R = %zu replicates; the mean error ‖μ̂1 − μ1‖ + ‖μ̂2 − μ2‖ grows like d^%.3f (fitted; √(d/n) predicts 1/2). ",
         Ds[0], Ds[nd - 1], n, steps, R, sm);
-    cap(r, "The mixing weight alone, with the means known (DDPM estimator, R = %zu): RMSE slope in d %.3f — flat, at the sandwich "
+    pf_cap(r, "The mixing weight alone, with the means known (DDPM estimator, R = %zu): RMSE slope in d %.3f — flat, at the sandwich "
            "prediction %.4f (the rows of `%s`). Fitted jointly with the means, the weight’s RMSE has slope %.3f.",
         Rw, swl, sd_pred, cmd, sj);
-    return finish(o, r, f, st);
+    return pf_finish(o, r, f, st);
 }

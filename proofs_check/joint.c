@@ -10,7 +10,6 @@
 #include "common/spl.h"
 #include "ddpm/draw.h"
 
-static double level_b(double a) { return sqrt((1.0 - a) * (1.0 + a)); }
 
 /* Gradient of the empirical DDPM loss (1/n) Σ ||ε_i + b s(x_i)||² in (w, μ1, μ2),
  * s(x) = −x + a(ρμ1 + (1−ρ)μ2), ρ = σ(w + a(μ1−μ2)·x − a²(|μ1|²−|μ2|²)/2),
@@ -62,7 +61,7 @@ static void joint_grad(pc_joint_work *W, double w, const double *m1, const doubl
 int pc_joint_fit(const gmm2 *g, double a, size_t n, size_t steps, uint64_t seed, double *mean_err, double *p_hat)
 {
     const size_t d = g->d;
-    const double b = level_b(a);
+    const double b = ddpm_b_of_a(a);
     double *X = malloc(n * d * sizeof(double)), *E = malloc(n * d * sizeof(double));
     double *Rm = malloc(n * d * sizeof(double)), *sc = malloc(2 * n * sizeof(double));
     double *par = malloc(5 * d * sizeof(double));
