@@ -1,0 +1,765 @@
+/* cli/cmd_spire.c — spirelab spire pretrain | adapt | eval | experiment:
+ * SPIRE, federated (THEORY.md §8; spire/fed.h).  Parsing, validation, the
+ * protocol's loops and its CSV / Markdown / figure output; the mathematics
+ * is in spire/fed*.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <gsl/gsl_errno.h>
+#include "cli/cli.h"
+#include "cli/opts.h"
+#include "common/spl.h"
+#include "plots/plots.h"
+#include "spire/data.h"
+#include "spire/fed.h"
+
+enum {
+    O_PRESET = OPT_COMMON_END, O_QUICK, O_CLIENTS, O_NEW, O_DIM, O_K, O_ALPHA, O_LABELS, O_N,
+    O_HOLDOUT, O_SEP, O_HIDDEN, O_LAYERS, O_TEMB, O_EMBED_AT, O_TT, O_ROUNDS, O_FRAC, O_LOCAL,
+    O_BATCH, O_LR, O_SEED, O_ASTEPS, O_ALR, O_RANK, O_LSTEPS, O_NGEN, O_DDIM, O_KSUB, O_KSIZE,
+    O_STATE, O_RESUME, O_SAVE_EVERY, O_LOG, O_KID_EVERY, O_METHOD, O_NO_EMBED, O_OUT, O_SEEDS,
+    O_NO_ROBUST
+};
+
+static const struct option longopts[] = {
+    OPT_LONG_HELP,
+    { "preset", required_argument, NULL, O_PRESET },
+    { "quick", no_argument, NULL, O_QUICK },
+    { "clients", required_argument, NULL, O_CLIENTS },
+    { "new", required_argument, NULL, O_NEW },
+    { "dim", required_argument, NULL, O_DIM },
+    { "K", required_argument, NULL, O_K },
+    { "alpha", required_argument, NULL, O_ALPHA },
+    { "labels-per-client", required_argument, NULL, O_LABELS },
+    { "n", required_argument, NULL, O_N },
+    { "holdout", required_argument, NULL, O_HOLDOUT },
+    { "sep", required_argument, NULL, O_SEP },
+    { "hidden", required_argument, NULL, O_HIDDEN },
+    { "layers", required_argument, NULL, O_LAYERS },
+    { "temb", required_argument, NULL, O_TEMB },
+    { "embed-at", required_argument, NULL, O_EMBED_AT },
+    { "T", required_argument, NULL, O_TT },
+    { "rounds", required_argument, NULL, O_ROUNDS },
+    { "frac", required_argument, NULL, O_FRAC },
+    { "local-steps", required_argument, NULL, O_LOCAL },
+    { "batch", required_argument, NULL, O_BATCH },
+    { "lr", required_argument, NULL, O_LR },
+    { "seed", required_argument, NULL, O_SEED },
+    { "adapt-steps", required_argument, NULL, O_ASTEPS },
+    { "adapt-lr", required_argument, NULL, O_ALR },
+    { "rank", required_argument, NULL, O_RANK },
+    { "local-train-steps", required_argument, NULL, O_LSTEPS },
+    { "n-gen", required_argument, NULL, O_NGEN },
+    { "ddim-steps", required_argument, NULL, O_DDIM },
+    { "kid-subsets", required_argument, NULL, O_KSUB },
+    { "kid-size", required_argument, NULL, O_KSIZE },
+    { "state", required_argument, NULL, O_STATE },
+    { "resume", no_argument, NULL, O_RESUME },
+    { "save-every", required_argument, NULL, O_SAVE_EVERY },
+    { "log", required_argument, NULL, O_LOG },
+    { "kid-every", required_argument, NULL, O_KID_EVERY },
+    { "method", required_argument, NULL, O_METHOD },
+    { "no-embed", no_argument, NULL, O_NO_EMBED },
+    { "out", required_argument, NULL, O_OUT },
+    { "seeds", required_argument, NULL, O_SEEDS },
+    { "no-robust", no_argument, NULL, O_NO_ROBUST },
+    { NULL, 0, NULL, 0 }
+};
+
+typedef struct {
+    const char *cmd;
+    int kind, quick;
+    spire_fed_data_opts dop;
+    spire_config cfg;
+    spire_fed_opts fo;
+    spire_fed_adapt_opts ao;
+    spire_fed_eval_opts eo;
+    size_t n_new, T, save_every, kid_every, seeds;
+    const char *state, *log, *out;
+    int resume, robust, no_embed;
+    spire_fed_method method;
+} job;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: spirelab spire pretrain|adapt|eval|experiment [--preset gmm2|gmmK|digits] [options]\n"
+"\n"
+"SPIRE, federated (THEORY.md s8): FedAvg of the score network's backbone with a\n"
+"private embedding per client; new clients adapted by SPIRE (embedding only) or\n"
+"by the baselines; KID per client, implied mixing weights, forgetting.\n"
+"  pretrain    FedAvg over the pre-training clients; --state FILE (checkpoint,\n"
+"              also every --save-every rounds), --resume continues it exactly,\n"
+"              --log FILE: round,client,n_train,loss,kid_mean,kid_std (KID every\n"
+"              --kid-every rounds); --no-embed: plain FedAvg (no embeddings)\n"
+"  adapt       from --state, adapt every new client with --method\n"
+"              spire|fedavg|full|last|lora|local; CSV client,kid_mean,... on stdout\n"
+"  eval        from --state: KID of every client (its own embedding), CSV\n"
+"  experiment  the whole protocol over --seeds S (default 3) into --out DIR:\n"
+"              clients.csv, table.csv, table.md, robustness.csv, probe.csv,\n"
+"              bridge.csv (gmm2), rounds.csv, figures F12-F17\n"
+"clients (preset defaults in brackets; see docs/cli-spire-fed.md):\n"
+"  --preset P          gmm2 (default) | gmmK | digits;  --quick  smaller everything\n"
+"  --clients C         clients, integer >= 2;  --new N  new clients, 1 <= N < C\n"
+"  --dim D  --K K  --sep S  --alpha A  --labels-per-client S  --n N  --holdout H\n"
+"network and pre-training:\n"
+"  --hidden H  --layers L  --temb E  --embed-at time|hidden  --T STEPS\n"
+"  --rounds R  --frac Q (in (0, 1])  --local-steps E  --batch B  --lr LR  --seed S\n"
+"adaptation and evaluation:\n"
+"  --adapt-steps N  --adapt-lr LR  --rank R  --local-train-steps N\n"
+"  --n-gen N  --ddim-steps S  --kid-subsets N  --kid-size N  --no-robust\n"
+"Exit status: 0 done, 1 failure, 2 bad input.\n");
+}
+
+static void set_preset(job *j)
+{
+    spire_fed_data_opts_default(&j->dop, (spire_fed_kind)j->kind);
+    spire_fed_opts_default(&j->fo);
+    spire_fed_adapt_opts_default(&j->ao);
+    int q = j->quick;
+    j->T = 1000;
+    j->eo = (spire_fed_eval_opts){ .n_gen = q ? 200 : 500, .ddim_steps = q ? 25 : 50,
+                                   .subsets = 10, .subset_size = 100, .clip = 0, .seed = 1 };
+    j->cfg = (spire_config){ .D = 2, .E = 16, .H = 64, .L = 2, .embed_at = SPIRE_EMBED_HIDDEN, .C = 10 };
+    j->fo.frac = 0.5; j->fo.local_steps = 20; j->fo.batch = 128; j->fo.lr = 3e-3;
+    j->ao.lr = 3e-3; j->ao.rank = 2;
+    j->seeds = q ? 1 : 3;
+    if (j->kind == SPIRE_FED_GMM2) {
+        j->dop.C = 10; j->dop.D = 2; j->dop.sep = 4; j->dop.n = 500;
+        j->n_new = 3;
+        j->fo.rounds = q ? 40 : 200;
+        j->ao.steps = q ? 100 : 300; j->ao.local_steps = q ? 400 : 1500;
+    } else if (j->kind == SPIRE_FED_GMMK) {
+        j->dop.C = 12; j->dop.D = 2; j->dop.K = 6; j->dop.radius = 3; j->dop.sigma = 0.4;
+        j->dop.alpha = 0.5; j->dop.n = 500;
+        j->cfg.C = 12;
+        j->n_new = 3;
+        j->fo.rounds = q ? 40 : 300;
+        j->ao.steps = q ? 100 : 300; j->ao.local_steps = q ? 400 : 1500;
+    } else {
+        j->dop.C = 10; j->dop.alpha = 0.5;
+        j->cfg = (spire_config){ .D = 64, .E = 32, .H = 256, .L = 3, .embed_at = SPIRE_EMBED_HIDDEN, .C = 10 };
+        j->n_new = 2;
+        j->fo.rounds = q ? 8 : 150;
+        j->fo.local_steps = q ? 10 : 20;
+        j->ao.steps = q ? 30 : 300; j->ao.local_steps = q ? 100 : 1500;
+        j->eo.clip = 1;
+        j->eo.n_gen = q ? 100 : 300;
+        j->eo.subset_size = 50;
+    }
+    j->kid_every = 0;
+}
+
+/* The canonical description of a pre-training run (everything but --rounds). */
+static void config_text(const job *j, int embed, char *buf, size_t len)
+{
+    const spire_fed_data_opts *d = &j->dop;
+    snprintf(buf, len,
+             "kind=%d C=%zu D=%zu K=%zu sep=%.17g R=%.17g sigma=%.17g alpha=%.17g s=%zu n=%zu "
+             "holdout=%.17g new=%zu | E=%zu H=%zu L=%zu at=%d T=%zu | q=%.17g local=%zu batch=%zu "
+             "lr=%.17g embed=%d seed=%llu",
+             j->kind, d->C, d->D, d->K, d->sep, d->radius, d->sigma, d->alpha, d->s, d->n,
+             d->holdout, j->n_new, j->cfg.E, j->cfg.H, j->cfg.L, (int)j->cfg.embed_at, j->T,
+             j->fo.frac, j->fo.local_steps, j->fo.batch, j->fo.lr, embed,
+             (unsigned long long)j->fo.seed);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Mean KID over the clients with mask[c] = 1 (and per client into kid[c]). */
+static int kid_clients(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d,
+                       const int *mask, int want, const spire_fed_eval_opts *eo, double *kid,
+                       double *mean)
+{
+    double acc = 0;
+    size_t k = 0;
+    for (size_t c = 0; c < d->C; c++) {
+        if (mask[c] != want) continue;
+        spire_kid_result r;
+        int st = spire_fed_kid(m, s, d, (int)c, eo, NULL, &r);
+        if (st) return st;
+        kid[c] = r.mean;
+        acc += r.mean;
+        k++;
+    }
+    *mean = k ? acc / (double)k : NAN;
+    return GSL_SUCCESS;
+}
+
+/* FedAvg pre-training with an optional log, checkpoint and resume. */
+static int pretrain(const job *j, const spire_fed_data *d, const ddpm_schedule *s,
+                    const int *is_new, int embed, const char *state, int resume, FILE *log,
+                    spire_fed_run **out)
+{
+    const char *cmd = j->cmd;
+    char conf[1024], err[512];
+    config_text(j, embed, conf, sizeof conf);
+    spire_fed_run *r = spire_fed_run_alloc(&j->cfg, spl_stream_seed(j->fo.seed, SPIRE_FED_STREAM_INIT, 1000000));
+    int *el = malloc(d->C * sizeof *el);
+    double *kid = malloc(d->C * sizeof *kid);
+    if (!r || !el || !kid) { fprintf(stderr, "spirelab %s: out of memory\n", cmd); spire_fed_run_free(r); free(el); free(kid); return 1; }
+    for (size_t c = 0; c < d->C; c++) el[c] = !is_new[c];
+    if (resume) {
+        int st = spire_fed_load(state, r, conf, err, sizeof err);
+        if (st) {
+            fprintf(stderr, "spirelab %s: --resume: %s\n", cmd, err);
+            spire_fed_run_free(r); free(el); free(kid);
+            return st == GSL_EINVAL ? 2 : 1;
+        }
+    }
+    spire_fed_opts fo = j->fo;
+    fo.embed = embed;
+    spire_model *m = NULL;
+    int rc = 0;
+    while (r->srv.round < fo.rounds) {
+        int st = spire_fed_round(r, s, d, el, &fo);
+        if (st) { opt_lib_error(cmd, "federated round", st); rc = 1; break; }
+        size_t round = r->srv.round;
+        int do_kid = j->kid_every && round % j->kid_every == 0;
+        if (do_kid) {
+            if (!m) m = spire_model_alloc(&j->cfg);
+            double mean;
+            spire_fed_to_model(r, m);
+            if (!m || kid_clients(m, s, d, el, 1, &j->eo, kid, &mean)) { rc = 1; break; }
+        }
+        if (log)
+            for (size_t c = 0; c < d->C; c++) {
+                if (!el[c]) continue;
+                fprintf(log, "%zu,%zu,%zu,", round, c, d->n_train[c]);
+                if (isnan(r->loss[c])) fputs(",", log); else fprintf(log, "%.6g,", r->loss[c]);
+                if (do_kid) fprintf(log, "%.6g,\n", kid[c]); else fputs(",\n", log);
+            }
+        if (state && j->save_every && round % j->save_every == 0 &&
+            spire_fed_save(state, r, conf, err, sizeof err)) {
+            fprintf(stderr, "spirelab %s: %s\n", cmd, err);
+            rc = 1;
+            break;
+        }
+    }
+    if (!rc && state && spire_fed_save(state, r, conf, err, sizeof err)) {
+        fprintf(stderr, "spirelab %s: %s\n", cmd, err);
+        rc = 1;
+    }
+    spire_model_free(m);
+    free(el); free(kid);
+    if (rc) { spire_fed_run_free(r); return rc; }
+    *out = r;
+    return 0;
+}
+
+/* ---- the experiment ----------------------------------------------------------------- */
+
+#define NM SPIRE_FED_NMETHODS
+typedef struct {
+    double kid_pre[NM], kid_new[NM], forget[NM], werr[NM];
+} seed_row;
+
+static double tv(const double *a, const double *b, size_t K)
+{
+    double s = 0;
+    for (size_t k = 0; k < K; k++) s += fabs(a[k] - b[k]);
+    return 0.5 * s;
+}
+
+static int write_text(const char *dir, const char *name, const char *text)
+{
+    return plots_write_file(dir, name, text) == GSL_SUCCESS ? 0 : -1;
+}
+
+typedef struct { char *s; size_t n, cap; } sbuf;
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) return;
+        if (b->s && b->n + (size_t)k < b->cap) { b->n += (size_t)k; return; }
+        size_t nc = (b->cap + (size_t)k + 1) * 2;
+        char *ns = realloc(b->s, nc);
+        if (!ns) return;
+        b->s = ns; b->cap = nc;
+    }
+}
+
+static const double GRID_LR[] = { 1e-4, 1e-3, 1e-2, 1e-1 };
+static const size_t GRID_STEPS[] = { 10, 100, 1000 };
+static const double GRID_LR_Q[] = { 1e-3, 1e-2 };
+static const size_t GRID_STEPS_Q[] = { 10, 100 };
+
+static int figures(const job *j, const char *dir, const char *clients_csv, const char *table_csv,
+                   const char *robust_csv, const char *probe_csv, const char *digits_csv);
+
+static int experiment(job *j)
+{
+    const char *cmd = j->cmd;
+    const char *dir = j->out ? j->out : "spire_out";
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "spirelab %s: cannot create --out directory %s\n", cmd, dir);
+        return 1;
+    }
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, j->T);
+    seed_row *rows = calloc(j->seeds, sizeof *rows);
+    sbuf cl = { 0 }, rb = { 0 }, pb = { 0 }, bb = { 0 }, lg = { 0 }, dg = { 0 };
+    sb_printf(&cl, "seed,method,client,role,pi1,kid_mean,kid_std,trainable,implied_w1,weight_tv,forgetting\n");
+    sb_printf(&rb, "method,lr,steps,kid_new_mean\n");
+    sb_printf(&pb, "seed,client,role,pi,logit_pi,probe_pred\n");
+    sb_printf(&bb, "seed,step,client,client_swap,pi,pi_swap,rel_err,rel_err_pi_half,swap_cos,swap_ratio\n");
+    sb_printf(&dg, "client,row,col,value\n");
+    double t_start = now();
+    int rc = 0;
+    size_t K = 0;
+    for (size_t si = 0; si < j->seeds && !rc; si++) {
+        uint64_t seed = j->fo.seed + si;
+        job js = *j;
+        js.dop.seed = seed; js.fo.seed = seed; js.ao.seed = seed; js.eo.seed = seed;
+        spire_fed_data *d = NULL;
+        char err[512];
+        if (spire_fed_data_make(&js.dop, &d, err, sizeof err)) {
+            fprintf(stderr, "spirelab %s: %s\n", cmd, err);
+            rc = 1;
+            break;
+        }
+        K = d->K;
+        size_t C = d->C;
+        int *is_new = malloc(C * sizeof *is_new), *known = malloc(C * sizeof *known);
+        double *kid = malloc(C * sizeof *kid), *kid_before = malloc(C * sizeof *kid_before);
+        float *x = malloc(js.eo.n_gen * d->D * sizeof *x);
+        spire_fed_pick_new(C, js.n_new, seed, is_new);
+        for (size_t c = 0; c < C; c++) known[c] = !is_new[c];
+        spire_fed_run *rs = NULL, *rf = NULL;
+        FILE *logf = si == 0 ? open_memstream(&lg.s, &lg.n) : NULL;
+        if (logf) fputs("round,client,n_train,loss,kid_mean,kid_std\n", logf);
+        fprintf(stderr, "spirelab %s: seed %llu: pre-training (SPIRE, FedAvg)...\n", cmd, (unsigned long long)seed);
+        if ((rc = pretrain(&js, d, s, is_new, 1, NULL, 0, logf, &rs)) ||
+            (rc = pretrain(&js, d, s, is_new, 0, NULL, 0, NULL, &rf))) {
+            if (logf) fclose(logf);
+            goto seed_done;
+        }
+        if (logf) { fclose(logf); lg.cap = lg.n + 1; }
+        spire_model *Ms = spire_model_alloc(&js.cfg), *Mf = spire_model_alloc(&js.cfg);
+        spire_model *shared = spire_model_alloc(&js.cfg), *W = spire_model_alloc(&js.cfg);
+        spire_fed_to_model(rs, Ms);
+        spire_fed_to_model(rf, Mf);
+        double pre_s, pre_f;
+        double *kid_pre_s = malloc(C * sizeof *kid_pre_s), *kid_pre_f = malloc(C * sizeof *kid_pre_f);
+        if (kid_clients(Ms, s, d, known, 1, &js.eo, kid_pre_s, &pre_s) ||
+            kid_clients(Mf, s, d, known, 1, &js.eo, kid_pre_f, &pre_f)) { rc = 1; goto models_done; }
+        fprintf(stderr, "spirelab %s: seed %llu: pre-training clients' KID: spire %.4g, fedavg %.4g (%.0f s)\n",
+                cmd, (unsigned long long)seed, pre_s, pre_f, now() - t_start);
+        for (int mi = 0; mi < NM && !rc; mi++) {
+            spire_fed_method meth = (spire_fed_method)mi;
+            spire_model *base = meth == SPIRE_FED_M_SPIRE ? Ms : Mf;
+            const double *kpre = meth == SPIRE_FED_M_SPIRE ? kid_pre_s : kid_pre_f;
+            spire_fed_model_copy(shared, base);
+            double acc = 0, wacc = 0;
+            size_t nn = 0;
+            for (size_t c = 0; c < C && !rc; c++) {
+                if (!is_new[c]) continue;
+                spire_fed_model_copy(W, shared);
+                int st = spire_fed_adapt(W, s, meth, (int)c, d->train[c], d->n_train[c], known, &js.ao, NULL);
+                spire_kid_result kr;
+                if (!st) st = spire_fed_kid(W, s, d, (int)c, &js.eo, x, &kr);
+                if (st) { opt_lib_error(cmd, "adaptation of a new client", st); rc = 1; break; }
+                double wi[64] = { 0 }, t = NAN;
+                if (d->mu && K <= 64) {
+                    spire_fed_implied_weights(x, js.eo.n_gen, d->D, d->mu, K, wi);
+                    t = tv(wi, d->w + c * K, K);
+                    wacc += t;
+                }
+                sb_printf(&cl, "%llu,%s,%zu,new,%.6g,%.6g,%.6g,%zu,%.6g,%.6g,\n", (unsigned long long)seed,
+                          spire_fed_method_name(meth), c, d->w[c * K], kr.mean, kr.std,
+                          spire_fed_trainable(&js.cfg, meth, js.ao.rank), d->mu ? wi[0] : NAN, t);
+                acc += kr.mean;
+                nn++;
+                if (meth == SPIRE_FED_M_SPIRE)   /* keep the adapted embedding for the probe */
+                    memcpy(Ms->embed + c * Ms->ee, W->embed + c * W->ee, W->ee * sizeof(float));
+                if (meth == SPIRE_FED_M_FULL || meth == SPIRE_FED_M_LAST) spire_fed_model_copy(shared, W);
+                if (d->kind == SPIRE_FED_DIGITS && meth == SPIRE_FED_M_SPIRE && si == 0)
+                    for (size_t q = 0; q < 8 && q < js.eo.n_gen; q++)
+                        for (size_t p = 0; p < 64; p++)
+                            sb_printf(&dg, "%zu,%zu,%zu,%.4g\n", c, q, p, x[q * 64 + p]);
+            }
+            if (rc) break;
+            rows[si].kid_new[mi] = nn ? acc / (double)nn : NAN;
+            rows[si].werr[mi] = nn && d->mu ? wacc / (double)nn : NAN;
+            rows[si].kid_pre[mi] = meth == SPIRE_FED_M_LOCAL ? NAN
+                                 : meth == SPIRE_FED_M_SPIRE ? pre_s : pre_f;
+            /* forgetting: pre-training clients with the shared model after adaptation */
+            double fg = 0;
+            if (memcmp(shared->params, base->params, base->n_params * sizeof(float))) {
+                double after;
+                if (kid_clients(shared, s, d, known, 1, &js.eo, kid_before, &after)) { rc = 1; break; }
+                fg = after - (meth == SPIRE_FED_M_SPIRE ? pre_s : pre_f);
+            }
+            rows[si].forget[mi] = meth == SPIRE_FED_M_LOCAL ? 0 : fg;
+            for (size_t c = 0; c < C; c++)
+                if (known[c])
+                    sb_printf(&cl, "%llu,%s,%zu,pre,%.6g,%.6g,,%zu,,,%.6g\n", (unsigned long long)seed,
+                              spire_fed_method_name(meth), c, d->w[c * K],
+                              meth == SPIRE_FED_M_LOCAL ? NAN : kpre[c],
+                              spire_fed_trainable(&js.cfg, meth, js.ao.rank), rows[si].forget[mi]);
+            fprintf(stderr, "spirelab %s: seed %llu: %-6s new-client KID %.4g, forgetting %.3g (%.0f s)\n",
+                    cmd, (unsigned long long)seed, spire_fed_method_name(meth), rows[si].kid_new[mi],
+                    rows[si].forget[mi], now() - t_start);
+        }
+        /* the bridge to the theory (gmm2): probe and denoiser */
+        if (!rc && d->kind == SPIRE_FED_GMM2) {
+            size_t ee = Ms->ee;
+            double *X = malloc(C * ee * sizeof *X), *y = malloc(C * sizeof *y), *pred = malloc(C * sizeof *pred), corr;
+            for (size_t i = 0; i < C * ee; i++) X[i] = Ms->embed[i];
+            for (size_t c = 0; c < C; c++) y[c] = spl_logit(d->w[c * 2]);
+            if (spire_fed_probe_loo(X, y, C, ee, 1e-3, pred, &corr) == GSL_SUCCESS)
+                for (size_t c = 0; c < C; c++)
+                    sb_printf(&pb, "%llu,%zu,%s,%.6g,%.6g,%.6g\n", (unsigned long long)seed, c,
+                              is_new[c] ? "new" : "pre", d->w[c * 2], y[c], pred[c]);
+            free(X); free(y); free(pred);
+            int lo = -1, hi = -1;
+            for (size_t c = 0; c < C; c++)
+                if (known[c]) { if (lo < 0) lo = (int)c; hi = (int)c; }
+            size_t steps[3] = { j->T / 10, j->T / 4, j->T / 2 };
+            for (int k = 0; k < 3; k++) {
+                spire_fed_bridge br;
+                if (spire_fed_bridge_gmm2(Ms, s, d, lo, hi, steps[k], 4000, seed, &br) == GSL_SUCCESS)
+                    sb_printf(&bb, "%llu,%zu,%d,%d,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g\n", (unsigned long long)seed,
+                              steps[k], lo, hi, d->w[lo * 2], d->w[hi * 2], br.rel_err, br.rel_err05,
+                              br.swap_cos, br.swap_ratio);
+            }
+        }
+        /* robustness (first seed): new-client KID over learning rate × steps */
+        if (!rc && si == 0 && j->robust) {
+            const double *lrs = j->quick ? GRID_LR_Q : GRID_LR;
+            const size_t *sts = j->quick ? GRID_STEPS_Q : GRID_STEPS;
+            size_t nl = j->quick ? 2 : 4, ns = j->quick ? 2 : 3;
+            spire_fed_method rm[3] = { SPIRE_FED_M_SPIRE, SPIRE_FED_M_FULL, SPIRE_FED_M_LORA };
+            for (int q = 0; q < 3 && !rc; q++)
+                for (size_t a = 0; a < nl; a++)
+                    for (size_t b = 0; b < ns; b++) {
+                        spire_fed_adapt_opts ao = js.ao;
+                        ao.lr = lrs[a]; ao.steps = sts[b];
+                        double acc = 0;
+                        size_t nn = 0;
+                        for (size_t c = 0; c < C; c++) {
+                            if (!is_new[c]) continue;
+                            spire_fed_model_copy(W, rm[q] == SPIRE_FED_M_SPIRE ? Ms : Mf);
+                            spire_kid_result kr;
+                            int st = spire_fed_adapt(W, s, rm[q], (int)c, d->train[c], d->n_train[c], known, &ao, NULL);
+                            if (!st) st = spire_fed_kid(W, s, d, (int)c, &js.eo, NULL, &kr);
+                            acc += st ? NAN : kr.mean;   /* a diverged run shows as NaN */
+                            nn++;
+                        }
+                        sb_printf(&rb, "%s,%g,%zu,%.6g\n", spire_fed_method_name(rm[q]), lrs[a], sts[b],
+                                  acc / (double)nn);
+                    }
+            fprintf(stderr, "spirelab %s: robustness grid done (%.0f s)\n", cmd, now() - t_start);
+        }
+    models_done:
+        free(kid_pre_s); free(kid_pre_f);
+        spire_model_free(Ms); spire_model_free(Mf); spire_model_free(shared); spire_model_free(W);
+    seed_done:
+        spire_fed_run_free(rs); spire_fed_run_free(rf);
+        free(is_new); free(known); free(kid); free(kid_before); free(x);
+        spire_fed_data_free(d);
+    }
+    double wall = now() - t_start;
+    if (!rc) {
+        /* the table: mean ± sd over seeds */
+        sbuf tc = { 0 }, tm = { 0 };
+        sb_printf(&tc, "method,kid_pre_mean,kid_pre_sd,kid_new_mean,kid_new_sd,trainable_per_new_client,"
+                       "forgetting_mean,forgetting_sd,weight_tv_new_mean,seeds\n");
+        sb_printf(&tm, "| method | KID pre-training clients | KID new clients | trainable / new client | "
+                       "forgetting (ΔKID pre) | implied-weight TV (new) |\n|---|---|---|---|---|---|\n");
+        for (int mi = 0; mi < NM; mi++) {
+            double v[4][2];
+            for (int q = 0; q < 4; q++) {
+                double sum = 0, sq = 0;
+                size_t n = 0;
+                for (size_t si = 0; si < j->seeds; si++) {
+                    double z = q == 0 ? rows[si].kid_pre[mi] : q == 1 ? rows[si].kid_new[mi]
+                             : q == 2 ? rows[si].forget[mi] : rows[si].werr[mi];
+                    if (isnan(z)) continue;
+                    sum += z; sq += z * z; n++;
+                }
+                v[q][0] = n ? sum / (double)n : NAN;
+                v[q][1] = n > 1 ? sqrt(fmax(0, (sq - sum * sum / (double)n) / (double)(n - 1))) : NAN;
+            }
+            size_t tr = spire_fed_trainable(&j->cfg, (spire_fed_method)mi, j->ao.rank);
+            sb_printf(&tc, "%s,%.6g,%.6g,%.6g,%.6g,%zu,%.6g,%.6g,%.6g,%zu\n", spire_fed_method_name((spire_fed_method)mi),
+                      v[0][0], v[0][1], v[1][0], v[1][1], tr, v[2][0], v[2][1], v[3][0], j->seeds);
+            sb_printf(&tm, "| %s | %.4f ± %.4f | %.4f ± %.4f | %zu | %.4f ± %.4f | %.3f |\n",
+                      spire_fed_method_name((spire_fed_method)mi), v[0][0], v[0][1], v[1][0], v[1][1], tr,
+                      v[2][0], v[2][1], v[3][0]);
+        }
+        sb_printf(&tm, "\n%zu seed(s), wall time %.1f s; KID = unbiased MMD² with the cubic kernel, "
+                       "mean over clients, then mean ± sd over seeds.\n", j->seeds, wall);
+        if (write_text(dir, "clients.csv", cl.s) || write_text(dir, "table.csv", tc.s) ||
+            write_text(dir, "table.md", tm.s) || write_text(dir, "robustness.csv", rb.s) ||
+            write_text(dir, "rounds.csv", lg.s ? lg.s : "") ||
+            (j->kind == SPIRE_FED_GMM2 && (write_text(dir, "probe.csv", pb.s) || write_text(dir, "bridge.csv", bb.s)))) {
+            fprintf(stderr, "spirelab %s: cannot write into %s\n", cmd, dir);
+            rc = 1;
+        }
+        if (!rc) {
+            fputs(tc.s, stdout);
+            figures(j, dir, cl.s, tc.s, rb.s, j->kind == SPIRE_FED_GMM2 ? pb.s : NULL,
+                    j->kind == SPIRE_FED_DIGITS ? dg.s : NULL);
+            fprintf(stderr, "spirelab %s: wrote %s/table.md (wall time %.1f s)\n", cmd, dir, now() - t_start);
+        }
+        free(tc.s); free(tm.s);
+    }
+    free(cl.s); free(rb.s); free(pb.s); free(bb.s); free(lg.s); free(dg.s);
+    free(rows);
+    ddpm_schedule_free(s);
+    return rc;
+}
+
+/* One figure: data + body, written as DIR/STEM.{csv,gp,png,svg}. */
+static void fig(const plots_caps *caps, const char *dir, const char *stem, const char *data,
+                const char *comment, const char *body)
+{
+    plots_fig *f = plots_fig_alloc();
+    if (!f) return;
+    plots_fig_comment(f, "%s", comment);
+    plots_fig_data(f, "%s", data);
+    plots_fig_body(f, "%s", body);
+    plots_format fmts[] = { PLOTS_PNG, PLOTS_SVG };
+    plots_fig_write(f, caps, dir, stem, fmts, 2, NULL, NULL);
+    plots_fig_free(f);
+}
+
+#define METHODS "spire fedavg full last lora local"
+
+static int figures(const job *j, const char *dir, const char *clients_csv, const char *table_csv,
+                   const char *robust_csv, const char *probe_csv, const char *digits_csv)
+{
+    (void)j;
+    plots_caps caps;
+    plots_probe(NULL, &caps);
+    fig(&caps, dir, "F12-client-kid", clients_csv,
+        "F12: KID of every client (generated vs held-out), by method; new clients filled, pre-training open",
+        "set xlabel 'client'\nset ylabel 'KID'\nset title 'F12: per-client KID by method'\n"
+        "M = '" METHODS "'\n"
+        "plot for [i=1:words(M)] DATA using (column('client')+0.1*(i-3.5)):(strcol('method') eq word(M,i) && strcol('role') eq 'new' ? column('kid_mean') : NaN) with points pt 7 lc i title word(M,i).' (new)', \\\n"
+        "     for [i=1:words(M)] DATA using (column('client')+0.1*(i-3.5)):(strcol('method') eq word(M,i) && strcol('role') eq 'pre' ? column('kid_mean') : NaN) with points pt 6 lc i notitle\n");
+    fig(&caps, dir, "F13-kid-vs-params", table_csv,
+        "F13: new-client KID (mean ± sd over seeds) against trainable parameters per new client",
+        "set logscale x\nset xlabel 'trainable parameters per new client (0 plotted at 1)'\nset ylabel 'KID, new clients'\n"
+        "set title 'F13: new-client KID against trainable parameters'\n"
+        "plot DATA using (column('trainable_per_new_client')>0?column('trainable_per_new_client'):1):'kid_new_mean':(column('kid_new_sd')==column('kid_new_sd')?column('kid_new_sd'):0) with yerrorbars pt 7 notitle, \\\n"
+        "     DATA using (column('trainable_per_new_client')>0?column('trainable_per_new_client'):1):'kid_new_mean':'method' with labels offset 1,1 notitle\n");
+    fig(&caps, dir, "F14-forgetting", table_csv,
+        "F14: forgetting = KID of the pre-training clients with the shared model after the new clients were adapted, minus before",
+        "set style data histograms\nset style fill solid 0.6\nset ylabel 'ΔKID of pre-training clients'\n"
+        "set title 'F14: forgetting'\nplot DATA using 'forgetting_mean':xtic(1) notitle\n");
+    fig(&caps, dir, "F15-robustness", robust_csv,
+        "F15: new-client KID over fine-tuning learning rate × steps, SPIRE, full fine-tune, LoRA",
+        "set logscale x\nset logscale y\nset xlabel 'fine-tuning learning rate'\nset ylabel 'new-client KID (log)'\n"
+        "set title 'F15: robustness to learning rate and steps'\n"
+        "M = 'spire full lora'\n"
+        "plot for [i=1:3] for [st in '10 100 1000'] DATA using 'lr':(strcol('method') eq word(M,i) && column('steps')==st+0 && column('kid_new_mean')>0 ? column('kid_new_mean') : NaN) with linespoints lc i title word(M,i).' '.st.' steps'\n");
+    if (probe_csv)
+        fig(&caps, dir, "F16-embedding-probe", probe_csv,
+            "F16: leave-one-out linear probe from the learned embedding to logit pi_c (gmm2 clients)",
+            "set xlabel 'logit π_c (true)'\nset ylabel 'probe prediction from e_c'\nset title 'F16: embedding against logit π_c'\n"
+            "plot DATA using 'logit_pi':(strcol('role') eq 'pre' ? column('probe_pred') : NaN) pt 7 title 'pre-training clients', \\\n"
+            "     DATA using 'logit_pi':(strcol('role') eq 'new' ? column('probe_pred') : NaN) pt 9 title 'new clients (SPIRE)', x with lines dt 2 title 'y = x'\n");
+    if (digits_csv)
+        fig(&caps, dir, "F17-digits", digits_csv,
+            "F17: generated digits of each new client (SPIRE, first seed), 8 samples per client",
+            "set size ratio -1\nunset key\nunset xtics\nunset ytics\nset palette gray negative\nunset colorbox\n"
+            "set title 'F17: generated digits per new client (rows: clients)'\n"
+            "plot DATA using (column('row')*9 + int(column('col'))%8):(-(column('client')*9 + int(column('col'))/8)):'value' with image\n");
+    return 0;
+}
+
+/* ---- the commands ---------------------------------------------------------------- */
+
+static int cmd_pretrain(job *j, int adapt_eval)
+{
+    const char *cmd = j->cmd;
+    char err[512];
+    spire_fed_data *d = NULL;
+    int st = spire_fed_data_make(&j->dop, &d, err, sizeof err);
+    if (st) { fprintf(stderr, "spirelab %s: %s\n", cmd, err); return st == GSL_EINVAL ? 2 : 1; }
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, j->T);
+    int *is_new = malloc(d->C * sizeof *is_new), *known = malloc(d->C * sizeof *known);
+    spire_fed_pick_new(d->C, j->n_new, j->fo.seed, is_new);
+    for (size_t c = 0; c < d->C; c++) known[c] = !is_new[c];
+    int embed = !j->no_embed, rc = 0;
+    spire_fed_run *r = NULL;
+    FILE *log = NULL;
+    if (adapt_eval) {
+        /* adapt / eval: the run is read from --state, nothing is trained further */
+        char conf[1024];
+        config_text(j, embed, conf, sizeof conf);
+        r = spire_fed_run_alloc(&j->cfg, 1);
+        if ((st = spire_fed_load(j->state, r, conf, err, sizeof err))) {
+            fprintf(stderr, "spirelab %s: --state: %s\n", cmd, err);
+            rc = st == GSL_EINVAL ? 2 : 1;
+            goto out;
+        }
+    } else {
+        if (j->log) {
+            log = fopen(j->log, j->resume ? "a" : "w");
+            if (!log) { fprintf(stderr, "spirelab %s: cannot write --log %s\n", cmd, j->log); rc = 1; goto out; }
+            if (!j->resume || ftell(log) == 0) fputs("round,client,n_train,loss,kid_mean,kid_std\n", log);
+        }
+        if ((rc = pretrain(j, d, s, is_new, embed, j->state, j->resume, log, &r))) goto out;
+        printf("rounds,clients,new_clients,embed,n_params,embed_width,state\n%zu,%zu,%zu,%d,%zu,%zu,%s\n",
+               r->srv.round, d->C, j->n_new, embed, r->srv.n_params, r->ee, j->state);
+        goto out;
+    }
+    spire_model *m = spire_model_alloc(&j->cfg), *W = spire_model_alloc(&j->cfg);
+    spire_fed_to_model(r, m);
+    if (adapt_eval == 1) {
+        printf("client,method,kid_mean,kid_std,trainable,adapt_loss\n");
+        for (size_t c = 0; c < d->C && !rc; c++) {
+            if (!is_new[c]) continue;
+            spire_fed_model_copy(W, m);
+            double loss;
+            spire_kid_result kr;
+            st = spire_fed_adapt(W, s, j->method, (int)c, d->train[c], d->n_train[c], known, &j->ao, &loss);
+            if (!st) st = spire_fed_kid(W, s, d, (int)c, &j->eo, NULL, &kr);
+            if (st) { opt_lib_error(cmd, "adaptation", st); rc = 1; break; }
+            printf("%zu,%s,%.6g,%.6g,%zu,%.6g\n", c, spire_fed_method_name(j->method), kr.mean, kr.std,
+                   spire_fed_trainable(&j->cfg, j->method, j->ao.rank), loss);
+        }
+    } else {
+        printf("client,role,kid_mean,kid_std\n");
+        for (size_t c = 0; c < d->C && !rc; c++) {
+            spire_kid_result kr;
+            if ((st = spire_fed_kid(m, s, d, (int)c, &j->eo, NULL, &kr))) { opt_lib_error(cmd, "KID", st); rc = 1; break; }
+            printf("%zu,%s,%.6g,%.6g\n", c, is_new[c] ? "new" : "pre", kr.mean, kr.std);
+        }
+    }
+    spire_model_free(m); spire_model_free(W);
+out:
+    if (log) fclose(log);
+    spire_fed_run_free(r);
+    free(is_new); free(known);
+    ddpm_schedule_free(s);
+    spire_fed_data_free(d);
+    return rc;
+}
+
+int cmd_spire(int argc, char **argv)
+{
+    static char cmdname[64];
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        if (argc < 2) { fprintf(stderr, "spirelab spire: expected pretrain|adapt|eval|experiment (see spirelab spire --help)\n"); return 2; }
+        usage(stdout);
+        return 0;
+    }
+    int action;
+    if (opt_choice("spire", "ACTION", argv[1], "pretrain|adapt|eval|experiment", &action)) return 2;
+    snprintf(cmdname, sizeof cmdname, "spire %s", argv[1]);
+    job j = { 0 };
+    j.cmd = cmdname;
+    j.kind = SPIRE_FED_GMM2;
+    j.robust = 1;
+    j.method = SPIRE_FED_M_SPIRE;
+    argc--; argv++;
+    const char *cmd = cmdname;
+    int c;
+    /* pass 1: the preset and --quick set the defaults */
+    optind = 1; opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (c == O_PRESET) { if (opt_choice(cmd, "--preset", optarg, "gmm2|gmmK|digits", &j.kind)) return 2; }
+        else if (c == O_QUICK) j.quick = 1;
+        else if (c == OPT_HELP) { usage(stdout); return 0; }
+        else if (c == '?' || c == ':') { opt_getopt_error(cmd, c, argv, longopts); return 2; }
+    }
+    set_preset(&j);
+    size_t seeds_given = 0;
+    /* pass 2: everything else overrides the preset */
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        int bad = 0, ea = 0;
+        switch (c) {
+        case O_PRESET: case O_QUICK: break;
+        case O_CLIENTS: bad = opt_size(cmd, "--clients", optarg, 2, 100000, &j.dop.C); break;
+        case O_NEW: bad = opt_size(cmd, "--new", optarg, 0, 100000, &j.n_new); break;
+        case O_DIM: bad = opt_size(cmd, "--dim", optarg, 1, SPIRE_DIM_MAX, &j.dop.D); break;
+        case O_K: bad = opt_size(cmd, "--K", optarg, 2, 1000, &j.dop.K); break;
+        case O_ALPHA: bad = opt_double(cmd, "--alpha", optarg, 0, OPT_OPEN, 1e6, OPT_CLOSED, &j.dop.alpha); break;
+        case O_LABELS: bad = opt_size(cmd, "--labels-per-client", optarg, 0, 10, &j.dop.s); break;
+        case O_N: bad = opt_size(cmd, "--n", optarg, 4, 10000000, &j.dop.n); break;
+        case O_HOLDOUT: bad = opt_double(cmd, "--holdout", optarg, 0, OPT_OPEN, 1, OPT_OPEN, &j.dop.holdout); break;
+        case O_SEP: bad = opt_double(cmd, "--sep", optarg, 0, OPT_OPEN, 1e6, OPT_CLOSED, &j.dop.sep); break;
+        case O_HIDDEN: bad = opt_size(cmd, "--hidden", optarg, 1, SPIRE_DIM_MAX, &j.cfg.H); break;
+        case O_LAYERS: bad = opt_size(cmd, "--layers", optarg, 1, 1024, &j.cfg.L); break;
+        case O_TEMB:
+            bad = opt_size(cmd, "--temb", optarg, 2, SPIRE_DIM_MAX, &j.cfg.E);
+            if (!bad && j.cfg.E % 2) { fprintf(stderr, "spirelab %s: --temb must be an even integer in [2, %u], got '%s'\n", cmd, SPIRE_DIM_MAX, optarg); bad = 1; }
+            break;
+        case O_EMBED_AT:
+            bad = opt_choice(cmd, "--embed-at", optarg, "time|hidden", &ea);
+            j.cfg.embed_at = ea ? SPIRE_EMBED_HIDDEN : SPIRE_EMBED_TIME;
+            break;
+        case O_TT: bad = opt_size(cmd, "--T", optarg, 2, 1000000, &j.T); break;
+        case O_ROUNDS: bad = opt_size(cmd, "--rounds", optarg, 0, 100000000, &j.fo.rounds); break;
+        case O_FRAC: bad = opt_double(cmd, "--frac", optarg, 0, OPT_OPEN, 1, OPT_CLOSED, &j.fo.frac); break;
+        case O_LOCAL: bad = opt_size(cmd, "--local-steps", optarg, 1, 100000000, &j.fo.local_steps); break;
+        case O_BATCH: bad = opt_size(cmd, "--batch", optarg, 1, 1000000, &j.fo.batch); j.ao.batch = j.fo.batch; break;
+        case O_LR: bad = opt_double(cmd, "--lr", optarg, 0, OPT_OPEN, 10, OPT_CLOSED, &j.fo.lr); break;
+        case O_SEED: bad = opt_u64(cmd, "--seed", optarg, &j.fo.seed); break;
+        case O_ASTEPS: bad = opt_size(cmd, "--adapt-steps", optarg, 0, 100000000, &j.ao.steps); break;
+        case O_ALR: bad = opt_double(cmd, "--adapt-lr", optarg, 0, OPT_OPEN, 10, OPT_CLOSED, &j.ao.lr); break;
+        case O_RANK: bad = opt_size(cmd, "--rank", optarg, 1, SPIRE_DIM_MAX, &j.ao.rank); break;
+        case O_LSTEPS: bad = opt_size(cmd, "--local-train-steps", optarg, 1, 100000000, &j.ao.local_steps); break;
+        case O_NGEN: bad = opt_size(cmd, "--n-gen", optarg, 2, 10000000, &j.eo.n_gen); break;
+        case O_DDIM: bad = opt_size(cmd, "--ddim-steps", optarg, 1, 1000000, &j.eo.ddim_steps); break;
+        case O_KSUB: bad = opt_size(cmd, "--kid-subsets", optarg, 1, 100000, &j.eo.subsets); break;
+        case O_KSIZE: bad = opt_size(cmd, "--kid-size", optarg, 2, 10000000, &j.eo.subset_size); break;
+        case O_STATE: j.state = optarg; break;
+        case O_RESUME: j.resume = 1; break;
+        case O_SAVE_EVERY: bad = opt_size(cmd, "--save-every", optarg, 0, 100000000, &j.save_every); break;
+        case O_LOG: j.log = optarg; break;
+        case O_KID_EVERY: bad = opt_size(cmd, "--kid-every", optarg, 0, 100000000, &j.kid_every); break;
+        case O_METHOD: {
+            int mi;
+            bad = opt_choice(cmd, "--method", optarg, "spire|fedavg|full|last|lora|local", &mi);
+            j.method = (spire_fed_method)mi;
+            break;
+        }
+        case O_NO_EMBED: j.no_embed = 1; break;
+        case O_OUT: j.out = optarg; break;
+        case O_SEEDS: bad = opt_size(cmd, "--seeds", optarg, 1, 1000, &seeds_given); break;
+        case O_NO_ROBUST: j.robust = 0; break;
+        default: opt_getopt_error(cmd, c, argv, longopts); return 2;
+        }
+        if (bad) return 2;
+    }
+    if (opt_no_positional(cmd, argc, argv)) return 2;
+    if (seeds_given) j.seeds = seeds_given;
+    j.cfg.C = j.dop.C;
+    if (j.kind == SPIRE_FED_DIGITS) j.cfg.D = 64; else j.cfg.D = j.dop.D;
+    if (j.n_new >= j.dop.C) {
+        fprintf(stderr, "spirelab %s: --new must be smaller than --clients (%zu), got %zu\n", cmd, j.dop.C, j.n_new);
+        return 2;
+    }
+    if (j.kind == SPIRE_FED_GMMK && j.dop.D < 2) {
+        fprintf(stderr, "spirelab %s: --dim must be >= 2 for gmmK (means on a circle), got %zu\n", cmd, j.dop.D);
+        return 2;
+    }
+    if (action <= 2 && !j.state) {
+        fprintf(stderr, "spirelab %s: --state FILE is required\n", cmd);
+        return 2;
+    }
+    if (j.resume && action != 0) { opt_contradiction(cmd, "--resume", argv[0], "only pretrain resumes"); return 2; }
+    if (action == 3) return experiment(&j);
+    return cmd_pretrain(&j, action);
+}
