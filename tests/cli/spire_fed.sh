@@ -1,0 +1,32 @@
+# tests/cli/spire_fed.sh — spirelab spire (sourced by tests/cli_test.sh: $BIN, $tmp, ok, bad, expect_bad).
+
+# --- bad input: one line, exit 2
+expect_bad "at least 2\|--clients" -- spire pretrain --clients 1 --state "$tmp/f.state"
+expect_bad "--preset" -- spire experiment --preset cifar
+expect_bad "--frac" -- spire pretrain --frac 0 --state "$tmp/f.state"
+expect_bad "--frac" -- spire pretrain --frac 1.5 --state "$tmp/f.state"
+expect_bad "--new" -- spire pretrain --clients 4 --new 4 --state "$tmp/f.state"
+expect_bad "--state" -- spire pretrain
+expect_bad "ACTION" -- spire train
+expect_bad "--method" -- spire adapt --method dropout --state "$tmp/f.state"
+
+# --- pretrain, and --resume gives the same state as an uninterrupted run
+P="--clients 5 --new 1 --hidden 16 --temb 8 --local-steps 3 --batch 16 --T 100 --n 100 --seed 4"
+if "$BIN" spire pretrain $P --rounds 6 --state "$tmp/a.state" --log "$tmp/a.log" >"$tmp/a.out" 2>"$tmp/err"; then ok; else bad "spire pretrain: $(cat "$tmp/err")"; fi
+[ "$(head -1 "$tmp/a.log")" = "round,client,n_train,loss,kid_mean,kid_std" ] && [ "$(wc -l <"$tmp/a.log")" -eq 25 ] && ok \
+  || bad "spire pretrain --log: expected header + 6 rounds x 4 pre-training clients (unselected ones with an empty loss)"
+"$BIN" spire pretrain $P --rounds 3 --state "$tmp/b.state" >/dev/null 2>&1
+"$BIN" spire pretrain $P --rounds 6 --state "$tmp/b.state" --resume >/dev/null 2>"$tmp/err" && cmp -s "$tmp/a.state" "$tmp/b.state" && ok \
+  || bad "spire pretrain --resume: state differs from the uninterrupted run $(cat "$tmp/err")"
+expect_bad "different configuration" -- spire pretrain $P --lr 0.01 --rounds 6 --state "$tmp/b.state" --resume
+"$BIN" spire adapt $P --state "$tmp/a.state" --method spire --adapt-steps 5 --n-gen 20 --ddim-steps 5 >"$tmp/ad.out" 2>"$tmp/err"
+[ $? -eq 0 ] && [ "$(head -1 "$tmp/ad.out")" = "client,method,kid_mean,kid_std,trainable,adapt_loss" ] && grep -q ',spire,.*,16,' "$tmp/ad.out" && ok \
+  || bad "spire adapt: $(cat "$tmp/ad.out") $(cat "$tmp/err")"
+
+# --- the whole protocol, quick
+if "$BIN" spire experiment --preset gmm2 --quick --out "$tmp/exp" >"$tmp/exp.out" 2>"$tmp/err"; then ok; else bad "spire experiment --quick: $(cat "$tmp/err")"; fi
+for f in table.csv table.md clients.csv robustness.csv probe.csv bridge.csv F12-client-kid.csv F16-embedding-probe.gp; do
+  [ -s "$tmp/exp/$f" ] && ok || bad "spire experiment: $f missing"
+done
+[ "$(grep -c '^spire,\|^fedavg,\|^full,\|^last,\|^lora,\|^local,' "$tmp/exp/table.csv")" -eq 6 ] && ok || bad "table.csv: expected 6 methods"
+grep -q '^spire,[^,]*,[^,]*,[^,]*,[^,]*,64,0,' "$tmp/exp/table.csv" && ok || bad "table.csv: SPIRE must train 64 numbers and forget nothing"
