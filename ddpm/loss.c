@@ -264,9 +264,10 @@ int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w,
     if (!lv) return GSL_ENOMEM;
     int status = GSL_SUCCESS;
     double theta = spl_logit(g->pi);
-    /* Levels in parallel, summed afterwards in index order: the result does
-     * not depend on the number of threads. */
-    #pragma omp parallel for schedule(static) reduction(|:status)
+    /* Levels in parallel, interleaved (the costly low-noise levels all sit at
+     * one end of the schedule), summed afterwards in index order: the result
+     * does not depend on the number of threads. */
+    #pragma omp parallel for schedule(static, 1) reduction(|:status)
     for (size_t i = 0; i < T; i++) {
         ddpm_moments m;
         int st = ddpm_moments_eval(q, s->a[i] * g->sep, theta, w, &m);
