@@ -111,26 +111,6 @@ static int write_csv(const char *path, const float *x, size_t n, size_t D)
     return fclose(f) == 0 ? 0 : -1;
 }
 
-/* KID of n DDIM samples against the held-out rows. */
-static int evaluate(spire_model *m, const ddpm_schedule *s, const spire_data *d, size_t n,
-                    spire_sampler smp, size_t S, double clip, uint64_t seed, size_t step,
-                    spire_kid_result *res)
-{
-    size_t D = d->D, size = n < d->n_test ? n : d->n_test;
-    if (size > 1000) size = 1000;
-    float *x = malloc(n * D * sizeof *x);
-    double *fake = malloc(n * D * sizeof *fake), *real = malloc(d->n_test * D * sizeof *real);
-    int st = (x && fake && real) ? GSL_SUCCESS : GSL_ENOMEM;
-    if (st == GSL_SUCCESS) st = spire_sample(m, s, smp, S, clip, 0, n, seed + step, x);
-    if (st == GSL_SUCCESS) {
-        for (size_t i = 0; i < n * D; i++) fake[i] = x[i];
-        for (size_t i = 0; i < d->n_test * D; i++) real[i] = d->test[i];
-        st = spire_kid(real, d->n_test, fake, n, D, 10, size, seed, res);
-    }
-    free(x); free(fake); free(real);
-    return st;
-}
-
 static double now(void)
 {
     struct timespec ts;
@@ -276,11 +256,12 @@ int cmd_train(int argc, char **argv)
             saved = 1; saved_at = k;
         }
         if (eval_every && k % eval_every == 0) {
-            spire_kid_result kr;
-            st = evaluate(m, s, d, eval_n, eval_sampler ? SPIRE_SAMPLER_DDIM : SPIRE_SAMPLER_DDPM,
-                          eval_steps, eval_clip, o.seed, k, &kr);
+            double kid_mean, kid_std;
+            st = spire_sample_kid(m, s, eval_sampler ? SPIRE_SAMPLER_DDIM : SPIRE_SAMPLER_DDPM, eval_steps,
+                                  eval_clip, 0, d->test, d->n_test, eval_n, 10, o.seed + k, o.seed,
+                                  &kid_mean, &kid_std);
             if (st) { opt_lib_error(cmd, "evaluation", st); rc = 1; goto done; }
-            fprintf(evalf, "%zu,%.9g,%.9g\n", k, kr.mean, kr.std);
+            fprintf(evalf, "%zu,%.9g,%.9g\n", k, kid_mean, kid_std);
             fflush(evalf);
         }
         if (tty && (k % 50 == 0 || k == o.steps))

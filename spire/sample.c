@@ -7,6 +7,7 @@
 #include <gsl/gsl_rng.h>
 #include "common/spl.h"
 #include "spire/sample.h"
+#include "spire/kid.h"
 
 int spire_sampler_parse(const char *name, spire_sampler *sampler)
 {
@@ -111,5 +112,28 @@ int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, 
     int st = (mc.t && mc.c) ? spire_sample_fn(model_eps, &mc, m->cfg.D, s, sampler, S, clip, n, seed, x)
                             : GSL_ENOMEM;
     free(mc.t); free(mc.c);
+    return st;
+}
+
+int spire_sample_kid(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
+                     double clip, int client, const float *test, size_t n_test, size_t n,
+                     size_t subsets, uint64_t sample_seed, uint64_t kid_seed,
+                     double *kid_mean, double *kid_std)
+{
+    if (!m || !test || n < 2 || n_test < 2) return GSL_EINVAL;
+    size_t D = m->cfg.D, size = n < n_test ? n : n_test;
+    if (size > 1000) size = 1000;
+    float *x = malloc(n * D * sizeof *x);
+    double *fake = malloc(n * D * sizeof *fake), *real = malloc(n_test * D * sizeof *real);
+    int st = (x && fake && real) ? GSL_SUCCESS : GSL_ENOMEM;
+    if (st == GSL_SUCCESS) st = spire_sample(m, s, sampler, S, clip, client, n, sample_seed, x);
+    if (st == GSL_SUCCESS) {
+        for (size_t i = 0; i < n * D; i++) fake[i] = x[i];
+        for (size_t i = 0; i < n_test * D; i++) real[i] = test[i];
+        spire_kid_result kr;
+        st = spire_kid(real, n_test, fake, n, D, subsets, size, kid_seed, &kr);
+        if (st == GSL_SUCCESS) { *kid_mean = kr.mean; *kid_std = kr.std; }
+    }
+    free(x); free(fake); free(real);
     return st;
 }

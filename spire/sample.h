@@ -55,6 +55,15 @@ int spire_sample_fn(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedule *
                     spire_sampler sampler, size_t S, double clip, size_t n, uint64_t seed,
                     float *x);
 
+/* KID (spire/kid.h) of n samples of client `client` (drawn as spire_sample
+ * does, with sample_seed) against the rows test (n_test, D): `subsets` random
+ * subsets of size min(n, n_test, 1000), drawn from kid_seed.  GSL_EINVAL for
+ * n < 2 or n_test < 2, GSL_ENOMEM, or spire_sample's errors. */
+int spire_sample_kid(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
+                     double clip, int client, const float *test, size_t n_test, size_t n,
+                     size_t subsets, uint64_t sample_seed, uint64_t kid_seed,
+                     double *kid_mean, double *kid_std);
+
 /* "ddpm" | "ddim" → value; GSL_EINVAL otherwise. */
 int spire_sampler_parse(const char *name, spire_sampler *sampler);
 const char *spire_sampler_name(spire_sampler sampler);
