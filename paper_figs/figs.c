@@ -434,6 +434,8 @@ const pf_figure pf_figures[] = {
     { "F7", "sign-map", "Sign map of (w − θ*)·ℓ′(w)", "C2", pf_f7_sign_map },
     { "F8", "step-size", "Step-size robustness of gradient descent", "C8", pf_f8_step_size },
     { "F9", "means", "Means against weights: dimension dependence", "C9", pf_f9_means },
+    { "F10", "network-gmm8", "Score network on a 2-D 8-component mixture", "none", pf_f10_network_gmm },
+    { "F11", "network-digits", "Generated 8×8 digits beside real ones", "none", pf_f11_network_digits },
 };
 const size_t pf_nfigures = LEN(pf_figures);
 

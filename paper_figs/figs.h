@@ -21,6 +21,9 @@
  *   F8 step-size      steps to converge against η, with 2/ℓ''(θ*) (§5; C8)
  *   F9 means          error against d when the means are learned too, and of
  *                     the mixing weight alone (§6; C9)
+ *   F10 network-gmm8  the score network (spire/) on a 2-D 8-component mixture:
+ *                     held-out vs generated samples, loss, KID against steps (§8)
+ *   F11 network-digits generated 8×8 digits beside real ones, with KID (§8)
  *
  * Each figure writes DIR/F<k>-<slug>.csv and .gp always, and the images
  * (PNG and SVG, or PDF) when gnuplot is there; its caption says what it shows
@@ -90,6 +93,8 @@ int pf_f6_efficiency(const pf_opts *o, pf_result *r);
 int pf_f7_sign_map(const pf_opts *o, pf_result *r);
 int pf_f8_step_size(const pf_opts *o, pf_result *r);
 int pf_f9_means(const pf_opts *o, pf_result *r);
+int pf_f10_network_gmm(const pf_opts *o, pf_result *r);      /* paper_figs/figs_net.c */
+int pf_f11_network_digits(const pf_opts *o, pf_result *r);
 
 /* ---- the index ------------------------------------------------------------
  * DIR/index.html and DIR/REPORT.md (each written atomically): a header (mode,

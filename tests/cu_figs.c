@@ -18,6 +18,7 @@
 #include "gmm/gmm.h"
 #include "paper_figs/figs.h"
 #include "plots/plots.h"
+#include "spire/data.h"
 #include "tests/cu_util.h"
 
 /* ---- scratch directories and files ------------------------------------------ */
@@ -418,10 +419,60 @@ static void test_demos(void)
     plots_fig_free(f);
 }
 
+
+/* F10: the scatter's "data" rows are the held-out split of gmm:K=8,D=2 (loaded
+ * here independently), 2000 generated points, a loss row every 5 steps, and
+ * KID falls from the first evaluation to the last (an untrained network's
+ * samples are far from the data). */
+static void test_f10_data(void)
+{
+    char *d = scratch();
+    pf_opts o;
+    opts(&o, d, &nogp);
+    pf_result r;
+    CU_ASSERT_EQUAL_FATAL(pf_figure_run(pf_figure_find("F10"), &o, &r), GSL_SUCCESS);
+    csv c;
+    CU_ASSERT_EQUAL_FATAL(csv_read(d, "F10-network-gmm8.csv", &c), 0);
+    int ck = col(&c, "kind"), cx = col(&c, "x"), cy = col(&c, "y"), cs = col(&c, "step"), cm = col(&c, "kid_mean");
+    CU_ASSERT(ck >= 0 && cx >= 0 && cy >= 0 && cs >= 0 && cm >= 0);
+    spire_data *data;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(spire_data_load("gmm:K=8,D=2", &data, err, sizeof err), GSL_SUCCESS);
+    size_t nd = 0, ngen = 0, nloss = 0, nkid = 0;
+    double kid_first = NAN, kid_last = NAN;
+    for (size_t i = 0; i < c.n; i++) {
+        const char *kind = fld(&c, i, ck);
+        if (!strcmp(kind, "data")) {
+            CU_ASSERT_FATAL(nd < data->n_test);
+            ASSERT_MIXED(num(&c, i, cx), data->test[2 * nd], 1e-5, 1e-5);
+            ASSERT_MIXED(num(&c, i, cy), data->test[2 * nd + 1], 1e-5, 1e-5);
+            nd++;
+        } else if (!strcmp(kind, "gen")) {
+            CU_ASSERT(isfinite(num(&c, i, cx)) && isfinite(num(&c, i, cy)));
+            ngen++;
+        } else if (!strcmp(kind, "loss")) {
+            nloss++;
+        } else if (!strcmp(kind, "kid")) {
+            if (!nkid) kid_first = num(&c, i, cm);
+            kid_last = num(&c, i, cm);
+            nkid++;
+        }
+    }
+    CU_ASSERT_EQUAL(nd, data->n_test < 2000 ? data->n_test : 2000);
+    CU_ASSERT_EQUAL(ngen, 2000u);
+    CU_ASSERT_EQUAL(nloss, 1500u / 5 + 1);
+    CU_ASSERT_EQUAL(nkid, 8u);
+    CU_ASSERT(kid_last < 0.5 * kid_first);
+    spire_data_free(data);
+    csv_free(&c);
+    rm_dir(d);
+}
+
 CU_TestInfo cu_figs_tests[] = {
     { "F1 data = the library's loss", test_f1_data },
     { "F7 data = the library's gradient, all positive", test_f7_data },
     { "F8 convergence follows 2/l''(theta*)", test_f8_threshold },
+    { "F10 data: held-out split, samples, loss, KID falls", test_f10_data },
     { "rendered PNG of the requested size", test_render_size },
     { "index.html and REPORT.md", test_index },
     { "figure table and errors", test_table_and_errors },

@@ -12,7 +12,7 @@ png_sig() { [ "$(od -An -tx1 -N8 "$1" | tr -d ' \n')" = "89504e470d0a1a0a" ]; }
 
 # ---- bad input: exit 2, nothing on stdout, one line naming the flag, nothing written
 out="$tmp/figs-bad"
-expect_bad "--only"    -- figs --out "$out" --only F10
+expect_bad "--only"    -- figs --out "$out" --only F99
 expect_bad "--only"    -- figs --out "$out" --only ""
 expect_bad "--only"    -- figs --out "$out" --only F1,,F2
 expect_bad "--only"    -- figs --out "$out" --only f1
