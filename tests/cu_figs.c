@@ -369,7 +369,7 @@ static void test_table_and_errors(void)
 {
     CU_ASSERT_EQUAL(pf_nfigures, 11u);
     for (size_t k = 0; k < pf_nfigures; k++) {
-        char id[8];
+        char id[24];
         snprintf(id, sizeof id, "F%zu", k + 1);          /* F1, F2, … in order */
         CU_ASSERT_STRING_EQUAL(pf_figures[k].id, id);
         CU_ASSERT(pf_figures[k].make != NULL);
