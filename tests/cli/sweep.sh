@@ -129,7 +129,10 @@ expect_bad "--resume" -- sweep $S --out "$tmp/dup.csv" --resume      # a row twi
 #      job of a script ignores it): exit 143, a valid file, --resume completes it
 L="--n 200:4000:40log --reps 30 --seed 3"
 "$BIN" sweep $L --out "$tmp/int.csv" 2>"$tmp/err" & pid=$!
-sleep 0.5; kill -TERM $pid 2>/dev/null; wait $pid; rc=$?
+# wait until the first cells are on disk (the handlers are in place by then),
+# however slow the machine (ASan), then interrupt
+for _ in $(seq 200); do [ -s "$tmp/int.csv" ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -TERM $pid 2>/dev/null; wait $pid; rc=$?
 if { [ $rc -eq 143 ] && grep -q "interrupted" "$tmp/err"; } || [ $rc -eq 0 ]; then ok
 else bad "sweep after SIGTERM: exit $rc: $(cat "$tmp/err")"; fi
 awk -F, 'NF != 25 { exit 1 }' "$tmp/int.csv" && [ "$(head -c 5 "$tmp/int.csv")" = "cell," ] \
