@@ -75,9 +75,14 @@ test: deps $(BUILD)/cu_tester $(BUILD)/spirelab
 	$(SAN_ENV) SPIRELAB=$(BUILD)/spirelab bash tests/cli_test.sh
 
 # The main results: every figure of the theory (with its data, script and
-# caption), the claim table, index.html and REPORT.md, into paper_figs/out/.
+# caption), the claim table, index.html and REPORT.md, into paper_figs/out/;
+# then the federated SPIRE experiments (tables and figures F12-F17) into
+# paper_figs/out/spire_*/.  About 10 minutes on 2 cores.
 run: deps all
 	$(BUILD)/spirelab figs --out paper_figs/out
+	$(BUILD)/spirelab spire experiment --preset gmm2 --out paper_figs/out/spire_gmm2
+	$(BUILD)/spirelab spire experiment --preset gmmK --out paper_figs/out/spire_gmmK
+	$(BUILD)/spirelab spire experiment --preset digits --out paper_figs/out/spire_digits
 
 figs: all
 	$(BUILD)/spirelab figs --out paper_figs/out
