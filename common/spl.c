@@ -1,6 +1,8 @@
 #include "common/spl.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <gsl/gsl_errno.h>
 
 void spl_init(void) { gsl_set_error_handler_off(); }
@@ -77,3 +79,14 @@ void spl_stat_merge(spl_stat *into, const spl_stat *from)
 
 double spl_stat_sd(const spl_stat *s) { return s->n > 1 ? sqrt(s->m2 / (s->n - 1)) : 0.0; }
 double spl_stat_se(const spl_stat *s) { return s->n > 1 ? spl_stat_sd(s) / sqrt(s->n) : 0.0; }
+
+int spl_errf(int status, char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}

@@ -47,4 +47,10 @@ void spl_stat_merge(spl_stat *into, const spl_stat *from);
 double spl_stat_se(const spl_stat *s);   /* sqrt(var/n); 0 if n < 2 */
 double spl_stat_sd(const spl_stat *s);   /* sample standard deviation */
 
+/* Write a printf-style message into err (errlen bytes, if err is not NULL)
+ * and return status: the one-liner behind every "status + reason" error
+ * path of the library (the caller decides what to print). */
+int spl_errf(int status, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif

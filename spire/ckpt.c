@@ -13,22 +13,12 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <gsl/gsl_errno.h>
+#include "common/spl.h"
 #include "spire/ckpt.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "spire/ckpt.c writes little-endian files with native stores; port it first"
 #endif
-
-static int fail(int status, char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return status;
-}
 
 static uint32_t crc_of(const unsigned char *p, size_t n)
 {
@@ -70,20 +60,20 @@ int spire_ckpt_save(const char *path, const spire_model *m, const ddpm_schedule 
                     const spire_adam *adam, const spire_train_opts *o, char *err, size_t errlen)
 {
     if (adam && (adam->n_params != m->n_params || adam->n_embed != m->n_embed))
-        return fail(GSL_EINVAL, err, errlen, "optimiser state does not match the model's sizes");
+        return spl_errf(GSL_EINVAL, err, errlen, "optimiser state does not match the model's sizes");
     for (size_t i = 0; i < m->n_params; i++)
         if (!isfinite(m->params[i]))
-            return fail(GSL_EINVAL, err, errlen, "refusing to write checkpoint '%s': non-finite parameters", path);
+            return spl_errf(GSL_EINVAL, err, errlen, "refusing to write checkpoint '%s': non-finite parameters", path);
     for (size_t i = 0; i < m->n_embed; i++)
         if (!isfinite(m->embed[i]))
-            return fail(GSL_EINVAL, err, errlen, "refusing to write checkpoint '%s': non-finite embeddings", path);
+            return spl_errf(GSL_EINVAL, err, errlen, "refusing to write checkpoint '%s': non-finite embeddings", path);
     spire_train_opts dflt;
     spire_train_opts_default(&dflt);
     if (!o) o = &dflt;
     size_t np = m->n_params, ne = m->n_embed, T = s->T;
     size_t total = 16 + SPIRE_CKPT_HEADER + body_bytes(T, np, ne) + 4;
     cur c = { malloc(total), 0, total };
-    if (!c.p) return fail(GSL_ENOMEM, err, errlen, "out of memory writing checkpoint '%s'", path);
+    if (!c.p) return spl_errf(GSL_ENOMEM, err, errlen, "out of memory writing checkpoint '%s'", path);
     uint32_t version = SPIRE_CKPT_VERSION, hdr = SPIRE_CKPT_HEADER;
     put(&c, SPIRE_CKPT_MAGIC, 8);
     put(&c, &version, 4);
@@ -112,23 +102,23 @@ int spire_ckpt_save(const char *path, const spire_model *m, const ddpm_schedule 
     /* temporary file next to the target, then rename */
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16), *dir = strdup(path);
-    if (!tmp || !dir) { free(c.p); free(tmp); free(dir); return fail(GSL_ENOMEM, err, errlen, "out of memory writing checkpoint '%s'", path); }
+    if (!tmp || !dir) { free(c.p); free(tmp); free(dir); return spl_errf(GSL_ENOMEM, err, errlen, "out of memory writing checkpoint '%s'", path); }
     snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
     int status = GSL_SUCCESS;
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        status = fail(GSL_EFAILED, err, errlen, "cannot create checkpoint '%s': %s", path, strerror(errno));
+        status = spl_errf(GSL_EFAILED, err, errlen, "cannot create checkpoint '%s': %s", path, strerror(errno));
     } else {
         if (fchmod(fd, 0644) != 0)   /* mkstemp makes it 0600; a checkpoint is ordinary data */
-            status = fail(GSL_EFAILED, err, errlen, "cannot set mode of checkpoint '%s': %s", path, strerror(errno));
+            status = spl_errf(GSL_EFAILED, err, errlen, "cannot set mode of checkpoint '%s': %s", path, strerror(errno));
         else if (write_all(fd, c.p, c.off) != 0)
-            status = fail(GSL_EFAILED, err, errlen, "cannot write checkpoint '%s': %s", path, strerror(errno));
+            status = spl_errf(GSL_EFAILED, err, errlen, "cannot write checkpoint '%s': %s", path, strerror(errno));
         else if (fsync(fd) != 0)
-            status = fail(GSL_EFAILED, err, errlen, "cannot sync checkpoint '%s': %s", path, strerror(errno));
+            status = spl_errf(GSL_EFAILED, err, errlen, "cannot sync checkpoint '%s': %s", path, strerror(errno));
         if (close(fd) != 0 && status == GSL_SUCCESS)
-            status = fail(GSL_EFAILED, err, errlen, "cannot close checkpoint '%s': %s", path, strerror(errno));
+            status = spl_errf(GSL_EFAILED, err, errlen, "cannot close checkpoint '%s': %s", path, strerror(errno));
         if (status == GSL_SUCCESS && rename(tmp, path) != 0)
-            status = fail(GSL_EFAILED, err, errlen, "cannot rename checkpoint into '%s': %s", path, strerror(errno));
+            status = spl_errf(GSL_EFAILED, err, errlen, "cannot rename checkpoint into '%s': %s", path, strerror(errno));
         if (status != GSL_SUCCESS) unlink(tmp);
     }
     if (status == GSL_SUCCESS) {   /* make the rename durable */
@@ -157,26 +147,26 @@ static int all_finite(const float *x, size_t n)
 static int parse(const char *path, cur *c, spire_ckpt *ck, char *err, size_t errlen)
 {
     size_t n = c->len;
-    if (n < 16) return fail(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated (%zu bytes, not even a header)", path, n);
+    if (n < 16) return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated (%zu bytes, not even a header)", path, n);
     char magic[8];
     uint32_t version, hdr;
     get(c, magic, 8); get(c, &version, 4); get(c, &hdr, 4);
     if (memcmp(magic, SPIRE_CKPT_MAGIC, 8) != 0)
-        return fail(GSL_EINVAL, err, errlen, "'%s' is not a spirelab checkpoint (bad magic)", path);
+        return spl_errf(GSL_EINVAL, err, errlen, "'%s' is not a spirelab checkpoint (bad magic)", path);
     if (version != SPIRE_CKPT_VERSION)
-        return fail(GSL_EINVAL, err, errlen, "checkpoint '%s' has version %u, this spirelab reads version %u",
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has version %u, this spirelab reads version %u",
                     path, version, SPIRE_CKPT_VERSION);
     if (hdr != SPIRE_CKPT_HEADER)
-        return fail(GSL_EINVAL, err, errlen, "checkpoint '%s' has a %u-byte header, expected %u", path, hdr, SPIRE_CKPT_HEADER);
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has a %u-byte header, expected %u", path, hdr, SPIRE_CKPT_HEADER);
     if (n < 16 + (size_t)hdr + 4)
-        return fail(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated (%zu bytes, header incomplete)", path, n);
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated (%zu bytes, header incomplete)", path, n);
     /* The checksum covers everything: a corrupt size field is reported as
      * corruption, not as the size problem it would otherwise look like. */
     uint32_t crc;
     memcpy(&crc, c->p + n - 4, 4);
     int crc_ok = crc == crc_of(c->p, n - 4);
-#define CORRUPT_OR(...) (crc_ok ? fail(GSL_EINVAL, err, errlen, __VA_ARGS__) \
-    : fail(GSL_EINVAL, err, errlen, "checkpoint '%s' is corrupt (checksum mismatch)", path))
+#define CORRUPT_OR(...) (crc_ok ? spl_errf(GSL_EINVAL, err, errlen, __VA_ARGS__) \
+    : spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is corrupt (checksum mismatch)", path))
     uint64_t f[12];
     for (int i = 0; i < 12; i++) f[i] = get_u64(c);
     double hp[5];
@@ -198,28 +188,28 @@ static int parse(const char *path, cur *c, spire_ckpt *ck, char *err, size_t err
                     cfg.C * spire_config_embed_width(&cfg));
     size_t want = 16 + hdr + body_bytes(T, np, ne) + 4;
     if (n < want)
-        return fail(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated (%zu bytes, expected %zu)", path, n, want);
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated (%zu bytes, expected %zu)", path, n, want);
     if (n > want)
         return CORRUPT_OR("checkpoint '%s' is too long (%zu bytes, expected %zu): wrong sizes or trailing data", path, n, want);
     if (!crc_ok)
-        return fail(GSL_EINVAL, err, errlen, "checkpoint '%s' is corrupt (checksum mismatch)", path);
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is corrupt (checksum mismatch)", path);
 #undef CORRUPT_OR
     for (int i = 0; i < 5; i++)
         if (!isfinite(hp[i]))
-            return fail(GSL_EINVAL, err, errlen, "checkpoint '%s' has a non-finite optimiser hyper-parameter", path);
+            return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has a non-finite optimiser hyper-parameter", path);
 
     ck->sched = ddpm_schedule_alloc((ddpm_schedule_kind)kind, T);
     ck->model = spire_model_alloc(&cfg);
     ck->adam = spire_adam_alloc(np, ne);
     if (!ck->sched || !ck->model || !ck->adam) {
         spire_ckpt_clear(ck);
-        return fail(GSL_ENOMEM, err, errlen, "out of memory loading checkpoint '%s'", path);
+        return spl_errf(GSL_ENOMEM, err, errlen, "out of memory loading checkpoint '%s'", path);
     }
     for (size_t i = 0; i < T; i++) {
         double b = get_f64(c);
         if (!(fabs(b - ck->sched->beta[i]) <= 1e-12 * fabs(ck->sched->beta[i]))) {
             spire_ckpt_clear(ck);
-            return fail(GSL_EINVAL, err, errlen, "checkpoint '%s': its %s schedule differs from this build's at step %zu",
+            return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s': its %s schedule differs from this build's at step %zu",
                         path, ddpm_schedule_name((ddpm_schedule_kind)kind), i + 1);
         }
     }
@@ -230,7 +220,7 @@ static int parse(const char *path, cur *c, spire_ckpt *ck, char *err, size_t err
     ck->adam->step = f[10];
     if (!all_finite(ck->model->params, np) || !all_finite(ck->model->embed, ne)) {
         spire_ckpt_clear(ck);
-        return fail(GSL_EINVAL, err, errlen, "checkpoint '%s' holds non-finite parameters", path);
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' holds non-finite parameters", path);
     }
     spire_train_opts_default(&ck->opts);
     ck->opts.seed = f[11];
@@ -243,19 +233,19 @@ int spire_ckpt_load(const char *path, spire_ckpt *ck, char *err, size_t errlen)
 {
     ck->model = NULL; ck->sched = NULL; ck->adam = NULL;
     FILE *fp = fopen(path, "rb");
-    if (!fp) return fail(GSL_EFAILED, err, errlen, "cannot open checkpoint '%s': %s", path, strerror(errno));
+    if (!fp) return spl_errf(GSL_EFAILED, err, errlen, "cannot open checkpoint '%s': %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
         fclose(fp);
-        return fail(GSL_EFAILED, err, errlen, "checkpoint '%s' is not a regular file", path);
+        return spl_errf(GSL_EFAILED, err, errlen, "checkpoint '%s' is not a regular file", path);
     }
     size_t n = (size_t)sb.st_size;
     cur c = { malloc(n ? n : 1), 0, n };
-    if (!c.p) { fclose(fp); return fail(GSL_ENOMEM, err, errlen, "out of memory reading checkpoint '%s'", path); }
+    if (!c.p) { fclose(fp); return spl_errf(GSL_ENOMEM, err, errlen, "out of memory reading checkpoint '%s'", path); }
     if (fread(c.p, 1, n, fp) != n) {
         int e = errno;
         free(c.p); fclose(fp);
-        return fail(GSL_EFAILED, err, errlen, "cannot read checkpoint '%s': %s", path, e ? strerror(e) : "short read");
+        return spl_errf(GSL_EFAILED, err, errlen, "cannot read checkpoint '%s': %s", path, e ? strerror(e) : "short read");
     }
     fclose(fp);
     int st = parse(path, &c, ck, err, errlen);

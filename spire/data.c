@@ -13,17 +13,6 @@
 #include "gmm/gmm.h"
 #include "spire/data.h"
 
-static int fail(int status, char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return status;
-}
-
 void spire_data_free(spire_data *d)
 {
     if (!d) return;
@@ -86,13 +75,13 @@ typedef struct {
 static int parse_keys(const char *kind, const char *rest, spec_t *sp, char *err, size_t errlen)
 {
     char buf[8192];
-    if (strlen(rest) >= sizeof buf) return fail(GSL_EINVAL, err, errlen, "data spec is too long");
+    if (strlen(rest) >= sizeof buf) return spl_errf(GSL_EINVAL, err, errlen, "data spec is too long");
     snprintf(buf, sizeof buf, "%s", rest);
     int is_gmm = !strcmp(kind, "gmm");
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
-        if (!eq) return fail(GSL_EINVAL, err, errlen, "data spec %s: '%s' is not KEY=VALUE", kind, tok);
+        if (!eq) return spl_errf(GSL_EINVAL, err, errlen, "data spec %s: '%s' is not KEY=VALUE", kind, tok);
         *eq = '\0';
         const char *k = tok, *v = eq + 1;
         int bad = 0;
@@ -117,8 +106,8 @@ static int parse_keys(const char *kind, const char *rest, spec_t *sp, char *err,
             bad = parse_list(v, sp->labels, 10, &sp->nlabels, 0, 9);
             for (size_t i = 0; !bad && i < sp->nlabels; i++) bad = sp->labels[i] != floor(sp->labels[i]);
         } else
-            return fail(GSL_EINVAL, err, errlen, "data spec %s: unknown key '%s'", kind, k);
-        if (bad) return fail(GSL_EINVAL, err, errlen, "data spec %s: bad value '%s' for key '%s'", kind, v, k);
+            return spl_errf(GSL_EINVAL, err, errlen, "data spec %s: unknown key '%s'", kind, k);
+        if (bad) return spl_errf(GSL_EINVAL, err, errlen, "data spec %s: bad value '%s' for key '%s'", kind, v, k);
     }
     return GSL_SUCCESS;
 }
@@ -159,11 +148,11 @@ static int split(const double *x, const int *lab, size_t n, size_t D, double hol
 static int load_gmm(spec_t *sp, spire_data *d, char *err, size_t errlen)
 {
     if (sp->nweights && sp->nweights != sp->K)
-        return fail(GSL_EINVAL, err, errlen, "data spec gmm: %zu weights given for K=%zu components", sp->nweights, sp->K);
+        return spl_errf(GSL_EINVAL, err, errlen, "data spec gmm: %zu weights given for K=%zu components", sp->nweights, sp->K);
     if (!sp->means_random && sp->D < 2)
-        return fail(GSL_EINVAL, err, errlen, "data spec gmm: means=circle needs D >= 2 (got D=%zu)", sp->D);
+        return spl_errf(GSL_EINVAL, err, errlen, "data spec gmm: means=circle needs D >= 2 (got D=%zu)", sp->D);
     if (sp->n > SPIRE_DATA_N_MAX / sp->D)
-        return fail(GSL_EINVAL, err, errlen, "data spec gmm: n*D = %zu*%zu is too large", sp->n, sp->D);
+        return spl_errf(GSL_EINVAL, err, errlen, "data spec gmm: n*D = %zu*%zu is too large", sp->n, sp->D);
     gmmk *g = gmmk_alloc(sp->K, sp->D);
     double *x = malloc(sp->n * sp->D * sizeof *x);
     int *lab = malloc(sp->n * sizeof *lab);
@@ -176,10 +165,10 @@ static int load_gmm(spec_t *sp, spire_data *d, char *err, size_t errlen)
         if (st == GSL_SUCCESS && sp->nweights) st = gmmk_set_weights(g, sp->weights);
         if (st == GSL_SUCCESS) st = gmmk_sample(g, r, sp->n, x, lab);
         if (st != GSL_SUCCESS && st != GSL_ENOMEM)
-            st = fail(GSL_EINVAL, err, errlen, "data spec gmm: cannot build the mixture (%s)", gsl_strerror(st));
+            st = spl_errf(GSL_EINVAL, err, errlen, "data spec gmm: cannot build the mixture (%s)", gsl_strerror(st));
     }
     if (st == GSL_SUCCESS) st = split(x, lab, sp->n, sp->D, sp->holdout, sp->seed, d);
-    if (st == GSL_ENOMEM) fail(st, err, errlen, "out of memory building the gmm data set");
+    if (st == GSL_ENOMEM) spl_errf(st, err, errlen, "out of memory building the gmm data set");
     gmmk_free(g); free(x); free(lab);
     if (r) gsl_rng_free(r);
     if (rm) gsl_rng_free(rm);
@@ -190,7 +179,7 @@ int spire_data_read_digits(const char *path, float **xo, int **labo, size_t *no,
                            char *err, size_t errlen)
 {
     gzFile f = gzopen(path, "rb");
-    if (!f) return fail(GSL_EFAILED, err, errlen, "cannot open digits file '%s': %s", path,
+    if (!f) return spl_errf(GSL_EFAILED, err, errlen, "cannot open digits file '%s': %s", path,
                         errno ? strerror(errno) : "zlib error");
     size_t cap = 2048, n = 0;
     float *x = malloc(cap * 64 * sizeof *x);
@@ -217,7 +206,7 @@ int spire_data_read_digits(const char *path, float **xo, int **labo, size_t *no,
             if (end == p || errno || (!last && *end != ',') ||
                 (last && *end != '\n' && *end != '\r' && *end != '\0') ||
                 v < 0 || v > (last ? 9 : 16)) {
-                st = fail(GSL_EINVAL, err, errlen, "digits file '%s' line %zu: field %d is not %s",
+                st = spl_errf(GSL_EINVAL, err, errlen, "digits file '%s' line %zu: field %d is not %s",
                           path, lineno, j + 1, last ? "a label 0..9" : "a pixel 0..16");
                 break;
             }
@@ -230,11 +219,11 @@ int spire_data_read_digits(const char *path, float **xo, int **labo, size_t *no,
     int zerr;
     const char *zmsg = gzerror(f, &zerr);
     if (st == GSL_SUCCESS && zerr != Z_OK && zerr != Z_STREAM_END)
-        st = fail(GSL_EFAILED, err, errlen, "cannot read digits file '%s': %s", path, zmsg);
+        st = spl_errf(GSL_EFAILED, err, errlen, "cannot read digits file '%s': %s", path, zmsg);
     gzclose(f);
     if (st == GSL_SUCCESS && n == 0)
-        st = fail(GSL_EINVAL, err, errlen, "digits file '%s' has no rows", path);
-    if (st == GSL_ENOMEM) fail(st, err, errlen, "out of memory reading '%s'", path);
+        st = spl_errf(GSL_EINVAL, err, errlen, "digits file '%s' has no rows", path);
+    if (st == GSL_ENOMEM) spl_errf(st, err, errlen, "out of memory reading '%s'", path);
     if (st != GSL_SUCCESS) { free(x); free(lab); return st; }
     *xo = x; *labo = lab; *no = n;
     return GSL_SUCCESS;
@@ -247,7 +236,7 @@ static int load_digits(spec_t *sp, spire_data *d, char *err, size_t errlen)
     if (st) return st;
     double *xd = malloc(n * 64 * sizeof *xd);
     size_t m = 0;
-    if (!xd) { free(x); free(lab); return fail(GSL_ENOMEM, err, errlen, "out of memory"); }
+    if (!xd) { free(x); free(lab); return spl_errf(GSL_ENOMEM, err, errlen, "out of memory"); }
     for (size_t i = 0; i < n; i++) {
         int keep = sp->nlabels == 0;
         for (size_t k = 0; k < sp->nlabels; k++) keep |= lab[i] == (int)sp->labels[k];
@@ -255,9 +244,9 @@ static int load_digits(spec_t *sp, spire_data *d, char *err, size_t errlen)
         for (size_t j = 0; j < 64; j++) xd[m * 64 + j] = x[i * 64 + j];
         lab[m++] = lab[i];
     }
-    if (m < 2) st = fail(GSL_EINVAL, err, errlen, "digits: fewer than 2 rows with the labels asked for");
+    if (m < 2) st = spl_errf(GSL_EINVAL, err, errlen, "digits: fewer than 2 rows with the labels asked for");
     else st = split(xd, lab, m, 64, sp->holdout, sp->seed, d);
-    if (st == GSL_ENOMEM) fail(st, err, errlen, "out of memory splitting the digits");
+    if (st == GSL_ENOMEM) spl_errf(st, err, errlen, "out of memory splitting the digits");
     free(x); free(lab); free(xd);
     return st;
 }
@@ -273,14 +262,14 @@ int spire_data_load(const char *spec, spire_data **out, char *err, size_t errlen
     size_t klen = colon ? (size_t)(colon - spec) : strlen(spec);
     char kind[16];
     if (klen == 0 || klen >= sizeof kind)
-        return fail(GSL_EINVAL, err, errlen, "data spec '%s': expected gmm[:KEY=VALUE,...] or digits[:KEY=VALUE,...]", spec);
+        return spl_errf(GSL_EINVAL, err, errlen, "data spec '%s': expected gmm[:KEY=VALUE,...] or digits[:KEY=VALUE,...]", spec);
     memcpy(kind, spec, klen); kind[klen] = '\0';
     if (strcmp(kind, "gmm") && strcmp(kind, "digits"))
-        return fail(GSL_EINVAL, err, errlen, "data spec '%s': unknown kind '%s' (gmm or digits)", spec, kind);
+        return spl_errf(GSL_EINVAL, err, errlen, "data spec '%s': unknown kind '%s' (gmm or digits)", spec, kind);
     int st = parse_keys(kind, colon ? colon + 1 : "", &sp, err, errlen);
     if (st) return st;
     spire_data *d = calloc(1, sizeof *d);
-    if (!d) return fail(GSL_ENOMEM, err, errlen, "out of memory");
+    if (!d) return spl_errf(GSL_ENOMEM, err, errlen, "out of memory");
     st = !strcmp(kind, "gmm") ? load_gmm(&sp, d, err, errlen) : load_digits(&sp, d, err, errlen);
     if (st) { spire_data_free(d); return st; }
     *out = d;
@@ -293,7 +282,7 @@ int spire_data_read_csv(const char *path, double **xo, size_t *no, size_t *Do,
                         char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return fail(GSL_EFAILED, err, errlen, "cannot open '%s': %s", path, strerror(errno));
+    if (!f) return spl_errf(GSL_EFAILED, err, errlen, "cannot open '%s': %s", path, strerror(errno));
     char *line = NULL;
     size_t cap = 0, n = 0, D = 0, xcap = 0, lineno = 0;
     double *x = NULL;
@@ -310,7 +299,7 @@ int spire_data_read_csv(const char *path, double **xo, size_t *no, size_t *Do,
         if (n == xcap) {
             xcap = xcap ? 2 * xcap : 1024;
             double *nx = realloc(x, xcap * D * sizeof *x);
-            if (!nx) { st = fail(GSL_ENOMEM, err, errlen, "out of memory reading '%s'", path); break; }
+            if (!nx) { st = spl_errf(GSL_ENOMEM, err, errlen, "out of memory reading '%s'", path); break; }
             x = nx;
         }
         char *p = line, *end;
@@ -319,16 +308,16 @@ int spire_data_read_csv(const char *path, double **xo, size_t *no, size_t *Do,
             double v = strtod(p, &end);
             int last = j + 1 == D;
             if (end == p || errno == ERANGE || !isfinite(v) || (!last && *end != ',')) {
-                st = fail(GSL_EINVAL, err, errlen, "'%s' line %zu: field %zu is not a finite number (or the row has fewer than the header's %zu fields)",
+                st = spl_errf(GSL_EINVAL, err, errlen, "'%s' line %zu: field %zu is not a finite number (or the row has fewer than the header's %zu fields)",
                           path, lineno, j + 1, D);
                 break;
             }
             if (last && *end == ',') {
-                st = fail(GSL_EINVAL, err, errlen, "'%s' line %zu: more fields than the header's %zu", path, lineno, D);
+                st = spl_errf(GSL_EINVAL, err, errlen, "'%s' line %zu: more fields than the header's %zu", path, lineno, D);
                 break;
             }
             if (last && *end != '\n' && *end != '\r' && *end != '\0') {
-                st = fail(GSL_EINVAL, err, errlen, "'%s' line %zu: field %zu is not a finite number", path, lineno, j + 1);
+                st = spl_errf(GSL_EINVAL, err, errlen, "'%s' line %zu: field %zu is not a finite number", path, lineno, j + 1);
                 break;
             }
             x[n * D + j] = v;
@@ -337,9 +326,9 @@ int spire_data_read_csv(const char *path, double **xo, size_t *no, size_t *Do,
         if (st) break;
         n++;
     }
-    if (st == GSL_SUCCESS && ferror(f)) st = fail(GSL_EFAILED, err, errlen, "cannot read '%s': %s", path, strerror(errno));
-    if (st == GSL_SUCCESS && lineno == 0) st = fail(GSL_EINVAL, err, errlen, "'%s' is empty (expected a header row)", path);
-    if (st == GSL_SUCCESS && n == 0) st = fail(GSL_EINVAL, err, errlen, "'%s' has a header but no samples", path);
+    if (st == GSL_SUCCESS && ferror(f)) st = spl_errf(GSL_EFAILED, err, errlen, "cannot read '%s': %s", path, strerror(errno));
+    if (st == GSL_SUCCESS && lineno == 0) st = spl_errf(GSL_EINVAL, err, errlen, "'%s' is empty (expected a header row)", path);
+    if (st == GSL_SUCCESS && n == 0) st = spl_errf(GSL_EINVAL, err, errlen, "'%s' has a header but no samples", path);
     free(line);
     fclose(f);
     if (st) { free(x); return st; }

@@ -20,17 +20,6 @@
 #define BETA2 0.999
 #define ADAM_EPS 1e-8
 
-static int fail(int status, char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return status;
-}
-
 /* ---- clients ------------------------------------------------------------------- */
 
 void spire_fed_data_opts_default(spire_fed_data_opts *o, spire_fed_kind kind)
@@ -166,7 +155,7 @@ static int make_synthetic(const spire_fed_data_opts *o, spire_fed_data *d, char 
     }
     free(x); free(lab);
     if (r) gsl_rng_free(r);
-    if (st == GSL_ENOMEM) return fail(st, err, errlen, "out of memory");
+    if (st == GSL_ENOMEM) return spl_errf(st, err, errlen, "out of memory");
     return st;
 }
 
@@ -178,7 +167,7 @@ static int make_digits(const spire_fed_data_opts *o, spire_fed_data *d, char *er
     char e2[256];
     int st = spire_data_read_digits(o->path ? o->path : SPIRE_DIGITS_PATH, &x, &lab, &n, e2,
                                     sizeof e2);
-    if (st) return fail(st, err, errlen, "%s", e2);
+    if (st) return spl_errf(st, err, errlen, "%s", e2);
     double *q = calloc(C * K, sizeof *q), *alpha = malloc(K * sizeof *alpha);
     int *owner = malloc(n * sizeof *owner);
     size_t *cnt = calloc(C, sizeof *cnt);
@@ -187,7 +176,7 @@ static int make_digits(const spire_fed_data_opts *o, spire_fed_data *d, char *er
     size_t *perm = malloc(n * sizeof *perm);
     gsl_rng *r = spl_rng_alloc(o->seed, SPIRE_FED_STREAM_DATA, 1000000);
     if (!q || !alpha || !owner || !cnt || !buf || !lbuf || !perm || !r) {
-        st = fail(GSL_ENOMEM, err, errlen, "out of memory");
+        st = spl_errf(GSL_ENOMEM, err, errlen, "out of memory");
         goto done;
     }
     for (size_t k = 0; k < K; k++) alpha[k] = o->alpha;
@@ -216,7 +205,7 @@ static int make_digits(const spire_fed_data_opts *o, spire_fed_data *d, char *er
         for (size_t i = 0; i < n; i++)
             if (owner[i] == (int)c) perm[m++] = i;
         if (m < 4) {
-            st = fail(GSL_EINVAL, err, errlen,
+            st = spl_errf(GSL_EINVAL, err, errlen,
                       "digits client %zu gets only %zu rows (need 4): use fewer clients or a larger alpha",
                       c, m);
             goto done;
@@ -229,7 +218,7 @@ static int make_digits(const spire_fed_data_opts *o, spire_fed_data *d, char *er
             d->w[c * K + (size_t)lab[perm[i]]] += 1.0 / (double)m;
         }
         st = set_client(d, c, buf, lbuf, m, o->holdout);
-        if (st) { fail(st, err, errlen, "out of memory"); goto done; }
+        if (st) { spl_errf(st, err, errlen, "out of memory"); goto done; }
     }
 done:
     free(x); free(lab); free(q); free(alpha); free(owner); free(cnt); free(buf); free(lbuf);
@@ -242,29 +231,29 @@ int spire_fed_data_make(const spire_fed_data_opts *o, spire_fed_data **out, char
                         size_t errlen)
 {
     *out = NULL;
-    if (o->C < 2) return fail(GSL_EINVAL, err, errlen, "need at least 2 clients, got %zu", o->C);
-    if (o->C > 100000) return fail(GSL_EINVAL, err, errlen, "at most 100000 clients, got %zu", o->C);
+    if (o->C < 2) return spl_errf(GSL_EINVAL, err, errlen, "need at least 2 clients, got %zu", o->C);
+    if (o->C > 100000) return spl_errf(GSL_EINVAL, err, errlen, "at most 100000 clients, got %zu", o->C);
     if (!(o->holdout > 0 && o->holdout < 1))
-        return fail(GSL_EINVAL, err, errlen, "holdout must be in (0, 1), got %g", o->holdout);
+        return spl_errf(GSL_EINVAL, err, errlen, "holdout must be in (0, 1), got %g", o->holdout);
     size_t K = o->kind == SPIRE_FED_GMM2 ? 2 : o->kind == SPIRE_FED_DIGITS ? 10 : o->K;
     size_t D = o->kind == SPIRE_FED_DIGITS ? 64 : o->D;
     if (o->kind == SPIRE_FED_GMMK) {
-        if (K < 2 || K > 1000) return fail(GSL_EINVAL, err, errlen, "K must be in [2, 1000], got %zu", K);
-        if (D < 2) return fail(GSL_EINVAL, err, errlen, "gmmK needs D >= 2, got %zu", D);
+        if (K < 2 || K > 1000) return spl_errf(GSL_EINVAL, err, errlen, "K must be in [2, 1000], got %zu", K);
+        if (D < 2) return spl_errf(GSL_EINVAL, err, errlen, "gmmK needs D >= 2, got %zu", D);
         if (!(o->sigma > 0) || !(o->radius > 0))
-            return fail(GSL_EINVAL, err, errlen, "sigma and R must be positive");
+            return spl_errf(GSL_EINVAL, err, errlen, "sigma and R must be positive");
     }
     if (o->kind != SPIRE_FED_DIGITS) {
-        if (D < 1 || D > SPIRE_DIM_MAX) return fail(GSL_EINVAL, err, errlen, "bad dimension D = %zu", D);
-        if (o->n < 4 || o->n > 10000000) return fail(GSL_EINVAL, err, errlen, "n must be in [4, 1e7], got %zu", o->n);
+        if (D < 1 || D > SPIRE_DIM_MAX) return spl_errf(GSL_EINVAL, err, errlen, "bad dimension D = %zu", D);
+        if (o->n < 4 || o->n > 10000000) return spl_errf(GSL_EINVAL, err, errlen, "n must be in [4, 1e7], got %zu", o->n);
         if (o->kind == SPIRE_FED_GMM2 && !(o->sep > 0))
-            return fail(GSL_EINVAL, err, errlen, "sep must be positive, got %g", o->sep);
+            return spl_errf(GSL_EINVAL, err, errlen, "sep must be positive, got %g", o->sep);
     }
     if (o->kind != SPIRE_FED_GMM2 && o->s == 0 && !(o->alpha > 0))
-        return fail(GSL_EINVAL, err, errlen, "alpha must be positive, got %g", o->alpha);
-    if (o->s > 10) return fail(GSL_EINVAL, err, errlen, "s labels per client must be <= 10, got %zu", o->s);
+        return spl_errf(GSL_EINVAL, err, errlen, "alpha must be positive, got %g", o->alpha);
+    if (o->s > 10) return spl_errf(GSL_EINVAL, err, errlen, "s labels per client must be <= 10, got %zu", o->s);
     spire_fed_data *d = data_alloc(o->kind, o->C, D, K);
-    if (!d) return fail(GSL_ENOMEM, err, errlen, "out of memory");
+    if (!d) return spl_errf(GSL_ENOMEM, err, errlen, "out of memory");
     int st = o->kind == SPIRE_FED_DIGITS ? make_digits(o, d, err, errlen)
                                          : make_synthetic(o, d, err, errlen);
     if (st) { spire_fed_data_free(d); return st; }
@@ -493,13 +482,13 @@ int spire_fed_save(const char *path, const spire_fed_run *r, const char *config,
 {
     size_t len = strlen(path);
     char *tmp = malloc(len + 16);
-    if (!tmp) return fail(GSL_ENOMEM, err, errlen, "out of memory");
+    if (!tmp) return spl_errf(GSL_ENOMEM, err, errlen, "out of memory");
     snprintf(tmp, len + 16, "%s.tmp%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         int e = errno;
         free(tmp);
-        return fail(GSL_EFAILED, err, errlen, "cannot write %s: %s", path, strerror(e));
+        return spl_errf(GSL_EFAILED, err, errlen, "cannot write %s: %s", path, strerror(e));
     }
     uLong crc = crc32(0L, Z_NULL, 0);
     uint32_t ver = FED_VERSION, clen = (uint32_t)strlen(config);
@@ -517,7 +506,7 @@ int spire_fed_save(const char *path, const spire_fed_run *r, const char *config,
         int e = errno;
         remove(tmp);
         free(tmp);
-        return fail(GSL_EFAILED, err, errlen, "cannot write %s: %s", path, strerror(e));
+        return spl_errf(GSL_EFAILED, err, errlen, "cannot write %s: %s", path, strerror(e));
     }
     free(tmp);
     return GSL_SUCCESS;
@@ -527,14 +516,14 @@ int spire_fed_load(const char *path, spire_fed_run *r, const char *config, char 
                    size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(GSL_EFAILED, err, errlen, "cannot open %s: %s", path, strerror(errno));
+    if (!f) return spl_errf(GSL_EFAILED, err, errlen, "cannot open %s: %s", path, strerror(errno));
     unsigned char *buf = NULL;
     size_t cap = 0, n = 0;
     for (;;) {
         if (n == cap) {
             cap = cap ? 2 * cap : 65536;
             unsigned char *nb = realloc(buf, cap);
-            if (!nb) { free(buf); fclose(f); return fail(GSL_ENOMEM, err, errlen, "out of memory"); }
+            if (!nb) { free(buf); fclose(f); return spl_errf(GSL_ENOMEM, err, errlen, "out of memory"); }
             buf = nb;
         }
         size_t got = fread(buf + n, 1, cap - n, f);
@@ -544,40 +533,40 @@ int spire_fed_load(const char *path, spire_fed_run *r, const char *config, char 
     int rerr = ferror(f);
     fclose(f);
     int st = GSL_EINVAL;
-    if (rerr) { st = fail(GSL_EFAILED, err, errlen, "cannot read %s", path); goto out; }
+    if (rerr) { st = spl_errf(GSL_EFAILED, err, errlen, "cannot read %s", path); goto out; }
     uint32_t ver, clen;
     if (n < 16 + 24 + 4 || memcmp(buf, FED_MAGIC, 8)) {
-        fail(st, err, errlen, "%s is not a federated-run checkpoint (bad magic or too short)", path);
+        spl_errf(st, err, errlen, "%s is not a federated-run checkpoint (bad magic or too short)", path);
         goto out;
     }
     memcpy(&ver, buf + 8, 4);
     memcpy(&clen, buf + 12, 4);
-    if (ver != FED_VERSION) { fail(st, err, errlen, "%s: version %u, this build reads %u", path, ver, FED_VERSION); goto out; }
-    if ((size_t)clen > n - 16 - 24 - 4) { fail(st, err, errlen, "%s is truncated", path); goto out; }
+    if (ver != FED_VERSION) { spl_errf(st, err, errlen, "%s: version %u, this build reads %u", path, ver, FED_VERSION); goto out; }
+    if ((size_t)clen > n - 16 - 24 - 4) { spl_errf(st, err, errlen, "%s is truncated", path); goto out; }
     uint64_t hdr[3];
     memcpy(hdr, buf + 16 + clen, sizeof hdr);
     size_t ne = r->srv.cfg.C * r->ee;
     size_t want = 16 + clen + 24 + (hdr[1] + hdr[2]) * sizeof(float) + 4;
     if (hdr[1] != r->srv.n_params || hdr[2] != ne) {
-        fail(st, err, errlen, "%s is a resume file from a different configuration (network sizes differ)", path);
+        spl_errf(st, err, errlen, "%s is a resume file from a different configuration (network sizes differ)", path);
         goto out;
     }
-    if (n != want) { fail(st, err, errlen, "%s is %s", path, n < want ? "truncated" : "too long"); goto out; }
+    if (n != want) { spl_errf(st, err, errlen, "%s is %s", path, n < want ? "truncated" : "too long"); goto out; }
     uint32_t c32;
     memcpy(&c32, buf + n - 4, 4);
     if ((uint32_t)crc32(crc32(0L, Z_NULL, 0), buf, (uInt)(n - 4)) != c32) {
-        fail(st, err, errlen, "%s: checksum mismatch (damaged file)", path);
+        spl_errf(st, err, errlen, "%s: checksum mismatch (damaged file)", path);
         goto out;
     }
     if (strlen(config) != clen || memcmp(config, buf + 16, clen)) {
-        fail(st, err, errlen, "%s is a resume file from a different configuration", path);
+        spl_errf(st, err, errlen, "%s is a resume file from a different configuration", path);
         goto out;
     }
     const unsigned char *p = buf + 16 + clen + 24;
     memcpy(r->srv.backbone, p, hdr[1] * sizeof(float));
     memcpy(r->embed, p + hdr[1] * sizeof(float), ne * sizeof(float));
     if (!all_finite(r->srv.backbone, hdr[1]) || !all_finite(r->embed, ne)) {
-        fail(st, err, errlen, "%s holds non-finite parameters", path);
+        spl_errf(st, err, errlen, "%s holds non-finite parameters", path);
         goto out;
     }
     r->srv.round = hdr[0];

@@ -21,66 +21,6 @@
 #include "spire/data.h"
 #include "tests/cu_util.h"
 
-/* ---- scratch directories and files ------------------------------------------ */
-static char *scratch(void)
-{
-    char *d = strdup("/tmp/cu_figs.XXXXXX");
-    if (d && !mkdtemp(d)) { free(d); d = NULL; }
-    return d;
-}
-static void rm_dir(char *d)
-{
-    if (!d) return;
-    DIR *D = opendir(d);
-    struct dirent *e;
-    char p[4096];
-    while (D && (e = readdir(D)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", d, e->d_name);
-            unlink(p);
-        }
-    if (D) closedir(D);
-    rmdir(d);
-    free(d);
-}
-static char *slurp(const char *d, const char *name)
-{
-    char p[4096];
-    snprintf(p, sizeof p, "%s/%s", d, name);
-    FILE *f = fopen(p, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-    if (s) s[n] = '\0';
-    fclose(f);
-    return s;
-}
-static int exists(const char *d, const char *name)
-{
-    char p[4096];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/%s", d, name);
-    return stat(p, &sb) == 0 && sb.st_size > 0;
-}
-/* PNG signature and IHDR: width and height (big-endian).  1 if valid. */
-static int png_size(const char *d, const char *name, unsigned *w, unsigned *h)
-{
-    static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-    char p[4096];
-    unsigned char b[24];
-    snprintf(p, sizeof p, "%s/%s", d, name);
-    FILE *f = fopen(p, "rb");
-    if (!f) return 0;
-    size_t n = fread(b, 1, sizeof b, f);
-    fclose(f);
-    if (n != sizeof b || memcmp(b, sig, 8) || memcmp(b + 12, "IHDR", 4)) return 0;
-    *w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19];
-    *h = (unsigned)b[20] << 24 | (unsigned)b[21] << 16 | (unsigned)b[22] << 8 | b[23];
-    return 1;
-}
 
 /* ---- a tiny CSV reader: header names, rows of fields -------------------------- */
 typedef struct { char **f; size_t nf; } csv_row;
@@ -103,7 +43,7 @@ static void split(char *line, csv_row *r)
 static int csv_read(const char *d, const char *name, csv *c)
 {
     memset(c, 0, sizeof *c);
-    c->buf = slurp(d, name);
+    c->buf = cu_slurp(d, name);
     if (!c->buf) return -1;
     size_t lines = 0;
     for (char *p = c->buf; *p; p++) lines += *p == '\n';
@@ -161,7 +101,7 @@ static int gnuplot_here(void)
  * marked minimum is at θ* = logit π. */
 static void test_f1_data(void)
 {
-    char *d = scratch();
+    char *d = cu_scratch();
     pf_opts o;
     opts(&o, d, &nogp);
     pf_result r;
@@ -169,9 +109,9 @@ static void test_f1_data(void)
     /* gnuplot missing: data and script written, no image, success */
     CU_ASSERT_EQUAL(r.rendered, 0u);
     CU_ASSERT_STRING_EQUAL(r.stem, "F1-excess-loss");
-    CU_ASSERT(exists(d, "F1-excess-loss.csv") && exists(d, "F1-excess-loss.gp"));
-    CU_ASSERT_FALSE(exists(d, "F1-excess-loss.png"));
-    CU_ASSERT_FALSE(exists(d, "F1-excess-loss.svg"));
+    CU_ASSERT(cu_exists(d, "F1-excess-loss.csv") && cu_exists(d, "F1-excess-loss.gp"));
+    CU_ASSERT_FALSE(cu_exists(d, "F1-excess-loss.png"));
+    CU_ASSERT_FALSE(cu_exists(d, "F1-excess-loss.svg"));
     CU_ASSERT(strstr(r.caption, "θ*") != NULL);
     csv c;
     CU_ASSERT_EQUAL_FATAL(csv_read(d, "F1-excess-loss.csv", &c), 0);
@@ -209,19 +149,19 @@ static void test_f1_data(void)
     CU_ASSERT_EQUAL(nmc, 4u * 11u);
     CU_ASSERT_EQUAL(nmin, 1u);
     /* the script reads the CSV by name */
-    char *gps = slurp(d, "F1-excess-loss.gp");
+    char *gps = cu_slurp(d, "F1-excess-loss.gp");
     CU_ASSERT(gps && strstr(gps, "DATA = 'F1-excess-loss.csv'") && strstr(gps, "column('excess')"));
     free(gps);
     ddpm_quad_free(q);
     gmm2_free(g);
     csv_free(&c);
-    rm_dir(d);
+    cu_rm_dir(d);
 }
 
 /* F7: the gradient column is ℓ′ at the row's (w, Δ or a), value = (w − θ*)ℓ′ > 0. */
 static void test_f7_data(void)
 {
-    char *d = scratch();
+    char *d = cu_scratch();
     pf_opts o;
     opts(&o, d, &nogp);
     pf_result r;
@@ -250,14 +190,14 @@ static void test_f7_data(void)
     ddpm_quad_free(q);
     gmm2_free(g);
     csv_free(&c);
-    rm_dir(d);
+    cu_rm_dir(d);
 }
 
 /* F8: GD converges for η below 2/ℓ″(θ*) (with margin) and not above it,
  * and the η_crit column is 2/ℓ″(θ*) from the library. */
 static void test_f8_threshold(void)
 {
-    char *d = scratch();
+    char *d = cu_scratch();
     pf_opts o;
     opts(&o, d, &nogp);
     pf_result r;
@@ -283,14 +223,14 @@ static void test_f8_threshold(void)
     ddpm_quad_free(q);
     gmm2_free(g);
     csv_free(&c);
-    rm_dir(d);
+    cu_rm_dir(d);
 }
 
 /* Rendered: PNG of the requested size, SVG, nothing temporary left. */
 static void test_render_size(void)
 {
     if (!gnuplot_here()) return;
-    char *d = scratch();
+    char *d = cu_scratch();
     pf_opts o;
     opts(&o, d, &gp);
     o.page.width = 640;
@@ -299,10 +239,10 @@ static void test_render_size(void)
     CU_ASSERT_EQUAL_FATAL(pf_figure_run(pf_figure_find("F7"), &o, &r), GSL_SUCCESS);
     CU_ASSERT_EQUAL(r.rendered, (1u << PLOTS_PNG) | (1u << PLOTS_SVG));
     unsigned w = 0, h = 0;
-    CU_ASSERT(png_size(d, "F7-sign-map.png", &w, &h));
+    CU_ASSERT(cu_png_size(d, "F7-sign-map.png", &w, &h));
     CU_ASSERT_EQUAL(w, 640u);
     CU_ASSERT_EQUAL(h, 480u);
-    char *svg = slurp(d, "F7-sign-map.svg");
+    char *svg = cu_slurp(d, "F7-sign-map.svg");
     CU_ASSERT(svg && strstr(svg, "<svg") && strstr(svg, "F7"));
     free(svg);
     /* PDF on request */
@@ -310,7 +250,7 @@ static void test_render_size(void)
     o.nfmts = 1;
     if (gp.terms & PLOTS_TERM_PDFCAIRO) {
         CU_ASSERT_EQUAL(pf_figure_run(pf_figure_find("F8"), &o, &r), GSL_SUCCESS);
-        char *pdf = slurp(d, "F8-step-size.pdf");
+        char *pdf = cu_slurp(d, "F8-step-size.pdf");
         CU_ASSERT(pdf && !strncmp(pdf, "%PDF-", 5));
         free(pdf);
     }
@@ -318,14 +258,14 @@ static void test_render_size(void)
     struct dirent *e;
     while (D && (e = readdir(D))) CU_ASSERT(strstr(e->d_name, ".tmp") == NULL);
     if (D) closedir(D);
-    rm_dir(d);
+    cu_rm_dir(d);
 }
 
 /* index.html and REPORT.md name every figure, image, data file, script and
  * claim; without images they say so. */
 static void test_index(void)
 {
-    char *d = scratch();
+    char *d = cu_scratch();
     pf_opts o;
     opts(&o, d, &nogp);
     pf_result r[2];
@@ -335,7 +275,7 @@ static void test_index(void)
     pc_result cl[2] = { { "C2", "sign check <with> & escapes", 1.0, 1.0, 1, 0.5 },
                         { "C8", "step size", 0.2, 0.05, 0, 0.1 } };
     CU_ASSERT_EQUAL_FATAL(pf_index_write(&o, r, 2, cl, 2, 12.0), GSL_SUCCESS);
-    char *h = slurp(d, "index.html"), *m = slurp(d, "REPORT.md");
+    char *h = cu_slurp(d, "index.html"), *m = cu_slurp(d, "REPORT.md");
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     CU_ASSERT(strstr(h, "<img src=\"F7-sign-map.png\"") && strstr(h, "href=\"F7-sign-map.svg\""));
@@ -358,10 +298,10 @@ static void test_index(void)
     free(m);
     /* claims not run */
     CU_ASSERT_EQUAL(pf_index_write(&o, r, 2, NULL, 0, -1), GSL_SUCCESS);
-    h = slurp(d, "index.html");
+    h = cu_slurp(d, "index.html");
     CU_ASSERT(h && strstr(h, "Claims not run") && strstr(h, "C2 not run"));
     free(h);
-    rm_dir(d);
+    cu_rm_dir(d);
 }
 
 /* Bad options; every figure in the table has a unique id and a recipe. */
@@ -429,7 +369,7 @@ static void test_demos(void)
  * samples are far from the data). */
 static void test_f10_data(void)
 {
-    char *d = scratch();
+    char *d = cu_scratch();
     pf_opts o;
     opts(&o, d, &nogp);
     pf_result r;
@@ -468,7 +408,7 @@ static void test_f10_data(void)
     CU_ASSERT(kid_last < 0.5 * kid_first);
     spire_data_free(data);
     csv_free(&c);
-    rm_dir(d);
+    cu_rm_dir(d);
 }
 
 CU_TestInfo cu_figs_tests[] = {

@@ -28,28 +28,6 @@ static int gnuplot_here(void)
     return have_gnuplot;
 }
 
-/* A fresh scratch directory; rm_dir removes it and its (flat) contents. */
-static char *scratch(void)
-{
-    char *d = strdup("/tmp/cu_plots.XXXXXX");
-    if (d && !mkdtemp(d)) { free(d); d = NULL; }
-    return d;
-}
-static void rm_dir(char *d)
-{
-    if (!d) return;
-    DIR *D = opendir(d);
-    struct dirent *e;
-    char p[4096];
-    while (D && (e = readdir(D)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", d, e->d_name);
-            unlink(p);
-        }
-    if (D) closedir(D);
-    rmdir(d);
-    free(d);
-}
 static size_t count_suffix(const char *d, const char *suffix)
 {
     DIR *D = opendir(d);
@@ -62,47 +40,9 @@ static size_t count_suffix(const char *d, const char *suffix)
     if (D) closedir(D);
     return n;
 }
-static int exists(const char *d, const char *name)
-{
-    char p[4096];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/%s", d, name);
-    return stat(p, &sb) == 0 && sb.st_size > 0;
-}
-static char *slurp(const char *d, const char *name)
-{
-    char p[4096];
-    snprintf(p, sizeof p, "%s/%s", d, name);
-    FILE *f = fopen(p, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-    if (s) s[n] = '\0';
-    fclose(f);
-    return s;
-}
 
 /* PNG: the 8-byte signature, then the IHDR chunk: length 13, "IHDR",
  * width and height as big-endian 32-bit integers.  1 if valid. */
-static int png_size(const char *d, const char *name, unsigned *w, unsigned *h)
-{
-    static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-    char p[4096];
-    unsigned char b[24];
-    snprintf(p, sizeof p, "%s/%s", d, name);
-    FILE *f = fopen(p, "rb");
-    if (!f) return 0;
-    size_t n = fread(b, 1, sizeof b, f);
-    fclose(f);
-    if (n != sizeof b || memcmp(b, sig, 8) || memcmp(b + 12, "IHDR", 4)) return 0;
-    if (((unsigned)b[8] << 24 | b[9] << 16 | b[10] << 8 | b[11]) != 13) return 0;
-    *w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19];
-    *h = (unsigned)b[20] << 24 | (unsigned)b[21] << 16 | (unsigned)b[22] << 8 | b[23];
-    return 1;
-}
 
 /* GIF: "GIF89a", the logical screen (width, height little-endian), then
  * blocks until the trailer 0x3B; returns the number of image descriptors
@@ -180,7 +120,7 @@ static void test_probe(void)
 static void test_missing(void)
 {
     char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
-    char *d = scratch();
+    char *d = cu_scratch();
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     setenv("PATH", d, 1);   /* an empty directory */
     plots_caps c;
@@ -193,14 +133,14 @@ static void test_missing(void)
     unsigned done = 99;
     CU_ASSERT_EQUAL(plots_fig_write(f, &c, d, "F0-missing", fm, 2, NULL, &done), GSL_SUCCESS);
     CU_ASSERT_EQUAL(done, 0u);
-    CU_ASSERT(exists(d, "F0-missing.csv"));
-    CU_ASSERT(exists(d, "F0-missing.gp"));
-    CU_ASSERT_FALSE(exists(d, "F0-missing.png"));
+    CU_ASSERT(cu_exists(d, "F0-missing.csv"));
+    CU_ASSERT(cu_exists(d, "F0-missing.gp"));
+    CU_ASSERT_FALSE(cu_exists(d, "F0-missing.png"));
     CU_ASSERT_EQUAL(count_suffix(d, ".tmp"), 0u);
-    char *csv = slurp(d, "F0-missing.csv");
+    char *csv = cu_slurp(d, "F0-missing.csv");
     CU_ASSERT(csv && !strcmp(csv, plots_fig_csv(f)));
     free(csv);
-    char *gp = slurp(d, "F0-missing.gp");
+    char *gp = cu_slurp(d, "F0-missing.gp");
     CU_ASSERT(gp && strstr(gp, "DATA = 'F0-missing.csv'") && strstr(gp, "set terminal pngcairo size 1000,700"));
     free(gp);
     plots_fig_free(f);
@@ -208,7 +148,7 @@ static void test_missing(void)
     CU_ASSERT_EQUAL(plots_live_check(&c, NULL, &why), GSL_EUNSUP);
     CU_ASSERT(why && strstr(why, "not found"));
     CU_ASSERT_PTR_NULL(plots_pipe_open(&c, NULL));
-    rm_dir(d);
+    cu_rm_dir(d);
 }
 
 static void test_terminals(void)
@@ -278,7 +218,7 @@ static void test_live_check(void)
 static void test_write_png_svg(void)
 {
     if (!gnuplot_here()) return;
-    char *d = scratch();
+    char *d = cu_scratch();
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     plots_fig *f = demo_fig();
     plots_format fm[] = { PLOTS_PNG, PLOTS_SVG };
@@ -287,13 +227,13 @@ static void test_write_png_svg(void)
     CU_ASSERT_EQUAL(plots_fig_write(f, &caps, d, "F0-test", fm, 2, &pg, &done), GSL_SUCCESS);
     CU_ASSERT_EQUAL(done, (1u << PLOTS_PNG) | (1u << PLOTS_SVG));
     unsigned w = 0, h = 0;
-    CU_ASSERT(png_size(d, "F0-test.png", &w, &h));
+    CU_ASSERT(cu_png_size(d, "F0-test.png", &w, &h));
     CU_ASSERT_EQUAL(w, 640u);
     CU_ASSERT_EQUAL(h, 480u);
-    char *svg = slurp(d, "F0-test.svg");
+    char *svg = cu_slurp(d, "F0-test.svg");
     CU_ASSERT(svg && strstr(svg, "<svg") && strstr(svg, "width=\"640\"") && strstr(svg, "y = x"));
     free(svg);
-    char *csv = slurp(d, "F0-test.csv");
+    char *csv = cu_slurp(d, "F0-test.csv");
     CU_ASSERT(csv && !strcmp(csv, plots_fig_csv(f)));
     free(csv);
     CU_ASSERT_EQUAL(count_suffix(d, ".tmp"), 0u);
@@ -304,7 +244,7 @@ static void test_write_png_svg(void)
     snprintf(p, sizeof p, "cd '%s' && %s F0-test.gp", d, caps.program);
     CU_ASSERT_EQUAL(system(p), 0);
     w = h = 0;
-    CU_ASSERT(png_size(d, "F0-test.png", &w, &h));
+    CU_ASSERT(cu_png_size(d, "F0-test.png", &w, &h));
     CU_ASSERT(w == 640u && h == 480u);
     /* the libgd fallback gives a valid PNG of the same size */
     plots_caps c = caps;
@@ -313,21 +253,21 @@ static void test_write_png_svg(void)
         fm[0] = PLOTS_PNG;
         CU_ASSERT_EQUAL(plots_fig_write(f, &c, d, "F0-gd", fm, 1, &pg, &done), GSL_SUCCESS);
         w = h = 0;
-        CU_ASSERT(png_size(d, "F0-gd.png", &w, &h));
+        CU_ASSERT(cu_png_size(d, "F0-gd.png", &w, &h));
         CU_ASSERT(w == 640u && h == 480u);
-        char *gp = slurp(d, "F0-gd.gp");
+        char *gp = cu_slurp(d, "F0-gd.gp");
         CU_ASSERT(gp && strstr(gp, "set terminal png size 640,480"));
         free(gp);
     }
     plots_fig_free(f);
-    rm_dir(d);
+    cu_rm_dir(d);
 }
 
 /* An animated GIF: one frame per plot command. */
 static void test_gif(void)
 {
     if (!gnuplot_here() || !(caps.terms & PLOTS_TERM_GIF)) return;
-    char *d = scratch();
+    char *d = cu_scratch();
     plots_fig *f = plots_fig_alloc();
     plots_fig_data(f, "k,x,y\n");
     for (int k = 0; k < 5; k++)
@@ -345,11 +285,11 @@ static void test_gif(void)
     CU_ASSERT_EQUAL(done, 1u << PLOTS_GIF);
     CU_ASSERT_EQUAL(gif_frames(d, "anim.gif", &w, &h), 5);
     CU_ASSERT(w == 320u && h == 240u);
-    char *s = slurp(d, "anim.gif");
+    char *s = cu_slurp(d, "anim.gif");
     CU_ASSERT(s && memmem(s, 800, "NETSCAPE2.0", 11));   /* the looping extension */
     free(s);
     plots_fig_free(f);
-    rm_dir(d);
+    cu_rm_dir(d);
 }
 
 /* A body with an error: gnuplot exits 1, plots_fig_write says GSL_EFAILED,
@@ -357,7 +297,7 @@ static void test_gif(void)
 static void test_gnuplot_error(void)
 {
     if (!gnuplot_here()) return;
-    char *d = scratch();
+    char *d = cu_scratch();
     plots_caps c = caps;
     size_t L = strlen(caps.program);
     CU_ASSERT_FATAL(L + 13 <= sizeof c.program);
@@ -368,9 +308,9 @@ static void test_gnuplot_error(void)
     unsigned done = 7;
     CU_ASSERT_EQUAL(plots_fig_write(f, &c, d, "bad", fm, 2, NULL, &done), GSL_EFAILED);
     CU_ASSERT_EQUAL(done, 0u);
-    CU_ASSERT_FALSE(exists(d, "bad.png"));
-    CU_ASSERT_FALSE(exists(d, "bad.svg"));
-    CU_ASSERT(exists(d, "bad.csv") && exists(d, "bad.gp"));
+    CU_ASSERT_FALSE(cu_exists(d, "bad.png"));
+    CU_ASSERT_FALSE(cu_exists(d, "bad.svg"));
+    CU_ASSERT(cu_exists(d, "bad.csv") && cu_exists(d, "bad.gp"));
     CU_ASSERT_EQUAL(count_suffix(d, ".tmp"), 0u);
     /* the pipe itself: exit status 1 */
     int es = 0;
@@ -388,7 +328,7 @@ static void test_gnuplot_error(void)
     CU_ASSERT_EQUAL(plots_pipe_close(p, &es), GSL_SUCCESS);
     CU_ASSERT_EQUAL(es, 0);
     plots_fig_free(f);
-    rm_dir(d);
+    cu_rm_dir(d);
 }
 
 /* A "gnuplot" that exits without reading: writes fail (EPIPE), the process
@@ -409,7 +349,7 @@ static void test_early_exit(void)
 
 static void test_bad_input(void)
 {
-    char *d = scratch();
+    char *d = cu_scratch();
     plots_caps c = {0};   /* not found: validation happens anyway */
     plots_fig *f = demo_fig();
     plots_format fm[] = { PLOTS_PNG }, live[] = { PLOTS_LIVE }, dup[] = { PLOTS_PNG, PLOTS_PNG };
@@ -425,7 +365,7 @@ static void test_bad_input(void)
     plots_fig_free(f);
     plots_fig_free(NULL);
     CU_ASSERT_EQUAL(plots_pipe_close(NULL, NULL), GSL_SUCCESS);
-    rm_dir(d);
+    cu_rm_dir(d);
 }
 
 CU_TestInfo cu_plots_tests[] = {

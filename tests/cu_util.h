@@ -44,4 +44,15 @@ uint64_t cu_seed(uint64_t dflt);
 /* Path of the spirelab binary under test (SPIRELAB env, else build/spirelab). */
 const char *cu_spirelab_path(void);
 
+/* A fresh scratch directory under /tmp (NULL on failure); cu_rm_dir removes
+ * it with its (flat) contents and frees the name. */
+char *cu_scratch(void);
+void cu_rm_dir(char *d);
+/* The whole file d/name as a string (caller frees), NULL if unreadable. */
+char *cu_slurp(const char *d, const char *name);
+/* 1 if d/name exists and is not empty. */
+int cu_exists(const char *d, const char *name);
+/* 1 if d/name is a PNG (signature and IHDR), with its width and height. */
+int cu_png_size(const char *d, const char *name, unsigned *w, unsigned *h);
+
 #endif
