@@ -12,24 +12,17 @@ then count arrays, each: name (32 bytes, NUL-padded), u64 length, float64[length
 Run with `make reference` (Debian's /usr/bin/python3 with python3-numpy).
 """
 import os
+import sys
 import struct
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _fixture import write_fixture  # noqa: E402  (the shared fixture format)
 
 VERSION = 1
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "kid_numpy.bin")
 
 
-def write_fixture(path, version, arrays):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(b"SPLFIXT\0")
-        f.write(struct.pack("<II", version, len(arrays)))
-        for name, a in arrays:
-            a = np.ascontiguousarray(np.asarray(a, dtype="<f8").ravel())
-            f.write(name.encode().ljust(32, b"\0"))
-            f.write(struct.pack("<Q", a.size))
-            f.write(a.tobytes())
-    os.replace(tmp, path)
 
 
 def kernel(a, b):

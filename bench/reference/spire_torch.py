@@ -26,6 +26,9 @@ import tempfile
 import zlib
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _fixture import write_fixture  # noqa: E402  (the shared fixture format)
 import torch
 import torch.nn.functional as F
 
@@ -42,17 +45,6 @@ CASES = [  # name, embed_at, D, E, H, L
 LR, WD, B = 1e-2, 1e-2, 8
 
 
-def write_fixture(path, version, arrays):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(b"SPLFIXT\0")
-        f.write(struct.pack("<II", version, len(arrays)))
-        for name, a in arrays:
-            a = np.ascontiguousarray(np.asarray(a, dtype="<f8").ravel())
-            f.write(name.encode().ljust(32, b"\0"))
-            f.write(struct.pack("<Q", a.size))
-            f.write(a.tobytes())
-    os.replace(tmp, path)
 
 
 def read_checkpoint(path):
