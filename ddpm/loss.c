@@ -11,11 +11,11 @@
  * transitions t_w = −w/k, t* = −(θ*)/k (beyond them g is saturated);
  * δ = DDPM_MODE_SLACK covers k(…)e^{−kδ} ≤ δ for all k.  Integrating over the
  * hull of [mode range ± R] loses at most Φ̄(R)·√(1 + 3k²/4) of each
- * component's contribution (R = DDPM_TAIL: ≤ 1e-16 relative for k ≤ 12).
+ * component's contribution (R = DDPM_TAIL = 8: ≤ 7e-15 relative for k ≤ 12).
  *
  * Smooth regime (k ≤ GH_KMAX): the sigmoids' poles lie ≥ π/k from the real
  * axis, and each component's expectation is a Gauss–Hermite sum (GSL's
- * gsl_integration_fixed_hermite, weight e^{−x²/2}) at orders 32 and 24; one
+ * gsl_integration_fixed_hermite, weight e^{−x²/2}) at orders 28 and 20; one
  * exponential per node.
  *
  * Otherwise: composite Gauss–Legendre on panels of width ≤ H; within
@@ -38,14 +38,14 @@
 
 #define NHI 16
 #define NLO 10
-#define DDPM_TAIL 8.5          /* R: Gaussian tail cut, in standard deviations */
+#define DDPM_TAIL 8.0          /* R: Gaussian tail cut, in standard deviations */
 #define DDPM_MODE_SLACK 1.2    /* δ: how far a mode can sit past the hull of centre and transitions */
 #define DDPM_PANEL 4.0         /* H: widest panel */
 #define DDPM_FINE 4.0          /* fine panel width is DDPM_FINE / k */
 #define DDPM_GRADE 0.5         /* panel width ≤ DDPM_GRADE × distance to a transition */
 #define NMOM 6
-#define GH_HI 32               /* Gauss–Hermite orders for the smooth regime */
-#define GH_LO 24
+#define GH_HI 28               /* Gauss–Hermite orders for the smooth regime */
+#define GH_LO 20
 #define GH_KMAX 0.7            /* k ≤ GH_KMAX: Gauss–Hermite per component (tested to 1e-12 against adaptive quadrature) */
 
 struct ddpm_quad {
