@@ -550,23 +550,26 @@ static int figures(const job *j, const char *dir, const char *clients_csv, const
     plots_probe(NULL, &caps);
     fig(&caps, dir, "F12-client-kid", clients_csv,
         "F12: KID of every client (generated vs held-out), by method; new clients filled, pre-training open",
-        "set xlabel 'client'\nset ylabel 'KID'\nset title 'F12: per-client KID by method'\n"
+        "set xlabel 'client'\nset ylabel 'KID, generated vs held-out  (dimensionless, log scale)'\n"
+        "set title 'F12: per-client KID by method  (filled: new clients; open: pre-training; KID ≤ 0 not shown)'\n"
+        "set logscale y\nset xtics 1\nset key outside right top\n"
         "M = '" METHODS "'\n"
-        "plot for [i=1:words(M)] DATA using (column('client')+0.1*(i-3.5)):(strcol('method') eq word(M,i) && strcol('role') eq 'new' ? column('kid_mean') : NaN) with points pt 7 lc i title word(M,i).' (new)', \\\n"
-        "     for [i=1:words(M)] DATA using (column('client')+0.1*(i-3.5)):(strcol('method') eq word(M,i) && strcol('role') eq 'pre' ? column('kid_mean') : NaN) with points pt 6 lc i notitle\n");
+        "plot for [i=1:words(M)] DATA using (column('client')+0.1*(i-3.5)):(strcol('method') eq word(M,i) && strcol('role') eq 'new' && column('kid_mean') > 0 ? column('kid_mean') : NaN) with points pt 7 lc i title word(M,i), \\\n"
+        "     for [i=1:words(M)] DATA using (column('client')+0.1*(i-3.5)):(strcol('method') eq word(M,i) && strcol('role') eq 'pre' && column('kid_mean') > 0 ? column('kid_mean') : NaN) with points pt 6 lc i notitle\n");
     fig(&caps, dir, "F13-kid-vs-params", table_csv,
         "F13: new-client KID (mean ± sd over seeds) against trainable parameters per new client",
-        "set logscale x\nset xlabel 'trainable parameters per new client (0 plotted at 1)'\nset ylabel 'KID, new clients'\n"
+        "set logscale x\nset logscale y\nunset key\nset xlabel 'trainable parameters per new client (0 plotted at 1)'\n"
+        "set ylabel 'KID, new clients  (dimensionless, log scale; mean ± sd over seeds)'\n"
         "set title 'F13: new-client KID against trainable parameters'\n"
         "plot DATA using (column('trainable_per_new_client')>0?column('trainable_per_new_client'):1):'kid_new_mean':(column('kid_new_sd')==column('kid_new_sd')?column('kid_new_sd'):0) with yerrorbars pt 7 notitle, \\\n"
         "     DATA using (column('trainable_per_new_client')>0?column('trainable_per_new_client'):1):'kid_new_mean':'method' with labels offset 1,1 notitle\n");
     fig(&caps, dir, "F14-forgetting", table_csv,
         "F14: forgetting = KID of the pre-training clients with the shared model after the new clients were adapted, minus before",
-        "set style data histograms\nset style fill solid 0.6\nset ylabel 'ΔKID of pre-training clients'\n"
+        "set style data histograms\nset style fill solid 0.6\nunset key\nset ylabel 'ΔKID of pre-training clients  (dimensionless)'\n"
         "set title 'F14: forgetting'\nplot DATA using 'forgetting_mean':xtic(1) notitle\n");
     fig(&caps, dir, "F15-robustness", robust_csv,
         "F15: new-client KID over fine-tuning learning rate × steps, SPIRE, full fine-tune, LoRA",
-        "set logscale x\nset logscale y\nset xlabel 'fine-tuning learning rate'\nset ylabel 'new-client KID (log)'\n"
+        "set logscale x\nset logscale y\nset xlabel 'fine-tuning learning rate'\nset ylabel 'new-client KID  (dimensionless, log scale)'\n"
         "set title 'F15: robustness to learning rate and steps'\n"
         "M = 'spire full lora'\n"
         "plot for [i=1:3] for [st in '10 100 1000'] DATA using 'lr':(strcol('method') eq word(M,i) && column('steps')==st+0 && column('kid_new_mean')>0 ? column('kid_new_mean') : NaN) with linespoints lc i title word(M,i).' '.st.' steps'\n");
