@@ -26,7 +26,8 @@ static void usage(FILE *f)
 "Regenerates the lab's figures into DIR (default %s): for each figure\n"
 "F<k>-<slug>.png and .svg (or .pdf), its data .csv and a gnuplot script .gp\n"
 "that re-renders it from the data; then index.html and REPORT.md, with a\n"
-"caption per figure and the table of the claims behind them (spirelab check).\n"
+"caption per figure and the table of the claims behind them (spirelab check;\n"
+"without --only, every claim).\n"
 "Without gnuplot (5.4+) the images are skipped with one line on stderr; the\n"
 "data, scripts and pages are still written and the exit status is 0.\n"
 "One progress line per figure and per claim on stderr; the paths of the\n"
@@ -206,7 +207,9 @@ int cmd_figs(int argc, char **argv)
     pf_result res[64];
     size_t nres = 0;
     int rc = 0;
-    unsigned want_claims = 0;   /* bit k: claim k is behind a selected figure */
+    /* bit k: claim k is behind a selected figure; the full set runs every claim,
+     * so that its pages carry the whole `spirelab check` table */
+    unsigned want_claims = any ? 0u : (1u << pc_nclaims) - 1u;
     for (size_t k = 0; k < pf_nfigures; k++) {
         if (any && !sel[k]) continue;
         pf_result *r = &res[nres];
