@@ -44,7 +44,7 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 LIB      = $(BUILD)/libspirelab.a
 
-.PHONY: all test run bench deps install clean check-deps figs reference
+.PHONY: all test run bench deps install clean figs reference
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/spirelab
