@@ -7,10 +7,10 @@
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
 #include "cli/opts.h"
@@ -170,13 +170,6 @@ static void config_text(const job *j, int embed, char *buf, size_t len)
              (unsigned long long)j->fo.seed);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Mean KID over the clients with mask[c] = 1 (and per client into kid[c]). */
 static int kid_clients(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d,
                        const int *mask, int want, const spire_fed_eval_opts *eo, double *kid,
@@ -319,7 +312,7 @@ static int experiment(job *j)
     sb_printf(&pb, "seed,client,role,pi,logit_pi,probe_pred\n");
     sb_printf(&bb, "seed,step,client,client_swap,pi,pi_swap,rel_err,rel_err_pi_half,swap_cos,swap_ratio\n");
     sb_printf(&dg, "client,row,col,value\n");
-    double t_start = now();
+    double t_start = omp_get_wtime();
     int rc = 0;
     size_t K = 0;
     for (size_t si = 0; si < j->seeds && !rc; si++) {
@@ -359,7 +352,7 @@ static int experiment(job *j)
         if (kid_clients(Ms, s, d, known, 1, &js.eo, kid_pre_s, &pre_s) ||
             kid_clients(Mf, s, d, known, 1, &js.eo, kid_pre_f, &pre_f)) { rc = 1; goto models_done; }
         fprintf(stderr, "spirelab %s: seed %llu: pre-training clients' KID: spire %.4g, fedavg %.4g (%.0f s)\n",
-                cmd, (unsigned long long)seed, pre_s, pre_f, now() - t_start);
+                cmd, (unsigned long long)seed, pre_s, pre_f, omp_get_wtime() - t_start);
         for (int mi = 0; mi < NM && !rc; mi++) {
             spire_fed_method meth = (spire_fed_method)mi;
             spire_model *base = meth == SPIRE_FED_M_SPIRE ? Ms : Mf;
@@ -414,7 +407,7 @@ static int experiment(job *j)
                               spire_fed_trainable(&js.cfg, meth, js.ao.rank), rows[si].forget[mi]);
             fprintf(stderr, "spirelab %s: seed %llu: %-6s new-client KID %.4g, forgetting %.3g (%.0f s)\n",
                     cmd, (unsigned long long)seed, spire_fed_method_name(meth), rows[si].kid_new[mi],
-                    rows[si].forget[mi], now() - t_start);
+                    rows[si].forget[mi], omp_get_wtime() - t_start);
         }
         /* the bridge to the theory (gmm2): probe and denoiser */
         if (!rc && d->kind == SPIRE_FED_GMM2) {
@@ -464,7 +457,7 @@ static int experiment(job *j)
                         sb_printf(&rb, "%s,%g,%zu,%.6g\n", spire_fed_method_name(rm[q]), lrs[a], sts[b],
                                   acc / (double)nn);
                     }
-            fprintf(stderr, "spirelab %s: robustness grid done (%.0f s)\n", cmd, now() - t_start);
+            fprintf(stderr, "spirelab %s: robustness grid done (%.0f s)\n", cmd, omp_get_wtime() - t_start);
         }
     models_done:
         free(kid_pre_s); free(kid_pre_f);
@@ -474,7 +467,7 @@ static int experiment(job *j)
         free(is_new); free(known); free(kid); free(kid_before); free(x);
         spire_fed_data_free(d);
     }
-    double wall = now() - t_start;
+    double wall = omp_get_wtime() - t_start;
     if (!rc) {
         /* the table: mean ± sd over seeds */
         sbuf tc = { 0 }, tm = { 0 };
@@ -516,7 +509,7 @@ static int experiment(job *j)
             fputs(tc.s, stdout);
             figures(j, dir, cl.s, tc.s, rb.s, j->kind == SPIRE_FED_GMM2 ? pb.s : NULL,
                     j->kind == SPIRE_FED_DIGITS ? dg.s : NULL);
-            fprintf(stderr, "spirelab %s: wrote %s/table.md (wall time %.1f s)\n", cmd, dir, now() - t_start);
+            fprintf(stderr, "spirelab %s: wrote %s/table.md (wall time %.1f s)\n", cmd, dir, omp_get_wtime() - t_start);
         }
         free(tc.s); free(tm.s);
     }

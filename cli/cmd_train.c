@@ -4,9 +4,9 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
@@ -109,13 +109,6 @@ static int write_csv(const char *path, const float *x, size_t n, size_t D)
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < D; j++) fprintf(f, "%.9g%c", x[i * D + j], j + 1 == D ? '\n' : ',');
     return fclose(f) == 0 ? 0 : -1;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int cmd_train(int argc, char **argv)
@@ -229,7 +222,7 @@ int cmd_train(int argc, char **argv)
     if (evalf) fprintf(evalf, "step,kid_mean,kid_std\n");
 
     int tty = isatty(STDERR_FILENO);
-    double t0 = now(), tail = 0;
+    double t0 = omp_get_wtime(), tail = 0;
     size_t ntail = 0, saved_at = 0;
     int saved = 0;
     for (size_t k = 1; k <= o.steps; k++) {
@@ -268,7 +261,7 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "\rspirelab train: step %zu/%zu  loss %.5f  lr %.3g ", k, o.steps, tr->loss, tr->lr);
     }
     if (tty && o.steps) fputc('\n', stderr);
-    double secs = now() - t0;
+    double secs = omp_get_wtime() - t0;
     if (spire_ckpt_save(ckpt, m, s, tr->adam, &o, err, sizeof err)) {
         fprintf(stderr, "spirelab train: %s\n", err);
         rc = 1;
