@@ -104,7 +104,7 @@ static void usage(FILE *f)
 "  experiment  the whole protocol over --seeds S (default 3) into --out DIR:\n"
 "              clients.csv, table.csv, table.md, robustness.csv, probe.csv,\n"
 "              bridge.csv (gmm2), rounds.csv, figures F12-F17\n"
-"clients (preset defaults in brackets; see docs/cli-spire-fed.md):\n"
+"clients (defaults per preset: docs/cli/spire.md; protocol: docs/federated.md):\n"
 "  --preset P          gmm2 (default) | gmmK | digits;  --quick  smaller everything\n"
 "  --clients C         clients, integer >= 2;  --new N  new clients, 1 <= N < C\n"
 "  --dim D  --K K  --sep S  --alpha A  --labels-per-client S  --n N  --holdout H\n"
