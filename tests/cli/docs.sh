@@ -62,6 +62,7 @@ docs_path_ok() {   # $1 a path relative to the root; 0 if it exists or is not ch
 }
 
 docs_pages=$(ls README.md; find docs -name '*.md' | sort)
+set -f   # the words below are links and paths, not patterns
 for page in $docs_pages; do
   dir=$(dirname "$page")
   nbad=0
@@ -92,3 +93,4 @@ for c in "" $docs_cmds; do
   done
   [ $nbad -eq 0 ] && ok
 done
+set +f
