@@ -194,3 +194,8 @@ awk -F, 'NR==2 { s=$7 } NR==3 { exit !($7 <= s * (1 + 1e-9)) }' "$tmp/out" && ok
 "$BIN" fit --sep 0 >"$tmp/out" 2>"$tmp/err"; rc=$?
 if [ $rc -eq 1 ] && [ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]; then ok
 else bad "fit --sep 0: expected exit 1, empty stdout, one stderr line; got exit $rc: $(cat "$tmp/out" "$tmp/err")"; fi
+
+# ---- spirelab version: no flags; --help is usage
+expect_bad "--foo" -- version --foo
+expect_bad "extra" -- version extra
+if "$BIN" version --help | grep -q '^usage: spirelab version'; then ok; else bad "version --help: no usage line"; fi
