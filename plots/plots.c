@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <gsl/gsl_errno.h>
+#include "common/spl_buf.h"
+#include "common/spl_file.h"
 
 const char PLOTS_STYLE[] =
     "set encoding utf8\n"
@@ -32,41 +34,6 @@ const char PLOTS_STYLE[] =
     "set key box opaque samplen 2.5 spacing 1.2 width 1\n"
     "set border lw 1.2\n"
     "set tics out nomirror\n";
-
-/* ---- growable strings ------------------------------------------------------ */
-typedef struct { char *s; size_t len, cap; } sbuf;
-
-static int sb_vprintf(sbuf *b, const char *fmt, va_list ap)
-{
-    va_list ap2;
-    va_copy(ap2, ap);
-    int need = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (need < 0) return GSL_EINVAL;
-    if (b->len + (size_t)need + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + (size_t)need + 1) cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) return GSL_ENOMEM;
-        b->s = s;
-        b->cap = cap;
-    }
-    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-    b->len += (size_t)need;
-    return GSL_SUCCESS;
-}
-
-static int sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int st = sb_vprintf(b, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
-static const char *sb_str(const sbuf *b) { return b->s ? b->s : ""; }
 
 /* ---- probing ------------------------------------------------------------------ */
 static const struct { const char *name; unsigned bit; } TERMS[] = {
@@ -142,39 +109,39 @@ static int page_ok(const plots_page *p)
 }
 
 /* Terminal command for caps (NULL or not found: as if gnuplot had every terminal). */
-static int terminal(const plots_caps *caps, plots_format f, const plots_page *pg, sbuf *b, int *fallback)
+static int terminal(const plots_caps *caps, plots_format f, const plots_page *pg, spl_buf *b, int *fallback)
 {
     unsigned terms = caps && caps->found ? caps->terms : ~0u;
     if (fallback) *fallback = 0;
     switch (f) {
     case PLOTS_PNG:
         if (terms & PLOTS_TERM_PNGCAIRO)
-            return sb_printf(b, "set terminal pngcairo size %d,%d enhanced font 'Sans,%g' linewidth 1.2 background '#ffffff'",
+            return spl_buf_printf(b, "set terminal pngcairo size %d,%d enhanced font 'Sans,%g' linewidth 1.2 background '#ffffff'",
                              pg->width, pg->height, pg->font);
         if (terms & PLOTS_TERM_PNG) {
             if (fallback) *fallback = 1;
-            return sb_printf(b, "set terminal png size %d,%d enhanced font 'Sans,%g' background '#ffffff'",
+            return spl_buf_printf(b, "set terminal png size %d,%d enhanced font 'Sans,%g' background '#ffffff'",
                              pg->width, pg->height, pg->font);
         }
         return GSL_EUNSUP;
     case PLOTS_SVG:
         if (!(terms & PLOTS_TERM_SVG)) return GSL_EUNSUP;
-        return sb_printf(b, "set terminal svg size %d,%d dynamic enhanced font 'Sans,%g' linewidth 1.2 background '#ffffff'",
+        return spl_buf_printf(b, "set terminal svg size %d,%d dynamic enhanced font 'Sans,%g' linewidth 1.2 background '#ffffff'",
                          pg->width, pg->height, pg->font);
     case PLOTS_PDF:
         if (!(terms & PLOTS_TERM_PDFCAIRO)) return GSL_EUNSUP;
-        return sb_printf(b, "set terminal pdfcairo size %.2fin,%.2fin enhanced font 'Sans,%.3g' linewidth 1.2",
+        return spl_buf_printf(b, "set terminal pdfcairo size %.2fin,%.2fin enhanced font 'Sans,%.3g' linewidth 1.2",
                          pg->width / 100.0, pg->height / 100.0, 0.72 * pg->font);
     case PLOTS_GIF:
         if (!(terms & PLOTS_TERM_GIF)) return GSL_EUNSUP;
-        return sb_printf(b, "set terminal gif animate delay %d loop 0 size %d,%d enhanced font 'Sans,%g' background '#ffffff'",
+        return spl_buf_printf(b, "set terminal gif animate delay %d loop 0 size %d,%d enhanced font 'Sans,%g' background '#ffffff'",
                          (int)(pg->delay * 100 + 0.5) > 0 ? (int)(pg->delay * 100 + 0.5) : 1,
                          pg->width, pg->height, pg->font);
     case PLOTS_LIVE: {
         const char *t = (terms & PLOTS_TERM_QT) ? "qt" : (terms & PLOTS_TERM_WXT) ? "wxt"
                       : (terms & PLOTS_TERM_X11) ? "x11" : NULL;
         if (!t) return GSL_EUNSUP;
-        return sb_printf(b, "set terminal %s size %d,%d enhanced font 'Sans,%g'", t, pg->width, pg->height, pg->font);
+        return spl_buf_printf(b, "set terminal %s size %d,%d enhanced font 'Sans,%g'", t, pg->width, pg->height, pg->font);
     }
     default:
         return GSL_EINVAL;
@@ -187,11 +154,11 @@ int plots_terminal(const plots_caps *caps, plots_format f, const plots_page *pag
     if (!page) page = &page_default;
     if (!caps || !buf || !page_ok(page) || (unsigned)f >= PLOTS_NFORMATS) return GSL_EINVAL;
     if (!caps->found) return GSL_EUNSUP;
-    sbuf b = {0};
+    spl_buf b = SPL_BUF_INIT;
     int st = terminal(caps, f, page, &b, fallback);
     if (!st && b.len + 1 > len) st = GSL_EINVAL;
     if (!st) memcpy(buf, b.s, b.len + 1);
-    free(b.s);
+    spl_buf_release(&b);
     return st;
 }
 
@@ -308,16 +275,16 @@ int plots_pipe_close(plots_pipe *p, int *exit_status)
 }
 
 /* ---- figures ------------------------------------------------------------------------------ */
-struct plots_fig { sbuf data, body, comment; };
+struct plots_fig { spl_buf data, body, comment; };
 
 plots_fig *plots_fig_alloc(void) { return calloc(1, sizeof(plots_fig)); }
 
 void plots_fig_free(plots_fig *f)
 {
     if (!f) return;
-    free(f->data.s);
-    free(f->body.s);
-    free(f->comment.s);
+    spl_buf_release(&f->data);
+    spl_buf_release(&f->body);
+    spl_buf_release(&f->comment);
     free(f);
 }
 
@@ -326,7 +293,7 @@ int plots_fig_data(plots_fig *f, const char *fmt, ...)
     if (!f) return GSL_EINVAL;
     va_list ap;
     va_start(ap, fmt);
-    int st = sb_vprintf(&f->data, fmt, ap);
+    int st = spl_buf_vprintf(&f->data, fmt, ap);
     va_end(ap);
     return st;
 }
@@ -336,7 +303,7 @@ int plots_fig_body(plots_fig *f, const char *fmt, ...)
     if (!f) return GSL_EINVAL;
     va_list ap;
     va_start(ap, fmt);
-    int st = sb_vprintf(&f->body, fmt, ap);
+    int st = spl_buf_vprintf(&f->body, fmt, ap);
     va_end(ap);
     return st;
 }
@@ -344,17 +311,17 @@ int plots_fig_body(plots_fig *f, const char *fmt, ...)
 int plots_fig_comment(plots_fig *f, const char *fmt, ...)
 {
     if (!f) return GSL_EINVAL;
-    int st = sb_printf(&f->comment, "# ");
+    int st = spl_buf_printf(&f->comment, "# ");
     va_list ap;
     va_start(ap, fmt);
-    if (!st) st = sb_vprintf(&f->comment, fmt, ap);
+    if (!st) st = spl_buf_vprintf(&f->comment, fmt, ap);
     va_end(ap);
-    if (!st && (!f->comment.len || f->comment.s[f->comment.len - 1] != '\n')) st = sb_printf(&f->comment, "\n");
+    if (!st && (!f->comment.len || f->comment.s[f->comment.len - 1] != '\n')) st = spl_buf_printf(&f->comment, "\n");
     return st;
 }
 
-const char *plots_fig_csv(const plots_fig *f) { return f ? sb_str(&f->data) : ""; }
-const char *plots_fig_gp(const plots_fig *f) { return f ? sb_str(&f->body) : ""; }
+const char *plots_fig_csv(const plots_fig *f) { return f ? spl_buf_str(&f->data) : ""; }
+const char *plots_fig_gp(const plots_fig *f) { return f ? spl_buf_str(&f->body) : ""; }
 
 static int stem_ok(const char *s)
 {
@@ -371,33 +338,33 @@ static int dir_ok(const char *d)
 
 /* The script: header, variables, then one loop over the formats.
  * dataref: the DATA value; out[k]: output file of format fmts[k]. */
-static int script(sbuf *b, const plots_fig *f, const plots_caps *caps, const char *stem,
+static int script(spl_buf *b, const plots_fig *f, const plots_caps *caps, const char *stem,
                   const char *dataref, const plots_format *fmts, size_t nfmts,
                   char *const *out, const plots_page *pg)
 {
     int st = GSL_SUCCESS;
     if (stem) {
-        st |= sb_printf(b, "# %s.gp: re-renders", stem);
-        for (size_t k = 0; k < nfmts; k++) st |= sb_printf(b, " %s.%s", stem, plots_format_ext(fmts[k]));
-        st |= sb_printf(b, " from %s.csv.\n", stem);
-        st |= sb_printf(b, "%s", sb_str(&f->comment));
-        st |= sb_printf(b, "# Run it in this directory: gnuplot %s.gp   (gnuplot %d.%d or later)\n",
+        st |= spl_buf_printf(b, "# %s.gp: re-renders", stem);
+        for (size_t k = 0; k < nfmts; k++) st |= spl_buf_printf(b, " %s.%s", stem, plots_format_ext(fmts[k]));
+        st |= spl_buf_printf(b, " from %s.csv.\n", stem);
+        st |= spl_buf_printf(b, "%s", spl_buf_str(&f->comment));
+        st |= spl_buf_printf(b, "# Run it in this directory: gnuplot %s.gp   (gnuplot %d.%d or later)\n",
                         stem, PLOTS_MIN_MAJOR, PLOTS_MIN_MINOR);
     }
-    st |= sb_printf(b, "DATA = '%s'\nLIVE = 0\nPAUSE = %g\nFONTSIZE = %g\n", dataref, pg->delay, pg->font);
-    for (size_t k = 0; k < nfmts; k++) st |= sb_printf(b, "OUT_%s = '%s'\n", plots_format_ext(fmts[k]), out[k]);
-    st |= sb_printf(b, "do for [FMT in \"");
-    for (size_t k = 0; k < nfmts; k++) st |= sb_printf(b, "%s%s", k ? " " : "", plots_format_ext(fmts[k]));
-    st |= sb_printf(b, "\"] {\nreset\n");
+    st |= spl_buf_printf(b, "DATA = '%s'\nLIVE = 0\nPAUSE = %g\nFONTSIZE = %g\n", dataref, pg->delay, pg->font);
+    for (size_t k = 0; k < nfmts; k++) st |= spl_buf_printf(b, "OUT_%s = '%s'\n", plots_format_ext(fmts[k]), out[k]);
+    st |= spl_buf_printf(b, "do for [FMT in \"");
+    for (size_t k = 0; k < nfmts; k++) st |= spl_buf_printf(b, "%s%s", k ? " " : "", plots_format_ext(fmts[k]));
+    st |= spl_buf_printf(b, "\"] {\nreset\n");
     for (size_t k = 0; k < nfmts; k++) {
-        st |= sb_printf(b, "if (FMT eq \"%s\") { ", plots_format_ext(fmts[k]));
+        st |= spl_buf_printf(b, "if (FMT eq \"%s\") { ", plots_format_ext(fmts[k]));
         int t = terminal(caps, fmts[k], pg, b, NULL);
         if (t) return t;
-        st |= sb_printf(b, " }\n");
+        st |= spl_buf_printf(b, " }\n");
     }
-    st |= sb_printf(b, "set output value('OUT_'.FMT)\n%s%s", PLOTS_STYLE, sb_str(&f->body));
-    if (f->body.len && f->body.s[f->body.len - 1] != '\n') st |= sb_printf(b, "\n");
-    st |= sb_printf(b, "unset output\n}\n");
+    st |= spl_buf_printf(b, "set output value('OUT_'.FMT)\n%s%s", PLOTS_STYLE, spl_buf_str(&f->body));
+    if (f->body.len && f->body.s[f->body.len - 1] != '\n') st |= spl_buf_printf(b, "\n");
+    st |= spl_buf_printf(b, "unset output\n}\n");
     return st ? GSL_ENOMEM : GSL_SUCCESS;
 }
 
@@ -425,33 +392,11 @@ char *plots_fig_script(const plots_fig *f, const plots_caps *caps, const char *s
         else sprintf(out[k], "%s.%s", stem, plots_format_ext(fmts[k]));
     }
     snprintf(data, sizeof data, "%s.csv", stem);
-    sbuf b = {0};
+    spl_buf b = SPL_BUF_INIT;
     if (!st) st = script(&b, f, caps, stem, data, fmts, nfmts, out, page);
     for (size_t k = 0; k < nfmts; k++) free(out[k]);
-    if (st) { free(b.s); return NULL; }
-    return b.s;
-}
-
-/* umask without changing it for long. */
-static mode_t file_mode(void)
-{
-    mode_t um = umask(0);
-    umask(um);
-    return 0666 & ~um;
-}
-
-/* A temporary file beside DIR/NAME: DIR/.NAME.XXXXXX.tmp, created empty.
- * Returns the open descriptor (path in *tmp, caller frees) or −1. */
-static int temp_beside(const char *dir, const char *name, char **tmp)
-{
-    size_t n = strlen(dir) + strlen(name) + 32;
-    char *t = malloc(n);
-    if (!t) return -1;
-    snprintf(t, n, "%s/.%s.XXXXXX.tmp", dir, name);
-    int fd = mkstemps(t, 4);
-    if (fd < 0) { free(t); return -1; }
-    *tmp = t;
-    return fd;
+    if (st) { spl_buf_release(&b); return NULL; }
+    return spl_buf_take(&b);
 }
 
 static char *join(const char *dir, const char *name)
@@ -462,28 +407,15 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-/* Write text to DIR/NAME through a temporary file and rename. */
+/* Write text to DIR/NAME atomically (common/spl_file.h).  The library does
+ * not print: the reason of a failure is dropped, the status kept. */
 static int write_atomic(const char *dir, const char *name, const char *text)
 {
-    char *tmp = NULL, *final = join(dir, name);
+    char *final = join(dir, name);
     if (!final) return GSL_ENOMEM;
-    int fd = temp_beside(dir, name, &tmp);
-    if (fd < 0) { free(final); return GSL_EFAILED; }
-    size_t len = strlen(text), off = 0;
-    int ok = 1;
-    while (ok && off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) ok = 0;
-        else off += (size_t)w;
-    }
-    if (fchmod(fd, file_mode()) != 0) ok = 0;
-    if (close(fd) != 0) ok = 0;
-    if (ok && rename(tmp, final) != 0) ok = 0;
-    if (!ok) unlink(tmp);
-    free(tmp);
+    int st = spl_file_write(final, text, strlen(text), NULL, 0);
     free(final);
-    return ok ? GSL_SUCCESS : GSL_EFAILED;
+    return st == GSL_ENOMEM ? st : st ? GSL_EFAILED : GSL_SUCCESS;
 }
 
 int plots_write_file(const char *dir, const char *name, const char *text)
@@ -507,51 +439,53 @@ int plots_fig_write(const plots_fig *f, const plots_caps *caps, const char *dir,
     if (!gp) gp = plots_fig_script(f, NULL, stem, fmts, nfmts, page);
     if (!gp) return GSL_ENOMEM;
     snprintf(name, sizeof name, "%s.csv", stem);
-    int st = write_atomic(dir, name, sb_str(&f->data));
+    int st = write_atomic(dir, name, spl_buf_str(&f->data));
     snprintf(name, sizeof name, "%s.gp", stem);
     if (!st) st = write_atomic(dir, name, gp);
     free(gp);
     if (st || !caps->found) return st;
 
     /* Every terminal must exist before anything is rendered. */
-    sbuf probe = {0};
+    spl_buf probe = SPL_BUF_INIT;
     for (size_t k = 0; k < nfmts && !st; k++) st = terminal(caps, fmts[k], page, &probe, NULL);
-    free(probe.s);
+    spl_buf_release(&probe);
     if (st) return st;
 
-    char *tmp[4] = {0};
+    /* gnuplot writes each image to a temporary file beside it (made here,
+     * empty); each is renamed into place (spl_file_commit) only once gnuplot
+     * has exited successfully. */
+    char *tmp[4] = {0}, *final[4] = {0};
     for (size_t k = 0; k < nfmts && !st; k++) {
         snprintf(name, sizeof name, "%s.%s", stem, plots_format_ext(fmts[k]));
-        int fd = temp_beside(dir, name, &tmp[k]);
-        if (fd < 0) st = GSL_EFAILED;
-        else close(fd);
+        if (!(final[k] = join(dir, name))) st = GSL_ENOMEM;
+        else if (spl_file_temp(final[k], &tmp[k], NULL, 0)) st = GSL_EFAILED;
     }
-    sbuf b = {0};
+    spl_buf b = SPL_BUF_INIT;
     if (!st) st = script(&b, f, caps, NULL, "$DATA", fmts, nfmts, tmp, page);
     if (!st) {
         plots_pipe *p = plots_pipe_open(caps, &st);
         if (p) {
-            plots_pipe_datablock(p, "DATA", sb_str(&f->data));
+            plots_pipe_datablock(p, "DATA", spl_buf_str(&f->data));
             plots_pipe_write(p, b.s, b.len);
             st = plots_pipe_close(p, NULL);
         }
     }
-    free(b.s);
-    mode_t mode = file_mode();
+    spl_buf_release(&b);
+    /* gnuplot must have written something into every file */
+    for (size_t k = 0; k < nfmts && !st; k++) {
+        struct stat sb;
+        if (stat(tmp[k], &sb) != 0 || sb.st_size == 0) st = GSL_EFAILED;
+    }
     for (size_t k = 0; k < nfmts; k++) {
-        if (!tmp[k]) continue;
-        if (!st) {
-            snprintf(name, sizeof name, "%s.%s", stem, plots_format_ext(fmts[k]));
-            char *final = join(dir, name);
-            struct stat sb;
-            /* gnuplot must have written something. */
-            if (!final || stat(tmp[k], &sb) != 0 || sb.st_size == 0) st = GSL_EFAILED;
-            else if (chmod(tmp[k], mode) != 0 || rename(tmp[k], final) != 0) st = GSL_EFAILED;
-            else if (rendered) *rendered |= 1u << fmts[k];
-            free(final);
+        if (!tmp[k]) { free(final[k]); continue; }
+        if (!st && spl_file_commit(tmp[k], final[k], NULL, 0) == GSL_SUCCESS) {
+            if (rendered) *rendered |= 1u << fmts[k];
+            free(tmp[k]);
+        } else {
+            if (!st) st = GSL_EFAILED;
+            spl_file_discard(tmp[k]);   /* (a failed commit has removed it already) */
         }
-        if (st) unlink(tmp[k]);
-        free(tmp[k]);
+        free(final[k]);
     }
     return st;
 }
@@ -561,18 +495,18 @@ int plots_fig_show(const plots_fig *f, const plots_caps *caps, const plots_page 
     if (!page) page = &page_default;
     if (!f || !caps || !page_ok(page)) return GSL_EINVAL;
     if (plots_live_check(caps, NULL, NULL)) return GSL_EUNSUP;
-    sbuf b = {0};
-    int st = sb_printf(&b, "DATA = '$DATA'\nLIVE = 1\nPAUSE = %g\nFONTSIZE = %g\nFMT = 'live'\nreset\n",
+    spl_buf b = SPL_BUF_INIT;
+    int st = spl_buf_printf(&b, "DATA = '$DATA'\nLIVE = 1\nPAUSE = %g\nFONTSIZE = %g\nFMT = 'live'\nreset\n",
                        page->delay, page->font);
     if (!st) st = terminal(caps, PLOTS_LIVE, page, &b, NULL);
-    if (!st) st = sb_printf(&b, "\n%s%s\npause mouse close\n", PLOTS_STYLE, sb_str(&f->body));
-    if (st) { free(b.s); return st; }
+    if (!st) st = spl_buf_printf(&b, "\n%s%s\npause mouse close\n", PLOTS_STYLE, spl_buf_str(&f->body));
+    if (st) { spl_buf_release(&b); return st; }
     plots_pipe *p = plots_pipe_open(caps, &st);
     if (p) {
-        plots_pipe_datablock(p, "DATA", sb_str(&f->data));
+        plots_pipe_datablock(p, "DATA", spl_buf_str(&f->data));
         plots_pipe_write(p, b.s, b.len);
         st = plots_pipe_close(p, NULL);
     }
-    free(b.s);
+    spl_buf_release(&b);
     return st;
 }

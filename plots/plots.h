@@ -24,10 +24,12 @@
  * (one frame per plot command), live through qt, wxt or x11 — only on
  * request, and only when a display exists (DISPLAY or WAYLAND_DISPLAY).
  *
- * Files are written atomically: each to a temporary name beside it
- * (".STEM.EXT.XXXXXX.tmp", made by mkstemps) and renamed into place only
- * once complete, so an interrupted or failed run leaves no half-written
- * figure; the temporary files of a failed render are removed.
+ * Files are written atomically (common/spl_file.h): each to a temporary name
+ * beside it (".STEM.EXT.XXXXXX.tmp"), flushed to disk, renamed into place
+ * only once complete; gnuplot itself renders each image into such a
+ * temporary file, renamed once gnuplot has exited successfully.  So an
+ * interrupted or failed run leaves no half-written figure; the temporary
+ * files of a failed render are removed.
  *
  * The script a body runs in: after `reset`, the data settings
  * (`set datafile separator comma`, `set datafile columnheaders`: the CSV's

@@ -1,19 +1,14 @@
 /* spire/ckpt.c — versioned, checksummed, atomically written checkpoints
  * (spire/ckpt.h). */
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 #include <gsl/gsl_errno.h>
 #include "common/spl.h"
+#include "common/spl_file.h"
 #include "spire/ckpt.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -44,16 +39,6 @@ static double get_f64(cur *c) { double v; get(c, &v, 8); return v; }
 static size_t body_bytes(size_t T, size_t np, size_t ne)
 {
     return 8 * T + 4 * (3 * np + 3 * ne);
-}
-
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) { if (errno == EINTR) continue; return -1; }
-        p += w; n -= (size_t)w;
-    }
-    return 0;
 }
 
 int spire_ckpt_save(const char *path, const spire_model *m, const ddpm_schedule *s,
@@ -99,33 +84,8 @@ int spire_ckpt_save(const char *path, const spire_model *m, const ddpm_schedule 
     uint32_t crc = crc_of(c.p, c.off);
     put(&c, &crc, 4);
 
-    /* temporary file next to the target, then rename */
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16), *dir = strdup(path);
-    if (!tmp || !dir) { free(c.p); free(tmp); free(dir); return spl_errf(GSL_ENOMEM, err, errlen, "out of memory writing checkpoint '%s'", path); }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int status = GSL_SUCCESS;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        status = spl_errf(GSL_EFAILED, err, errlen, "cannot create checkpoint '%s': %s", path, strerror(errno));
-    } else {
-        if (fchmod(fd, 0644) != 0)   /* mkstemp makes it 0600; a checkpoint is ordinary data */
-            status = spl_errf(GSL_EFAILED, err, errlen, "cannot set mode of checkpoint '%s': %s", path, strerror(errno));
-        else if (write_all(fd, c.p, c.off) != 0)
-            status = spl_errf(GSL_EFAILED, err, errlen, "cannot write checkpoint '%s': %s", path, strerror(errno));
-        else if (fsync(fd) != 0)
-            status = spl_errf(GSL_EFAILED, err, errlen, "cannot sync checkpoint '%s': %s", path, strerror(errno));
-        if (close(fd) != 0 && status == GSL_SUCCESS)
-            status = spl_errf(GSL_EFAILED, err, errlen, "cannot close checkpoint '%s': %s", path, strerror(errno));
-        if (status == GSL_SUCCESS && rename(tmp, path) != 0)
-            status = spl_errf(GSL_EFAILED, err, errlen, "cannot rename checkpoint into '%s': %s", path, strerror(errno));
-        if (status != GSL_SUCCESS) unlink(tmp);
-    }
-    if (status == GSL_SUCCESS) {   /* make the rename durable */
-        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) { fsync(dfd); close(dfd); }
-    }
-    free(c.p); free(tmp); free(dir);
+    int status = spl_file_write(path, c.p, c.off, err, errlen);
+    free(c.p);
     return status;
 }
 
@@ -143,57 +103,77 @@ static int all_finite(const float *x, size_t n)
     return 1;
 }
 
-/* Check the bytes of a checkpoint and build its objects. */
+/* The file size a header announces: 16 + header + body + CRC, from fields
+ * not yet trusted (SIZE_MAX when they are absurd). */
+static size_t announced(uint32_t hdr, uint64_t T, uint64_t np, uint64_t ne)
+{
+    const uint64_t big = (uint64_t)1 << 40;
+    if (T > big || np > big || ne > big) return SIZE_MAX;
+    return 16 + (size_t)hdr + body_bytes(T, np, ne) + 4;
+}
+
+/* Check the bytes of a checkpoint and build its objects.  The checksum is
+ * verified before any size in the file is trusted: a corrupt file is
+ * reported as corrupt (its size fields used only to say whether it looks
+ * truncated), and only a file whose checksum holds is checked field by field. */
 static int parse(const char *path, cur *c, spire_ckpt *ck, char *err, size_t errlen)
 {
     size_t n = c->len;
-    if (n < 16) return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated (%zu bytes, not even a header)", path, n);
+    if (n < 8) return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated (%zu bytes, not even a header)", path, n);
     char magic[8];
-    uint32_t version, hdr;
-    get(c, magic, 8); get(c, &version, 4); get(c, &hdr, 4);
+    get(c, magic, 8);
     if (memcmp(magic, SPIRE_CKPT_MAGIC, 8) != 0)
         return spl_errf(GSL_EINVAL, err, errlen, "'%s' is not a spirelab checkpoint (bad magic)", path);
+    if (n < 16 + SPIRE_CKPT_HEADER + 4)
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated (%zu bytes, header incomplete)", path, n);
+    uint32_t version, hdr;
+    get(c, &version, 4); get(c, &hdr, 4);
+    uint64_t f[12];
+    for (int i = 0; i < 12; i++) f[i] = get_u64(c);
+    double hp[5];
+    for (int i = 0; i < 5; i++) hp[i] = get_f64(c);
+    uint64_t kind = f[6], T = f[7], np = f[8], ne = f[9];
+
+    uint32_t crc;
+    memcpy(&crc, c->p + n - 4, 4);
+    if (crc != crc_of(c->p, n - 4)) {
+        size_t said = announced(hdr, T, np, ne);
+        if (version != SPIRE_CKPT_VERSION)
+            return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has version %u (this spirelab reads version %u), "
+                            "or is corrupt (checksum mismatch)", path, version, SPIRE_CKPT_VERSION);
+        if (said != SIZE_MAX && n < said)
+            return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated: %zu bytes where its header announces %zu "
+                            "(checksum mismatch)", path, n, said);
+        if (said == SIZE_MAX)
+            return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is corrupt (checksum mismatch; absurd sizes in its header)", path);
+        if (said != n)
+            return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is corrupt (checksum mismatch; %zu bytes where its header "
+                            "announces %zu: damaged sizes or trailing data)", path, n, said);
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is corrupt (checksum mismatch)", path);
+    }
     if (version != SPIRE_CKPT_VERSION)
         return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has version %u, this spirelab reads version %u",
                     path, version, SPIRE_CKPT_VERSION);
     if (hdr != SPIRE_CKPT_HEADER)
         return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has a %u-byte header, expected %u", path, hdr, SPIRE_CKPT_HEADER);
-    if (n < 16 + (size_t)hdr + 4)
-        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated (%zu bytes, header incomplete)", path, n);
-    /* The checksum covers everything: a corrupt size field is reported as
-     * corruption, not as the size problem it would otherwise look like. */
-    uint32_t crc;
-    memcpy(&crc, c->p + n - 4, 4);
-    int crc_ok = crc == crc_of(c->p, n - 4);
-#define CORRUPT_OR(...) (crc_ok ? spl_errf(GSL_EINVAL, err, errlen, __VA_ARGS__) \
-    : spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is corrupt (checksum mismatch)", path))
-    uint64_t f[12];
-    for (int i = 0; i < 12; i++) f[i] = get_u64(c);
-    double hp[5];
-    for (int i = 0; i < 5; i++) hp[i] = get_f64(c);
     spire_config cfg = { .D = f[0], .E = f[1], .H = f[2], .L = f[3], .C = f[4],
                          .embed_at = (spire_embed_at)f[5] };
     if (f[0] > SPIRE_DIM_MAX || f[1] > SPIRE_DIM_MAX || f[2] > SPIRE_DIM_MAX || f[3] > 1024 ||
         f[4] > SPIRE_DIM_MAX || f[5] > 1 || spire_config_check(&cfg) != GSL_SUCCESS)
-        return CORRUPT_OR("checkpoint '%s' has invalid network sizes (D=%llu E=%llu H=%llu L=%llu C=%llu embed_at=%llu)",
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has invalid network sizes (D=%llu E=%llu H=%llu L=%llu C=%llu embed_at=%llu)",
                     path, (unsigned long long)f[0], (unsigned long long)f[1], (unsigned long long)f[2],
                     (unsigned long long)f[3], (unsigned long long)f[4], (unsigned long long)f[5]);
-    uint64_t kind = f[6], T = f[7], np = f[8], ne = f[9];
     if ((kind != DDPM_LINEAR && kind != DDPM_COSINE) || T < 2 || T > SPIRE_CKPT_T_MAX)
-        return CORRUPT_OR("checkpoint '%s' has an invalid schedule (kind %llu, T=%llu)",
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has an invalid schedule (kind %llu, T=%llu)",
                     path, (unsigned long long)kind, (unsigned long long)T);
     if (np != spire_config_n_params(&cfg) || ne != cfg.C * spire_config_embed_width(&cfg))
-        return CORRUPT_OR("checkpoint '%s': parameter counts %llu + %llu do not match its network sizes (%zu + %zu)",
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s': parameter counts %llu + %llu do not match its network sizes (%zu + %zu)",
                     path, (unsigned long long)np, (unsigned long long)ne, spire_config_n_params(&cfg),
                     cfg.C * spire_config_embed_width(&cfg));
-    size_t want = 16 + hdr + body_bytes(T, np, ne) + 4;
-    if (n < want)
-        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is truncated (%zu bytes, expected %zu)", path, n, want);
-    if (n > want)
-        return CORRUPT_OR("checkpoint '%s' is too long (%zu bytes, expected %zu): wrong sizes or trailing data", path, n, want);
-    if (!crc_ok)
-        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' is corrupt (checksum mismatch)", path);
-#undef CORRUPT_OR
+    size_t want = announced(hdr, T, np, ne);
+    if (n != want)
+        return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has the wrong size: %zu bytes, its header's sizes call for %zu",
+                        path, n, want);
     for (int i = 0; i < 5; i++)
         if (!isfinite(hp[i]))
             return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has a non-finite optimiser hyper-parameter", path);
@@ -231,24 +211,14 @@ static int parse(const char *path, cur *c, spire_ckpt *ck, char *err, size_t err
 
 int spire_ckpt_load(const char *path, spire_ckpt *ck, char *err, size_t errlen)
 {
+    if (!ck) return spl_errf(GSL_EINVAL, err, errlen, "no checkpoint to load into");
     ck->model = NULL; ck->sched = NULL; ck->adam = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return spl_errf(GSL_EFAILED, err, errlen, "cannot open checkpoint '%s': %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(fp);
-        return spl_errf(GSL_EFAILED, err, errlen, "checkpoint '%s' is not a regular file", path);
-    }
-    size_t n = (size_t)sb.st_size;
-    cur c = { malloc(n ? n : 1), 0, n };
-    if (!c.p) { fclose(fp); return spl_errf(GSL_ENOMEM, err, errlen, "out of memory reading checkpoint '%s'", path); }
-    if (fread(c.p, 1, n, fp) != n) {
-        int e = errno;
-        free(c.p); fclose(fp);
-        return spl_errf(GSL_EFAILED, err, errlen, "cannot read checkpoint '%s': %s", path, e ? strerror(e) : "short read");
-    }
-    fclose(fp);
-    int st = parse(path, &c, ck, err, errlen);
-    free(c.p);
+    char *data;
+    size_t n;
+    int st = spl_file_read(path, &data, &n, err, errlen);
+    if (st) return st;
+    cur c = { (unsigned char *)data, 0, n };
+    st = parse(path, &c, ck, err, errlen);
+    free(data);
     return st;
 }

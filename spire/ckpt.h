@@ -16,14 +16,20 @@
  *   f32[n_params] ×2, f32[n_embed] ×2   AdamW m, v of the backbone, then of the embeddings
  *   u32      CRC-32 (zlib) of every byte before it
  *
- * Writing is atomic: a temporary file in the same directory, fsync, rename
- * over the target, fsync of the directory — a crash leaves either the old
- * file or the new one, never a torn one.  Loading checks every field and
- * refuses (GSL_EINVAL, with the reason in err) a file that is truncated or
- * too long, has a bad magic, another version, inconsistent or out-of-range
- * sizes, a schedule that this build computes differently, non-finite
- * parameters, or a checksum mismatch; GSL_EFAILED when the file cannot be
- * read or written (reason from errno); GSL_ENOMEM.
+ * Writing is atomic (common/spl_file.h): a temporary file in the same
+ * directory, fsync, rename over the target, fsync of the directory — a crash
+ * leaves either the old file or the new one, never a torn one.  Loading
+ * verifies the checksum before it trusts any size in the file, then checks
+ * every field, and refuses (GSL_EINVAL, with the reason in err):
+ *   "truncated"          shorter than its header, or than its header announces
+ *   "checksum mismatch"  any damaged byte (a flipped bit, trailing data)
+ *   "version N"          another version of the format
+ *   "invalid network sizes", "invalid schedule", "do not match", "wrong size"
+ *                        sizes out of range or inconsistent (checksum intact)
+ *   "schedule differs"   a schedule this build computes differently
+ *   "non-finite"         NaN or infinite parameters or hyper-parameters
+ * and "not a spirelab checkpoint" for a bad magic; GSL_EFAILED when the file
+ * cannot be read or written (reason from errno); GSL_ENOMEM.
  *
  * Typical use:
  *     char err[256];
