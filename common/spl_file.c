@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <gsl/gsl_errno.h>
 #include "common/spl.h"
 
@@ -224,4 +225,17 @@ int spl_file_read(const char *path, char **data, size_t *len, char *err, size_t 
     *data = b;
     *len = n;
     return GSL_SUCCESS;
+}
+
+uint32_t spl_crc32(const void *data, size_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    const unsigned char *p = data;
+    while (n > 0) {   /* zlib takes at most UINT_MAX bytes a call */
+        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, p, k);
+        p += k;
+        n -= k;
+    }
+    return (uint32_t)c;
 }

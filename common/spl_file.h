@@ -34,6 +34,7 @@
 #define SPL_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Write len bytes of data (data may be NULL when len is 0) to path
  * atomically (steps 1–5 above). */
@@ -56,5 +57,9 @@ void spl_file_discard(char *tmp);
  * string).  GSL_EFAILED with errno set when it cannot be opened or read
  * (ENOENT: it does not exist) or is not a regular file; GSL_ENOMEM. */
 int spl_file_read(const char *path, char **data, size_t *len, char *err, size_t errlen);
+
+/* CRC-32 (zlib's crc32, the checksum of gzip and PNG) of n bytes: the
+ * checksum that ends every binary file spirelab writes (checkpoints). */
+uint32_t spl_crc32(const void *data, size_t n);
 
 #endif

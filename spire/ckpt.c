@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 #include <gsl/gsl_errno.h>
 #include "common/spl.h"
 #include "common/spl_file.h"
@@ -14,17 +13,6 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "spire/ckpt.c writes little-endian files with native stores; port it first"
 #endif
-
-static uint32_t crc_of(const unsigned char *p, size_t n)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n > 0) {
-        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, k);
-        p += k; n -= k;
-    }
-    return (uint32_t)c;
-}
 
 /* A cursor over a byte buffer. */
 typedef struct { unsigned char *p; size_t off, len; } cur;
@@ -81,7 +69,7 @@ int spire_ckpt_save(const char *path, const spire_model *m, const ddpm_schedule 
         memset(c.p + c.off, 0, 4 * (2 * np + 2 * ne));
         c.off += 4 * (2 * np + 2 * ne);
     }
-    uint32_t crc = crc_of(c.p, c.off);
+    uint32_t crc = spl_crc32(c.p, c.off);
     put(&c, &crc, 4);
 
     int status = spl_file_write(path, c.p, c.off, err, errlen);
@@ -136,7 +124,7 @@ static int parse(const char *path, cur *c, spire_ckpt *ck, char *err, size_t err
 
     uint32_t crc;
     memcpy(&crc, c->p + n - 4, 4);
-    if (crc != crc_of(c->p, n - 4)) {
+    if (crc != spl_crc32(c->p, n - 4)) {
         size_t said = announced(hdr, T, np, ne);
         if (version != SPIRE_CKPT_VERSION)
             return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has version %u (this spirelab reads version %u), "

@@ -12,6 +12,8 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include "common/spl.h"
+#include "common/spl_buf.h"
+#include "common/spl_file.h"
 #include "spire/data.h"
 #include "spire/fed.h"
 #include "spire/nn.h"
@@ -471,108 +473,97 @@ int spire_fed_model_copy(spire_model *dst, const spire_model *src)
 #define FED_MAGIC "SPIREFED"
 #define FED_VERSION 1u
 
-static int put(FILE *f, uLong *crc, const void *p, size_t n)
-{
-    *crc = crc32(*crc, p, (uInt)n);
-    return fwrite(p, 1, n, f) == n ? 0 : -1;
-}
-
 int spire_fed_save(const char *path, const spire_fed_run *r, const char *config, char *err,
                    size_t errlen)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp) return spl_errf(GSL_ENOMEM, err, errlen, "out of memory");
-    snprintf(tmp, len + 16, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        int e = errno;
-        free(tmp);
-        return spl_errf(GSL_EFAILED, err, errlen, "cannot write %s: %s", path, strerror(e));
-    }
-    uLong crc = crc32(0L, Z_NULL, 0);
-    uint32_t ver = FED_VERSION, clen = (uint32_t)strlen(config);
+    if (!path || !r || !config) return spl_errf(GSL_EINVAL, err, errlen, "spire_fed_save: NULL argument");
+    size_t cl = strlen(config);
+    if (cl > UINT32_MAX) return spl_errf(GSL_EINVAL, err, errlen, "cannot write %s: configuration text too long", path);
+    uint32_t ver = FED_VERSION, clen = (uint32_t)cl;
     uint64_t hdr[3] = { r->srv.round, r->srv.n_params, r->srv.cfg.C * r->ee };
-    int bad = put(f, &crc, FED_MAGIC, 8) || put(f, &crc, &ver, 4) || put(f, &crc, &clen, 4) ||
-              put(f, &crc, config, clen) || put(f, &crc, hdr, sizeof hdr) ||
-              put(f, &crc, r->srv.backbone, r->srv.n_params * sizeof(float)) ||
-              put(f, &crc, r->embed, hdr[2] * sizeof(float));
-    uint32_t c32 = (uint32_t)crc;
-    if (!bad) bad = fwrite(&c32, 4, 1, f) != 1;
-    if (!bad) bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    if (fclose(f) != 0) bad = 1;
-    if (!bad) bad = rename(tmp, path) != 0;
-    if (bad) {
-        int e = errno;
-        remove(tmp);
-        free(tmp);
-        return spl_errf(GSL_EFAILED, err, errlen, "cannot write %s: %s", path, strerror(e));
-    }
-    free(tmp);
-    return GSL_SUCCESS;
+    spl_buf b = SPL_BUF_INIT;
+    spl_buf_append(&b, FED_MAGIC, 8);
+    spl_buf_append(&b, &ver, 4);
+    spl_buf_append(&b, &clen, 4);
+    spl_buf_append(&b, config, clen);
+    spl_buf_append(&b, hdr, sizeof hdr);
+    spl_buf_append(&b, r->srv.backbone, hdr[1] * sizeof(float));
+    spl_buf_append(&b, r->embed, hdr[2] * sizeof(float));
+    uint32_t c32 = b.status ? 0 : spl_crc32(b.s, b.len);
+    spl_buf_append(&b, &c32, 4);
+    int st = b.status ? spl_errf(b.status, err, errlen, "out of memory writing %s", path)
+                      : spl_file_write(path, b.s, b.len, err, errlen);
+    spl_buf_release(&b);
+    return st;
 }
 
 int spire_fed_load(const char *path, spire_fed_run *r, const char *config, char *err,
                    size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return spl_errf(GSL_EFAILED, err, errlen, "cannot open %s: %s", path, strerror(errno));
-    unsigned char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 65536;
-            unsigned char *nb = realloc(buf, cap);
-            if (!nb) { free(buf); fclose(f); return spl_errf(GSL_ENOMEM, err, errlen, "out of memory"); }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    int st = GSL_EINVAL;
-    if (rerr) { st = spl_errf(GSL_EFAILED, err, errlen, "cannot read %s", path); goto out; }
-    uint32_t ver, clen;
-    if (n < 16 + 24 + 4 || memcmp(buf, FED_MAGIC, 8)) {
-        spl_errf(st, err, errlen, "%s is not a federated-run checkpoint (bad magic or too short)", path);
-        goto out;
-    }
+    if (!path || !r || !config) return spl_errf(GSL_EINVAL, err, errlen, "spire_fed_load: NULL argument");
+    char *data;
+    size_t n;
+    int st = spl_file_read(path, &data, &n, err, errlen);
+    if (st) return st;
+    const unsigned char *buf = (const unsigned char *)data;
+    st = GSL_EINVAL;
+    uint32_t ver, clen, c32;
+    uint64_t hdr[3];
+    size_t ne = r->srv.cfg.C * r->ee;
+    if (n < 8) { spl_errf(st, err, errlen, "%s is truncated (%zu bytes, not even a header)", path, n); goto out; }
+    if (memcmp(buf, FED_MAGIC, 8)) { spl_errf(st, err, errlen, "%s is not a federated-run checkpoint (bad magic)", path); goto out; }
+    if (n < 16 + 24 + 4) { spl_errf(st, err, errlen, "%s is truncated (%zu bytes, header incomplete)", path, n); goto out; }
     memcpy(&ver, buf + 8, 4);
     memcpy(&clen, buf + 12, 4);
-    if (ver != FED_VERSION) { spl_errf(st, err, errlen, "%s: version %u, this build reads %u", path, ver, FED_VERSION); goto out; }
-    if ((size_t)clen > n - 16 - 24 - 4) { spl_errf(st, err, errlen, "%s is truncated", path); goto out; }
-    uint64_t hdr[3];
+    memcpy(&c32, buf + n - 4, 4);
+    /* the checksum first: until it holds, no size in the file is believed */
+    if (spl_crc32(buf, n - 4) != c32) {
+        const uint64_t big = (uint64_t)1 << 40;
+        size_t said = SIZE_MAX;   /* what the (untrusted) header announces, if it can be read */
+        if ((size_t)clen <= n - 16 - 24 - 4) {
+            memcpy(hdr, buf + 16 + clen, sizeof hdr);
+            if (hdr[1] < big && hdr[2] < big) said = 16 + clen + 24 + (size_t)(hdr[1] + hdr[2]) * sizeof(float) + 4;
+        } else {
+            said = 16 + (size_t)clen + 24 + 4;   /* at least */
+        }
+        if (ver != FED_VERSION)
+            spl_errf(st, err, errlen, "%s has version %u (this build reads %u), or is corrupt (checksum mismatch)", path, ver, FED_VERSION);
+        else if (said != SIZE_MAX && n < said)
+            spl_errf(st, err, errlen, "%s is truncated: %zu bytes where its header announces %s%zu (checksum mismatch)",
+                     path, n, (size_t)clen > n - 16 - 24 - 4 ? "at least " : "", said);
+        else
+            spl_errf(st, err, errlen, "%s is corrupt (checksum mismatch)", path);
+        goto out;
+    }
+    if (ver != FED_VERSION) { spl_errf(st, err, errlen, "%s has version %u, this build reads %u", path, ver, FED_VERSION); goto out; }
+    if ((size_t)clen > n - 16 - 24 - 4) { spl_errf(st, err, errlen, "%s has the wrong size: its configuration text runs past the end", path); goto out; }
     memcpy(hdr, buf + 16 + clen, sizeof hdr);
-    size_t ne = r->srv.cfg.C * r->ee;
-    size_t want = 16 + clen + 24 + (hdr[1] + hdr[2]) * sizeof(float) + 4;
     if (hdr[1] != r->srv.n_params || hdr[2] != ne) {
         spl_errf(st, err, errlen, "%s is a resume file from a different configuration (network sizes differ)", path);
         goto out;
     }
-    if (n != want) { spl_errf(st, err, errlen, "%s is %s", path, n < want ? "truncated" : "too long"); goto out; }
-    uint32_t c32;
-    memcpy(&c32, buf + n - 4, 4);
-    if ((uint32_t)crc32(crc32(0L, Z_NULL, 0), buf, (uInt)(n - 4)) != c32) {
-        spl_errf(st, err, errlen, "%s: checksum mismatch (damaged file)", path);
-        goto out;
-    }
+    size_t want = 16 + clen + 24 + (hdr[1] + hdr[2]) * sizeof(float) + 4;
+    if (n != want) { spl_errf(st, err, errlen, "%s has the wrong size: %zu bytes, its header's sizes call for %zu", path, n, want); goto out; }
     if (strlen(config) != clen || memcmp(config, buf + 16, clen)) {
         spl_errf(st, err, errlen, "%s is a resume file from a different configuration", path);
         goto out;
     }
     const unsigned char *p = buf + 16 + clen + 24;
-    memcpy(r->srv.backbone, p, hdr[1] * sizeof(float));
-    memcpy(r->embed, p + hdr[1] * sizeof(float), ne * sizeof(float));
-    if (!all_finite(r->srv.backbone, hdr[1]) || !all_finite(r->embed, ne)) {
+    float *bb = malloc(hdr[1] * sizeof(float) + 1), *eb = malloc(ne * sizeof(float) + 1);
+    if (!bb || !eb) { free(bb); free(eb); st = spl_errf(GSL_ENOMEM, err, errlen, "out of memory reading %s", path); goto out; }
+    memcpy(bb, p, hdr[1] * sizeof(float));
+    memcpy(eb, p + hdr[1] * sizeof(float), ne * sizeof(float));
+    if (!all_finite(bb, hdr[1]) || !all_finite(eb, ne)) {
         spl_errf(st, err, errlen, "%s holds non-finite parameters", path);
-        goto out;
+    } else {   /* only a file that passed every check changes the run */
+        memcpy(r->srv.backbone, bb, hdr[1] * sizeof(float));
+        memcpy(r->embed, eb, ne * sizeof(float));
+        r->srv.round = hdr[0];
+        st = GSL_SUCCESS;
     }
-    r->srv.round = hdr[0];
-    st = GSL_SUCCESS;
+    free(bb); free(eb);
 out:
-    free(buf);
+    free(data);
     return st;
 }
 

@@ -158,9 +158,13 @@ int spire_fed_model_copy(spire_model *dst, const spire_model *src);
  * `config` (the caller's canonical description of everything that determines
  * the run except the number of rounds), u64 round, u64 n_params, u64 n_embed,
  * f32 backbone, f32 embeddings, u32 CRC-32 of all before.  Written atomically
- * (temporary file + rename).  Load refuses (GSL_EINVAL, err says why) a
- * damaged file, another version, other sizes, or a config text different
- * from the one given ("a different configuration").  GSL_EFAILED on I/O. */
+ * (common/spl_file.h: temporary file, fsync, rename, fsync of the directory).
+ * Load verifies the checksum before it believes any size in the file, and
+ * refuses (GSL_EINVAL, err says why; the run is left unchanged) a file that
+ * is "truncated", damaged ("checksum mismatch"), of another "version", of
+ * "the wrong size", of other network sizes or a config text different from
+ * the one given ("a different configuration"), or holds "non-finite"
+ * parameters.  GSL_EFAILED on I/O. */
 int spire_fed_save(const char *path, const spire_fed_run *r, const char *config,
                    char *err, size_t errlen);
 int spire_fed_load(const char *path, spire_fed_run *r, const char *config,

@@ -9,7 +9,8 @@
  *  - embeddings stay on the client: a client that is not selected keeps its
  *    embedding and does not influence the server;
  *  - resume from a checkpoint is bit-identical to an uninterrupted run, and a
- *    checkpoint of another configuration is refused;
+ *    checkpoint of another configuration is refused; a damaged one is refused
+ *    with the reason of its damage (truncated, checksum, version, size, NaN);
  *  - SPIRE freezes the backbone (bytes unchanged), starts at the mean of the
  *    known embeddings; last-layer fine-tuning changes only wo, bo; the LoRA
  *    update W_eff − W has rank ≤ r (GSL SVD); trainable counts = closed forms;
@@ -23,11 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
 #include "common/spl.h"
+#include "common/spl_file.h"
 #include "spire/fed.h"
 #include "spire/train.h"
 #include "tests/cu_util.h"
@@ -398,11 +402,114 @@ static void test_clients(void)
     CU_ASSERT_EQUAL(spire_fed_pick_new(7, 7, 1, is_new), GSL_EINVAL);
 }
 
+/* The federated state file refuses each damage with its own reason; the
+ * checksum is checked before any size in the file is believed.  Each defect
+ * is crafted here byte by byte (the checksum recomputed with zlib where only
+ * one defect is wanted).  Layout (spire/fed.h): magic 8, version 4, config
+ * length 4, config, round/n_params/n_embed u64 ×3, f32 backbone, f32
+ * embeddings, CRC-32. */
+static void fed_fix_crc(unsigned char *b, size_t n)
+{
+    uint32_t c = (uint32_t)crc32(crc32(0L, Z_NULL, 0), b, (uInt)(n - 4));
+    memcpy(b + n - 4, &c, 4);
+}
+
+static void fed_spit(const char *path, const unsigned char *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
+/* Load must fail with GSL_EINVAL, say `word` and not say `unlike` (may be
+ * NULL), and leave the run as it was. */
+static void fed_expect(const char *path, spire_fed_run *r, const char *word, const char *unlike)
+{
+    char err[512] = "";
+    size_t round = r->srv.round;
+    float b0 = r->srv.backbone[0];
+    CU_ASSERT_EQUAL(spire_fed_load(path, r, "cfg-A", err, sizeof err), GSL_EINVAL);
+    CU_ASSERT(r->srv.round == round && r->srv.backbone[0] == b0);
+    if (!strstr(err, word) || (unlike && strstr(err, unlike))) {
+        fprintf(stderr, "\n  message '%s' does not say '%s'%s%s\n", err, word,
+                unlike ? " or says " : "", unlike ? unlike : "");
+        CU_FAIL("reason");
+    }
+}
+
+static void test_state_refusals(void)
+{
+    spire_config cfg = small_cfg(3);
+    spire_fed_run *a = spire_fed_run_alloc(&cfg, 2), *r = spire_fed_run_alloc(&cfg, 5);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    a->srv.round = 7;
+    char dir[] = "/tmp/cu_fed_state_XXXXXX", path[128], bad[128], err[512];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/good.state", dir);
+    snprintf(bad, sizeof bad, "%s/bad.state", dir);
+    CU_ASSERT_EQUAL_FATAL(spire_fed_save(path, a, "cfg-A", err, sizeof err), GSL_SUCCESS);
+    char *g;
+    size_t n;
+    CU_ASSERT_EQUAL_FATAL(spl_file_read(path, &g, &n, err, sizeof err), GSL_SUCCESS);
+    size_t P = a->srv.n_params, NE = 3 * a->ee, off_hdr = 16 + 5, off_par = off_hdr + 24;
+    CU_ASSERT_EQUAL_FATAL(n, off_par + 4 * (P + NE) + 4);
+    unsigned char *b = malloc(n + 16);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+
+    /* truncation, at several places */
+    size_t cuts[] = { 0, 5, 30, off_par + 10, n / 2, n - 1 };
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        fed_spit(bad, (unsigned char *)g, cuts[k]);
+        fed_expect(bad, r, "truncated", NULL);
+    }
+    /* one flipped bit: in the parameters, the embeddings, the checksum */
+    size_t spots[] = { off_par + 9, n - 12, n - 3 };
+    for (size_t k = 0; k < 3; k++) {
+        memcpy(b, g, n); b[spots[k]] ^= 0x08; fed_spit(bad, b, n);
+        fed_expect(bad, r, "is corrupt (checksum mismatch)", "truncated");
+    }
+    /* a flipped bit in a size field: refused on the checksum, sizes not believed */
+    memcpy(b, g, n); b[off_hdr + 8 + 1] ^= 0x01; fed_spit(bad, b, n);
+    fed_expect(bad, r, "checksum mismatch", "different configuration");
+    /* wrong version (checksum fixed: only the version is wrong) */
+    memcpy(b, g, n); b[8] = 2; fed_fix_crc(b, n); fed_spit(bad, b, n);
+    fed_expect(bad, r, "has version 2, this build reads 1", "checksum");
+    /* wrong size: trailing data under a consistent checksum */
+    memcpy(b, g, n - 4); memset(b + n - 4, 0, 16); fed_fix_crc(b, n + 12); fed_spit(bad, b, n + 12);
+    fed_expect(bad, r, "has the wrong size", "checksum");
+    /* wrong size: the header's n_embed does not match the network (checksum fixed) */
+    memcpy(b, g, n);
+    uint64_t ne2 = NE + 1;
+    memcpy(b + off_hdr + 16, &ne2, 8); fed_fix_crc(b, n); fed_spit(bad, b, n);
+    fed_expect(bad, r, "network sizes differ", "checksum");
+    /* NaN in the backbone (checksum fixed) */
+    memcpy(b, g, n);
+    float nanf = NAN;
+    memcpy(b + off_par + 4 * 3, &nanf, 4); fed_fix_crc(b, n); fed_spit(bad, b, n);
+    fed_expect(bad, r, "non-finite", "checksum");
+    /* bad magic */
+    memcpy(b, g, n); b[0] = 'X'; fed_spit(bad, b, n);
+    fed_expect(bad, r, "bad magic", NULL);
+    /* the good file loads */
+    CU_ASSERT_EQUAL(spire_fed_load(path, r, "cfg-A", err, sizeof err), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(r->srv.round, 7);
+    CU_ASSERT_EQUAL(memcmp(r->srv.backbone, a->srv.backbone, P * sizeof(float)), 0);
+    /* a directory that does not exist: nothing written, the reason given */
+    CU_ASSERT_EQUAL(spire_fed_save("/nonexistent/dir/x.state", a, "cfg-A", err, sizeof err), GSL_EFAILED);
+    CU_ASSERT(strstr(err, "cannot create a temporary file") != NULL);
+    free(g); free(b);
+    remove(path); remove(bad); rmdir(dir);
+    spire_fed_run_free(a); spire_fed_run_free(r);
+}
+
 CU_TestInfo cu_fed_tests[] = {
     { "one_client_is_local", test_one_client_is_local },
     { "weighted_average", test_weighted_average },
     { "embeddings_private", test_embeddings_private },
     { "resume_bit_identical", test_resume_bit_identical },
+    { "state_refusals", test_state_refusals },
     { "adapt_freeze_and_counts", test_adapt_freeze_and_counts },
     { "implied_weights_exact_score", test_implied_weights_exact_score },
     { "probe", test_probe },
