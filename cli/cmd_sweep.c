@@ -5,9 +5,7 @@
  * Parsing, validation, the output file (atomic writes, --resume), progress;
  * the mathematics is in ddpm/, gmm/ and proofs_check/sweep.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +16,8 @@
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "common/spl_buf.h"
+#include "common/spl_file.h"
 #include "proofs_check/sweep.h"
 
 enum { OPT_ESTIMATOR = OPT_COMMON_END, OPT_REPS, OPT_THREADS, OPT_OUT, OPT_RESUME };
@@ -97,10 +97,10 @@ static void usage(FILE *f)
 "  --threads K          OpenMP threads, integer in [1, %u] (default: all cores)\n"
 "output:\n"
 "  --out FILE           write the CSV to FILE instead of stdout, atomically\n"
-"                       (FILE.tmp.PID, fsync, rename), rewritten with the rows\n"
-"                       done so far at most every %g s (less often for a file\n"
-"                       so big that writing it takes over 1/%g of the time)\n"
-"                       and on Ctrl-C/SIGTERM,\n"
+"                       (a temporary .FILE.XXXXXX.tmp beside it, fsync,\n"
+"                       rename), rewritten with the rows done so far at most\n"
+"                       every %g s (less often for a file so big that writing\n"
+"                       it takes over 1/%g of the time) and on Ctrl-C/SIGTERM,\n"
 "                       so that FILE is always a valid, complete-row CSV (an\n"
 "                       existing FILE is replaced, unless --resume)\n"
 "  --resume             with --out: keep the rows FILE already holds (its header\n"
@@ -149,49 +149,20 @@ static int parse_list(const char *flag, const char *text, const pc_sweep_domain 
 
 typedef struct {
     const char *path;
-    char tmp[4096];
-    char *buf;               /* header and rows, each line ending in '\n' */
-    size_t len, cap;
+    spl_buf text;            /* header and rows, each line ending in '\n' */
 } outfile;
 
 static int out_append(outfile *f, const char *line)
 {
-    size_t l = strlen(line);
-    if (f->len + l + 2 > f->cap) {
-        size_t cap = f->cap ? f->cap : 1 << 16;
-        while (f->len + l + 2 > cap) cap *= 2;
-        char *b = realloc(f->buf, cap);
-        if (!b) return -1;
-        f->buf = b;
-        f->cap = cap;
-    }
-    memcpy(f->buf + f->len, line, l);
-    f->len += l;
-    f->buf[f->len++] = '\n';
-    f->buf[f->len] = '\0';
-    return 0;
+    spl_buf_puts(&f->text, line);
+    return spl_buf_puts(&f->text, "\n") ? -1 : 0;
 }
 
-/* Write the whole content to FILE.tmp.PID, flush, fsync, rename over FILE,
- * then fsync the directory.  0, or an errno (the temporary file removed). */
-static int out_write(outfile *f)
+/* Write the whole content to FILE atomically (common/spl_file.h).  0, or −1
+ * with the reason in why. */
+static int out_write(outfile *f, char *why, size_t len)
 {
-    FILE *fp = fopen(f->tmp, "w");
-    if (!fp) return errno ? errno : EIO;
-    int err = 0;
-    if (fwrite(f->buf, 1, f->len, fp) != f->len || fflush(fp) != 0 || fsync(fileno(fp)) != 0)
-        err = errno ? errno : EIO;
-    if (fclose(fp) != 0 && !err) err = errno ? errno : EIO;
-    if (!err && rename(f->tmp, f->path) != 0) err = errno ? errno : EIO;
-    if (err) {
-        unlink(f->tmp);
-        return err;
-    }
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", f->path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) { fsync(dfd); close(dfd); }
-    return 0;
+    return spl_buf_write(&f->text, f->path, why, len) ? -1 : 0;
 }
 
 /* Read FILE for --resume: check the header, check every row is a cell of G
@@ -200,33 +171,13 @@ static int out_write(outfile *f)
 static int resume_read(outfile *f, const pc_sweep_grid *G, unsigned char *present, size_t *nrows)
 {
     *nrows = 0;
-    FILE *fp = fopen(f->path, "r");
-    if (!fp) {
+    char *text, why[4200];
+    size_t len;
+    if (spl_file_read(f->path, &text, &len, why, sizeof why) != GSL_SUCCESS) {
         if (errno == ENOENT) return 0;     /* nothing to resume: start afresh */
-        fprintf(stderr, "spirelab sweep: --resume: cannot read '%s': %s\n", f->path, strerror(errno));
+        fprintf(stderr, "spirelab sweep: --resume: %s\n", why);
         return 2;
     }
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 65536 + 1 > cap) {
-            cap = cap ? 2 * cap : 1 << 20;
-            char *t = realloc(text, cap);
-            if (!t) { free(text); fclose(fp); fprintf(stderr, "spirelab sweep: --resume: '%s' is too big to read\n", f->path); return 2; }
-            text = t;
-        }
-        size_t r = fread(text + len, 1, 65536, fp);
-        len += r;
-        if (r < 65536) break;
-    }
-    int rerr = ferror(fp);
-    fclose(fp);
-    if (rerr) {
-        free(text);
-        fprintf(stderr, "spirelab sweep: --resume: error reading '%s'\n", f->path);
-        return 2;
-    }
-    text[len] = '\0';
     if (len == 0) { free(text); return 0; }     /* empty file: start afresh */
 
     const char *header = pc_sweep_csv_header();
@@ -330,8 +281,8 @@ int cmd_sweep(int argc, char **argv)
     size_t threads = (size_t)omp_get_num_procs();
     pc_sweep_grid *G = NULL;
     unsigned char *present = NULL;
-    outfile out = { 0 };
-    char why[PC_SWEEP_WHY];
+    outfile out = { NULL, SPL_BUF_INIT };
+    char why[PC_SWEEP_WHY], wwhy[4200];
     struct sigaction old_int, old_term;
     int handlers = 0;
 
@@ -466,17 +417,11 @@ int cmd_sweep(int argc, char **argv)
     size_t kept = 0;
     if (out_path) {
         out.path = out_path;
-        int w = snprintf(out.tmp, sizeof out.tmp, "%s.tmp.%ld", out_path, (long)getpid());
-        if (w < 0 || (size_t)w >= sizeof out.tmp) {
-            fprintf(stderr, "spirelab sweep: --out: the file name is too long\n");
-            goto done;
-        }
         if (out_append(&out, pc_sweep_csv_header())) { opt_lib_error(o.cmd, "allocating the output", GSL_ENOMEM); rc = 1; goto done; }
         if (resume && (rc = resume_read(&out, G, present, &kept)) != 0) goto done;
         rc = 2;
-        int err = out_write(&out);
-        if (err) {
-            fprintf(stderr, "spirelab sweep: --out: cannot write '%s': %s\n", out_path, strerror(err));
+        if (out_write(&out, wwhy, sizeof wwhy)) {
+            fprintf(stderr, "spirelab sweep: --out: %s\n", wwhy);
             goto done;
         }
     }
@@ -547,10 +492,10 @@ int cmd_sweep(int argc, char **argv)
             double since = omp_get_wtime() - last_write;
             if (since >= SWEEP_WRITE_EVERY && since >= SWEEP_WRITE_SHARE * write_cost) {
                 double tw = omp_get_wtime();
-                int err = out_write(&out);
+                int err = out_write(&out, wwhy, sizeof wwhy);
                 write_cost = omp_get_wtime() - tw;
                 if (err) {
-                    fprintf(stderr, "spirelab sweep: --out: writing '%s' failed: %s\n", out_path, strerror(err));
+                    fprintf(stderr, "spirelab sweep: --out: %s\n", wwhy);
                     st = GSL_EFAILED;
                     break;
                 }
@@ -565,9 +510,8 @@ int cmd_sweep(int argc, char **argv)
         progress_draw(&pg, 0.0, pg.done == pg.todo);
     }
     if (out_path && dirty) {
-        int err = out_write(&out);
-        if (err) {
-            fprintf(stderr, "spirelab sweep: --out: writing '%s' failed: %s\n", out_path, strerror(err));
+        if (out_write(&out, wwhy, sizeof wwhy)) {
+            fprintf(stderr, "spirelab sweep: --out: %s\n", wwhy);
             goto done;
         }
     }
@@ -586,7 +530,7 @@ done:
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
     }
-    free(out.buf);
+    spl_buf_release(&out.text);
     free(present);
     pc_sweep_grid_free(G);
     pc_sweep_spec_free(&sp);

@@ -123,7 +123,7 @@ cmp -s "$tmp/part.csv" "$tmp/part0.csv" && ok || bad "sweep --resume changed the
 { cat "$tmp/part.csv"; sed -n 5p "$tmp/full.csv"; } >"$tmp/dup.csv"
 expect_bad "--resume" -- sweep $S --out "$tmp/dup.csv" --resume      # a row twice
 # no temporary file is ever left behind
-[ -z "$(ls "$tmp" | grep '\.tmp\.')" ] && ok || bad "sweep left temporary files: $(ls "$tmp" | grep '\.tmp\.')"
+[ -z "$(ls -A "$tmp" | grep '\.tmp$')" ] && ok || bad "sweep left temporary files: $(ls -A "$tmp" | grep '\.tmp$')"
 
 # ---- interrupted (SIGTERM; SIGINT is handled the same way, but a background
 #      job of a script ignores it): exit 143, a valid file, --resume completes it
