@@ -14,6 +14,8 @@
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "common/spl_buf.h"
+#include "common/spl_file.h"
 #include "common/spl.h"
 #include "plots/plots.h"
 #include "spire/data.h"
@@ -190,10 +192,29 @@ static int kid_clients(spire_model *m, const ddpm_schedule *s, const spire_fed_d
     return GSL_SUCCESS;
 }
 
-/* FedAvg pre-training with an optional log, checkpoint and resume. */
+#define ROUNDS_HEADER "round,client,n_train,loss,kid_mean,kid_std\n"
+
+/* Drop the rows of a rounds log (ROUNDS_HEADER, then rows in round order)
+ * after round `round`: what a resumed run will compute again. */
+static void log_keep_rounds(spl_buf *log, size_t round)
+{
+    char *s = log->s;
+    if (!s) return;
+    char *p = strchr(s, '\n');
+    while (p && p[1]) {
+        char *end;
+        unsigned long long r = strtoull(p + 1, &end, 10);
+        if (end == p + 1 || r > round) { log->len = (size_t)(p + 1 - s); s[log->len] = '\0'; return; }
+        p = strchr(p + 1, '\n');
+    }
+}
+
+/* FedAvg pre-training with an optional checkpoint (state), resume and log of
+ * the rounds (log: appended to; log_path: also written there, atomically,
+ * whenever the state is saved and at the end, so that the two agree). */
 static int pretrain(const job *j, const spire_fed_data *d, const ddpm_schedule *s,
-                    const int *is_new, int embed, const char *state, int resume, FILE *log,
-                    spire_fed_run **out)
+                    const int *is_new, int embed, const char *state, int resume, spl_buf *log,
+                    const char *log_path, spire_fed_run **out)
 {
     const char *cmd = j->cmd;
     char conf[1024], err[512];
@@ -210,6 +231,7 @@ static int pretrain(const job *j, const spire_fed_data *d, const ddpm_schedule *
             spire_fed_run_free(r); free(el); free(kid);
             return st == GSL_EINVAL ? 2 : 1;
         }
+        if (log) log_keep_rounds(log, r->srv.round);
     }
     spire_fed_opts fo = j->fo;
     fo.embed = embed;
@@ -229,19 +251,25 @@ static int pretrain(const job *j, const spire_fed_data *d, const ddpm_schedule *
         if (log)
             for (size_t c = 0; c < d->C; c++) {
                 if (!el[c]) continue;
-                fprintf(log, "%zu,%zu,%zu,", round, c, d->n_train[c]);
-                if (isnan(r->loss[c])) fputs(",", log); else fprintf(log, "%.6g,", r->loss[c]);
-                if (do_kid) fprintf(log, "%.6g,\n", kid[c]); else fputs(",\n", log);
+                spl_buf_printf(log, "%zu,%zu,%zu,", round, c, d->n_train[c]);
+                if (isnan(r->loss[c])) spl_buf_puts(log, ","); else spl_buf_printf(log, "%.6g,", r->loss[c]);
+                if (do_kid) spl_buf_printf(log, "%.6g,\n", kid[c]); else spl_buf_puts(log, ",\n");
             }
-        if (state && j->save_every && round % j->save_every == 0 &&
-            spire_fed_save(state, r, conf, err, sizeof err)) {
-            fprintf(stderr, "spirelab %s: %s\n", cmd, err);
-            rc = 1;
-            break;
+        if (state && j->save_every && round % j->save_every == 0) {
+            if (spire_fed_save(state, r, conf, err, sizeof err) ||
+                (log_path && spl_buf_write(log, log_path, err, sizeof err))) {
+                fprintf(stderr, "spirelab %s: %s\n", cmd, err);
+                rc = 1;
+                break;
+            }
         }
     }
     if (!rc && state && spire_fed_save(state, r, conf, err, sizeof err)) {
         fprintf(stderr, "spirelab %s: %s\n", cmd, err);
+        rc = 1;
+    }
+    if (log_path && spl_buf_write(log, log_path, err, sizeof err)) {   /* also after a failure: what was done */
+        fprintf(stderr, "spirelab %s: --log: %s\n", cmd, err);
         rc = 1;
     }
     spire_model_free(m);
@@ -265,27 +293,15 @@ static double tv(const double *a, const double *b, size_t K)
     return 0.5 * s;
 }
 
-static int write_text(const char *dir, const char *name, const char *text)
+/* Write the text of b to DIR/NAME atomically; 0, or −1 after a one-line message. */
+static int write_text(const char *cmd, const char *dir, const char *name, const spl_buf *b)
 {
-    return plots_write_file(dir, name, text) == GSL_SUCCESS ? 0 : -1;
-}
-
-typedef struct { char *s; size_t n, cap; } sbuf;
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) return;
-        if (b->s && b->n + (size_t)k < b->cap) { b->n += (size_t)k; return; }
-        size_t nc = (b->cap + (size_t)k + 1) * 2;
-        char *ns = realloc(b->s, nc);
-        if (!ns) return;
-        b->s = ns; b->cap = nc;
-    }
+    char path[4096], err[4400];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path) { fprintf(stderr, "spirelab %s: --out: the directory name is too long\n", cmd); return -1; }
+    if (spl_buf_write(b, path, err, sizeof err) == GSL_SUCCESS) return 0;
+    fprintf(stderr, "spirelab %s: %s\n", cmd, err);
+    return -1;
 }
 
 static const double GRID_LR[] = { 1e-4, 1e-3, 1e-2, 1e-1 };
@@ -306,12 +322,12 @@ static int experiment(job *j)
     }
     ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, j->T);
     seed_row *rows = calloc(j->seeds, sizeof *rows);
-    sbuf cl = { 0 }, rb = { 0 }, pb = { 0 }, bb = { 0 }, lg = { 0 }, dg = { 0 };
-    sb_printf(&cl, "seed,method,client,role,pi1,kid_mean,kid_std,trainable,implied_w1,weight_tv,forgetting\n");
-    sb_printf(&rb, "method,lr,steps,kid_new_mean\n");
-    sb_printf(&pb, "seed,client,role,pi,logit_pi,probe_pred\n");
-    sb_printf(&bb, "seed,step,client,client_swap,pi,pi_swap,rel_err,rel_err_pi_half,swap_cos,swap_ratio\n");
-    sb_printf(&dg, "client,row,col,value\n");
+    spl_buf cl = SPL_BUF_INIT, rb = SPL_BUF_INIT, pb = SPL_BUF_INIT, bb = SPL_BUF_INIT, lg = SPL_BUF_INIT, dg = SPL_BUF_INIT;
+    spl_buf_printf(&cl, "seed,method,client,role,pi1,kid_mean,kid_std,trainable,implied_w1,weight_tv,forgetting\n");
+    spl_buf_printf(&rb, "method,lr,steps,kid_new_mean\n");
+    spl_buf_printf(&pb, "seed,client,role,pi,logit_pi,probe_pred\n");
+    spl_buf_printf(&bb, "seed,step,client,client_swap,pi,pi_swap,rel_err,rel_err_pi_half,swap_cos,swap_ratio\n");
+    spl_buf_printf(&dg, "client,row,col,value\n");
     double t_start = omp_get_wtime();
     int rc = 0;
     size_t K = 0;
@@ -334,15 +350,12 @@ static int experiment(job *j)
         spire_fed_pick_new(C, js.n_new, seed, is_new);
         for (size_t c = 0; c < C; c++) known[c] = !is_new[c];
         spire_fed_run *rs = NULL, *rf = NULL;
-        FILE *logf = si == 0 ? open_memstream(&lg.s, &lg.n) : NULL;
-        if (logf) fputs("round,client,n_train,loss,kid_mean,kid_std\n", logf);
+        spl_buf *logf = si == 0 ? &lg : NULL;
+        if (logf) spl_buf_puts(logf, ROUNDS_HEADER);
         fprintf(stderr, "spirelab %s: seed %llu: pre-training (SPIRE, FedAvg)...\n", cmd, (unsigned long long)seed);
-        if ((rc = pretrain(&js, d, s, is_new, 1, NULL, 0, logf, &rs)) ||
-            (rc = pretrain(&js, d, s, is_new, 0, NULL, 0, NULL, &rf))) {
-            if (logf) fclose(logf);
+        if ((rc = pretrain(&js, d, s, is_new, 1, NULL, 0, logf, NULL, &rs)) ||
+            (rc = pretrain(&js, d, s, is_new, 0, NULL, 0, NULL, NULL, &rf)))
             goto seed_done;
-        }
-        if (logf) { fclose(logf); lg.cap = lg.n + 1; }
         spire_model *Ms = spire_model_alloc(&js.cfg), *Mf = spire_model_alloc(&js.cfg);
         spire_model *shared = spire_model_alloc(&js.cfg), *W = spire_model_alloc(&js.cfg);
         spire_fed_to_model(rs, Ms);
@@ -373,7 +386,7 @@ static int experiment(job *j)
                     t = tv(wi, d->w + c * K, K);
                     wacc += t;
                 }
-                sb_printf(&cl, "%llu,%s,%zu,new,%.6g,%.6g,%.6g,%zu,%.6g,%.6g,\n", (unsigned long long)seed,
+                spl_buf_printf(&cl, "%llu,%s,%zu,new,%.6g,%.6g,%.6g,%zu,%.6g,%.6g,\n", (unsigned long long)seed,
                           spire_fed_method_name(meth), c, d->w[c * K], kr.mean, kr.std,
                           spire_fed_trainable(&js.cfg, meth, js.ao.rank), d->mu ? wi[0] : NAN, t);
                 acc += kr.mean;
@@ -384,7 +397,7 @@ static int experiment(job *j)
                 if (d->kind == SPIRE_FED_DIGITS && meth == SPIRE_FED_M_SPIRE && si == 0)
                     for (size_t q = 0; q < 8 && q < js.eo.n_gen; q++)
                         for (size_t p = 0; p < 64; p++)
-                            sb_printf(&dg, "%zu,%zu,%zu,%.4g\n", c, q, p, x[q * 64 + p]);
+                            spl_buf_printf(&dg, "%zu,%zu,%zu,%.4g\n", c, q, p, x[q * 64 + p]);
             }
             if (rc) break;
             rows[si].kid_new[mi] = nn ? acc / (double)nn : NAN;
@@ -401,7 +414,7 @@ static int experiment(job *j)
             rows[si].forget[mi] = meth == SPIRE_FED_M_LOCAL ? 0 : fg;
             for (size_t c = 0; c < C; c++)
                 if (known[c])
-                    sb_printf(&cl, "%llu,%s,%zu,pre,%.6g,%.6g,,%zu,,,%.6g\n", (unsigned long long)seed,
+                    spl_buf_printf(&cl, "%llu,%s,%zu,pre,%.6g,%.6g,,%zu,,,%.6g\n", (unsigned long long)seed,
                               spire_fed_method_name(meth), c, d->w[c * K],
                               meth == SPIRE_FED_M_LOCAL ? NAN : kpre[c],
                               spire_fed_trainable(&js.cfg, meth, js.ao.rank), rows[si].forget[mi]);
@@ -417,7 +430,7 @@ static int experiment(job *j)
             for (size_t c = 0; c < C; c++) y[c] = spl_logit(d->w[c * 2]);
             if (spire_fed_probe_loo(X, y, C, ee, 1e-3, pred, &corr) == GSL_SUCCESS)
                 for (size_t c = 0; c < C; c++)
-                    sb_printf(&pb, "%llu,%zu,%s,%.6g,%.6g,%.6g\n", (unsigned long long)seed, c,
+                    spl_buf_printf(&pb, "%llu,%zu,%s,%.6g,%.6g,%.6g\n", (unsigned long long)seed, c,
                               is_new[c] ? "new" : "pre", d->w[c * 2], y[c], pred[c]);
             free(X); free(y); free(pred);
             int lo = -1, hi = -1;
@@ -427,7 +440,7 @@ static int experiment(job *j)
             for (int k = 0; k < 3; k++) {
                 spire_fed_bridge br;
                 if (spire_fed_bridge_gmm2(Ms, s, d, lo, hi, steps[k], 4000, seed, &br) == GSL_SUCCESS)
-                    sb_printf(&bb, "%llu,%zu,%d,%d,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g\n", (unsigned long long)seed,
+                    spl_buf_printf(&bb, "%llu,%zu,%d,%d,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g\n", (unsigned long long)seed,
                               steps[k], lo, hi, d->w[lo * 2], d->w[hi * 2], br.rel_err, br.rel_err05,
                               br.swap_cos, br.swap_ratio);
             }
@@ -454,7 +467,7 @@ static int experiment(job *j)
                             acc += st ? NAN : kr.mean;   /* a diverged run shows as NaN */
                             nn++;
                         }
-                        sb_printf(&rb, "%s,%g,%zu,%.6g\n", spire_fed_method_name(rm[q]), lrs[a], sts[b],
+                        spl_buf_printf(&rb, "%s,%g,%zu,%.6g\n", spire_fed_method_name(rm[q]), lrs[a], sts[b],
                                   acc / (double)nn);
                     }
             fprintf(stderr, "spirelab %s: robustness grid done (%.0f s)\n", cmd, omp_get_wtime() - t_start);
@@ -470,10 +483,10 @@ static int experiment(job *j)
     double wall = omp_get_wtime() - t_start;
     if (!rc) {
         /* the table: mean ± sd over seeds */
-        sbuf tc = { 0 }, tm = { 0 };
-        sb_printf(&tc, "method,kid_pre_mean,kid_pre_sd,kid_new_mean,kid_new_sd,trainable_per_new_client,"
+        spl_buf tc = SPL_BUF_INIT, tm = SPL_BUF_INIT;
+        spl_buf_printf(&tc, "method,kid_pre_mean,kid_pre_sd,kid_new_mean,kid_new_sd,trainable_per_new_client,"
                        "forgetting_mean,forgetting_sd,weight_tv_new_mean,seeds\n");
-        sb_printf(&tm, "| method | KID pre-training clients | KID new clients | trainable / new client | "
+        spl_buf_printf(&tm, "| method | KID pre-training clients | KID new clients | trainable / new client | "
                        "forgetting (ΔKID pre) | implied-weight TV (new) |\n|---|---|---|---|---|---|\n");
         for (int mi = 0; mi < NM; mi++) {
             double v[4][2];
@@ -490,30 +503,34 @@ static int experiment(job *j)
                 v[q][1] = n > 1 ? sqrt(fmax(0, (sq - sum * sum / (double)n) / (double)(n - 1))) : NAN;
             }
             size_t tr = spire_fed_trainable(&j->cfg, (spire_fed_method)mi, j->ao.rank);
-            sb_printf(&tc, "%s,%.6g,%.6g,%.6g,%.6g,%zu,%.6g,%.6g,%.6g,%zu\n", spire_fed_method_name((spire_fed_method)mi),
+            spl_buf_printf(&tc, "%s,%.6g,%.6g,%.6g,%.6g,%zu,%.6g,%.6g,%.6g,%zu\n", spire_fed_method_name((spire_fed_method)mi),
                       v[0][0], v[0][1], v[1][0], v[1][1], tr, v[2][0], v[2][1], v[3][0], j->seeds);
-            sb_printf(&tm, "| %s | %.4f ± %.4f | %.4f ± %.4f | %zu | %.4f ± %.4f | %.3f |\n",
+            spl_buf_printf(&tm, "| %s | %.4f ± %.4f | %.4f ± %.4f | %zu | %.4f ± %.4f | %.3f |\n",
                       spire_fed_method_name((spire_fed_method)mi), v[0][0], v[0][1], v[1][0], v[1][1], tr,
                       v[2][0], v[2][1], v[3][0]);
         }
-        sb_printf(&tm, "\n%zu seed(s), wall time %.1f s; KID = unbiased MMD² with the cubic kernel, "
+        spl_buf_printf(&tm, "\n%zu seed(s), wall time %.1f s; KID = unbiased MMD² with the cubic kernel, "
                        "mean over clients, then mean ± sd over seeds.\n", j->seeds, wall);
-        if (write_text(dir, "clients.csv", cl.s) || write_text(dir, "table.csv", tc.s) ||
-            write_text(dir, "table.md", tm.s) || write_text(dir, "robustness.csv", rb.s) ||
-            write_text(dir, "rounds.csv", lg.s ? lg.s : "") ||
-            (j->kind == SPIRE_FED_GMM2 && (write_text(dir, "probe.csv", pb.s) || write_text(dir, "bridge.csv", bb.s)))) {
-            fprintf(stderr, "spirelab %s: cannot write into %s\n", cmd, dir);
+        if (write_text(cmd, dir, "clients.csv", &cl) || write_text(cmd, dir, "table.csv", &tc) ||
+            write_text(cmd, dir, "table.md", &tm) || write_text(cmd, dir, "robustness.csv", &rb) ||
+            write_text(cmd, dir, "rounds.csv", &lg) ||
+            (j->kind == SPIRE_FED_GMM2 && (write_text(cmd, dir, "probe.csv", &pb) || write_text(cmd, dir, "bridge.csv", &bb))))
+            rc = 1;
+        else if (spl_buf_status(&dg)) {
+            fprintf(stderr, "spirelab %s: out of memory building the data of F17\n", cmd);
             rc = 1;
         }
         if (!rc) {
-            fputs(tc.s, stdout);
-            figures(j, dir, cl.s, tc.s, rb.s, j->kind == SPIRE_FED_GMM2 ? pb.s : NULL,
-                    j->kind == SPIRE_FED_DIGITS ? dg.s : NULL);
+            fputs(spl_buf_str(&tc), stdout);
+            figures(j, dir, spl_buf_str(&cl), spl_buf_str(&tc), spl_buf_str(&rb),
+                    j->kind == SPIRE_FED_GMM2 ? spl_buf_str(&pb) : NULL,
+                    j->kind == SPIRE_FED_DIGITS ? spl_buf_str(&dg) : NULL);
             fprintf(stderr, "spirelab %s: wrote %s/table.md (wall time %.1f s)\n", cmd, dir, omp_get_wtime() - t_start);
         }
-        free(tc.s); free(tm.s);
+        spl_buf_release(&tc); spl_buf_release(&tm);
     }
-    free(cl.s); free(rb.s); free(pb.s); free(bb.s); free(lg.s); free(dg.s);
+    spl_buf_release(&cl); spl_buf_release(&rb); spl_buf_release(&pb); spl_buf_release(&bb);
+    spl_buf_release(&lg); spl_buf_release(&dg);
     free(rows);
     ddpm_schedule_free(s);
     return rc;
@@ -596,7 +613,7 @@ static int cmd_pretrain(job *j, int adapt_eval)
     for (size_t c = 0; c < d->C; c++) known[c] = !is_new[c];
     int embed = !j->no_embed, rc = 0;
     spire_fed_run *r = NULL;
-    FILE *log = NULL;
+    spl_buf log = SPL_BUF_INIT;
     if (adapt_eval) {
         /* adapt / eval: the run is read from --state, nothing is trained further */
         char conf[1024];
@@ -608,12 +625,20 @@ static int cmd_pretrain(job *j, int adapt_eval)
             goto out;
         }
     } else {
-        if (j->log) {
-            log = fopen(j->log, j->resume ? "a" : "w");
-            if (!log) { fprintf(stderr, "spirelab %s: cannot write --log %s\n", cmd, j->log); rc = 1; goto out; }
-            if (!j->resume || ftell(log) == 0) fputs("round,client,n_train,loss,kid_mean,kid_std\n", log);
+        if (j->log && j->resume) {   /* keep the rounds already logged (those after the state's round are dropped) */
+            char *old;
+            size_t n;
+            if (spl_file_read(j->log, &old, &n, err, sizeof err) == GSL_SUCCESS) {
+                if (!strncmp(old, ROUNDS_HEADER, strlen(ROUNDS_HEADER))) spl_buf_append(&log, old, n);
+                free(old);
+            } else if (errno != ENOENT) {
+                fprintf(stderr, "spirelab %s: --log: %s\n", cmd, err);
+                rc = 1;
+                goto out;
+            }
         }
-        if ((rc = pretrain(j, d, s, is_new, embed, j->state, j->resume, log, &r))) goto out;
+        if (j->log && log.len == 0) spl_buf_puts(&log, ROUNDS_HEADER);
+        if ((rc = pretrain(j, d, s, is_new, embed, j->state, j->resume, j->log ? &log : NULL, j->log, &r))) goto out;
         printf("rounds,clients,new_clients,embed,n_params,embed_width,state\n%zu,%zu,%zu,%d,%zu,%zu,%s\n",
                r->srv.round, d->C, j->n_new, embed, r->srv.n_params, r->ee, j->state);
         goto out;
@@ -643,7 +668,7 @@ static int cmd_pretrain(job *j, int adapt_eval)
     }
     spire_model_free(m); spire_model_free(W);
 out:
-    if (log) fclose(log);
+    spl_buf_release(&log);
     spire_fed_run_free(r);
     free(is_new); free(known);
     ddpm_schedule_free(s);

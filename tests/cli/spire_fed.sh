@@ -15,9 +15,17 @@ P="--clients 5 --new 1 --hidden 16 --temb 8 --local-steps 3 --batch 16 --T 100 -
 if "$BIN" spire pretrain $P --rounds 6 --state "$tmp/a.state" --log "$tmp/a.log" >"$tmp/a.out" 2>"$tmp/err"; then ok; else bad "spire pretrain: $(cat "$tmp/err")"; fi
 [ "$(head -1 "$tmp/a.log")" = "round,client,n_train,loss,kid_mean,kid_std" ] && [ "$(wc -l <"$tmp/a.log")" -eq 25 ] && ok \
   || bad "spire pretrain --log: expected header + 6 rounds x 4 pre-training clients (unselected ones with an empty loss)"
-"$BIN" spire pretrain $P --rounds 3 --state "$tmp/b.state" >/dev/null 2>&1
-"$BIN" spire pretrain $P --rounds 6 --state "$tmp/b.state" --resume >/dev/null 2>"$tmp/err" && cmp -s "$tmp/a.state" "$tmp/b.state" && ok \
+"$BIN" spire pretrain $P --rounds 3 --state "$tmp/b.state" --log "$tmp/b.log" >/dev/null 2>&1
+"$BIN" spire pretrain $P --rounds 6 --state "$tmp/b.state" --log "$tmp/b.log" --resume >/dev/null 2>"$tmp/err" && cmp -s "$tmp/a.state" "$tmp/b.state" && ok \
   || bad "spire pretrain --resume: state differs from the uninterrupted run $(cat "$tmp/err")"
+# the log is written with the state (atomically): a resumed run's log is the uninterrupted run's,
+# even when the log holds rounds past the state it resumes from (they are computed again)
+cmp -s "$tmp/a.log" "$tmp/b.log" && ok || bad "spire pretrain --resume --log: log differs from the uninterrupted run's"
+"$BIN" spire pretrain $P --rounds 3 --state "$tmp/c.state" >/dev/null 2>&1
+cp "$tmp/a.log" "$tmp/c.log"
+"$BIN" spire pretrain $P --rounds 6 --state "$tmp/c.state" --log "$tmp/c.log" --resume >/dev/null 2>&1 && cmp -s "$tmp/a.log" "$tmp/c.log" && ok \
+  || bad "spire pretrain --resume --log: rounds after the state's were not dropped from the log"
+[ -z "$(ls -A "$tmp" | grep '\.tmp$')" ] && ok || bad "spire pretrain left temporary files: $(ls -A "$tmp" | grep '\.tmp$')"
 expect_bad "different configuration" -- spire pretrain $P --lr 0.01 --rounds 6 --state "$tmp/b.state" --resume
 "$BIN" spire adapt $P --state "$tmp/a.state" --method spire --adapt-steps 5 --n-gen 20 --ddim-steps 5 >"$tmp/ad.out" 2>"$tmp/err"
 [ $? -eq 0 ] && [ "$(head -1 "$tmp/ad.out")" = "client,method,kid_mean,kid_std,trainable,adapt_loss" ] && grep -q ',spire,.*,16,' "$tmp/ad.out" && ok \
