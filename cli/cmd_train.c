@@ -11,6 +11,7 @@
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "common/spl_buf.h"
 #include "spire/ckpt.h"
 #include "spire/data.h"
 #include "spire/kid.h"
@@ -100,15 +101,33 @@ static void usage(FILE *f)
             SPIRE_DIGITS_PATH);
 }
 
-static int write_csv(const char *path, const float *x, size_t n, size_t D)
+/* The points x (n × D) as CSV x1,...,xD, written atomically to path. */
+static int write_csv(const char *path, const float *x, size_t n, size_t D, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return -1;
-    for (size_t j = 0; j < D; j++) fprintf(f, "%sx%zu", j ? "," : "", j + 1);
-    fputc('\n', f);
+    spl_buf b = SPL_BUF_INIT;
+    for (size_t j = 0; j < D; j++) spl_buf_printf(&b, "%sx%zu", j ? "," : "", j + 1);
+    spl_buf_puts(&b, "\n");
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < D; j++) fprintf(f, "%.9g%c", x[i * D + j], j + 1 == D ? '\n' : ',');
-    return fclose(f) == 0 ? 0 : -1;
+        for (size_t j = 0; j < D; j++) spl_buf_printf(&b, "%.9g%c", x[i * D + j], j + 1 == D ? '\n' : ',');
+    int st = spl_buf_write(&b, path, err, errlen);
+    spl_buf_release(&b);
+    return st;
+}
+
+/* Write the logs that were asked for (atomically: each file is complete up
+ * to the step it was written at).  0, or −1 after a one-line message. */
+static int write_logs(const char *logp, const spl_buf *log, const char *evalp, const spl_buf *eval)
+{
+    char err[4400];
+    if (logp && spl_buf_write(log, logp, err, sizeof err)) {
+        fprintf(stderr, "spirelab train: --log: %s\n", err);
+        return -1;
+    }
+    if (evalp && spl_buf_write(eval, evalp, err, sizeof err)) {
+        fprintf(stderr, "spirelab train: --eval-log: %s\n", err);
+        return -1;
+    }
+    return 0;
 }
 
 int cmd_train(int argc, char **argv)
@@ -195,7 +214,8 @@ int cmd_train(int argc, char **argv)
     ddpm_schedule *s = ddpm_schedule_alloc(sched_kind ? DDPM_COSINE : DDPM_LINEAR, T);
     spire_model *m = spire_model_alloc(&cfg);
     spire_trainer *tr = NULL;
-    FILE *logf = NULL, *evalf = NULL;
+    spl_buf logb = SPL_BUF_INIT, evalb = SPL_BUF_INIT;
+    int logs_on = 0;
     int rc = 0;
     if (!s || !m || spire_model_init(m, o.seed) || !(tr = spire_trainer_alloc(m, s, d->train, d->n_train, &o))) {
         fprintf(stderr, "spirelab train: out of memory for a network of %zu parameters\n",
@@ -203,23 +223,17 @@ int cmd_train(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    if (heldout && write_csv(heldout, d->test, d->n_test, d->D) != 0) {
-        fprintf(stderr, "spirelab train: cannot write --heldout '%s'\n", heldout);
+    if (heldout && write_csv(heldout, d->test, d->n_test, d->D, err, sizeof err) != GSL_SUCCESS) {
+        fprintf(stderr, "spirelab train: --heldout: %s\n", err);
         rc = 2;
         goto done;
     }
-    if (logp && !(logf = fopen(logp, "w"))) {
-        fprintf(stderr, "spirelab train: cannot write --log '%s'\n", logp);
-        rc = 2;
-        goto done;
-    }
-    if (evalp && !(evalf = fopen(evalp, "w"))) {
-        fprintf(stderr, "spirelab train: cannot write --eval-log '%s'\n", evalp);
-        rc = 2;
-        goto done;
-    }
-    if (logf) fprintf(logf, "step,loss,lr\n");
-    if (evalf) fprintf(evalf, "step,kid_mean,kid_std\n");
+    spl_buf_puts(&logb, "step,loss,lr\n");
+    spl_buf_puts(&evalb, "step,kid_mean,kid_std\n");
+    /* the logs are written now (a file that cannot be written is bad input),
+     * with every checkpoint, and at the end */
+    if (write_logs(logp, &logb, evalp, &evalb)) { rc = 2; goto done; }
+    logs_on = 1;
 
     int tty = isatty(STDERR_FILENO);
     double t0 = omp_get_wtime(), tail = 0;
@@ -238,7 +252,7 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
         if (st) { opt_lib_error(cmd, "training step", st); rc = 1; goto done; }
-        if (logf) fprintf(logf, "%zu,%.9g,%.6g\n", k, tr->loss, tr->lr);
+        if (logp) spl_buf_printf(&logb, "%zu,%.9g,%.6g\n", k, tr->loss, tr->lr);
         if (k + 100 > o.steps) { tail += tr->loss; ntail++; }
         if (save_every && k % save_every == 0 && k < o.steps) {
             if (spire_ckpt_save(ckpt, m, s, tr->adam, &o, err, sizeof err)) {
@@ -247,6 +261,7 @@ int cmd_train(int argc, char **argv)
                 goto done;
             }
             saved = 1; saved_at = k;
+            if (write_logs(logp, &logb, evalp, &evalb)) { rc = 1; goto done; }
         }
         if (eval_every && k % eval_every == 0) {
             double kid_mean, kid_std;
@@ -254,8 +269,7 @@ int cmd_train(int argc, char **argv)
                                   eval_clip, 0, d->test, d->n_test, eval_n, 10, o.seed + k, o.seed,
                                   &kid_mean, &kid_std);
             if (st) { opt_lib_error(cmd, "evaluation", st); rc = 1; goto done; }
-            fprintf(evalf, "%zu,%.9g,%.9g\n", k, kid_mean, kid_std);
-            fflush(evalf);
+            spl_buf_printf(&evalb, "%zu,%.9g,%.9g\n", k, kid_mean, kid_std);
         }
         if (tty && (k % 50 == 0 || k == o.steps))
             fprintf(stderr, "\rspirelab train: step %zu/%zu  loss %.5f  lr %.3g ", k, o.steps, tr->loss, tr->lr);
@@ -271,11 +285,10 @@ int cmd_train(int argc, char **argv)
     printf("%zu,%.6g,%.6g,%.3f,%.1f,%s\n", o.steps, o.steps ? tr->loss : NAN,
            ntail ? tail / (double)ntail : NAN, secs, secs > 0 ? (double)o.steps / secs : 0.0, ckpt);
 done:
-    if (logf && fclose(logf) != 0 && rc == 0) {
-        fprintf(stderr, "spirelab train: cannot finish writing --log '%s'\n", logp);
-        rc = 1;
-    }
-    if (evalf) fclose(evalf);
+    /* also after a failure: the steps that were done (not after bad input) */
+    if (logs_on && write_logs(logp, &logb, evalp, &evalb)) rc = 1;
+    spl_buf_release(&logb);
+    spl_buf_release(&evalb);
     spire_trainer_free(tr);
     spire_model_free(m);
     ddpm_schedule_free(s);

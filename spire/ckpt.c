@@ -1,5 +1,6 @@
 /* spire/ckpt.c — versioned, checksummed, atomically written checkpoints
  * (spire/ckpt.h). */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -203,8 +204,11 @@ int spire_ckpt_load(const char *path, spire_ckpt *ck, char *err, size_t errlen)
     ck->model = NULL; ck->sched = NULL; ck->adam = NULL;
     char *data;
     size_t n;
-    int st = spl_file_read(path, &data, &n, err, errlen);
-    if (st) return st;
+    int st = spl_file_read(path, &data, &n, NULL, 0);
+    if (st == GSL_EFAILED)
+        return spl_errf(st, err, errlen, "cannot read checkpoint '%s': %s", path,
+                        errno == EINVAL ? "not a regular file" : strerror(errno));
+    if (st) return spl_errf(st, err, errlen, "cannot read checkpoint '%s': %s", path, gsl_strerror(st));
     cur c = { (unsigned char *)data, 0, n };
     st = parse(path, &c, ck, err, errlen);
     free(data);

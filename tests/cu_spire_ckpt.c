@@ -166,7 +166,7 @@ static void test_refusals(void)
     unsigned char *g = slurp(path, &n), *b = malloc(n + 16);
 
     /* missing file */
-    expect_refused("/nonexistent/dir/x.ckpt", GSL_EFAILED, "cannot open");
+    expect_refused("/nonexistent/dir/x.ckpt", GSL_EFAILED, "cannot read checkpoint");
     /* truncated at several places */
     size_t cuts[] = { 0, 7, 15, 100, 16 + SPIRE_CKPT_HEADER + 10, n / 2, n - 1 };
     for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {

@@ -57,7 +57,7 @@ else ok; fi
 
 # --- sample: bad input
 expect_bad "--checkpoint" -- sample --n 10
-expect_bad "cannot open checkpoint" -- sample --checkpoint "$tmp/none.ckpt"
+expect_bad "cannot read checkpoint" -- sample --checkpoint "$tmp/none.ckpt"
 head -c 200 "$tmp/s.ckpt" >"$tmp/trunc.ckpt"
 expect_bad "truncated" -- sample --checkpoint "$tmp/trunc.ckpt"
 cp "$tmp/s.ckpt" "$tmp/flip.ckpt"
