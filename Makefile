@@ -4,7 +4,7 @@
 #   make run        install what is missing, build, regenerate the main results
 #   make bench      benchmarks (bench/)
 #   make deps       install the Debian packages (root), or print the apt-get line
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   library, public headers, spirelab.pc, the command
 
 CC      ?= gcc
 SAN     ?= 0
@@ -43,8 +43,16 @@ TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 LIB      = $(BUILD)/libspirelab.a
+VERSION  = $(shell sed -n 's/^\#define SPL_VERSION "\(.*\)"/\1/p' common/spl.h)
 
-.PHONY: all test run bench deps install clean figs reference
+# Headers: the public ones are installed.  Private headers (used inside the
+# library only) are named *_internal.h or listed here; template bodies that a
+# .c file includes textually to instantiate float and double twins are named
+# *_body.inc (not headers: they #undef their parameters at the end).
+PRIVATE_HDRS = ddpm/draw.h $(wildcard $(addsuffix /*_internal.h,$(LIB_DIRS)))
+PUBLIC_HDRS  = $(filter-out $(PRIVATE_HDRS),$(wildcard $(addsuffix /*.h,$(LIB_DIRS))))
+
+.PHONY: all test install-check run bench deps install clean figs reference
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/spirelab
@@ -70,9 +78,17 @@ $(BUILD)/bench_%: bench/bench_%.c $(LIB)
 # its thread pool alive at exit; neither is a leak of ours.
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 
-test: deps $(BUILD)/cu_tester $(BUILD)/spirelab
+# The Debian packages are not installed here (no apt-get): that is `make deps`
+# (and `make run`'s) job; .ci/run calls `make deps` first.
+test: $(BUILD)/cu_tester $(BUILD)/spirelab
 	$(SAN_ENV) $(BUILD)/cu_tester
 	$(SAN_ENV) SPIRELAB=$(BUILD)/spirelab bash tests/cli_test.sh
+	$(MAKE) --no-print-directory install-check
+
+# make install into a temporary PREFIX, then build and run a program from
+# outside the tree against it through pkg-config (tests/install_check.sh).
+install-check: $(BUILD)/spirelab
+	$(SAN_ENV) MAKE="$(MAKE)" CC="$(CC)" BUILD=$(BUILD) SAN=$(SAN) SANFLAGS="$(SANFLAGS)" bash tests/install_check.sh
 
 # The main results: every figure of the theory (with its data, script and
 # caption), the claim table, index.html and REPORT.md, into paper_figs/out/;
@@ -111,11 +127,12 @@ deps:
 	fi
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/spirelab
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/spirelab
 	install -m 755 $(BUILD)/spirelab $(DESTDIR)$(PREFIX)/bin/spirelab
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libspirelab.a
-	for d in $(LIB_DIRS); do for h in $$d/*.h; do [ -f "$$h" ] || continue; \
-	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/spirelab/$$h; done; done
+	for h in $(PUBLIC_HDRS); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/spirelab/$$h || exit 1; done
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' spirelab.pc.in >$(BUILD)/spirelab.pc
+	install -m 644 $(BUILD)/spirelab.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/spirelab.pc
 
 clean:
 	rm -rf build build-san

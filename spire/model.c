@@ -1,5 +1,5 @@
 /* spire/model.c — the score network of spire/model.h in float (body:
- * spire/model_body.h), and the configuration helpers. */
+ * spire/model_body.inc), and the configuration helpers. */
 #include <string.h>
 #include <gsl/gsl_errno.h>
 #include "spire/model.h"
@@ -41,4 +41,4 @@ const char *spire_embed_at_name(spire_embed_at at)
 #define NN(name) name
 #define MODEL spire_model
 #define PARAMS spire_params
-#include "spire/model_body.h"
+#include "spire/model_body.inc"

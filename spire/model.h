@@ -17,7 +17,7 @@
  * third block, grown on demand to the largest batch seen.
  *
  * Precision: spire_model is float (OpenBLAS sgemm); spire_model_d is the
- * same network in double, built from the same source (spire/model_body.h),
+ * same network in double, built from the same source (spire/model_body.inc),
  * for the finite-difference tests.  Every function exists in both, the
  * double one with suffix _d.
  *

@@ -1,4 +1,4 @@
-/* spire/nn.c — the layers of spire/nn.h in float (body: spire/nn_body.h). */
+/* spire/nn.c — the layers of spire/nn.h in float (body: spire/nn_body.inc). */
 #include "spire/nn.h"
 #define REAL float
 #define NN(name) name
@@ -8,4 +8,4 @@
  * declaration lets `omp simd` loops use them without -ffast-math. */
 #pragma omp declare simd notinbranch
 extern float expf(float);
-#include "spire/nn_body.h"
+#include "spire/nn_body.inc"
