@@ -13,7 +13,9 @@
  *   4. it is renamed over the target (rename(2) is atomic);
  *   5. the directory is fsynced, so that the rename itself survives a crash
  *      (a file system that cannot fsync a directory, EINVAL, is accepted).
- * On any failure the temporary file is removed and the target is untouched.
+ * On any failure the temporary file is removed and the target is untouched
+ * (one exception: when only step 5 fails, the new file is in place, but its
+ * rename may not survive a crash; the status says so).
  *
  * Errors are GSL status codes with a reason in err (spl_errf; err may be
  * NULL): GSL_EINVAL for a NULL or empty path or one naming a directory
@@ -27,8 +29,8 @@
  *     char *tmp;
  *     if (spl_file_temp("out/F1.png", &tmp, err, sizeof err)) ...;
  *     ... the program writes tmp ...
- *     st = ok ? spl_file_commit(tmp, "out/F1.png", err, sizeof err) : (spl_file_discard(tmp), st);
- *     free(tmp);   (spl_file_commit does not free the name; spl_file_discard does)
+ *     if (it succeeded) { st = spl_file_commit(tmp, "out/F1.png", err, sizeof err); free(tmp); }
+ *     else spl_file_discard(tmp);   (removes the file and frees the name)
  */
 #ifndef SPL_FILE_H
 #define SPL_FILE_H
