@@ -68,8 +68,9 @@ $(LIB): $(LIB_OBJ)
 $(BUILD)/spirelab: $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
 
+# tests/cu_honest.c computes its reference in quad precision (gcc's libquadmath)
 $(BUILD)/cu_tester: $(TEST_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(PKG_LIBS) $(CU_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(PKG_LIBS) $(CU_LIBS) -lquadmath
 
 $(BUILD)/bench_%: bench/bench_%.c $(LIB)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)

@@ -64,6 +64,13 @@ int ddpm_loss_level(ddpm_quad *q, const gmm2 *g, double a, double b, double w,
 /* The time average L(w) = (1/T) Σ_i ℓ_i(w) over a discrete schedule. */
 int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w,
                   ddpm_loss_result *res);
+/* The same quantities in p = sigmoid(w) coordinates (THEORY.md §3): loss and
+ * excess unchanged, grad = ℓ'(w)/(p(1−p)), hess = (ℓ''(w) + ℓ'(w)(2p−1))/(p(1−p))²,
+ * from a result in w (level, average or Monte Carlo); the errors are carried
+ * through the chain rule, with the rounding of p(1−p) and 2p−1 (formed from
+ * e^{−|w|}, without cancellation).  out may alias in.  GSL_EDOM for a NULL
+ * pointer or a non-finite w; hess overflows to ±inf beyond |w| ≈ 350. */
+int ddpm_loss_to_p(double w, const ddpm_loss_result *in, ddpm_loss_result *out);
 
 /* ---- Monte Carlo (§4) --------------------------------------------------- */
 typedef enum { DDPM_MC_EXPLICIT = 0, DDPM_MC_PROJECTED = 1 } ddpm_mc_mode;
@@ -126,8 +133,10 @@ int ddpm_fit_mle(const gmm2 *g, const ddpm_sample *S, double tol, size_t maxiter
                  ddpm_fit_result *res);
 
 /* Sandwich: n·Var(ŵ_n) → A/B² (§6) at one level, or with t uniform over s
- * (A, B averaged over t).  nvar_w for ŵ, nvar_p = (π(1−π))²·nvar_w for p̂. */
-typedef struct { double A, B, nvar_w, nvar_p, err; } ddpm_sandwich;
+ * (A, B averaged over t).  nvar_w for ŵ, nvar_p = (π(1−π))²·nvar_w for p̂.
+ * err bounds the error of nvar_w, err_p that of nvar_p, A_err and B_err
+ * those of A and B (quadrature and rounding). */
+typedef struct { double A, B, nvar_w, nvar_p, err, A_err, B_err, err_p; } ddpm_sandwich;
 int ddpm_sandwich_level(ddpm_quad *q, const gmm2 *g, double a, double b, ddpm_sandwich *sw);
 int ddpm_sandwich_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, ddpm_sandwich *sw);
 

@@ -25,6 +25,20 @@
  * gsl_integration_glfixed); the value is the 16-point sum and the error
  * estimate the sum over panels of |Q16 − Q10| (the error of the 10-point rule,
  * hence a conservative bound for the 16-point one).
+ *
+ * Rounding (docs/accuracy.md).  Beside each sum the node loops accumulate
+ * Σ|term_i|·η_i, where η_i bounds the relative error of term i in units of
+ * DBL_EPSILON: the arguments θ* + kv and θ* − w carry absolute errors of a few
+ * ulps of |θ*|, |kv|, |θ* − w| (θ* itself is a rounded logit), each term has
+ * at most six sigmoid factors, the exponentials are within 4 ulp (libmvec),
+ * and GSL's Gauss–Hermite nodes and weights are computed (not tabulated):
+ * measured against 40-digit ones, node errors ≤ (2 + 6|x|) eps and relative
+ * weight errors ≤ (4 + 3x²) eps.  For the signed moments (dr, h) they also
+ * accumulate Σ|term_i| (the magnitude behind a cancelling sum).  The
+ * estimate adds: that per-term bound, the summation error (depth·u·Σ|term|),
+ * the Gaussian tail cut of the panel regime, and the error of expm1(θ* − w),
+ * which enters every ρ_w − ρ* once: it is relative to |w − θ*|, i.e. the
+ * cancellation near the minimum (see moments() below).
  */
 #include "ddpm/ddpm.h"
 
@@ -34,6 +48,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_math.h>
+#include "common/ksum.h"
 #include "common/spl.h"
 
 #define NHI 16
@@ -47,6 +62,8 @@
 #define GH_HI 28               /* Gauss–Hermite orders for the smooth regime */
 #define GH_LO 20
 #define GH_KMAX 0.7            /* k ≤ GH_KMAX: Gauss–Hermite per component (tested to 1e-12 against adaptive quadrature) */
+#define NRND (NMOM + 2)        /* Σ|t|·η for each moment, then Σ|t| for dr and h */
+#define TAIL_MASS 6.3e-16      /* Φ̄(DDPM_TAIL) = Φ̄(8) = 6.22e-16, rounded up */
 
 struct ddpm_quad {
     double xhi[NHI], whi[NHI];   /* Gauss–Legendre nodes and weights on [−1, 1] */
@@ -94,33 +111,43 @@ void ddpm_quad_free(ddpm_quad *q) { free(q); }
 typedef struct {
     double k, theta, w, pi;
     double em;          /* expm1(θ* − w) */
-    double eD, eDm;     /* e^{−(w−θ*)}, e^{w−θ*} */
+    double eD, eDm;     /* e^{θ*−w}, e^{w−θ*} */
+    double eta0;        /* the node-independent part of η_i (units of DBL_EPSILON) */
 } qparams;
 
-/* Accumulate the six integrands from ρ*, 1−ρ*, ρ_w, 1−ρ_w with weight pw. */
+/* Accumulate the six integrands from ρ*, 1−ρ*, ρ_w, 1−ρ_w with weight pw;
+ * with rnd, also Σ|t|·eta and the magnitudes of the signed moments. */
 static inline void accumulate(const qparams *P, double rs, double qs, double rw, double qw,
-                              double pw, double *acc)
+                              double pw, double *acc, double *rnd, double eta)
 {
     double r = rs * qs, r2 = r * r, rww = rw * qw;
     double d = -rw * qs * P->em;        /* ρ_w − ρ* = σ(w+s) − σ(θ+s) without cancellation */
-    acc[0] += pw * r;
-    acc[1] += pw * r2;
-    acc[2] += pw * r2 * r;
-    acc[3] += pw * d * d;
-    acc[4] += pw * d * rww;
-    acc[5] += pw * (rww * rww + d * rww * (qw - rw));
+    double t0 = pw * r, t1 = pw * r2, t2 = pw * r2 * r, t3 = pw * d * d, t4 = pw * d * rww;
+    double t5a = pw * rww * rww, t5b = pw * d * rww * (qw - rw);
+    acc[0] += t0;
+    acc[1] += t1;
+    acc[2] += t2;
+    acc[3] += t3;
+    acc[4] += t4;
+    acc[5] += t5a + t5b;
+    if (rnd) {
+        double m4 = fabs(t4), m5 = t5a + fabs(t5b);
+        rnd[0] += t0 * eta; rnd[1] += t1 * eta; rnd[2] += t2 * eta; rnd[3] += t3 * eta;
+        rnd[4] += m4 * eta; rnd[5] += m5 * eta; rnd[6] += m4; rnd[7] += m5;
+    }
 }
 
 /* Panel regime: the integrands times the mixture density at any v (two
  * exponentials, a third only between the two transitions). */
-static inline void integrand(const qparams *P, double v, double wt, double *acc)
+static inline void integrand(const qparams *P, double v, double wt, double *acc, double *rnd)
 {
     const double s = P->k * v, xs = P->theta + s, xw = P->w + s;
     const double c = M_SQRT1_2 * M_2_SQRTPI * 0.5;     /* 1/√(2π) */
-    double rs, qs, rw, qw, p;
+    double rs, qs, rw, qw, p, z;
     if (xs >= 0) {
         /* E = e^{−xs} ≤ 1; p = πφ1/ρ* = πφ1(1 + E) */
-        double E = exp(-xs), z = v - 0.5 * P->k;
+        double E = exp(-xs);
+        z = v - 0.5 * P->k;
         rs = 1.0 / (1.0 + E); qs = E * rs;
         p = P->pi * c * exp(-0.5 * z * z) * (1.0 + E);
         double Ew = xw >= 0 ? E * P->eD : exp(xw);   /* e^{−|xw|} */
@@ -128,14 +155,23 @@ static inline void integrand(const qparams *P, double v, double wt, double *acc)
         else         { qw = 1.0 / (1.0 + Ew); rw = Ew * qw; }
     } else {
         /* F = e^{xs} < 1; p = (1−π)φ2/(1−ρ*) = (1−π)φ2(1 + F) */
-        double F = exp(xs), z = v + 0.5 * P->k;
+        double F = exp(xs);
+        z = v + 0.5 * P->k;
         qs = 1.0 / (1.0 + F); rs = F * qs;
         p = (1.0 - P->pi) * c * exp(-0.5 * z * z) * (1.0 + F);
         double Fw = xw < 0 ? F * P->eDm : exp(-xw);   /* e^{−|xw|} */
         if (xw >= 0) { rw = 1.0 / (1.0 + Fw); qw = Fw * rw; }
         else         { qw = 1.0 / (1.0 + Fw); rw = Fw * qw; }
     }
-    accumulate(P, rs, qs, rw, qw, p * wt, acc);
+    /* η: the arguments (12|s|), the density e^{−z²/2}(1 + E) (4 + z² + k|z|),
+     * and the node v itself, rounded by an ulp of |v| and seen through the
+     * integrand's log-derivative ≤ |z| + 3k. */
+    double eta = 0.0;
+    if (rnd) {
+        double az = fabs(z);
+        eta = P->eta0 + 12 * fabs(s) + 4 + az * (az + P->k) + 2 * (fabs(v) + 1) * (az + 3 * P->k);
+    }
+    accumulate(P, rs, qs, rw, qw, p * wt, acc, rnd, eta);
 }
 
 /* glibc's vector exp (libmvec, within 4 ulp) for the node loop below. */
@@ -147,54 +183,86 @@ extern double exp(double);
  * here |θ* + kv| ≤ 40 + 9 and |w − θ*| ≤ 200, so E = e^{−(θ*+kv)} and
  * Ew = E·e^{θ*−w} stay far from overflow, and σ, 1 − σ come from them without
  * cancellation. */
-static void gh_sum(const qparams *P, const double *x, const double *wt, int n, double c, double wj, double *acc)
+static void gh_sum(const qparams *P, const double *x, const double *wt, int n, double c, double wj,
+                   double *acc, double *rnd)
 {
     double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
-    const double th = P->theta, k = P->k, eD = P->eD, em = P->em;
-    #pragma omp simd reduction(+:a0, a1, a2, a3, a4, a5)
+    double e0 = 0, e1 = 0, e2 = 0, e3 = 0, e4 = 0, e5 = 0, m4 = 0, m5 = 0;
+    const double th = P->theta, k = P->k, eD = P->eD, em = P->em, eta0 = P->eta0, k18 = 18 * k;
+    #pragma omp simd reduction(+:a0, a1, a2, a3, a4, a5, e0, e1, e2, e3, e4, e5, m4, m5)
     for (int i = 0; i < n; i++) {
-        double E = exp(-(th + k * (c + x[i]))), Ew = E * eD;
+        double s = k * (c + x[i]), E = exp(-(th + s)), Ew = E * eD;
         double inv = 1.0 / ((1.0 + E) * (1.0 + Ew));
         double rs = (1.0 + Ew) * inv, qs = E * rs, rw = (1.0 + E) * inv, qw = Ew * rw;
         double r = rs * qs, r2 = r * r, rww = rw * qw, d = -rw * qs * em, pw = wj * wt[i];
-        a0 += pw * r;
-        a1 += pw * r2;
-        a2 += pw * r2 * r;
-        a3 += pw * d * d;
-        a4 += pw * d * rww;
-        a5 += pw * (rww * rww + d * rww * (qw - rw));
+        double t0 = pw * r, t1 = pw * r2, t2 = t1 * r, t3 = pw * d * d, t4 = pw * d * rww;
+        double t5a = pw * rww * rww, t5b = pw * d * rww * (qw - rw);
+        /* η_i: the arguments (12|s|) and the rule's node and weight errors */
+        double ax = fabs(x[i]), eta = eta0 + 12 * fabs(s) + ax * (3 * ax + k18);
+        double f4 = fabs(t4), f5 = t5a + fabs(t5b);
+        a0 += t0; a1 += t1; a2 += t2; a3 += t3; a4 += t4; a5 += t5a + t5b;
+        e0 += t0 * eta; e1 += t1 * eta; e2 += t2 * eta; e3 += t3 * eta; e4 += f4 * eta; e5 += f5 * eta;
+        m4 += f4; m5 += f5;
     }
     acc[0] += a0; acc[1] += a1; acc[2] += a2; acc[3] += a3; acc[4] += a4; acc[5] += a5;
+    rnd[0] += e0; rnd[1] += e1; rnd[2] += e2; rnd[3] += e3; rnd[4] += e4; rnd[5] += e5;
+    rnd[6] += m4; rnd[7] += m5;
 }
 
-static void hermite(const ddpm_quad *q, const qparams *P, double *val, double *err)
+static void hermite(const ddpm_quad *q, const qparams *P, double *val, double *err, double *rnd)
 {
-    double hi[NMOM] = {0}, lo[NMOM] = {0};
+    double hi[NMOM] = {0}, lo[NMOM] = {0}, rlo[NRND] = {0};
     for (int j = 0; j < 2; j++) {
         double c = j == 0 ? 0.5 * P->k : -0.5 * P->k, wj = j == 0 ? P->pi : 1.0 - P->pi;
-        gh_sum(P, q->ghx, q->ghw, GH_HI, c, wj, hi);
-        gh_sum(P, q->glx, q->glw, GH_LO, c, wj, lo);
+        gh_sum(P, q->ghx, q->ghw, GH_HI, c, wj, hi, rnd);
+        gh_sum(P, q->glx, q->glw, GH_LO, c, wj, lo, rlo);
     }
     for (int m = 0; m < NMOM; m++) { val[m] = hi[m]; err[m] = fabs(hi[m] - lo[m]); }
 }
 
-/* Integrate over [x0, x1] with both rules; add to val and |hi − lo| to err. */
-static void panel(const ddpm_quad *q, const qparams *P, double x0, double x1, double *val, double *err)
+/* Integrate over [x0, x1] with both rules; add to val and |hi − lo| to err,
+ * and the rounding sums of the higher rule to rnd. */
+static void panel(const ddpm_quad *q, const qparams *P, double x0, double x1, double *val, double *err,
+                  double *rnd)
 {
     double c = 0.5 * (x0 + x1), h = 0.5 * (x1 - x0);
     double hi[NMOM] = {0}, lo[NMOM] = {0};
-    for (int i = 0; i < NHI; i++) integrand(P, c + h * q->xhi[i], h * q->whi[i], hi);
-    for (int i = 0; i < NLO; i++) integrand(P, c + h * q->xlo[i], h * q->wlo[i], lo);
+    for (int i = 0; i < NHI; i++) integrand(P, c + h * q->xhi[i], h * q->whi[i], hi, rnd);
+    for (int i = 0; i < NLO; i++) integrand(P, c + h * q->xlo[i], h * q->wlo[i], lo, NULL);
     for (int m = 0; m < NMOM; m++) { val[m] += hi[m]; err[m] += fabs(hi[m] - lo[m]); }
 }
 
-int ddpm_moments_eval(ddpm_quad *q, double k, double theta, double w, ddpm_moments *mo)
+/* The moments at (k, θ*, w).  pi > 0: the caller's exact π (θ* = its rounded
+ * logit), which lets expm1(θ* − w) be formed from π and e^{∓w} without the
+ * rounding of θ* when w is near θ*.  pi ≤ 0: θ* is taken as given, rounded
+ * by at most (1 + |θ*|) ulps (as spl_logit does). */
+static int moments(ddpm_quad *q, double k, double theta, double pi, double w, ddpm_moments *mo)
 {
     if (!q || !mo || !(k >= 0) || !isfinite(k) || !isfinite(theta) || !isfinite(w)) return GSL_EDOM;
-    qparams P = { k, theta, w, spl_sigmoid(theta), expm1(theta - w), exp(theta - w), exp(w - theta) };
-    double val[NMOM] = {0}, err[NMOM] = {0};
+    const double eps = DBL_EPSILON, x = theta - w;
+    /* em = expm1(θ* − w) and a bound Dem on its absolute error. */
+    double em, Dem;
+    if (pi > 0 && fabs(x) <= 1 && fabs(w) <= 700) {
+        /* e^{θ*} = π/(1−π): em = (π e^{−w} − (1−π))/(1−π), or (π − (1−π)e^{w})/((1−π)e^{w});
+         * one fma, an exp within an ulp: |δem| ≤ eps(|1 + em| + 1 + 3|em|). */
+        double q1 = 1.0 - pi;
+        if (w >= 0) em = fma(pi, exp(-w), -q1) / q1;
+        else { double E = exp(w); em = fma(-q1, E, pi) / (q1 * E); }
+        Dem = eps * (fabs(1.0 + em) + 1 + 3 * fabs(em));
+    } else {
+        em = expm1(x);
+        /* θ* rounded by (1 + |θ*|) ulps, the difference by half an ulp of |x| */
+        Dem = eps * fabs(em) + eps * (1 + fabs(theta) + 0.5 * fabs(x)) * exp(x);
+    }
+    qparams P = { k, theta, w, pi > 0 ? pi : spl_sigmoid(theta), em, exp(x), exp(-x), 0.0 };
+    /* η_i = 6 factors × (argument error 2 + 2|θ*| + 2|s| + |θ*−w|, and 5 ulps of
+     * arithmetic and exp) + the weights π·w_i (2) + the rule (4 + 6k + …) */
+    P.eta0 = 48 + 6 * k + 12 * fabs(theta) + 6 * fabs(x);
+    double val[NMOM] = {0}, err[NMOM] = {0}, rnd[NRND] = {0};
+    double depth, tail = 0.0;   /* summation depth; relative tail cut */
     if (k <= GH_KMAX && fabs(theta) <= 40 && fabs(w - theta) <= 200) {
-        hermite(q, &P, val, err);
+        hermite(q, &P, val, err, rnd);
+        depth = GH_HI + 2;
         goto done;
     }
 
@@ -215,29 +283,52 @@ int ddpm_moments_eval(ddpm_quad *q, double k, double theta, double w, ddpm_momen
     double fine = k > 0 ? fmin(DDPM_PANEL, DDPM_FINE / k) : DDPM_PANEL;
 
     /* March from lo to hi with panels graded towards the transitions. */
-    double x = lo;
-    while (x < hi) {
+    double v = lo;
+    size_t npanel = 0;
+    while (v < hi) {
         double h = DDPM_PANEL;
         if (fine < DDPM_PANEL)
             for (int t = 0; t < 2; t++) {
-                double dist = fabs(x - tr[t]);
+                double dist = fabs(v - tr[t]);
                 /* distance from the nearest point of the panel to come */
-                if (tr[t] > x) dist = fmax(0.0, tr[t] - x - fine);
+                if (tr[t] > v) dist = fmax(0.0, tr[t] - v - fine);
                 h = fmin(h, fmax(fine, DDPM_GRADE * dist));
             }
-        double x1 = fmin(x + h, hi);
-        if (hi - x1 < 0.25 * h) x1 = hi;   /* no sliver at the end */
-        panel(q, &P, x, x1, val, err);
-        x = x1;
+        double v1 = fmin(v + h, hi);
+        if (hi - v1 < 0.25 * h) v1 = hi;   /* no sliver at the end */
+        panel(q, &P, v, v1, val, err, rnd);
+        npanel++;
+        v = v1;
     }
+    depth = NHI + (double)npanel;
+    tail = 1.5 * TAIL_MASS * sqrt(1 + 0.75 * k * k);
 done:;
     ddpm_val *out[NMOM] = { &mo->r, &mo->r2, &mo->r3, &mo->dsq, &mo->dr, &mo->h };
-    for (int m = 0; m < NMOM; m++) {
-        out[m]->val = val[m];
-        /* round-off floor: a few ulps of the sum of |terms| is not tracked; use the value */
-        out[m]->err = err[m] + 4 * DBL_EPSILON * fabs(val[m]);
+    /* Σ|term| behind each sum: the value itself where every term is ≥ 0 */
+    double mag[NMOM] = { val[0], val[1], val[2], val[3], rnd[6], rnd[7] };
+    for (int m = 0; m < NMOM; m++)
+        out[m]->val = val[m], out[m]->err = err[m] + eps * rnd[m] + (0.5 * eps * depth + tail) * mag[m];
+    /* The error of em enters ρ_w − ρ* = −ρ_w(1−ρ*)·em once (twice in dsq).
+     * Relative to |em| when |θ* − w| is not tiny; else (em → 0, the cancellation
+     * at the minimum) per node |δ(ρ_w − ρ*)| ≤ e^{|x|} ρ*(1−ρ*)·Dem and
+     * ρ_w(1−ρ_w) ≤ e^{|x|} ρ*(1−ρ*), against E[(ρ*(1−ρ*))²]. */
+    if (fabs(x) >= 1e-3) {
+        double rel = Dem / fabs(em);
+        mo->dsq.err += 2.01 * rel * mag[3];
+        mo->dr.err += 1.01 * rel * mag[4];
+        mo->h.err += 1.01 * rel * mag[5];
+    } else {
+        double r2 = 1.01 * (val[1] + mo->r2.err);
+        mo->dsq.err += Dem * (2.05 * fabs(em) + 1.03 * Dem) * r2;
+        mo->dr.err += 1.03 * Dem * r2;
+        mo->h.err += 1.03 * Dem * r2;
     }
     return GSL_SUCCESS;
+}
+
+int ddpm_moments_eval(ddpm_quad *q, double k, double theta, double w, ddpm_moments *mo)
+{
+    return moments(q, k, theta, 0.0, w, mo);
 }
 
 static int check_level(const gmm2 *g, double a, double b, double w)
@@ -247,20 +338,24 @@ static int check_level(const gmm2 *g, double a, double b, double w)
     return GSL_SUCCESS;
 }
 
-/* Loss pieces at one level from the moments. */
+/* Loss pieces at one level from the moments.  Every formula is a product of
+ * positive factors with one moment (or the sum of two positive ones), so its
+ * rounding is a few ulps of the result: 4·eps·|value| covers the ≤ 7
+ * multiplications and additions. */
 static void assemble(const gmm2 *g, double a, double b, const ddpm_moments *m, ddpm_loss_result *res)
 {
+    const double eps = DBL_EPSILON;
     double D = g->sep, c2 = a * a * b * b * D * D;
     double d = (double)g->d;
     double inner = m->r.val + m->dsq.val;
     res->loss.val = a * a * (d + b * b * D * D * inner);
-    res->loss.err = a * a * b * b * D * D * (m->r.err + m->dsq.err) + 2 * DBL_EPSILON * res->loss.val;
+    res->loss.err = c2 * (m->r.err + m->dsq.err) + 4 * eps * res->loss.val;
     res->excess.val = c2 * m->dsq.val;
-    res->excess.err = c2 * m->dsq.err;
+    res->excess.err = c2 * m->dsq.err + 4 * eps * fabs(res->excess.val);
     res->grad.val = 2 * c2 * m->dr.val;
-    res->grad.err = 2 * c2 * m->dr.err;
+    res->grad.err = 2 * c2 * m->dr.err + 4 * eps * fabs(res->grad.val);
     res->hess.val = 2 * c2 * m->h.val;
-    res->hess.err = 2 * c2 * m->h.err;
+    res->hess.err = 2 * c2 * m->h.err + 4 * eps * fabs(res->hess.val);
 }
 
 int ddpm_loss_level(ddpm_quad *q, const gmm2 *g, double a, double b, double w, ddpm_loss_result *res)
@@ -268,10 +363,26 @@ int ddpm_loss_level(ddpm_quad *q, const gmm2 *g, double a, double b, double w, d
     int st = check_level(g, a, b, w);
     if (st) return st;
     ddpm_moments m;
-    st = ddpm_moments_eval(q, a * g->sep, spl_logit(g->pi), w, &m);
+    st = moments(q, a * g->sep, spl_logit(g->pi), g->pi, w, &m);
     if (st) return st;
     assemble(g, a, b, &m, res);
     return GSL_SUCCESS;
+}
+
+/* One quantity of the time average: compensated sum of the level values
+ * (rounding ≤ an ulp of the sum, not T ulps), the level errors summed. */
+static ddpm_val average(const ddpm_val *lv, size_t stride, size_t T)
+{
+    spl_ksum k = SPL_KSUM_INIT;
+    double err = 0.0;
+    for (size_t i = 0; i < T; i++) {
+        const ddpm_val *v = (const ddpm_val *)((const char *)lv + i * stride);
+        spl_ksum_add(&k, v->val);
+        err += v->err;
+    }
+    double invT = 1.0 / (double)T, val = spl_ksum_val(&k) * invT;
+    /* (1 + 2 eps) for the rounding of err's own sum and of 1/T */
+    return (ddpm_val){ val, (err + spl_ksum_err(&k)) * invT * (1 + 2 * DBL_EPSILON) + DBL_EPSILON * fabs(val) };
 }
 
 int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w, ddpm_loss_result *res)
@@ -288,23 +399,33 @@ int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w,
     #pragma omp parallel for schedule(static, 1) reduction(|:status)
     for (size_t i = 0; i < T; i++) {
         ddpm_moments m;
-        int st = ddpm_moments_eval(q, s->a[i] * g->sep, theta, w, &m);
+        int st = moments(q, s->a[i] * g->sep, theta, g->pi, w, &m);
         if (st) { status |= st; continue; }
         assemble(g, s->a[i], s->b[i], &m, &lv[i]);
     }
     if (status) { free(lv); return GSL_EDOM; }
-    ddpm_loss_result acc = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
-    for (size_t i = 0; i < T; i++) {
-        acc.loss.val += lv[i].loss.val;     acc.loss.err += lv[i].loss.err;
-        acc.excess.val += lv[i].excess.val; acc.excess.err += lv[i].excess.err;
-        acc.grad.val += lv[i].grad.val;     acc.grad.err += lv[i].grad.err;
-        acc.hess.val += lv[i].hess.val;     acc.hess.err += lv[i].hess.err;
-    }
+    res->loss = average(&lv[0].loss, sizeof *lv, T);
+    res->excess = average(&lv[0].excess, sizeof *lv, T);
+    res->grad = average(&lv[0].grad, sizeof *lv, T);
+    res->hess = average(&lv[0].hess, sizeof *lv, T);
     free(lv);
-    double invT = 1.0 / (double)T;
-    res->loss.val = acc.loss.val * invT;     res->loss.err = acc.loss.err * invT;
-    res->excess.val = acc.excess.val * invT; res->excess.err = acc.excess.err * invT;
-    res->grad.val = acc.grad.val * invT;     res->grad.err = acc.grad.err * invT;
-    res->hess.val = acc.hess.val * invT;     res->hess.err = acc.hess.err * invT;
+    return GSL_SUCCESS;
+}
+
+int ddpm_loss_to_p(double w, const ddpm_loss_result *in, ddpm_loss_result *out)
+{
+    if (!in || !out || !isfinite(w)) return GSL_EDOM;
+    const double eps = DBL_EPSILON;
+    double e = exp(-fabs(w)), pq = e / ((1 + e) * (1 + e));       /* p(1−p): 3 eps */
+    double t = copysign(-expm1(-fabs(w)) / (1 + e), w);           /* 2p − 1: 2 eps */
+    ddpm_val g = in->grad, h = in->hess;
+    out->loss = in->loss;
+    out->excess = in->excess;
+    out->grad.val = g.val / pq;
+    out->grad.err = g.err / pq * (1 + 4 * eps) + 4 * eps * fabs(out->grad.val);
+    double gt = g.val * t, ipq2 = 1.0 / (pq * pq);
+    out->hess.val = (h.val + gt) * ipq2;
+    out->hess.err = (h.err + g.err * fabs(t) + eps * (fabs(h.val) + 3 * fabs(gt))) * ipq2 * (1 + 8 * eps)
+                    + 7 * eps * fabs(out->hess.val);
     return GSL_SUCCESS;
 }

@@ -2,10 +2,12 @@
  * the EM MLE on the same clean points, and the sandwich variance (THEORY.md §6). */
 #include "ddpm/ddpm.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_roots.h>
+#include "common/ksum.h"
 #include "common/spl.h"
 #include "ddpm/draw.h"
 
@@ -210,7 +212,9 @@ int ddpm_fit_mle(const gmm2 *g, const ddpm_sample *S, double tol, size_t maxiter
 }
 
 /* ---- sandwich variance (§6) ----------------------------------------------
- * Per level: A = 4a⁴b²Δ² E[r²(1 + rΔ²b²)],  B = 2a²b²Δ² E[r²]. */
+ * Per level: A = 4a⁴b²Δ² E[r²(1 + rΔ²b²)],  B = 2a²b²Δ² E[r²].  Products of
+ * positive factors: each rounds by a few ulps (6·eps covers the ≤ 10 operations)
+ * on top of the moments' own errors. */
 static int sandwich_terms(ddpm_quad *q, double sep, double a, double b, double theta,
                           double *A, double *B, double *Aerr, double *Berr)
 {
@@ -219,20 +223,29 @@ static int sandwich_terms(ddpm_quad *q, double sep, double a, double b, double t
     if (st) return st;
     double c = a * a * b * b * sep * sep;
     *A = 4 * a * a * c * (m.r2.val + sep * sep * b * b * m.r3.val);
-    *Aerr = 4 * a * a * c * (m.r2.err + sep * sep * b * b * m.r3.err);
+    *Aerr = 4 * a * a * c * (m.r2.err + sep * sep * b * b * m.r3.err) + 6 * DBL_EPSILON * *A;
     *B = 2 * c * m.r2.val;
-    *Berr = 2 * c * m.r2.err;
+    *Berr = 2 * c * m.r2.err + 4 * DBL_EPSILON * *B;
     return GSL_SUCCESS;
 }
 
+/* nvar_w = A/B² with A, B known to within Aerr, Berr: the worst case of
+ * (A + Aerr)/(B − Berr)² (not only its first order), and 4 ulps for the
+ * division and the square; nvar_p = (π(1−π))² nvar_w likewise. */
 static void sandwich_finish(const gmm2 *g, double A, double B, double Aerr, double Berr, ddpm_sandwich *sw)
 {
+    const double eps = DBL_EPSILON;
     sw->A = A;
     sw->B = B;
+    sw->A_err = Aerr;
+    sw->B_err = Berr;
     sw->nvar_w = A / (B * B);
+    double rA = Aerr / A, rB = Berr / B;
+    double rel = rB < 1 ? (1 + rA) / ((1 - rB) * (1 - rB)) - 1 : GSL_POSINF;
+    sw->err = sw->nvar_w * (rel + 4 * eps);
     double pq = g->pi * (1.0 - g->pi);
     sw->nvar_p = pq * pq * sw->nvar_w;
-    sw->err = sw->nvar_w * (Aerr / A + 2 * Berr / B);
+    sw->err_p = pq * pq * sw->err + 6 * eps * sw->nvar_p;
 }
 
 int ddpm_sandwich_level(ddpm_quad *q, const gmm2 *g, double a, double b, ddpm_sandwich *sw)
@@ -248,14 +261,19 @@ int ddpm_sandwich_level(ddpm_quad *q, const gmm2 *g, double a, double b, ddpm_sa
 int ddpm_sandwich_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, ddpm_sandwich *sw)
 {
     if (!q || !g || !s || !sw || !(g->sep > 0)) return GSL_EDOM;
-    double theta = spl_logit(g->pi), A = 0, B = 0, Ae = 0, Be = 0;
+    double theta = spl_logit(g->pi), Ae = 0, Be = 0;
+    spl_ksum A = SPL_KSUM_INIT, B = SPL_KSUM_INIT;   /* compensated: T levels, an ulp of rounding */
     for (size_t i = 0; i < s->T; i++) {
         double Ai, Bi, Aei, Bei;
         int st = sandwich_terms(q, g->sep, s->a[i], s->b[i], theta, &Ai, &Bi, &Aei, &Bei);
         if (st) return st;
-        A += Ai; B += Bi; Ae += Aei; Be += Bei;
+        spl_ksum_add(&A, Ai);
+        spl_ksum_add(&B, Bi);
+        Ae += Aei; Be += Bei;
     }
-    double inv = 1.0 / (double)s->T;
-    sandwich_finish(g, A * inv, B * inv, Ae * inv, Be * inv, sw);
+    double inv = 1.0 / (double)s->T, c = inv * (1 + 2 * DBL_EPSILON);
+    double Am = spl_ksum_val(&A) * inv, Bm = spl_ksum_val(&B) * inv;
+    sandwich_finish(g, Am, Bm, (Ae + spl_ksum_err(&A)) * c + DBL_EPSILON * Am,
+                    (Be + spl_ksum_err(&B)) * c + DBL_EPSILON * Bm, sw);
     return GSL_SUCCESS;
 }

@@ -71,11 +71,13 @@ int gmm2_em_weight(const gmm2 *g, const double *xpar, size_t n, double pi0,
 
 /* Fisher information for π of one observation at a = 1:
  *   I(π) = E[(ρ*(x0) − π)²] / (π(1−π))²,  x0∥ ~ π N(Δ/2,1) + (1−π) N(−Δ/2,1).
- * By GSL adaptive quadrature; abserr is its error estimate.  Depends only on
+ * By GSL adaptive quadrature (qagp); abserr bounds the error: qagp's estimate
+ * plus the integrand's rounding (docs/accuracy.md).  Depends only on
  * (π, Δ).  GSL_EDOM if π ∉ (0,1) or Δ < 0. */
 int gmm2_fisher_pi(double pi, double sep, double *info, double *abserr);
 /* Cramér–Rao standard deviation for π from n points: 1/√(n I(π))
- * (+∞ when Δ = 0).  GSL_EINVAL if n = 0. */
+ * (+∞ when Δ = 0); its relative error is half that of I(π) (gmm2_fisher_pi's
+ * abserr/info) plus two ulps.  GSL_EINVAL if n = 0. */
 int gmm2_crlb_sd(double pi, double sep, size_t n, double *sd);
 
 /* ---- K-component isotropic mixture (used by the trainer) ----------------

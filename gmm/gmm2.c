@@ -4,6 +4,7 @@
  * Cramér–Rao bound for π (§6). */
 #include "gmm/gmm.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,25 @@ static double fisher_half(double z, void *vp)
     return exp(-0.5 * z * z - LOG_SQRT_2PI + 2.0 * log(fabs(em)) - log(den));
 }
 
+/* The rounding of fisher_half at z, as a bound on its absolute error:
+ * f(z)·η(z)·DBL_EPSILON.  f = exp(A), A = −z²/2 − log√(2π) + 2 log|em| − log den:
+ * the exponential turns A's absolute error into a relative one.  A's terms
+ * round by ulps of their magnitudes; em = expm1(−Δx) and e^{−Δx} see the
+ * rounding of x = z + h (ulps of |z| + h, times Δ), amplified in em by
+ * e^{−Δx}/|em| (≈ 1/(Δx): x's relative error, near the bump's edge x → 0,
+ * where f ∝ x² vanishes). */
+static double fisher_round(double z, void *vp)
+{
+    const fisher_par *p = vp;
+    const double D = p->sep, x = z + 0.5 * D;
+    double f = fisher_half(z, vp);
+    if (f == 0.0) return 0.0;
+    double ey = exp(-D * x), em = expm1(-D * x), den = p->pi + (1.0 - p->pi) * ey;
+    double eta = 8 + z * z + 2 * fabs(log(fabs(em))) + fabs(log(den))
+                 + (2 * ey / fabs(em) + 1) * D * (fabs(x) + fabs(z) + 0.5 * D);
+    return f * eta;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -221,6 +241,8 @@ static int cmp_double(const void *a, const void *b)
 static int fisher_J(double pi, double sep, gsl_integration_workspace *ws, size_t limit,
                     double *val, double *err)
 {
+    /* *err: qagp's estimate (truncation and the rounding of its sums) plus the
+     * integrand's own rounding, ∫ f·η·eps by a second, coarse qagp. */
     const double h = 0.5 * sep, top = 40.0;
     double cand[5] = { -h, -40.0, 0.0, -spl_logit(pi) / sep - h, top };
     qsort(cand, 5, sizeof cand[0], cmp_double);
@@ -233,7 +255,13 @@ static int fisher_J(double pi, double sep, gsl_integration_workspace *ws, size_t
     }
     fisher_par par = { pi, sep };
     gsl_function F = { fisher_half, &par };
-    return gsl_integration_qagp(&F, pts, np, 0.0, 1e-12, limit, ws, val, err);
+    int st = gsl_integration_qagp(&F, pts, np, 0.0, 1e-12, limit, ws, val, err);
+    if (st) return st;
+    double rnd, rerr;
+    gsl_function R = { fisher_round, &par };
+    st = gsl_integration_qagp(&R, pts, np, 0.0, 1e-3, limit, ws, &rnd, &rerr);
+    *err += DBL_EPSILON * (rnd + rerr);
+    return st;
 }
 
 int gmm2_fisher_pi(double pi, double sep, double *info, double *abserr)
@@ -253,7 +281,7 @@ int gmm2_fisher_pi(double pi, double sep, double *info, double *abserr)
     int s2 = fisher_J(1.0 - pi, sep, ws, limit, &j2, &e2);
     gsl_integration_workspace_free(ws);
     *info = j1 + j2;
-    if (abserr) *abserr = e1 + e2;
+    if (abserr) *abserr = e1 + e2 + DBL_EPSILON * *info;
     return s1 ? s1 : s2;
 }
 

@@ -128,11 +128,11 @@ int pc_c2_landscape(const pc_opts *o, pc_result *r)
                 double th = spl_logit(C1_P[ip]);
                 for (size_t iw = 0; iw < LEN(C1_W); iw++) {
                     double w = th + C1_W[iw], p = spl_sigmoid(w);
-                    ddpm_loss_result res;
+                    ddpm_loss_result res, rp;
                     if ((status = loss_of(o)(e.q, e.g, a, b, w, &res))) goto out;
-                    double dldp = res.grad.val / (p * (1 - p)), errp = res.grad.err / (p * (1 - p));
+                    if ((status = ddpm_loss_to_p(w, &res, &rp))) goto out;
                     good += (w - th) * res.grad.val > 0 && fabs(res.grad.val) > res.grad.err;
-                    good += (p - C1_P[ip]) * dldp > 0 && fabs(dldp) > errp;
+                    good += (p - C1_P[ip]) * rp.grad.val > 0 && fabs(rp.grad.val) > rp.grad.err;
                     total += 2;
                 }
             }
