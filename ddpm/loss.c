@@ -116,38 +116,32 @@ typedef struct {
 } qparams;
 
 /* Accumulate the six integrands from ρ*, 1−ρ*, ρ_w, 1−ρ_w with weight pw;
- * with rnd, also Σ|t|·eta and the magnitudes of the signed moments. */
+ * with mag, also the magnitudes behind the two signed ones (dr, h). */
 static inline void accumulate(const qparams *P, double rs, double qs, double rw, double qw,
-                              double pw, double *acc, double *rnd, double eta)
+                              double pw, double *acc, double *mag)
 {
     double r = rs * qs, r2 = r * r, rww = rw * qw;
     double d = -rw * qs * P->em;        /* ρ_w − ρ* = σ(w+s) − σ(θ+s) without cancellation */
-    double t0 = pw * r, t1 = pw * r2, t2 = pw * r2 * r, t3 = pw * d * d, t4 = pw * d * rww;
-    double t5a = pw * rww * rww, t5b = pw * d * rww * (qw - rw);
-    acc[0] += t0;
-    acc[1] += t1;
-    acc[2] += t2;
-    acc[3] += t3;
-    acc[4] += t4;
-    acc[5] += t5a + t5b;
-    if (rnd) {
-        double m4 = fabs(t4), m5 = t5a + fabs(t5b);
-        rnd[0] += t0 * eta; rnd[1] += t1 * eta; rnd[2] += t2 * eta; rnd[3] += t3 * eta;
-        rnd[4] += m4 * eta; rnd[5] += m5 * eta; rnd[6] += m4; rnd[7] += m5;
-    }
+    double h5a = rww * rww, h5b = d * rww * (qw - rw);
+    acc[0] += pw * r;
+    acc[1] += pw * r2;
+    acc[2] += pw * r2 * r;
+    acc[3] += pw * d * d;
+    acc[4] += pw * d * rww;
+    acc[5] += pw * (h5a + h5b);
+    if (mag) { mag[0] += pw * fabs(d * rww); mag[1] += pw * (h5a + fabs(h5b)); }
 }
 
 /* Panel regime: the integrands times the mixture density at any v (two
  * exponentials, a third only between the two transitions). */
-static inline void integrand(const qparams *P, double v, double wt, double *acc, double *rnd)
+static inline void integrand(const qparams *P, double v, double wt, double *acc, double *mag)
 {
     const double s = P->k * v, xs = P->theta + s, xw = P->w + s;
     const double c = M_SQRT1_2 * M_2_SQRTPI * 0.5;     /* 1/√(2π) */
-    double rs, qs, rw, qw, p, z;
+    double rs, qs, rw, qw, p;
     if (xs >= 0) {
         /* E = e^{−xs} ≤ 1; p = πφ1/ρ* = πφ1(1 + E) */
-        double E = exp(-xs);
-        z = v - 0.5 * P->k;
+        double E = exp(-xs), z = v - 0.5 * P->k;
         rs = 1.0 / (1.0 + E); qs = E * rs;
         p = P->pi * c * exp(-0.5 * z * z) * (1.0 + E);
         double Ew = xw >= 0 ? E * P->eD : exp(xw);   /* e^{−|xw|} */
@@ -155,23 +149,28 @@ static inline void integrand(const qparams *P, double v, double wt, double *acc,
         else         { qw = 1.0 / (1.0 + Ew); rw = Ew * qw; }
     } else {
         /* F = e^{xs} < 1; p = (1−π)φ2/(1−ρ*) = (1−π)φ2(1 + F) */
-        double F = exp(xs);
-        z = v + 0.5 * P->k;
+        double F = exp(xs), z = v + 0.5 * P->k;
         qs = 1.0 / (1.0 + F); rs = F * qs;
         p = (1.0 - P->pi) * c * exp(-0.5 * z * z) * (1.0 + F);
         double Fw = xw < 0 ? F * P->eDm : exp(-xw);   /* e^{−|xw|} */
         if (xw >= 0) { rw = 1.0 / (1.0 + Fw); qw = Fw * rw; }
         else         { qw = 1.0 / (1.0 + Fw); rw = Fw * qw; }
     }
-    /* η: the arguments (12|s|), the density e^{−z²/2}(1 + E) (4 + z² + k|z|),
-     * and the node v itself, rounded by an ulp of |v| and seen through the
-     * integrand's log-derivative ≤ |z| + 3k. */
-    double eta = 0.0;
-    if (rnd) {
-        double az = fabs(z);
-        eta = P->eta0 + 12 * fabs(s) + 4 + az * (az + P->k) + 2 * (fabs(v) + 1) * (az + 3 * P->k);
-    }
-    accumulate(P, rs, qs, rw, qw, p * wt, acc, rnd, eta);
+    accumulate(P, rs, qs, rw, qw, p * wt, acc, mag);
+}
+
+/* η over the panel [x0, x1] (a bound on every node's): the arguments
+ * (12|s| = 12k|v|), the density e^{−z²/2}(1 + E) (4 + z² + k|z|, z = v ∓ k/2 on
+ * either side of the transition v = −θ* / k, as in integrand), and the node v,
+ * rounded by an ulp of |v| and seen through the log-derivative ≤ |z| + 3k.
+ * Each term is convex in v: its maximum is at an end of its piece. */
+static double panel_eta(const qparams *P, double x0, double x1)
+{
+    const double k = P->k, t = k > 0 ? -P->theta / k : (P->theta >= 0 ? -HUGE_VAL : HUGE_VAL);
+    double vmax = fmax(fabs(x0), fabs(x1)), zmax = 0.0;
+    if (x1 >= t) { double a = fmax(x0, t); zmax = fmax(fabs(a - 0.5 * k), fabs(x1 - 0.5 * k)); }
+    if (x0 < t) { double b = fmin(x1, t); zmax = fmax(zmax, fmax(fabs(x0 + 0.5 * k), fabs(b + 0.5 * k))); }
+    return P->eta0 + 12 * k * vmax + 4 + zmax * (zmax + k) + 2 * (vmax + 1) * (zmax + 3 * k);
 }
 
 /* glibc's vector exp (libmvec, within 4 ulp) for the node loop below. */
@@ -183,53 +182,77 @@ extern double exp(double);
  * here |θ* + kv| ≤ 40 + 9 and |w − θ*| ≤ 200, so E = e^{−(θ*+kv)} and
  * Ew = E·e^{θ*−w} stay far from overflow, and σ, 1 − σ come from them without
  * cancellation. */
-static void gh_sum(const qparams *P, const double *x, const double *wt, int n, double c, double wj,
-                   double *acc, double *rnd)
+/* track = 0: the six sums only (the higher rule, the value); track = 1: also
+ * the rounding sums (the lower rule: they are needed to a few per cent, and
+ * where the two rules differ by more, |hi − lo| dominates the estimate).
+ * Always inlined with a constant track, so the value loop stays as lean as
+ * it was. */
+static inline __attribute__((always_inline))
+void gh_sum(const qparams *P, const double *x, const double *wt, int n, double c, double wj,
+            double *acc, double *rnd, const int track)
 {
     double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
-    double e0 = 0, e1 = 0, e2 = 0, e3 = 0, e4 = 0, e5 = 0, m4 = 0, m5 = 0;
+    double e0 = 0, e1 = 0, e2 = 0, e3 = 0, g0 = 0, g1 = 0;
     const double th = P->theta, k = P->k, eD = P->eD, em = P->em, eta0 = P->eta0, k18 = 18 * k;
-    #pragma omp simd reduction(+:a0, a1, a2, a3, a4, a5, e0, e1, e2, e3, e4, e5, m4, m5)
+    #pragma omp simd reduction(+:a0, a1, a2, a3, a4, a5, e0, e1, e2, e3, g0, g1)
     for (int i = 0; i < n; i++) {
         double s = k * (c + x[i]), E = exp(-(th + s)), Ew = E * eD;
         double inv = 1.0 / ((1.0 + E) * (1.0 + Ew));
         double rs = (1.0 + Ew) * inv, qs = E * rs, rw = (1.0 + E) * inv, qw = Ew * rw;
         double r = rs * qs, r2 = r * r, rww = rw * qw, d = -rw * qs * em, pw = wj * wt[i];
-        double t0 = pw * r, t1 = pw * r2, t2 = t1 * r, t3 = pw * d * d, t4 = pw * d * rww;
-        double t5a = pw * rww * rww, t5b = pw * d * rww * (qw - rw);
-        /* η_i: the arguments (12|s|) and the rule's node and weight errors */
-        double ax = fabs(x[i]), eta = eta0 + 12 * fabs(s) + ax * (3 * ax + k18);
-        double f4 = fabs(t4), f5 = t5a + fabs(t5b);
-        a0 += t0; a1 += t1; a2 += t2; a3 += t3; a4 += t4; a5 += t5a + t5b;
-        e0 += t0 * eta; e1 += t1 * eta; e2 += t2 * eta; e3 += t3 * eta; e4 += f4 * eta; e5 += f5 * eta;
-        m4 += f4; m5 += f5;
+        a0 += pw * r;
+        a1 += pw * r2;
+        a2 += pw * r2 * r;
+        a3 += pw * d * d;
+        a4 += pw * d * rww;
+        a5 += pw * (rww * rww + d * rww * (qw - rw));
+        if (track) {
+            /* η_i: the arguments (12|s|) and the rule's node and weight errors;
+             * the signed moments through E[r_w²] (Cauchy–Schwarz, in finish) */
+            double ax = fabs(x[i]), pe = pw * (eta0 + 12 * fabs(s) + ax * (3 * ax + k18));
+            double rw2 = rww * rww;
+            e0 += pe * r; e1 += pe * r2; e2 += pe * r2 * r; e3 += pe * d * d;
+            g0 += pw * rw2; g1 += pe * rw2;
+        }
     }
     acc[0] += a0; acc[1] += a1; acc[2] += a2; acc[3] += a3; acc[4] += a4; acc[5] += a5;
-    rnd[0] += e0; rnd[1] += e1; rnd[2] += e2; rnd[3] += e3; rnd[4] += e4; rnd[5] += e5;
-    rnd[6] += m4; rnd[7] += m5;
+    if (track) {
+        rnd[0] += e0; rnd[1] += e1; rnd[2] += e2; rnd[3] += e3;
+        rnd[NRND] += g0; rnd[NRND + 1] += g1;
+    }
 }
 
 static void hermite(const ddpm_quad *q, const qparams *P, double *val, double *err, double *rnd)
 {
-    double hi[NMOM] = {0}, lo[NMOM] = {0}, rlo[NRND] = {0};
+    double hi[NMOM] = {0}, lo[NMOM] = {0};   /* rnd: NRND + 2 */
     for (int j = 0; j < 2; j++) {
         double c = j == 0 ? 0.5 * P->k : -0.5 * P->k, wj = j == 0 ? P->pi : 1.0 - P->pi;
-        gh_sum(P, q->ghx, q->ghw, GH_HI, c, wj, hi, rnd);
-        gh_sum(P, q->glx, q->glw, GH_LO, c, wj, lo, rlo);
+        gh_sum(P, q->ghx, q->ghw, GH_HI, c, wj, hi, NULL, 0);
+        gh_sum(P, q->glx, q->glw, GH_LO, c, wj, lo, rnd, 1);
     }
     for (int m = 0; m < NMOM; m++) { val[m] = hi[m]; err[m] = fabs(hi[m] - lo[m]); }
+    /* |d|·r_w ≤ and the h integrand's |terms| ≤ r_w² + |d|·r_w: by Cauchy–Schwarz
+     * Σ|t|(η) ≤ √(Σ d²(η) · Σ r_w²(η)), tight near the minimum where d ∝ r_w */
+    double s4 = sqrt(lo[3] * rnd[NRND]), e4 = sqrt(rnd[3] * rnd[NRND + 1]);
+    rnd[4] = e4;
+    rnd[5] = rnd[NRND + 1] + e4;
+    rnd[6] = s4;
+    rnd[7] = rnd[NRND] + s4;
 }
 
 /* Integrate over [x0, x1] with both rules; add to val and |hi − lo| to err,
- * and the rounding sums of the higher rule to rnd. */
+ * and the rounding sums (on the lower rule, as in gh_sum) to rnd. */
 static void panel(const ddpm_quad *q, const qparams *P, double x0, double x1, double *val, double *err,
                   double *rnd)
 {
     double c = 0.5 * (x0 + x1), h = 0.5 * (x1 - x0);
-    double hi[NMOM] = {0}, lo[NMOM] = {0};
-    for (int i = 0; i < NHI; i++) integrand(P, c + h * q->xhi[i], h * q->whi[i], hi, rnd);
-    for (int i = 0; i < NLO; i++) integrand(P, c + h * q->xlo[i], h * q->wlo[i], lo, NULL);
+    double hi[NMOM] = {0}, lo[NMOM] = {0}, mag[2] = {0};
+    for (int i = 0; i < NHI; i++) integrand(P, c + h * q->xhi[i], h * q->whi[i], hi, NULL);
+    for (int i = 0; i < NLO; i++) integrand(P, c + h * q->xlo[i], h * q->wlo[i], lo, mag);
     for (int m = 0; m < NMOM; m++) { val[m] += hi[m]; err[m] += fabs(hi[m] - lo[m]); }
+    double eta = panel_eta(P, x0, x1);
+    for (int m = 0; m < 4; m++) rnd[m] += eta * lo[m];
+    rnd[4] += eta * mag[0]; rnd[5] += eta * mag[1]; rnd[6] += mag[0]; rnd[7] += mag[1];
 }
 
 /* The moments at (k, θ*, w).  pi > 0: the caller's exact π (θ* = its rounded
@@ -258,7 +281,7 @@ static int moments(ddpm_quad *q, double k, double theta, double pi, double w, dd
     /* η_i = 6 factors × (argument error 2 + 2|θ*| + 2|s| + |θ*−w|, and 5 ulps of
      * arithmetic and exp) + the weights π·w_i (2) + the rule (4 + 6k + …) */
     P.eta0 = 48 + 6 * k + 12 * fabs(theta) + 6 * fabs(x);
-    double val[NMOM] = {0}, err[NMOM] = {0}, rnd[NRND] = {0};
+    double val[NMOM] = {0}, err[NMOM] = {0}, rnd[NRND + 2] = {0};
     double depth, tail = 0.0;   /* summation depth; relative tail cut */
     if (k <= GH_KMAX && fabs(theta) <= 40 && fabs(w - theta) <= 200) {
         hermite(q, &P, val, err, rnd);

@@ -42,13 +42,15 @@
 typedef __float128 q128;
 
 #define HONEST_NRAND 256
-/* The claimed accuracy (docs/accuracy.md): |value − exact| ≤ HONEST_REL·|value|
- * for loss, excess, grad, nvar_w, nvar_p, Fisher information, with, near the
- * minimum, HONEST_NEAR·|value|/|w − θ*| added for excess and grad (the
- * cancellation in ρ_w − ρ*); the Hessian, which changes sign, within
- * HONEST_REL·2a²b²Δ²·E[r_w² + |ρ_w − ρ*| r_w |1 − 2ρ_w|] (its scale). */
+/* The claimed accuracy (docs/accuracy.md, ddpm/ddpm.h): |value − exact| ≤
+ * HONEST_REL·|value| for loss, excess, grad (in w and in p), time averages and
+ * the Fisher information, with HONEST_NEAR·|value|/|w − θ*| added for excess
+ * and grad (the cancellation in ρ_w − ρ* near the minimum); the Hessian, which
+ * changes sign, within HONEST_REL of its scale 2a²b²Δ²·E[r_w² + |ρ_w − ρ*| r_w
+ * |1 − 2ρ_w|]; the sandwich nvar_w, nvar_p within HONEST_REL_SW·|value|. */
 #define HONEST_REL 1e-12
 #define HONEST_NEAR 1e-15
+#define HONEST_REL_SW 1e-11
 
 /* ---- the quad-precision reference -------------------------------------- */
 enum { M_R, M_R2, M_R3, M_DSQ, M_DR, M_H, M_HABS, M_FISH, NM };
@@ -210,12 +212,14 @@ typedef struct {
     double *ratio[NQ];     /* reported/actual where actual > 0 */
     size_t n[NQ], cap[NQ], exact[NQ], checked[NQ];
     double worst_rel[NQ];  /* worst actual error / claimed bound */
+    double worst_rep[NQ];  /* worst reported error / claimed bound */
 } stats;
 
 static void record(stats *S, int q, double reported, double actual, double claimed)
 {
     S->checked[q]++;
     if (claimed > 0 && actual / claimed > S->worst_rel[q]) S->worst_rel[q] = actual / claimed;
+    if (claimed > 0 && reported / claimed > S->worst_rep[q]) S->worst_rep[q] = reported / claimed;
     if (!(actual > 0)) { S->exact[q]++; return; }
     if (S->n[q] == S->cap[q]) {
         size_t c = S->cap[q] ? 2 * S->cap[q] : 256;
@@ -328,8 +332,8 @@ static void test_level_points(void)
         ok &= check(&ST, Q_GRADP, Lp.grad.val, Lp.grad.err, R.gradp, claim_near(Lp.grad.val, P.w, P.pi), where);
         ok &= check(&ST, Q_HESSP, Lp.hess.val, Lp.hess.err, R.hessp,
                     (hsc + fabs(L.grad.err)) / (pq * pq) + HONEST_REL * fabs(Lp.hess.val), where);
-        ok &= check(&ST, Q_NVW, sw.nvar_w, sw.err, R.nvw, HONEST_REL * sw.nvar_w, where);
-        ok &= check(&ST, Q_NVP, sw.nvar_p, sw.err_p, R.nvp, HONEST_REL * sw.nvar_p, where);
+        ok &= check(&ST, Q_NVW, sw.nvar_w, sw.err, R.nvw, HONEST_REL_SW * sw.nvar_w, where);
+        ok &= check(&ST, Q_NVP, sw.nvar_p, sw.err_p, R.nvp, HONEST_REL_SW * sw.nvar_p, where);
         fails += !ok;
     }
     CU_ASSERT_EQUAL(fails, 0);
@@ -400,8 +404,8 @@ static void test_average_points(void)
         ok &= check(&ST, Q_AVG, L.excess.val, L.excess.err, ex, claim_near(L.excess.val, P.w, P.pi), where);
         ok &= check(&ST, Q_AVG, L.grad.val, L.grad.err, gr, claim_near(L.grad.val, P.w, P.pi), where);
         ok &= check(&ST, Q_AVG, L.hess.val, L.hess.err, he, HONEST_REL * (double)hs, where);
-        ok &= check(&ST, Q_NVW, sw.nvar_w, sw.err, nvw, HONEST_REL * sw.nvar_w, where);
-        ok &= check(&ST, Q_NVP, sw.nvar_p, sw.err_p, ppq * ppq * nvw, HONEST_REL * sw.nvar_p, where);
+        ok &= check(&ST, Q_NVW, sw.nvar_w, sw.err, nvw, HONEST_REL_SW * sw.nvar_w, where);
+        ok &= check(&ST, Q_NVP, sw.nvar_p, sw.err_p, ppq * ppq * nvw, HONEST_REL_SW * sw.nvar_p, where);
         fails += !ok;
         free(lv);
         gmm2_free(g);
@@ -433,8 +437,8 @@ static void test_fisher_points(void)
 /* Print, once, the median and worst reported/actual per quantity. */
 static void test_summary(void)
 {
-    fprintf(stderr, "\n  honest error estimates (reported/actual; worst = smallest; "
-                    "claim use = worst actual/claimed bound):\n");
+    fprintf(stderr, "\n  honest error estimates: reported/actual (worst = smallest, median, largest);\n"
+                    "  actual/claimed and reported/claimed at worst (claimed: the accuracy of docs/accuracy.md)\n");
     double *all = NULL;
     size_t nall = 0;
     for (int qi = 0; qi < NQ; qi++) {
@@ -443,14 +447,16 @@ static void test_summary(void)
         qsort(ST.ratio[qi], n, sizeof(double), cmp_d);
         double *p = realloc(all, (nall + n) * sizeof *p);
         if (p) { all = p; memcpy(all + nall, ST.ratio[qi], n * sizeof *p); nall += n; }
-        fprintf(stderr, "    %-10s %4zu checks (%zu exact): median %.3g worst %.3g; claim use %.3g\n",
-                qname[qi], ST.checked[qi], ST.exact[qi], n ? ST.ratio[qi][n / 2] : NAN,
-                n ? ST.ratio[qi][0] : NAN, ST.worst_rel[qi]);
+        fprintf(stderr, "    %-10s %4zu checks (%zu exact): worst %-8.3g median %-8.3g largest %-8.3g"
+                        " actual/claimed %-8.2g reported/claimed %.2g\n",
+                qname[qi], ST.checked[qi], ST.exact[qi], n ? ST.ratio[qi][0] : NAN,
+                n ? ST.ratio[qi][n / 2] : NAN, n ? ST.ratio[qi][n - 1] : NAN, ST.worst_rel[qi], ST.worst_rep[qi]);
         CU_ASSERT(n == 0 || ST.ratio[qi][0] >= 1.0);
     }
     if (nall) {
         qsort(all, nall, sizeof *all, cmp_d);
-        fprintf(stderr, "    all        %4zu: median %.3g worst %.3g\n", nall, all[nall / 2], all[0]);
+        fprintf(stderr, "    all        %4zu checks: worst %.3g median %.3g largest %.3g\n", nall, all[0],
+                all[nall / 2], all[nall - 1]);
     }
     free(all);
     for (int qi = 0; qi < NQ; qi++) { free(ST.ratio[qi]); ST.ratio[qi] = NULL; ST.n[qi] = ST.cap[qi] = 0; }
