@@ -12,6 +12,25 @@
  *   hess(w)   = 2a²b²Δ² E[ r_w² + (ρ_w − ρ*) r_w (1 − 2ρ_w) ]
  * Every value carries an error estimate: the quadrature error (analytic) or
  * the standard error (Monte Carlo).  Functions return GSL status codes.
+ *
+ * Accuracy of the analytic values (docs/accuracy.md; tests/cu_honest.c
+ * checks it against quad precision at the corners and 256 random points of
+ * a ∈ [1e-3, 1 − 1e-5], Δ ∈ [0.03, 20], π ∈ [1e-6, 1 − 1e-6],
+ * |w − θ*| ∈ [1e-4, 25], d ≤ 1e6, and time averages up to T = 1000).
+ * "Exact" is the value at the double arguments as given:
+ *   - the reported err bounds the actual error, |val − exact| ≤ err: it adds
+ *     to the quadrature error a rounding term (DBL_EPSILON times the
+ *     magnitudes summed, weighted by each term's argument sizes), carried
+ *     through every formula below;
+ *   - loss, excess, grad (in w and in p), their time averages and the Fisher
+ *     information (gmm.h) are within 1e-12·|val| of exact, excess and grad
+ *     within (1e-12 + 1e-15/|w − θ*|)·|val| (near the minimum they are
+ *     formed by a cancellation: ρ_w − ρ* ∝ w − θ*);
+ *   - hess within 1e-12·2a²b²Δ²·E[r_w² + |ρ_w − ρ*| r_w |1 − 2ρ_w|], i.e.
+ *     1e-12 relative away from its sign changes (the inflection points);
+ *   - the sandwich nvar_w, nvar_p within 1e-11·|val|.
+ * The estimates are conservative: reported/actual is ≥ 2.8 and ~200 in the
+ * median, up to 1e8 where the quadrature's two-rule difference dominates.
  */
 #ifndef DDPM_H
 #define DDPM_H
@@ -33,9 +52,10 @@ typedef struct {
  * glfixed nodes) on panels placed around the two components and graded
  * towards the sigmoid transitions v = −w/k and v = −(θ*)/k.  Every value is
  * computed with two rules of different order; the error estimate is their
- * difference (the lower rule's error: a conservative bound).  Relative
- * accuracy ≤ 1e-11 against GSL's adaptive integrators over Δ ∈ [0, 12],
- * π ∈ [1e-6, 1−1e-6], a ∈ [1e-4, 1−1e-10], |w| ≤ 50 (tests/cu_ddpm.c).
+ * difference (the lower rule's error: a conservative bound) plus the
+ * rounding bound (above).  Relative accuracy ≤ 1e-11 against GSL's adaptive
+ * integrators over Δ ∈ [0, 12], π ∈ [1e-6, 1−1e-6], a ∈ [1e-4, 1−1e-10],
+ * |w| ≤ 50 (tests/cu_ddpm.c); 1e-12 against quad precision (above).
  * The workspace only holds the rules' nodes: read-only once allocated, so
  * one may be shared by threads. */
 typedef struct ddpm_quad ddpm_quad;
@@ -53,7 +73,10 @@ typedef struct {
     ddpm_val h;        /* E[r_w² + (ρ_w − ρ*) r_w (1 − 2ρ_w)] */
 } ddpm_moments;
 
-/* Moments at k = aΔ ≥ 0, θ* = logit π, model logit w.  GSL_EDOM on bad values. */
+/* Moments at k = aΔ ≥ 0, θ* = logit π, model logit w.  The error estimates
+ * allow θ* to be a rounded logit (by ≤ (1 + |θ*|) ulps, as spl_logit's);
+ * ddpm_loss_level, which knows π, is more accurate near w = θ*.  GSL_EDOM on
+ * bad values. */
 int ddpm_moments_eval(ddpm_quad *q, double k, double theta, double w, ddpm_moments *m);
 
 /* Loss, excess, gradient and Hessian in w at one level (a, b), both in (0, 1)

@@ -70,6 +70,7 @@ struct ddpm_quad {
     double xlo[NLO], wlo[NLO];
     double ghx[GH_HI], ghw[GH_HI];   /* Gauss–Hermite for E over N(0,1): Σ w_i f(x_i) */
     double glx[GH_LO], glw[GH_LO];
+    double glwe[GH_LO];              /* glw·|x|(3|x| + 21): the node-dependent part of η (see gh_sum) */
 };
 
 static int fill_rule(size_t n, double *x, double *w)
@@ -102,6 +103,10 @@ ddpm_quad *ddpm_quad_alloc(void)
         free(q);
         return NULL;
     }
+    for (int i = 0; i < GH_LO; i++) {
+        double ax = fabs(q->glx[i]);
+        q->glwe[i] = q->glw[i] * ax * (3 * ax + 21);
+    }
     return q;
 }
 
@@ -116,7 +121,8 @@ typedef struct {
 } qparams;
 
 /* Accumulate the six integrands from ρ*, 1−ρ*, ρ_w, 1−ρ_w with weight pw;
- * with mag, also the magnitudes behind the two signed ones (dr, h). */
+ * with mag, also E[r_w²], which bounds the magnitudes behind the two signed
+ * ones (dr, h) by Cauchy–Schwarz. */
 static inline void accumulate(const qparams *P, double rs, double qs, double rw, double qw,
                               double pw, double *acc, double *mag)
 {
@@ -129,7 +135,7 @@ static inline void accumulate(const qparams *P, double rs, double qs, double rw,
     acc[3] += pw * d * d;
     acc[4] += pw * d * rww;
     acc[5] += pw * (h5a + h5b);
-    if (mag) { mag[0] += pw * fabs(d * rww); mag[1] += pw * (h5a + fabs(h5b)); }
+    if (mag) mag[0] += pw * h5a;       /* E[r_w²], for the signed moments' magnitudes */
 }
 
 /* Panel regime: the integrands times the mixture density at any v (two
@@ -164,12 +170,14 @@ static inline void integrand(const qparams *P, double v, double wt, double *acc,
  * either side of the transition v = −θ* / k, as in integrand), and the node v,
  * rounded by an ulp of |v| and seen through the log-derivative ≤ |z| + 3k.
  * Each term is convex in v: its maximum is at an end of its piece. */
-static double panel_eta(const qparams *P, double x0, double x1)
+static inline double max2(double a, double b) { return a > b ? a : b; }
+
+static double panel_eta(const qparams *P, double t, double x0, double x1)
 {
-    const double k = P->k, t = k > 0 ? -P->theta / k : (P->theta >= 0 ? -HUGE_VAL : HUGE_VAL);
-    double vmax = fmax(fabs(x0), fabs(x1)), zmax = 0.0;
-    if (x1 >= t) { double a = fmax(x0, t); zmax = fmax(fabs(a - 0.5 * k), fabs(x1 - 0.5 * k)); }
-    if (x0 < t) { double b = fmin(x1, t); zmax = fmax(zmax, fmax(fabs(x0 + 0.5 * k), fabs(b + 0.5 * k))); }
+    const double k = P->k, h = 0.5 * k;
+    double vmax = max2(fabs(x0), fabs(x1)), zmax = 0.0;
+    if (x1 >= t) { double a = x0 > t ? x0 : t; zmax = max2(fabs(a - h), fabs(x1 - h)); }
+    if (x0 < t) { double b = x1 < t ? x1 : t; zmax = max2(zmax, max2(fabs(x0 + h), fabs(b + h))); }
     return P->eta0 + 12 * k * vmax + 4 + zmax * (zmax + k) + 2 * (vmax + 1) * (zmax + 3 * k);
 }
 
@@ -188,15 +196,15 @@ extern double exp(double);
  * Always inlined with a constant track, so the value loop stays as lean as
  * it was. */
 static inline __attribute__((always_inline))
-void gh_sum(const qparams *P, const double *x, const double *wt, int n, double c, double wj,
-            double *acc, double *rnd, const int track)
+void gh_sum(const qparams *P, const double *x, const double *wt, const double *wte, int n, double c,
+            double wj, double *acc, double *rnd, const int track)
 {
     double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
     double e0 = 0, e1 = 0, e2 = 0, e3 = 0, g0 = 0, g1 = 0;
-    const double th = P->theta, k = P->k, eD = P->eD, em = P->em, eta0 = P->eta0, k18 = 18 * k;
+    const double th = P->theta, k = P->k, eD = P->eD, em = P->em;
     #pragma omp simd reduction(+:a0, a1, a2, a3, a4, a5, e0, e1, e2, e3, g0, g1)
     for (int i = 0; i < n; i++) {
-        double s = k * (c + x[i]), E = exp(-(th + s)), Ew = E * eD;
+        double E = exp(-(th + k * (c + x[i]))), Ew = E * eD;
         double inv = 1.0 / ((1.0 + E) * (1.0 + Ew));
         double rs = (1.0 + Ew) * inv, qs = E * rs, rw = (1.0 + E) * inv, qw = Ew * rw;
         double r = rs * qs, r2 = r * r, rww = rw * qw, d = -rw * qs * em, pw = wj * wt[i];
@@ -207,18 +215,19 @@ void gh_sum(const qparams *P, const double *x, const double *wt, int n, double c
         a4 += pw * d * rww;
         a5 += pw * (rww * rww + d * rww * (qw - rw));
         if (track) {
-            /* η_i: the arguments (12|s|) and the rule's node and weight errors;
-             * the signed moments through E[r_w²] (Cauchy–Schwarz, in finish) */
-            double ax = fabs(x[i]), pe = pw * (eta0 + 12 * fabs(s) + ax * (3 * ax + k18));
-            double rw2 = rww * rww;
+            /* the node-dependent part of η_i, weighted: pe = wj·w_i·|x_i|(3|x_i| + 21) */
+            double pe = wj * wte[i], rw2 = rww * rww;
             e0 += pe * r; e1 += pe * r2; e2 += pe * r2 * r; e3 += pe * d * d;
             g0 += pw * rw2; g1 += pe * rw2;
         }
     }
     acc[0] += a0; acc[1] += a1; acc[2] += a2; acc[3] += a3; acc[4] += a4; acc[5] += a5;
     if (track) {
-        rnd[0] += e0; rnd[1] += e1; rnd[2] += e2; rnd[3] += e3;
-        rnd[NRND] += g0; rnd[NRND + 1] += g1;
+        /* η_i ≤ A + |x_i|(3|x_i| + 21): A = eta0 + 12k|c| (12|s_i| ≤ 12k(|c| + |x_i|),
+         * the rule's 3x_i² + 18k|x_i|, and 30k ≤ 21 for k ≤ GH_KMAX) */
+        double A = P->eta0 + 12 * k * fabs(c);
+        rnd[0] += A * a0 + e0; rnd[1] += A * a1 + e1; rnd[2] += A * a2 + e2; rnd[3] += A * a3 + e3;
+        rnd[NRND] += g0; rnd[NRND + 1] += A * g0 + g1;
     }
 }
 
@@ -227,8 +236,8 @@ static void hermite(const ddpm_quad *q, const qparams *P, double *val, double *e
     double hi[NMOM] = {0}, lo[NMOM] = {0};   /* rnd: NRND + 2 */
     for (int j = 0; j < 2; j++) {
         double c = j == 0 ? 0.5 * P->k : -0.5 * P->k, wj = j == 0 ? P->pi : 1.0 - P->pi;
-        gh_sum(P, q->ghx, q->ghw, GH_HI, c, wj, hi, NULL, 0);
-        gh_sum(P, q->glx, q->glw, GH_LO, c, wj, lo, rnd, 1);
+        gh_sum(P, q->ghx, q->ghw, NULL, GH_HI, c, wj, hi, NULL, 0);
+        gh_sum(P, q->glx, q->glw, q->glwe, GH_LO, c, wj, lo, rnd, 1);
     }
     for (int m = 0; m < NMOM; m++) { val[m] = hi[m]; err[m] = fabs(hi[m] - lo[m]); }
     /* |d|·r_w ≤ and the h integrand's |terms| ≤ r_w² + |d|·r_w: by Cauchy–Schwarz
@@ -242,17 +251,17 @@ static void hermite(const ddpm_quad *q, const qparams *P, double *val, double *e
 
 /* Integrate over [x0, x1] with both rules; add to val and |hi − lo| to err,
  * and the rounding sums (on the lower rule, as in gh_sum) to rnd. */
-static void panel(const ddpm_quad *q, const qparams *P, double x0, double x1, double *val, double *err,
-                  double *rnd)
+static void panel(const ddpm_quad *q, const qparams *P, double t, double x0, double x1, double *val,
+                  double *err, double *rnd)
 {
     double c = 0.5 * (x0 + x1), h = 0.5 * (x1 - x0);
-    double hi[NMOM] = {0}, lo[NMOM] = {0}, mag[2] = {0};
+    double hi[NMOM] = {0}, lo[NMOM] = {0}, rw2 = 0;
     for (int i = 0; i < NHI; i++) integrand(P, c + h * q->xhi[i], h * q->whi[i], hi, NULL);
-    for (int i = 0; i < NLO; i++) integrand(P, c + h * q->xlo[i], h * q->wlo[i], lo, mag);
+    for (int i = 0; i < NLO; i++) integrand(P, c + h * q->xlo[i], h * q->wlo[i], lo, &rw2);
     for (int m = 0; m < NMOM; m++) { val[m] += hi[m]; err[m] += fabs(hi[m] - lo[m]); }
-    double eta = panel_eta(P, x0, x1);
+    double eta = panel_eta(P, t, x0, x1), s4 = sqrt(lo[3] * rw2);   /* Σ|d|r_w ≤ √(Σd² Σr_w²) */
     for (int m = 0; m < 4; m++) rnd[m] += eta * lo[m];
-    rnd[4] += eta * mag[0]; rnd[5] += eta * mag[1]; rnd[6] += mag[0]; rnd[7] += mag[1];
+    rnd[4] += eta * s4; rnd[5] += eta * (rw2 + s4); rnd[6] += s4; rnd[7] += rw2 + s4;
 }
 
 /* The moments at (k, θ*, w).  pi > 0: the caller's exact π (θ* = its rounded
@@ -306,7 +315,7 @@ static int moments(ddpm_quad *q, double k, double theta, double pi, double w, dd
     double fine = k > 0 ? fmin(DDPM_PANEL, DDPM_FINE / k) : DDPM_PANEL;
 
     /* March from lo to hi with panels graded towards the transitions. */
-    double v = lo;
+    double v = lo, tstar = k > 0 ? tr[1] : (theta >= 0 ? -HUGE_VAL : HUGE_VAL);   /* ρ* = 1/2 */
     size_t npanel = 0;
     while (v < hi) {
         double h = DDPM_PANEL;
@@ -319,7 +328,7 @@ static int moments(ddpm_quad *q, double k, double theta, double pi, double w, dd
             }
         double v1 = fmin(v + h, hi);
         if (hi - v1 < 0.25 * h) v1 = hi;   /* no sliver at the end */
-        panel(q, &P, v, v1, val, err, rnd);
+        panel(q, &P, tstar, v, v1, val, err, rnd);
         npanel++;
         v = v1;
     }
