@@ -19,7 +19,8 @@
  * Points: the box of issue 9 — a ∈ [1e-3, 1 − 1e-5], Δ ∈ [0.03, 20],
  * π ∈ [1e-6, 1 − 1e-6], |w − θ*| ∈ [1e-4, 25] (either sign), d ∈ [1, 1e6] —
  * its 64 corners and HONEST_NRAND random points (seed printed; set
- * SPIRELAB_TEST_SEED to reproduce).  Checked at every point: |value − ref| ≤
+ * SPIRELAB_TEST_SEED to reproduce), and 16 points with w within 3e-6 of
+ * spl_logit(π) (w = θ* up to its rounding included).  Checked at every point: |value − ref| ≤
  * reported error, for loss, excess, grad, hess (w and p = sigmoid(w)
  * coordinates), the sandwich nvar_w and nvar_p, the time average (T up to
  * 1000) and the Fisher information; and |value − ref| within the claimed
@@ -295,7 +296,8 @@ static stats ST;
 /* Claimed bound for excess and grad: relative, plus the cancellation term. */
 static double claim_near(double val, double w, double pi)
 {
-    return (HONEST_REL + HONEST_NEAR / fabs(w - spl_logit(pi))) * fabs(val);
+    double dist = fabs(w - spl_logit(pi));
+    return dist > 0 ? (HONEST_REL + HONEST_NEAR / dist) * fabs(val) : INFINITY;   /* w = θ* up to rounding */
 }
 
 static void test_level_points(void)
@@ -304,9 +306,12 @@ static void test_level_points(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(q);
     gsl_rng *r = spl_rng_alloc(cu_seed(9), 9, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-    int npts = 64 + HONEST_NRAND, fails = 0;
+    /* and 16 points closer to the minimum than the box: w = spl_logit(π) + δ */
+    const double tiny[8] = { 0, 1e-13, -1e-13, 1e-11, -1e-11, 1e-8, -1e-8, 3e-6 };
+    int npts = 64 + HONEST_NRAND + 16, fails = 0;
     for (int i = 0; i < npts; i++) {
         point P = i < 64 ? corner_point(i) : random_point(r);
+        if (i >= 64 + HONEST_NRAND) P.w = spl_logit(P.pi) + tiny[i % 8];
         char where[160];
         describe(&P, where, sizeof where);
         gmm2 *g = gmm2_alloc(P.d);
