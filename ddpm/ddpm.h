@@ -30,7 +30,7 @@
  *     1e-12 relative away from its sign changes (the inflection points);
  *   - the sandwich nvar_w, nvar_p within 1e-11·|val|.
  * The estimates are conservative: reported/actual is ≥ 2.8 and ~200 in the
- * median, up to 1e8 where the quadrature's two-rule difference dominates.
+ * median, up to 1e9 where the quadrature's two-rule difference dominates.
  */
 #ifndef DDPM_H
 #define DDPM_H
