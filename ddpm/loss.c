@@ -240,8 +240,9 @@ static void hermite(const ddpm_quad *q, const qparams *P, double *val, double *e
         gh_sum(P, q->glx, q->glw, q->glwe, GH_LO, c, wj, lo, rnd, 1);
     }
     for (int m = 0; m < NMOM; m++) { val[m] = hi[m]; err[m] = fabs(hi[m] - lo[m]); }
-    /* |d|·r_w ≤ and the h integrand's |terms| ≤ r_w² + |d|·r_w: by Cauchy–Schwarz
-     * Σ|t|(η) ≤ √(Σ d²(η) · Σ r_w²(η)), tight near the minimum where d ∝ r_w */
+    /* The magnitudes behind the signed moments: Σ|d|·r_w, and Σ r_w² + Σ|d|·r_w
+     * for h, with Σ|d|·r_w (η-weighted or not) ≤ √(Σ d² · Σ r_w²) by
+     * Cauchy–Schwarz, tight near the minimum where d ∝ r_w. */
     double s4 = sqrt(lo[3] * rnd[NRND]), e4 = sqrt(rnd[3] * rnd[NRND + 1]);
     rnd[4] = e4;
     rnd[5] = rnd[NRND + 1] + e4;
