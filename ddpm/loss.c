@@ -190,7 +190,8 @@ static void panel(const ddpm_quad *q, const qparams *P, double x0, double x1, do
 
 int ddpm_moments_eval(ddpm_quad *q, double k, double theta, double w, ddpm_moments *mo)
 {
-    if (!q || !mo || !(k >= 0) || !isfinite(k) || !isfinite(theta) || !isfinite(w)) return GSL_EDOM;
+    if (!q || !mo) return GSL_EINVAL;
+    if (!(k >= 0) || !isfinite(k) || !isfinite(theta) || !isfinite(w)) return GSL_EDOM;
     qparams P = { k, theta, w, spl_sigmoid(theta), expm1(theta - w), exp(theta - w), exp(w - theta) };
     double val[NMOM] = {0}, err[NMOM] = {0};
     if (k <= GH_KMAX && fabs(theta) <= 40 && fabs(w - theta) <= 200) {
@@ -240,9 +241,11 @@ done:;
     return GSL_SUCCESS;
 }
 
-static int check_level(const gmm2 *g, double a, double b, double w)
+static int check_level(const ddpm_quad *q, const gmm2 *g, double a, double b, double w,
+                       const ddpm_loss_result *res)
 {
-    if (!g || !(a > 0 && a < 1) || !(b > 0 && b < 1) || !isfinite(w)) return GSL_EDOM;
+    if (!q || !g || !res) return GSL_EINVAL;
+    if (!(a > 0 && a < 1) || !(b > 0 && b < 1) || !isfinite(w)) return GSL_EDOM;
     if (fabs(a * a + b * b - 1.0) > 1e-9) return GSL_EDOM;
     return GSL_SUCCESS;
 }
@@ -265,7 +268,7 @@ static void assemble(const gmm2 *g, double a, double b, const ddpm_moments *m, d
 
 int ddpm_loss_level(ddpm_quad *q, const gmm2 *g, double a, double b, double w, ddpm_loss_result *res)
 {
-    int st = check_level(g, a, b, w);
+    int st = check_level(q, g, a, b, w, res);
     if (st) return st;
     ddpm_moments m;
     st = ddpm_moments_eval(q, a * g->sep, spl_logit(g->pi), w, &m);
@@ -276,23 +279,27 @@ int ddpm_loss_level(ddpm_quad *q, const gmm2 *g, double a, double b, double w, d
 
 int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w, ddpm_loss_result *res)
 {
-    if (!s || !g || !isfinite(w)) return GSL_EDOM;
+    if (!q || !s || !g || !res) return GSL_EINVAL;
+    if (!isfinite(w)) return GSL_EDOM;
     size_t T = s->T;
     ddpm_loss_result *lv = malloc(T * sizeof *lv);
-    if (!lv) return GSL_ENOMEM;
-    int status = GSL_SUCCESS;
+    int *lst = calloc(T, sizeof *lst);
+    if (!lv || !lst) { free(lv); free(lst); return GSL_ENOMEM; }
     double theta = spl_logit(g->pi);
     /* Levels in parallel, interleaved (the costly low-noise levels all sit at
      * one end of the schedule), summed afterwards in index order: the result
-     * does not depend on the number of threads. */
-    #pragma omp parallel for schedule(static, 1) reduction(|:status)
+     * does not depend on the number of threads.  Each level keeps its own
+     * status; the first failing one in index order is returned. */
+    #pragma omp parallel for schedule(static, 1)
     for (size_t i = 0; i < T; i++) {
         ddpm_moments m;
-        int st = ddpm_moments_eval(q, s->a[i] * g->sep, theta, w, &m);
-        if (st) { status |= st; continue; }
-        assemble(g, s->a[i], s->b[i], &m, &lv[i]);
+        lst[i] = ddpm_moments_eval(q, s->a[i] * g->sep, theta, w, &m);
+        if (!lst[i]) assemble(g, s->a[i], s->b[i], &m, &lv[i]);
     }
-    if (status) { free(lv); return GSL_EDOM; }
+    int status = GSL_SUCCESS;
+    for (size_t i = 0; i < T && !status; i++) status = lst[i];
+    free(lst);
+    if (status) { free(lv); return status; }
     ddpm_loss_result acc = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
     for (size_t i = 0; i < T; i++) {
         acc.loss.val += lv[i].loss.val;     acc.loss.err += lv[i].loss.err;
