@@ -191,7 +191,7 @@ int ddpm_gd_set(ddpm_gd *gd, ddpm_objective f, void *ctx, ddpm_param param,
 /* One step: w ← w − η ℓ'(w) (logit), or p ← proj(p − η dℓ/dp) (pi). */
 int ddpm_gd_iterate(ddpm_gd *gd);
 /* GSL_SUCCESS when |grad| < tol, else GSL_CONTINUE (GSL_EINVAL: gd NULL;
- * GSL_EDOM: tol ≤ 0 or NaN). */
+ * GSL_EDOM: tol < 0 or NaN; tol = 0 never succeeds). */
 int ddpm_gd_test(const ddpm_gd *gd, double tol);
 int ddpm_param_parse(const char *name, ddpm_param *param);  /* "logit" | "pi"; else GSL_EINVAL */
 

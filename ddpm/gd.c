@@ -61,7 +61,7 @@ int ddpm_gd_iterate(ddpm_gd *gd)
 int ddpm_gd_test(const ddpm_gd *gd, double tol)
 {
     if (!gd) return GSL_EINVAL;
-    if (!(tol > 0)) return GSL_EDOM;
+    if (!(tol >= 0)) return GSL_EDOM;   /* tol = 0: never (run a fixed number of steps) */
     return fabs(gd->grad) < tol ? GSL_SUCCESS : GSL_CONTINUE;
 }
 
