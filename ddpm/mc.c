@@ -74,9 +74,10 @@ static int mc_run(const gmm2 *g, const ddpm_schedule *s, double a0, double b0, d
     block_stats *bs = calloc(nblocks, sizeof *bs);
     double *mu = expl ? malloc(2 * d * sizeof *mu) : NULL;
     if (!bs || (expl && !mu)) { free(bs); free(mu); return GSL_ENOMEM; }
-    if (expl) { gmm2_mean(g, 1, mu); gmm2_mean(g, 2, mu + d); }
+    int st = GSL_SUCCESS;
+    if (expl && !(st = gmm2_mean(g, 1, mu))) st = gmm2_mean(g, 2, mu + d);
     mc_ctx c = { g, s, a0, b0, w, spl_logit(g->pi), o, mu, bs };
-    int st = ddpm_blocks_run(o->n, o->seed, expl ? 3 * d : 0, mc_block, &c);
+    if (!st) st = ddpm_blocks_run(o->n, o->seed, expl ? 3 * d : 0, mc_block, &c);
     free(mu);
     if (st) { free(bs); return st; }
     block_stats tot;
