@@ -39,9 +39,9 @@ int main(void)
     spl_init();
     const double pi = 0.3, sep = 2.0, a = 0.7, b = sqrt(1 - a * a), w = 0.1;
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     gmm2_set(g, pi, sep, 0.0);
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
 
     /* --- check the time average, then time it */
     ddpm_loss_result avg, lv;
@@ -74,7 +74,7 @@ int main(void)
 
     /* --- Monte Carlo: check against the quadrature, then time */
     ddpm_loss_level(q, g, a, b, w, &lv);
-    gmm2 *gd = gmm2_alloc(1000);
+    gmm2 *gd = gmm2_alloc(1000, NULL);
     gmm2_set(gd, pi, sep, 0.0);
     ddpm_loss_result an, mc;
     ddpm_loss_level(q, gd, a, b, w, &an);

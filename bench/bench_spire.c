@@ -46,8 +46,8 @@ static double median(double *v, size_t n)
 /* float vs double network on one batch: max relative output difference. */
 static double precision_check(const spire_config *cfg, const spire_data *d)
 {
-    spire_model *mf = spire_model_alloc(cfg);
-    spire_model_d *md = spire_model_alloc_d(cfg);
+    spire_model *mf = spire_model_alloc(cfg, NULL);
+    spire_model_d *md = spire_model_alloc_d(cfg, NULL);
     spire_model_init(mf, 3);
     spire_model_init_d(md, 3);
     for (size_t i = 0; i < mf->n_params; i++) md->params[i] = mf->params[i];
@@ -71,10 +71,10 @@ static int bench_dim(size_t D)
 {
     char spec[128], err[256];
     snprintf(spec, sizeof spec, "gmm:K=8,D=%zu,means=%s,n=20000,holdout=0", D, D == 2 ? "circle" : "random");
-    spire_data *d;
-    if (spire_data_load(spec, &d, err, sizeof err)) { fprintf(stderr, "bench_spire: %s\n", err); return 1; }
+    spire_data *d = spire_data_load(spec, NULL, err, sizeof err);
+    if (!d) { fprintf(stderr, "bench_spire: %s\n", err); return 1; }
     spire_config cfg = { .D = D, .E = 32, .H = 128, .L = 3, .embed_at = SPIRE_EMBED_TIME, .C = 1 };
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
     spire_train_opts o;
     spire_train_opts_default(&o);
     o.batch = 256; o.lr = 1e-3;
@@ -85,10 +85,10 @@ static int bench_dim(size_t D)
     if (!(prec < 1e-4)) { fprintf(stderr, "bench_spire: float/double disagree by %g\n", prec); return 1; }
     double sps[RUNS], first = 0, last = 0;
     for (int run = 0; run < RUNS; run++) {
-        spire_model *m = spire_model_alloc(&cfg);
+        spire_model *m = spire_model_alloc(&cfg, NULL);
         spire_model_init(m, 1 + run);
         o.seed = 1 + run;
-        spire_trainer *tr = spire_trainer_alloc(m, s, d->train, d->n_train, &o);
+        spire_trainer *tr = spire_trainer_alloc(m, s, d->train, d->n_train, &o, NULL);
         double t0 = now();
         for (int k = 0; k < STEPS; k++) {
             if (spire_trainer_iterate(tr)) { fprintf(stderr, "bench_spire: training failed\n"); return 1; }
@@ -102,7 +102,7 @@ static int bench_dim(size_t D)
     if (!(last < first)) { fprintf(stderr, "bench_spire: loss did not decrease (%g -> %g)\n", first, last); return 1; }
     double train_sps = median(sps, RUNS);
 
-    spire_model *m = spire_model_alloc(&cfg);
+    spire_model *m = spire_model_alloc(&cfg, NULL);
     spire_model_init(m, 1);
     float *x = malloc(NS * D * sizeof *x);
     double smp[SRUNS];

@@ -46,7 +46,7 @@ int cmd_check(int argc, char **argv)
     };
     pc_opts o;
     pc_opts_default(&o);
-    int sel[32] = {0}, any = 0, c;
+    int sel[PC_CLAIMS_MAX] = {0}, any = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {

@@ -160,7 +160,8 @@ int cmd_demo(int argc, char **argv)
         }
     }
     plots_caps caps;
-    plots_probe(NULL, &caps);
+    int pst = plots_probe(NULL, &caps);
+    if (pst) { opt_lib_error("demo", "plots_probe", pst); return 1; }
     if (live) {
         const char *why = NULL;
         if (plots_live_check(&caps, NULL, &why) != GSL_SUCCESS) {
@@ -191,8 +192,8 @@ int cmd_demo(int argc, char **argv)
     if (gif) {
         plots_format fm[] = { PLOTS_GIF };
         unsigned done = 0;
-        plots_fig_comment(f, "spirelab demo %s", name);
-        st = plots_fig_write(f, &caps, dir, stem, fm, 1, &page, &done);
+        st = plots_fig_comment(f, "spirelab demo %s", name);
+        if (!st) st = plots_fig_write(f, &caps, dir, stem, fm, 1, &page, &done);
         if (st) {
             fprintf(stderr, "spirelab demo: writing %s failed: %s%s\n", gif, gsl_strerror(st),
                     st == GSL_EFAILED ? " (gnuplot's messages, if any, are above)" : "");

@@ -137,7 +137,7 @@ int cmd_figs(int argc, char **argv)
     pf_opts o;
     pf_opts_default(&o);
     o.outdir = FIGS_OUT_DEFAULT;
-    int sel[64] = {0}, any = 0, check = 1, c;
+    int sel[PF_FIGURES_MAX] = {0}, any = 0, check = 1, c;
     size_t w = 1000, h = 700;
     optind = 1;
     opterr = 0;
@@ -178,7 +178,8 @@ int cmd_figs(int argc, char **argv)
 
     /* gnuplot: once, before anything is written */
     plots_caps caps;
-    plots_probe(NULL, &caps);
+    int pst = plots_probe(NULL, &caps);
+    if (pst) { opt_lib_error("figs", "plots_probe", pst); return 1; }
     o.caps = &caps;
     if (!caps.found) {
         if (caps.ran)
@@ -204,7 +205,7 @@ int cmd_figs(int argc, char **argv)
     }
 
     double t0 = omp_get_wtime();
-    pf_result res[64];
+    pf_result res[PF_FIGURES_MAX];
     size_t nres = 0;
     int rc = 0;
     /* bit k: claim k is behind a selected figure; the full set runs every claim,
@@ -222,7 +223,7 @@ int cmd_figs(int argc, char **argv)
             rc = 1;
             continue;   /* not in the index */
         }
-        char made[64] = "";
+        char made[64] = "";   /* at most 4 extensions of ≤ 4 letters */
         for (size_t f = 0; f < o.nfmts; f++)
             if (r->rendered & (1u << o.fmts[f])) { strcat(made, plots_format_ext(o.fmts[f])); strcat(made, " "); }
         fprintf(stderr, "spirelab figs: %s %-12s %6.1f s  %scsv gp\n", r->id, r->slug, r->seconds, made);
@@ -233,7 +234,7 @@ int cmd_figs(int argc, char **argv)
         nres++;
     }
 
-    pc_result claims[32];
+    pc_result claims[PC_CLAIMS_MAX];
     size_t nclaims = 0, npass = 0;
     if (check) {
         pc_opts po;

@@ -17,11 +17,11 @@ static const struct option longopts[] = {
 };
 
 #define FIT_N_DEFAULT   10000u
-#define FIT_DDPM_W0     0.0
-#define FIT_DDPM_TOL    1e-12
-#define FIT_DDPM_MAXIT  200u
-#define FIT_MLE_TOL     1e-12
-#define FIT_MLE_MAXIT   100000u
+#define FIT_DDPM_W0     DDPM_FIT_W0
+#define FIT_DDPM_TOL    DDPM_FIT_TOL
+#define FIT_DDPM_MAXIT  DDPM_FIT_MAXITER
+#define FIT_MLE_TOL     DDPM_FIT_MLE_TOL
+#define FIT_MLE_MAXIT   DDPM_FIT_MLE_MAXITER
 
 static void usage(FILE *f, const opt_common *o)
 {
@@ -68,8 +68,8 @@ int cmd_fit(int argc, char **argv)
     int rc = 1, st;
     if (opt_model_build(&o, &m)) return 1;
 
-    S = ddpm_sample_draw(m.g, m.avg ? m.s : NULL, m.a, m.b, o.n, o.mc, o.seed);
-    if (!S) { opt_lib_error(o.cmd, "ddpm_sample_draw", GSL_ENOMEM); goto done; }
+    S = ddpm_sample_draw(m.g, m.avg ? m.s : NULL, m.a, m.b, o.n, o.mc, o.seed, &st);
+    if (!S) { opt_lib_error(o.cmd, "ddpm_sample_draw", st); goto done; }
 
     /* a failure before the first iterate leaves res untouched: print nan, not garbage */
     ddpm_fit_result rd = { NAN, NAN, 0, 0, NAN }, rm = rd;

@@ -109,8 +109,8 @@ int cmd_gd(int argc, char **argv)
     ddpm_obj_level_ctx lctx;
     ddpm_obj_avg_ctx actx;
     if (o.method_mc) {
-        S = ddpm_sample_draw(m.g, m.avg ? m.s : NULL, m.a, m.b, o.n, o.mc, o.seed);
-        if (!S) { opt_lib_error(o.cmd, "ddpm_sample_draw", GSL_ENOMEM); goto done; }
+        S = ddpm_sample_draw(m.g, m.avg ? m.s : NULL, m.a, m.b, o.n, o.mc, o.seed, &st);
+        if (!S) { opt_lib_error(o.cmd, "ddpm_sample_draw", st); goto done; }
         f = ddpm_obj_sample;
         ctx = S;
     } else {

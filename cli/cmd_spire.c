@@ -212,6 +212,10 @@ static void log_keep_rounds(spl_buf *log, size_t round)
 /* FedAvg pre-training with an optional checkpoint (state), resume and log of
  * the rounds (log: appended to; log_path: also written there, atomically,
  * whenever the state is saved and at the end, so that the two agree). */
+/* A library refusal of the user's input (a spec, a state file, an option out
+ * of range) exits with status 2, any other failure with 1. */
+static int bad_input(int st) { return st == GSL_EINVAL || st == GSL_EDOM; }
+
 static int pretrain(const job *j, const spire_fed_data *d, const ddpm_schedule *s,
                     const int *is_new, int embed, const char *state, int resume, spl_buf *log,
                     const char *log_path, spire_fed_run **out)
@@ -219,17 +223,22 @@ static int pretrain(const job *j, const spire_fed_data *d, const ddpm_schedule *
     const char *cmd = j->cmd;
     char conf[1024], err[512];
     config_text(j, embed, conf, sizeof conf);
-    spire_fed_run *r = spire_fed_run_alloc(&j->cfg, spl_stream_seed(j->fo.seed, SPIRE_FED_STREAM_INIT, 1000000));
+    int ast;
+    spire_fed_run *r = spire_fed_run_alloc(&j->cfg, spl_stream_seed(j->fo.seed, SPIRE_FED_STREAM_INIT, 1000000), &ast);
     int *el = malloc(d->C * sizeof *el);
     double *kid = malloc(d->C * sizeof *kid);
-    if (!r || !el || !kid) { fprintf(stderr, "spirelab %s: out of memory\n", cmd); spire_fed_run_free(r); free(el); free(kid); return 1; }
+    if (!r || !el || !kid) {
+        opt_lib_error(cmd, "spire_fed_run_alloc", r ? GSL_ENOMEM : ast);
+        spire_fed_run_free(r); free(el); free(kid);
+        return 1;
+    }
     for (size_t c = 0; c < d->C; c++) el[c] = !is_new[c];
     if (resume) {
         int st = spire_fed_load(state, r, conf, err, sizeof err);
         if (st) {
             fprintf(stderr, "spirelab %s: --resume: %s\n", cmd, err);
             spire_fed_run_free(r); free(el); free(kid);
-            return st == GSL_EINVAL ? 2 : 1;
+            return bad_input(st) ? 2 : 1;
         }
         if (log) log_keep_rounds(log, r->srv.round);
     }
@@ -243,10 +252,10 @@ static int pretrain(const job *j, const spire_fed_data *d, const ddpm_schedule *
         size_t round = r->srv.round;
         int do_kid = j->kid_every && round % j->kid_every == 0;
         if (do_kid) {
-            if (!m) m = spire_model_alloc(&j->cfg);
+            if (!m && !(m = spire_model_alloc(&j->cfg, &st))) { opt_lib_error(cmd, "spire_model_alloc", st); rc = 1; break; }
             double mean;
-            spire_fed_to_model(r, m);
-            if (!m || kid_clients(m, s, d, el, 1, &j->eo, kid, &mean)) { rc = 1; break; }
+            if ((st = spire_fed_to_model(r, m))) { opt_lib_error(cmd, "spire_fed_to_model", st); rc = 1; break; }
+            if (kid_clients(m, s, d, el, 1, &j->eo, kid, &mean)) { rc = 1; break; }
         }
         if (log)
             for (size_t c = 0; c < d->C; c++) {
@@ -320,8 +329,14 @@ static int experiment(job *j)
         fprintf(stderr, "spirelab %s: cannot create --out directory %s\n", cmd, dir);
         return 1;
     }
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, j->T);
+    int ast;
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, j->T, &ast);
     seed_row *rows = calloc(j->seeds, sizeof *rows);
+    if (!s || !rows) {
+        opt_lib_error(cmd, "ddpm_schedule_alloc", s ? GSL_ENOMEM : ast);
+        ddpm_schedule_free(s); free(rows);
+        return 1;
+    }
     spl_buf cl = SPL_BUF_INIT, rb = SPL_BUF_INIT, pb = SPL_BUF_INIT, bb = SPL_BUF_INIT, lg = SPL_BUF_INIT, dg = SPL_BUF_INIT;
     spl_buf_printf(&cl, "seed,method,client,role,pi1,kid_mean,kid_std,trainable,implied_w1,weight_tv,forgetting\n");
     spl_buf_printf(&rb, "method,lr,steps,kid_new_mean\n");
@@ -335,9 +350,9 @@ static int experiment(job *j)
         uint64_t seed = j->fo.seed + si;
         job js = *j;
         js.dop.seed = seed; js.fo.seed = seed; js.ao.seed = seed; js.eo.seed = seed;
-        spire_fed_data *d = NULL;
         char err[512];
-        if (spire_fed_data_make(&js.dop, &d, err, sizeof err)) {
+        spire_fed_data *d = spire_fed_data_make(&js.dop, NULL, err, sizeof err);
+        if (!d) {
             fprintf(stderr, "spirelab %s: %s\n", cmd, err);
             rc = 1;
             break;
@@ -347,21 +362,38 @@ static int experiment(job *j)
         int *is_new = malloc(C * sizeof *is_new), *known = malloc(C * sizeof *known);
         double *kid = malloc(C * sizeof *kid), *kid_before = malloc(C * sizeof *kid_before);
         float *x = malloc(js.eo.n_gen * d->D * sizeof *x);
-        spire_fed_pick_new(C, js.n_new, seed, is_new);
-        for (size_t c = 0; c < C; c++) known[c] = !is_new[c];
         spire_fed_run *rs = NULL, *rf = NULL;
+        spire_model *Ms = NULL, *Mf = NULL, *shared = NULL, *W = NULL;
+        double *kid_pre_s = NULL, *kid_pre_f = NULL, *wi = NULL;
+        if (!is_new || !known || !kid || !kid_before || !x) {
+            opt_lib_error(cmd, "experiment", GSL_ENOMEM);
+            rc = 1;
+            goto seed_done;
+        }
+        int st = spire_fed_pick_new(C, js.n_new, seed, is_new);
+        if (st) { opt_lib_error(cmd, "spire_fed_pick_new", st); rc = 1; goto seed_done; }
+        for (size_t c = 0; c < C; c++) known[c] = !is_new[c];
         spl_buf *logf = si == 0 ? &lg : NULL;
         if (logf) spl_buf_puts(logf, ROUNDS_HEADER);
         fprintf(stderr, "spirelab %s: seed %llu: pre-training (SPIRE, FedAvg)...\n", cmd, (unsigned long long)seed);
         if ((rc = pretrain(&js, d, s, is_new, 1, NULL, 0, logf, NULL, &rs)) ||
             (rc = pretrain(&js, d, s, is_new, 0, NULL, 0, NULL, NULL, &rf)))
             goto seed_done;
-        spire_model *Ms = spire_model_alloc(&js.cfg), *Mf = spire_model_alloc(&js.cfg);
-        spire_model *shared = spire_model_alloc(&js.cfg), *W = spire_model_alloc(&js.cfg);
-        spire_fed_to_model(rs, Ms);
-        spire_fed_to_model(rf, Mf);
+        Ms = spire_model_alloc(&js.cfg, &st);
+        if (Ms) Mf = spire_model_alloc(&js.cfg, &st);
+        if (Mf) shared = spire_model_alloc(&js.cfg, &st);
+        if (shared) W = spire_model_alloc(&js.cfg, &st);
+        if (!W) { opt_lib_error(cmd, "spire_model_alloc", st); rc = 1; goto models_done; }
+        if ((st = spire_fed_to_model(rs, Ms)) || (st = spire_fed_to_model(rf, Mf))) {
+            opt_lib_error(cmd, "spire_fed_to_model", st);
+            rc = 1;
+            goto models_done;
+        }
         double pre_s, pre_f;
-        double *kid_pre_s = malloc(C * sizeof *kid_pre_s), *kid_pre_f = malloc(C * sizeof *kid_pre_f);
+        kid_pre_s = malloc(C * sizeof *kid_pre_s);
+        kid_pre_f = malloc(C * sizeof *kid_pre_f);
+        wi = malloc((K ? K : 1) * sizeof *wi);
+        if (!kid_pre_s || !kid_pre_f || !wi) { opt_lib_error(cmd, "experiment", GSL_ENOMEM); rc = 1; goto models_done; }
         if (kid_clients(Ms, s, d, known, 1, &js.eo, kid_pre_s, &pre_s) ||
             kid_clients(Mf, s, d, known, 1, &js.eo, kid_pre_f, &pre_f)) { rc = 1; goto models_done; }
         fprintf(stderr, "spirelab %s: seed %llu: pre-training clients' KID: spire %.4g, fedavg %.4g (%.0f s)\n",
@@ -370,19 +402,24 @@ static int experiment(job *j)
             spire_fed_method meth = (spire_fed_method)mi;
             spire_model *base = meth == SPIRE_FED_M_SPIRE ? Ms : Mf;
             const double *kpre = meth == SPIRE_FED_M_SPIRE ? kid_pre_s : kid_pre_f;
-            spire_fed_model_copy(shared, base);
+            if ((st = spire_fed_model_copy(shared, base))) { opt_lib_error(cmd, "spire_fed_model_copy", st); rc = 1; break; }
             double acc = 0, wacc = 0;
             size_t nn = 0;
             for (size_t c = 0; c < C && !rc; c++) {
                 if (!is_new[c]) continue;
-                spire_fed_model_copy(W, shared);
-                int st = spire_fed_adapt(W, s, meth, (int)c, d->train[c], d->n_train[c], known, &js.ao, NULL);
+                st = spire_fed_model_copy(W, shared);
+                if (!st) st = spire_fed_adapt(W, s, meth, (int)c, d->train[c], d->n_train[c], known, &js.ao, NULL);
                 spire_kid_result kr;
                 if (!st) st = spire_fed_kid(W, s, d, (int)c, &js.eo, x, &kr);
                 if (st) { opt_lib_error(cmd, "adaptation of a new client", st); rc = 1; break; }
-                double wi[64] = { 0 }, t = NAN;
-                if (d->mu && K <= 64) {
-                    spire_fed_implied_weights(x, js.eo.n_gen, d->D, d->mu, K, wi);
+                double t = NAN;
+                wi[0] = NAN;
+                if (d->mu) {
+                    if ((st = spire_fed_implied_weights(x, js.eo.n_gen, d->D, d->mu, K, wi))) {
+                        opt_lib_error(cmd, "spire_fed_implied_weights", st);
+                        rc = 1;
+                        break;
+                    }
                     t = tv(wi, d->w + c * K, K);
                     wacc += t;
                 }
@@ -393,7 +430,11 @@ static int experiment(job *j)
                 nn++;
                 if (meth == SPIRE_FED_M_SPIRE)   /* keep the adapted embedding for the probe */
                     memcpy(Ms->embed + c * Ms->ee, W->embed + c * W->ee, W->ee * sizeof(float));
-                if (meth == SPIRE_FED_M_FULL || meth == SPIRE_FED_M_LAST) spire_fed_model_copy(shared, W);
+                if ((meth == SPIRE_FED_M_FULL || meth == SPIRE_FED_M_LAST) && (st = spire_fed_model_copy(shared, W))) {
+                    opt_lib_error(cmd, "spire_fed_model_copy", st);
+                    rc = 1;
+                    break;
+                }
                 if (d->kind == SPIRE_FED_DIGITS && meth == SPIRE_FED_M_SPIRE && si == 0)
                     for (size_t q = 0; q < 8 && q < js.eo.n_gen; q++)
                         for (size_t p = 0; p < 64; p++)
@@ -426,21 +467,30 @@ static int experiment(job *j)
         if (!rc && d->kind == SPIRE_FED_GMM2) {
             size_t ee = Ms->ee;
             double *X = malloc(C * ee * sizeof *X), *y = malloc(C * sizeof *y), *pred = malloc(C * sizeof *pred), corr;
-            for (size_t i = 0; i < C * ee; i++) X[i] = Ms->embed[i];
-            for (size_t c = 0; c < C; c++) y[c] = spl_logit(d->w[c * 2]);
-            if (spire_fed_probe_loo(X, y, C, ee, 1e-3, pred, &corr) == GSL_SUCCESS)
-                for (size_t c = 0; c < C; c++)
+            /* the leave-one-out probe needs C ≥ 3 clients; with 2 it is not run */
+            st = (X && y && pred) ? GSL_SUCCESS : GSL_ENOMEM;
+            if (!st && C >= 3) {
+                for (size_t i = 0; i < C * ee; i++) X[i] = Ms->embed[i];
+                for (size_t c = 0; c < C; c++) y[c] = spl_logit(d->w[c * 2]);
+                st = spire_fed_probe_loo(X, y, C, ee, 1e-3, pred, &corr);
+                for (size_t c = 0; c < C && !st; c++)
                     spl_buf_printf(&pb, "%llu,%zu,%s,%.6g,%.6g,%.6g\n", (unsigned long long)seed, c,
-                              is_new[c] ? "new" : "pre", d->w[c * 2], y[c], pred[c]);
+                                   is_new[c] ? "new" : "pre", d->w[c * 2], y[c], pred[c]);
+            }
             free(X); free(y); free(pred);
+            if (st) { opt_lib_error(cmd, "embedding probe", st); rc = 1; goto models_done; }
             int lo = -1, hi = -1;
             for (size_t c = 0; c < C; c++)
                 if (known[c]) { if (lo < 0) lo = (int)c; hi = (int)c; }
             size_t steps[3] = { j->T / 10, j->T / 4, j->T / 2 };
             for (int k = 0; k < 3; k++) {
                 spire_fed_bridge br;
-                if (spire_fed_bridge_gmm2(Ms, s, d, lo, hi, steps[k], 4000, seed, &br) == GSL_SUCCESS)
-                    spl_buf_printf(&bb, "%llu,%zu,%d,%d,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g\n", (unsigned long long)seed,
+                if ((st = spire_fed_bridge_gmm2(Ms, s, d, lo, hi, steps[k], 4000, seed, &br))) {
+                    opt_lib_error(cmd, "spire_fed_bridge_gmm2", st);
+                    rc = 1;
+                    goto models_done;
+                }
+                spl_buf_printf(&bb, "%llu,%zu,%d,%d,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g\n", (unsigned long long)seed,
                               steps[k], lo, hi, d->w[lo * 2], d->w[hi * 2], br.rel_err, br.rel_err05,
                               br.swap_cos, br.swap_ratio);
             }
@@ -452,28 +502,31 @@ static int experiment(job *j)
             size_t nl = j->quick ? 2 : 4, ns = j->quick ? 2 : 3;
             spire_fed_method rm[3] = { SPIRE_FED_M_SPIRE, SPIRE_FED_M_FULL, SPIRE_FED_M_LORA };
             for (int q = 0; q < 3 && !rc; q++)
-                for (size_t a = 0; a < nl; a++)
-                    for (size_t b = 0; b < ns; b++) {
+                for (size_t a = 0; a < nl && !rc; a++)
+                    for (size_t b = 0; b < ns && !rc; b++) {
                         spire_fed_adapt_opts ao = js.ao;
                         ao.lr = lrs[a]; ao.steps = sts[b];
                         double acc = 0;
                         size_t nn = 0;
                         for (size_t c = 0; c < C; c++) {
                             if (!is_new[c]) continue;
-                            spire_fed_model_copy(W, rm[q] == SPIRE_FED_M_SPIRE ? Ms : Mf);
                             spire_kid_result kr;
-                            int st = spire_fed_adapt(W, s, rm[q], (int)c, d->train[c], d->n_train[c], known, &ao, NULL);
+                            st = spire_fed_model_copy(W, rm[q] == SPIRE_FED_M_SPIRE ? Ms : Mf);
+                            if (!st) st = spire_fed_adapt(W, s, rm[q], (int)c, d->train[c], d->n_train[c], known, &ao, NULL);
                             if (!st) st = spire_fed_kid(W, s, d, (int)c, &js.eo, NULL, &kr);
-                            acc += st ? NAN : kr.mean;   /* a diverged run shows as NaN */
+                            /* a diverged run (non-finite loss: GSL_EDOM) shows as NaN; anything else is a failure */
+                            if (st && st != GSL_EDOM) { opt_lib_error(cmd, "robustness grid", st); rc = 1; break; }
+                            acc += st ? NAN : kr.mean;
                             nn++;
                         }
+                        if (rc) break;
                         spl_buf_printf(&rb, "%s,%g,%zu,%.6g\n", spire_fed_method_name(rm[q]), lrs[a], sts[b],
                                   acc / (double)nn);
                     }
             fprintf(stderr, "spirelab %s: robustness grid done (%.0f s)\n", cmd, omp_get_wtime() - t_start);
         }
     models_done:
-        free(kid_pre_s); free(kid_pre_f);
+        free(kid_pre_s); free(kid_pre_f); free(wi);
         spire_model_free(Ms); spire_model_free(Mf); spire_model_free(shared); spire_model_free(W);
     seed_done:
         spire_fed_run_free(rs); spire_fed_run_free(rf);
@@ -520,11 +573,14 @@ static int experiment(job *j)
             fprintf(stderr, "spirelab %s: out of memory building the data of F17\n", cmd);
             rc = 1;
         }
+        if (!rc && figures(j, dir, spl_buf_str(&cl), spl_buf_str(&tc), spl_buf_str(&rb),
+                           j->kind == SPIRE_FED_GMM2 ? spl_buf_str(&pb) : NULL,
+                           j->kind == SPIRE_FED_DIGITS ? spl_buf_str(&dg) : NULL)) {
+            fprintf(stderr, "spirelab %s: cannot write the figures into %s\n", cmd, dir);
+            rc = 1;
+        }
         if (!rc) {
             fputs(spl_buf_str(&tc), stdout);
-            figures(j, dir, spl_buf_str(&cl), spl_buf_str(&tc), spl_buf_str(&rb),
-                    j->kind == SPIRE_FED_GMM2 ? spl_buf_str(&pb) : NULL,
-                    j->kind == SPIRE_FED_DIGITS ? spl_buf_str(&dg) : NULL);
             fprintf(stderr, "spirelab %s: wrote %s/table.md (wall time %.1f s)\n", cmd, dir, omp_get_wtime() - t_start);
         }
         spl_buf_release(&tc); spl_buf_release(&tm);
@@ -537,17 +593,19 @@ static int experiment(job *j)
 }
 
 /* One figure: data + body, written as DIR/STEM.{csv,gp,png,svg}. */
-static void fig(const plots_caps *caps, const char *dir, const char *stem, const char *data,
-                const char *comment, const char *body)
+static int fig(const plots_caps *caps, const char *dir, const char *stem, const char *data,
+               const char *comment, const char *body)
 {
     plots_fig *f = plots_fig_alloc();
-    if (!f) return;
-    plots_fig_comment(f, "%s", comment);
-    plots_fig_data(f, "%s", data);
-    plots_fig_body(f, "%s", body);
+    if (!f) return GSL_ENOMEM;
+    int st = plots_fig_comment(f, "%s", comment);
+    if (!st) st = plots_fig_data(f, "%s", data);
+    if (!st) st = plots_fig_body(f, "%s", body);
     plots_format fmts[] = { PLOTS_PNG, PLOTS_SVG };
-    plots_fig_write(f, caps, dir, stem, fmts, 2, NULL, NULL);
+    if (!st) st = plots_fig_write(f, caps, dir, stem, fmts, 2, NULL, NULL);
     plots_fig_free(f);
+    /* a gnuplot without png/svg renders nothing: the .csv and .gp are written, not an error */
+    return st == GSL_EUNSUP ? GSL_SUCCESS : st;
 }
 
 #define METHODS "spire fedavg full last lora local"
@@ -557,8 +615,8 @@ static int figures(const job *j, const char *dir, const char *clients_csv, const
 {
     (void)j;
     plots_caps caps;
-    plots_probe(NULL, &caps);
-    fig(&caps, dir, "F12-client-kid", clients_csv,
+    int st = plots_probe(NULL, &caps);
+    if (!st) st = fig(&caps, dir, "F12-client-kid", clients_csv,
         "F12: KID of every client (generated vs held-out), by method; new clients filled, pre-training open",
         "set xlabel 'client'\nset ylabel 'KID, generated vs held-out  (dimensionless, log scale)'\n"
         "set title 'F12: per-client KID by method  (filled: new clients; open: pre-training; KID ≤ 0 not shown)'\n"
@@ -566,36 +624,36 @@ static int figures(const job *j, const char *dir, const char *clients_csv, const
         "M = '" METHODS "'\n"
         "plot for [i=1:words(M)] DATA using (column('client')+0.1*(i-3.5)):(strcol('method') eq word(M,i) && strcol('role') eq 'new' && column('kid_mean') > 0 ? column('kid_mean') : NaN) with points pt 7 lc i title word(M,i), \\\n"
         "     for [i=1:words(M)] DATA using (column('client')+0.1*(i-3.5)):(strcol('method') eq word(M,i) && strcol('role') eq 'pre' && column('kid_mean') > 0 ? column('kid_mean') : NaN) with points pt 6 lc i notitle\n");
-    fig(&caps, dir, "F13-kid-vs-params", table_csv,
+    if (!st) st = fig(&caps, dir, "F13-kid-vs-params", table_csv,
         "F13: new-client KID (mean ± sd over seeds) against trainable parameters per new client",
         "set logscale x\nset logscale y\nunset key\nset xlabel 'trainable parameters per new client (0 plotted at 1)'\n"
         "set ylabel 'KID, new clients  (dimensionless, log scale; mean ± sd over seeds)'\n"
         "set title 'F13: new-client KID against trainable parameters'\n"
         "plot DATA using (column('trainable_per_new_client')>0?column('trainable_per_new_client'):1):'kid_new_mean':(column('kid_new_sd')==column('kid_new_sd')?column('kid_new_sd'):0) with yerrorbars pt 7 notitle, \\\n"
         "     DATA using (column('trainable_per_new_client')>0?column('trainable_per_new_client'):1):'kid_new_mean':'method' with labels offset 1,1 notitle\n");
-    fig(&caps, dir, "F14-forgetting", table_csv,
+    if (!st) st = fig(&caps, dir, "F14-forgetting", table_csv,
         "F14: forgetting = KID of the pre-training clients with the shared model after the new clients were adapted, minus before",
         "set style data histograms\nset style fill solid 0.6\nunset key\nset ylabel 'ΔKID of pre-training clients  (dimensionless)'\n"
         "set title 'F14: forgetting'\nplot DATA using 'forgetting_mean':xtic(1) notitle\n");
-    fig(&caps, dir, "F15-robustness", robust_csv,
+    if (!st) st = fig(&caps, dir, "F15-robustness", robust_csv,
         "F15: new-client KID over fine-tuning learning rate × steps, SPIRE, full fine-tune, LoRA",
         "set logscale x\nset logscale y\nset xlabel 'fine-tuning learning rate'\nset ylabel 'new-client KID  (dimensionless, log scale)'\n"
         "set title 'F15: robustness to learning rate and steps'\n"
         "M = 'spire full lora'\n"
         "plot for [i=1:3] for [st in '10 100 1000'] DATA using 'lr':(strcol('method') eq word(M,i) && column('steps')==st+0 && column('kid_new_mean')>0 ? column('kid_new_mean') : NaN) with linespoints lc i title word(M,i).' '.st.' steps'\n");
-    if (probe_csv)
-        fig(&caps, dir, "F16-embedding-probe", probe_csv,
+    if (!st && probe_csv)
+        st = fig(&caps, dir, "F16-embedding-probe", probe_csv,
             "F16: leave-one-out linear probe from the learned embedding to logit pi_c (gmm2 clients)",
             "set xlabel 'logit π_c (true)'\nset ylabel 'probe prediction from e_c'\nset title 'F16: embedding against logit π_c'\n"
             "plot DATA using 'logit_pi':(strcol('role') eq 'pre' ? column('probe_pred') : NaN) pt 7 title 'pre-training clients', \\\n"
             "     DATA using 'logit_pi':(strcol('role') eq 'new' ? column('probe_pred') : NaN) pt 9 title 'new clients (SPIRE)', x with lines dt 2 title 'y = x'\n");
-    if (digits_csv)
-        fig(&caps, dir, "F17-digits", digits_csv,
+    if (!st && digits_csv)
+        st = fig(&caps, dir, "F17-digits", digits_csv,
             "F17: generated digits of each new client (SPIRE, first seed), 8 samples per client",
             "set size ratio -1\nunset key\nunset xtics\nunset ytics\nset palette gray negative\nunset colorbox\n"
             "set title 'F17: generated digits per new client (rows: clients)'\n"
             "plot DATA using (column('row')*9 + int(column('col'))%8):(-(column('client')*9 + int(column('col'))/8)):'value' with image\n");
-    return 0;
+    return st;
 }
 
 /* ---- the commands ---------------------------------------------------------------- */
@@ -604,24 +662,30 @@ static int cmd_pretrain(job *j, int adapt_eval)
 {
     const char *cmd = j->cmd;
     char err[512];
-    spire_fed_data *d = NULL;
-    int st = spire_fed_data_make(&j->dop, &d, err, sizeof err);
-    if (st) { fprintf(stderr, "spirelab %s: %s\n", cmd, err); return st == GSL_EINVAL ? 2 : 1; }
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, j->T);
+    int st;
+    spire_fed_data *d = spire_fed_data_make(&j->dop, &st, err, sizeof err);
+    if (!d) { fprintf(stderr, "spirelab %s: %s\n", cmd, err); return bad_input(st) ? 2 : 1; }
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, j->T, &st);
     int *is_new = malloc(d->C * sizeof *is_new), *known = malloc(d->C * sizeof *known);
-    spire_fed_pick_new(d->C, j->n_new, j->fo.seed, is_new);
-    for (size_t c = 0; c < d->C; c++) known[c] = !is_new[c];
     int embed = !j->no_embed, rc = 0;
     spire_fed_run *r = NULL;
+    spire_model *m = NULL, *W = NULL;
     spl_buf log = SPL_BUF_INIT;
+    if (!s || !is_new || !known) { opt_lib_error(cmd, "ddpm_schedule_alloc", s ? GSL_ENOMEM : st); rc = 1; goto out; }
+    if ((st = spire_fed_pick_new(d->C, j->n_new, j->fo.seed, is_new))) {
+        opt_lib_error(cmd, "spire_fed_pick_new", st);
+        rc = 1;
+        goto out;
+    }
+    for (size_t c = 0; c < d->C; c++) known[c] = !is_new[c];
     if (adapt_eval) {
         /* adapt / eval: the run is read from --state, nothing is trained further */
         char conf[1024];
         config_text(j, embed, conf, sizeof conf);
-        r = spire_fed_run_alloc(&j->cfg, 1);
+        if (!(r = spire_fed_run_alloc(&j->cfg, 1, &st))) { opt_lib_error(cmd, "spire_fed_run_alloc", st); rc = 1; goto out; }
         if ((st = spire_fed_load(j->state, r, conf, err, sizeof err))) {
             fprintf(stderr, "spirelab %s: --state: %s\n", cmd, err);
-            rc = st == GSL_EINVAL ? 2 : 1;
+            rc = bad_input(st) ? 2 : 1;
             goto out;
         }
     } else {
@@ -643,16 +707,18 @@ static int cmd_pretrain(job *j, int adapt_eval)
                r->srv.round, d->C, j->n_new, embed, r->srv.n_params, r->ee, j->state);
         goto out;
     }
-    spire_model *m = spire_model_alloc(&j->cfg), *W = spire_model_alloc(&j->cfg);
-    spire_fed_to_model(r, m);
+    m = spire_model_alloc(&j->cfg, &st);
+    if (m) W = spire_model_alloc(&j->cfg, &st);
+    if (!W) { opt_lib_error(cmd, "spire_model_alloc", st); rc = 1; goto out; }
+    if ((st = spire_fed_to_model(r, m))) { opt_lib_error(cmd, "spire_fed_to_model", st); rc = 1; goto out; }
     if (adapt_eval == 1) {
         printf("client,method,kid_mean,kid_std,trainable,adapt_loss\n");
         for (size_t c = 0; c < d->C && !rc; c++) {
             if (!is_new[c]) continue;
-            spire_fed_model_copy(W, m);
             double loss;
             spire_kid_result kr;
-            st = spire_fed_adapt(W, s, j->method, (int)c, d->train[c], d->n_train[c], known, &j->ao, &loss);
+            st = spire_fed_model_copy(W, m);
+            if (!st) st = spire_fed_adapt(W, s, j->method, (int)c, d->train[c], d->n_train[c], known, &j->ao, &loss);
             if (!st) st = spire_fed_kid(W, s, d, (int)c, &j->eo, NULL, &kr);
             if (st) { opt_lib_error(cmd, "adaptation", st); rc = 1; break; }
             printf("%zu,%s,%.6g,%.6g,%zu,%.6g\n", c, spire_fed_method_name(j->method), kr.mean, kr.std,
@@ -666,8 +732,8 @@ static int cmd_pretrain(job *j, int adapt_eval)
             printf("%zu,%s,%.6g,%.6g\n", c, is_new[c] ? "new" : "pre", kr.mean, kr.std);
         }
     }
-    spire_model_free(m); spire_model_free(W);
 out:
+    spire_model_free(m); spire_model_free(W);
     spl_buf_release(&log);
     spire_fed_run_free(r);
     free(is_new); free(known);

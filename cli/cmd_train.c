@@ -150,7 +150,7 @@ int cmd_train(int argc, char **argv)
         switch (c) {
         case O_DATA: spec = optarg; break;
         case O_HIDDEN: bad = opt_size(cmd, "--hidden", optarg, 1, SPIRE_DIM_MAX, &cfg.H); break;
-        case O_LAYERS: bad = opt_size(cmd, "--layers", optarg, 1, 1024, &cfg.L); break;
+        case O_LAYERS: bad = opt_size(cmd, "--layers", optarg, 1, SPIRE_LAYERS_MAX, &cfg.L); break;
         case O_TEMB:
             bad = opt_size(cmd, "--temb", optarg, 2, SPIRE_DIM_MAX, &cfg.E);
             if (!bad && cfg.E % 2) {
@@ -202,24 +202,30 @@ int cmd_train(int argc, char **argv)
     }
 
     char err[512];
-    spire_data *d;
-    int st = spire_data_load(spec, &d, err, sizeof err);
-    if (st) { fprintf(stderr, "spirelab train: --data: %s\n", err); return 2; }
+    int st;
+    spire_data *d = spire_data_load(spec, &st, err, sizeof err);
+    if (!d) { fprintf(stderr, "spirelab train: --data: %s\n", err); return st == GSL_ENOMEM ? 1 : 2; }
     if (eval_every && d->n_test < 2) {
         fprintf(stderr, "spirelab train: --eval-every needs a held-out split of at least 2 rows (holdout=... in --data)\n");
         spire_data_free(d);
         return 2;
     }
     cfg.D = d->D;
-    ddpm_schedule *s = ddpm_schedule_alloc(sched_kind ? DDPM_COSINE : DDPM_LINEAR, T);
-    spire_model *m = spire_model_alloc(&cfg);
+    int ast = GSL_SUCCESS;
+    ddpm_schedule *s = ddpm_schedule_alloc(sched_kind ? DDPM_COSINE : DDPM_LINEAR, T, &ast);
+    spire_model *m = s ? spire_model_alloc(&cfg, &ast) : NULL;
     spire_trainer *tr = NULL;
     spl_buf logb = SPL_BUF_INIT, evalb = SPL_BUF_INIT;
     int logs_on = 0;
     int rc = 0;
-    if (!s || !m || spire_model_init(m, o.seed) || !(tr = spire_trainer_alloc(m, s, d->train, d->n_train, &o))) {
-        fprintf(stderr, "spirelab train: out of memory for a network of %zu parameters\n",
-                spire_config_n_params(&cfg));
+    if (m) ast = spire_model_init(m, o.seed);
+    if (m && !ast) tr = spire_trainer_alloc(m, s, d->train, d->n_train, &o, &ast);
+    if (!tr) {
+        if (ast == GSL_ENOMEM)
+            fprintf(stderr, "spirelab train: out of memory for a network of %zu parameters\n",
+                    spire_config_n_params(&cfg));
+        else
+            opt_lib_error(cmd, "setting up the training", ast);
         rc = 1;
         goto done;
     }

@@ -24,7 +24,16 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { usage(stdout); return 0; }
     if (!strcmp(argv[1], "--version")) { printf("spirelab %s\n", SPL_VERSION); return 0; }
     for (size_t i = 0; i < ncommands; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            /* the results go to stdout: a write that failed (a full disk, a
+             * closed pipe) must not end as a success with a truncated table */
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "spirelab %s: cannot write the output\n", argv[1]);
+                return rc ? rc : 1;
+            }
+            return rc;
+        }
     fprintf(stderr, "spirelab: unknown command '%s' (see spirelab --help)\n", argv[1]);
     return 2;
 }

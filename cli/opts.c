@@ -404,8 +404,8 @@ int opt_model_build(const opt_common *o, opt_model *m)
     const char *c = o->cmd;
     memset(m, 0, sizeof *m);
     int st;
-    m->g = gmm2_alloc(o->d);
-    if (!m->g) { opt_lib_error(c, "gmm2_alloc", GSL_ENOMEM); return 1; }
+    m->g = gmm2_alloc(o->d, &st);
+    if (!m->g) { opt_lib_error(c, "gmm2_alloc", st); return 1; }
     if ((st = gmm2_set(m->g, o->pi, o->sep, o->shift)) != GSL_SUCCESS) {
         opt_lib_error(c, "gmm2_set", st);
         goto fail;
@@ -427,8 +427,8 @@ int opt_model_build(const opt_common *o, opt_model *m)
         break;
     case OPT_NOISE_STEP:
     case OPT_NOISE_AVG: {
-        ddpm_schedule *s = ddpm_schedule_alloc(o->schedule, o->T);
-        if (!s) { opt_lib_error(c, "ddpm_schedule_alloc", GSL_ENOMEM); goto fail; }
+        ddpm_schedule *s = ddpm_schedule_alloc(o->schedule, o->T, &st);
+        if (!s) { opt_lib_error(c, "ddpm_schedule_alloc", st); goto fail; }
         if (o->noise == OPT_NOISE_AVG) {
             m->s = s;
             m->avg = 1;

@@ -90,3 +90,14 @@ int spl_errf(int status, char *err, size_t errlen, const char *fmt, ...)
     }
     return status;
 }
+
+void *spl_fail(int *status, int st)
+{
+    if (status) *status = st;
+    return NULL;
+}
+
+void spl_status(int *status, int st)
+{
+    if (status) *status = st;
+}

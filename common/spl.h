@@ -3,7 +3,38 @@
  * Stable logistic functions, the seed-derivation rule that makes every random
  * experiment reproducible whatever the number of threads (DESIGN.md: a stream
  * is a function of (seed, index...), never of a thread id), and library set-up.
- * Errors are GSL status codes (GSL_SUCCESS, GSL_EINVAL, GSL_EDOM, GSL_ENOMEM…).
+ *
+ * Errors: one convention for every module (gmm/, ddpm/, spire/, proofs_check/).
+ * A function that can fail returns a GSL status and hands its results back
+ * through trailing pointers; its header lists the codes it returns:
+ *   GSL_EINVAL   a NULL pointer argument (or a required pointer member of a
+ *                struct argument); an unknown name or enumeration value;
+ *                objects whose sizes do not fit together (a model of another
+ *                configuration, a data set of another dimension); text or a
+ *                file that is malformed (parsers: a reason in err/why; a
+ *                spec string's value out of range counts as malformed text,
+ *                except that pc_sweep_list_parse reports a grid value
+ *                outside its axis's domain as GSL_EDOM);
+ *   GSL_EDOM     a number outside the range documented for it: a real
+ *                parameter (π ∉ (0,1), a ≤ 0, tol ≤ 0, a non-finite value), a
+ *                count or size (n = 0 where n ≥ 1 is needed), an index (a
+ *                client ≥ C, a step > T), a numeric field of an options struct;
+ *   GSL_ENOMEM   an allocation failed (everything allocated so far is freed);
+ *   GSL_EMAXITER an iteration limit was reached (the results are still set);
+ *   GSL_EFAILED  a file could not be read or written (reason from errno).
+ * Checks run in that order: pointers first (EINVAL), then values (EDOM).
+ * When several things fail (a loop over levels, clients, blocks), the status
+ * returned is the first failing one in index order, never a combination.
+ * Constructors return the new object, or NULL.  One that can fail only for
+ * lack of memory (ddpm_quad_alloc) takes no status: NULL means GSL_ENOMEM.
+ * One that can also refuse its arguments takes a trailing `int *status`
+ * (may be NULL) that receives GSL_SUCCESS or the code above, and, where a
+ * reason text helps the user (specs, files, grids), `char *err, size_t
+ * errlen` filled by spl_errf.  Functions that return a value instead of a
+ * status (gmm2_logpdf, spire_config_n_params, …) return NaN (or 0 for a
+ * size) for a NULL argument.  The layer kernels of spire/nn.h check nothing
+ * (documented there).  The library never prints or exits; GSL's own error
+ * handler is off (spl_init).
  */
 #ifndef SPL_H
 #define SPL_H
@@ -52,5 +83,11 @@ double spl_stat_sd(const spl_stat *s);   /* sample standard deviation */
  * path of the library (the caller decides what to print). */
 int spl_errf(int status, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Store st in *status (if status is not NULL) and return NULL: the one-liner
+ * behind a constructor's failure path (`return spl_fail(status, GSL_EDOM);`).
+ * spl_status is the same without the NULL, for the success path. */
+void *spl_fail(int *status, int st);
+void spl_status(int *status, int st);
 
 #endif

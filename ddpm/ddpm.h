@@ -31,6 +31,13 @@
  *   - the sandwich nvar_w, nvar_p within 1e-11·|val|.
  * The estimates are conservative: reported/actual is ≥ 2.8 and ~200 in the
  * median, up to 1e9 where the quadrature's two-rule difference dominates.
+ *
+ * Errors (the convention of common/spl.h): every function returning int
+ * returns GSL_EINVAL for a NULL pointer argument (and for an unknown mode,
+ * parameterisation or name), GSL_EDOM for a number outside the range its
+ * comment states (a, b ∉ (0,1), a² + b² ≠ 1, a non-finite w, n = 0, tol ≤ 0,
+ * Δ = 0 where Δ > 0 is needed), GSL_ENOMEM, and GSL_EMAXITER where noted.
+ * Constructors that can refuse their arguments take a trailing int *status.
  */
 #ifndef DDPM_H
 #define DDPM_H
@@ -59,7 +66,7 @@ typedef struct {
  * The workspace only holds the rules' nodes: read-only once allocated, so
  * one may be shared by threads. */
 typedef struct ddpm_quad ddpm_quad;
-ddpm_quad *ddpm_quad_alloc(void);
+ddpm_quad *ddpm_quad_alloc(void);       /* NULL: GSL_ENOMEM (its only failure) */
 void ddpm_quad_free(ddpm_quad *q);
 
 /* The one-dimensional expectations behind every formula, over v as above.
@@ -76,42 +83,49 @@ typedef struct {
 /* Moments at k = aΔ ≥ 0, θ* = logit π, model logit w.  The error estimates
  * allow θ* to be a rounded logit (by ≤ (1 + |θ*|) ulps, as spl_logit's);
  * ddpm_loss_level, which knows π, is more accurate near w = θ*.  GSL_EDOM on
- * bad values. */
+ * bad values (k < 0, non-finite), GSL_EINVAL for a NULL q or m. */
 int ddpm_moments_eval(ddpm_quad *q, double k, double theta, double w, ddpm_moments *m);
 
 /* Loss, excess, gradient and Hessian in w at one level (a, b), both in (0, 1)
  * with a² + b² = 1 (to 1e-9), b passed separately to keep its relative
- * accuracy.  GSL_EDOM otherwise, or for a non-finite w. */
+ * accuracy.  GSL_EDOM otherwise, or for a non-finite w; GSL_EINVAL for a
+ * NULL q, g or res. */
 int ddpm_loss_level(ddpm_quad *q, const gmm2 *g, double a, double b, double w,
                     ddpm_loss_result *res);
-/* The time average L(w) = (1/T) Σ_i ℓ_i(w) over a discrete schedule. */
+/* The time average L(w) = (1/T) Σ_i ℓ_i(w) over a discrete schedule.  The
+ * levels run in parallel; a failure returns the status of the first failing
+ * level in schedule order. */
 int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w,
                   ddpm_loss_result *res);
 /* The same quantities in p = sigmoid(w) coordinates (THEORY.md §3): loss and
  * excess unchanged, grad = ℓ'(w)/(p(1−p)), hess = (ℓ''(w) + ℓ'(w)(2p−1))/(p(1−p))²,
  * from a result in w (level, average or Monte Carlo); the errors are carried
  * through the chain rule, with the rounding of p(1−p) and 2p−1 (formed from
- * e^{−|w|}, without cancellation).  out may alias in.  GSL_EDOM for a NULL
- * pointer or a non-finite w; hess overflows to ±inf beyond |w| ≈ 350. */
+ * e^{−|w|}, without cancellation).  out may alias in.  GSL_EINVAL for a NULL
+ * pointer, GSL_EDOM for a non-finite w; hess overflows to ±inf beyond |w| ≈ 350. */
 int ddpm_loss_to_p(double w, const ddpm_loss_result *in, ddpm_loss_result *out);
 
 /* ---- Monte Carlo (§4) --------------------------------------------------- */
 typedef enum { DDPM_MC_EXPLICIT = 0, DDPM_MC_PROJECTED = 1 } ddpm_mc_mode;
 typedef struct {
     ddpm_mc_mode mode;
-    size_t n;          /* samples ≥ 1 */
+    size_t n;          /* samples ≥ 1 (0: GSL_EDOM) */
     uint64_t seed;
     int draw_chi2;     /* projected: add a²χ²_{d−1} per sample (1) or its mean a²(d−1) (0) */
 } ddpm_mc_opts;
 /* Samples are drawn in blocks of DDPM_MC_BLOCK, block j from stream
- * (seed, j): results are bit-identical whatever the number of OpenMP threads. */
+ * (seed, j): results are bit-identical whatever the number of OpenMP threads.
+ * A block size, not a limit: n may be any size_t.  ddpm_mc_level: GSL_EDOM
+ * unless a, b ∈ (0,1) with a² + b² = 1 (to 1e-9), w finite, n ≥ 1;
+ * GSL_EINVAL for a NULL pointer or an unknown mode. */
 #define DDPM_MC_BLOCK 1024
 int ddpm_mc_level(const gmm2 *g, double a, double b, double w, const ddpm_mc_opts *o,
                   ddpm_loss_result *res);
 /* t uniform over the schedule, drawn per sample. */
 int ddpm_mc_avg(const gmm2 *g, const ddpm_schedule *s, double w, const ddpm_mc_opts *o,
                 ddpm_loss_result *res);
-int ddpm_mc_parse(const char *name, ddpm_mc_mode *mode);   /* "explicit" | "projected" */
+/* "explicit" | "projected" → mode; GSL_EINVAL for anything else (or NULL). */
+int ddpm_mc_parse(const char *name, ddpm_mc_mode *mode);
 const char *ddpm_mc_name(ddpm_mc_mode mode);
 
 /* ---- an empirical sample set (§6) ---------------------------------------
@@ -130,11 +144,14 @@ typedef struct {
 
 /* Draw a sample set: at level (a, b) when s is NULL, else t uniform over s.
  * EXPLICIT draws x0, ε in R^d and projects (O(n d)); PROJECTED draws the
- * projections directly (O(n)).  Same law.  NULL on bad input / no memory. */
+ * projections directly (O(n)).  Same law.  NULL on failure, with *status
+ * (status may be NULL): GSL_EINVAL (g NULL, unknown mode), GSL_EDOM (n = 0;
+ * without s: a, b ∉ (0,1) or a² + b² ≠ 1), GSL_ENOMEM. */
 ddpm_sample *ddpm_sample_draw(const gmm2 *g, const ddpm_schedule *s, double a, double b,
-                              size_t n, ddpm_mc_mode mode, uint64_t seed);
+                              size_t n, ddpm_mc_mode mode, uint64_t seed, int *status);
 void ddpm_sample_free(ddpm_sample *S);
-/* Empirical loss, gradient and Hessian in w (any pointer may be NULL). */
+/* Empirical loss, gradient and Hessian in w (loss, grad, hess may each be
+ * NULL).  GSL_EINVAL for S NULL, GSL_EDOM for a non-finite w, GSL_ENOMEM. */
 int ddpm_sample_loss(const ddpm_sample *S, double w, double *loss, double *grad, double *hess);
 
 /* ---- estimators (§6) ---------------------------------------------------- */
@@ -145,13 +162,28 @@ typedef struct {
     double objective;   /* ddpm: empirical loss at ŵ; mle: mean log-likelihood */
 } ddpm_fit_result;
 
+/* The lab's one set of fit settings (every caller uses these unless it
+ * studies the tolerance itself): ddpm_fit_ddpm from w0 = 0 to a bracket
+ * width of 1e-13 in w (the round-off floor of the figures that use ŵ as a
+ * target) in at most 200 Brent steps; ddpm_fit_mle / gmm2_em_weight (EM from
+ * π = 1/2) until |Δπ| < 1e-12, at most 100000 steps. */
+#define DDPM_FIT_W0         0.0
+#define DDPM_FIT_TOL        1e-13
+#define DDPM_FIT_MAXITER    200u
+#define DDPM_FIT_MLE_PI0    0.5
+#define DDPM_FIT_MLE_TOL    1e-12
+#define DDPM_FIT_MLE_MAXITER 100000u
+
 /* ŵ_n = argmin of the empirical loss: a bracket of the gradient's sign change
  * is found by doubling steps out from w0, then GSL's Brent solver narrows it
  * to width tol (absolute, in w).  GSL_EMAXITER if no bracket within |w| ≤ 60
- * or maxiter Brent steps were not enough (res still filled). */
+ * or maxiter Brent steps were not enough (res still filled).  GSL_EINVAL for
+ * a NULL pointer, GSL_EDOM for a non-finite w0 or tol ≤ 0, GSL_ENOMEM (the
+ * solver or a gradient evaluation could not allocate: never a gradient 0). */
 int ddpm_fit_ddpm(const ddpm_sample *S, double w0, double tol, size_t maxiter,
                   ddpm_fit_result *res);
-/* EM maximum-likelihood π̂ on the same clean points (means known). */
+/* EM maximum-likelihood π̂ on the same clean points (means known), from
+ * π = DDPM_FIT_MLE_PI0: gmm2_em_weight's codes (GSL_EMAXITER: res filled). */
 int ddpm_fit_mle(const gmm2 *g, const ddpm_sample *S, double tol, size_t maxiter,
                  ddpm_fit_result *res);
 
@@ -160,6 +192,8 @@ int ddpm_fit_mle(const gmm2 *g, const ddpm_sample *S, double tol, size_t maxiter
  * err bounds the error of nvar_w, err_p that of nvar_p, A_err and B_err
  * those of A and B (quadrature and rounding). */
 typedef struct { double A, B, nvar_w, nvar_p, err, A_err, B_err, err_p; } ddpm_sandwich;
+/* GSL_EINVAL for a NULL pointer; GSL_EDOM for Δ = 0 (no information) or, at
+ * one level, a ∉ (0, 1], b ∉ (0, 1). */
 int ddpm_sandwich_level(ddpm_quad *q, const gmm2 *g, double a, double b, ddpm_sandwich *sw);
 int ddpm_sandwich_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, ddpm_sandwich *sw);
 
@@ -178,18 +212,23 @@ typedef struct {
     double w, p, loss, grad;   /* current iterate; grad in the descended coordinate */
 } ddpm_gd;
 
-ddpm_gd *ddpm_gd_alloc(void);
+ddpm_gd *ddpm_gd_alloc(void);           /* NULL: GSL_ENOMEM (its only failure) */
 void ddpm_gd_free(ddpm_gd *gd);
-/* Start at p0 ∈ (0,1) with step η; evaluates the objective at the start. */
+/* Start at p0 ∈ (0,1) with step η; evaluates the objective at the start.
+ * GSL_EINVAL (gd or f NULL, unknown param), GSL_EDOM (p0 ∉ (0,1), η ≤ 0 or
+ * not finite, clip ∉ (0, 1/2) for PI), the objective's status, GSL_EFAILED if
+ * it returns a non-finite value. */
 int ddpm_gd_set(ddpm_gd *gd, ddpm_objective f, void *ctx, ddpm_param param,
                 double p0, double lr, double clip);
 /* One step: w ← w − η ℓ'(w) (logit), or p ← proj(p − η dℓ/dp) (pi). */
 int ddpm_gd_iterate(ddpm_gd *gd);
-/* GSL_SUCCESS when |grad| < tol, else GSL_CONTINUE. */
+/* GSL_SUCCESS when |grad| < tol, else GSL_CONTINUE (GSL_EINVAL: gd NULL;
+ * GSL_EDOM: tol < 0 or NaN; tol = 0 never succeeds). */
 int ddpm_gd_test(const ddpm_gd *gd, double tol);
-int ddpm_param_parse(const char *name, ddpm_param *param);  /* "logit" | "pi" */
+int ddpm_param_parse(const char *name, ddpm_param *param);  /* "logit" | "pi"; else GSL_EINVAL */
 
-/* Ready-made objectives. */
+/* Ready-made objectives: GSL_EINVAL if ctx, f or df is NULL, else the status
+ * of ddpm_loss_level / ddpm_loss_avg / ddpm_sample_loss. */
 typedef struct { ddpm_quad *q; const gmm2 *g; double a, b; } ddpm_obj_level_ctx;
 typedef struct { ddpm_quad *q; const gmm2 *g; const ddpm_schedule *s; } ddpm_obj_avg_ctx;
 int ddpm_obj_level(void *ctx, double w, double *f, double *df);   /* ctx: ddpm_obj_level_ctx */

@@ -1,6 +1,7 @@
 #include "ddpm/draw.h"
 
 #include <math.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include "common/spl.h"
 
@@ -63,23 +64,28 @@ ddpm_terms ddpm_terms_projected(double sep, double a, double b, double theta, do
     return finish(b * k, res, rho_w, D, res * res);
 }
 
-ddpm_terms ddpm_terms_explicit(const gmm2 *g, double a, double b, double theta, double w,
-                               const double *xt, const double *eps)
+int ddpm_terms_explicit(const gmm2 *g, const double *mu, double a, double b, double theta,
+                        double w, const double *xt, const double *eps, double *score,
+                        ddpm_terms *t)
 {
     const double *u = g->u;
     double m1 = gmm2_m1(g), m2 = gmm2_m2(g);
+    /* the model's score s_w(x_t) of the noised mixture with weight sigmoid(w) */
+    double logw[2] = { -spl_log1pexp(-w), -spl_log1pexp(w) }, rho[2];
+    int st = gmm_score_noised(2, g->d, logw, mu, 1.0, a, b, xt, rho, score);
+    if (st) return st;
+    /* ρ_w − ρ* from the two logits (THEORY.md §2), without cancellation:
+     * logit ρ = w + a(μ1−μ2)·x − a²(|μ1|² − |μ2|²)/2 */
     double xu = 0.0;
     for (size_t j = 0; j < g->d; j++) xu += xt[j] * u[j];
-    /* ρ_w = sigmoid(w + a(μ1−μ2)·x − a²(|μ1|² − |μ2|²)/2)          (THEORY.md §2) */
     double shift = 0.5 * a * a * (m1 * m1 - m2 * m2);
-    double rho_w = spl_sigmoid(w + a * g->sep * xu - shift);
     double D = spl_sigmoid_diff(w + a * g->sep * xu - shift, theta + a * g->sep * xu - shift);
-    double mean_u = a * (rho_w * m1 + (1.0 - rho_w) * m2);   /* a(ρμ1 + (1−ρ)μ2) = mean_u·u */
     double loss = 0.0, res_u = 0.0;
     for (size_t j = 0; j < g->d; j++) {
-        double rj = eps[j] + b * (-xt[j] + mean_u * u[j]);
+        double rj = eps[j] + b * score[j];
         loss += rj * rj;
         res_u += rj * u[j];
     }
-    return finish(a * b * g->sep, res_u, rho_w, D, loss);
+    *t = finish(a * b * g->sep, res_u, rho[0], D, loss);
+    return GSL_SUCCESS;
 }

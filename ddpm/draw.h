@@ -26,8 +26,25 @@ double ddpm_draw_explicit(const gmm2 *g, gsl_rng *r, double a, double b, double 
 ddpm_terms ddpm_terms_projected(double sep, double a, double b, double theta, double w,
                                 double vc, double e);
 
-/* Terms from a full d-dimensional draw: ||ε + b s_w(x_t)||² in R^d. */
-ddpm_terms ddpm_terms_explicit(const gmm2 *g, double a, double b, double theta, double w,
-                               const double *xt, const double *eps);
+/* Terms from a full d-dimensional draw: ||ε + b s_w(x_t)||² in R^d, with the
+ * score s_w of gmm_score_noised (gmm/gmm.h).  mu (2, d): the means μ1, μ2 of
+ * g (gmm2_mean); score (d): scratch.  The status of gmm_score_noised. */
+int ddpm_terms_explicit(const gmm2 *g, const double *mu, double a, double b, double theta,
+                        double w, const double *xt, const double *eps, double *score,
+                        ddpm_terms *t);
+
+/* ---- the block-parallel skeleton (blocks.c) --------------------------------
+ * n samples in blocks of DDPM_MC_BLOCK: block j holds samples i0 ≤ i < i1
+ * (i0 = j·DDPM_MC_BLOCK) and draws them only from r, seeded as the stream
+ * (seed, j, 0).  Blocks run in parallel over OpenMP's threads; body writes
+ * only block j's own results (the caller merges them in block order), so
+ * the result is bit-identical whatever the number of threads.  scratch:
+ * doubles of per-thread work space handed to body (NULL when 0).  Returns
+ * the first failing body status in block order, or GSL_ENOMEM if a thread's
+ * generator or scratch could not be had. */
+typedef int (*ddpm_block_fn)(void *ctx, gsl_rng *r, size_t j, size_t i0, size_t i1,
+                             double *scratch);
+static inline size_t ddpm_blocks_count(size_t n) { return (n + DDPM_MC_BLOCK - 1) / DDPM_MC_BLOCK; }
+int ddpm_blocks_run(size_t n, uint64_t seed, size_t scratch, ddpm_block_fn body, void *ctx);
 
 #endif

@@ -28,8 +28,9 @@ static int evaluate(ddpm_gd *gd)
 int ddpm_gd_set(ddpm_gd *gd, ddpm_objective f, void *ctx, ddpm_param param,
                 double p0, double lr, double clip)
 {
-    if (!gd || !f || !(p0 > 0 && p0 < 1) || !(lr > 0) || !isfinite(lr)) return GSL_EDOM;
+    if (!gd || !f) return GSL_EINVAL;
     if (param != DDPM_PARAM_LOGIT && param != DDPM_PARAM_PI) return GSL_EINVAL;
+    if (!(p0 > 0 && p0 < 1) || !(lr > 0) || !isfinite(lr)) return GSL_EDOM;
     if (param == DDPM_PARAM_PI && !(clip > 0 && clip < 0.5)) return GSL_EDOM;
     gd->f = f;
     gd->ctx = ctx;
@@ -44,6 +45,7 @@ int ddpm_gd_set(ddpm_gd *gd, ddpm_objective f, void *ctx, ddpm_param param,
 
 int ddpm_gd_iterate(ddpm_gd *gd)
 {
+    if (!gd || !gd->f) return GSL_EINVAL;
     if (gd->param == DDPM_PARAM_LOGIT) {
         gd->w -= gd->lr * gd->grad;
         if (!isfinite(gd->w)) return GSL_EFAILED;
@@ -58,11 +60,14 @@ int ddpm_gd_iterate(ddpm_gd *gd)
 
 int ddpm_gd_test(const ddpm_gd *gd, double tol)
 {
+    if (!gd) return GSL_EINVAL;
+    if (!(tol >= 0)) return GSL_EDOM;   /* tol = 0: never (run a fixed number of steps) */
     return fabs(gd->grad) < tol ? GSL_SUCCESS : GSL_CONTINUE;
 }
 
 int ddpm_param_parse(const char *name, ddpm_param *param)
 {
+    if (!param) return GSL_EINVAL;
     if (name && !strcmp(name, "logit")) { *param = DDPM_PARAM_LOGIT; return GSL_SUCCESS; }
     if (name && !strcmp(name, "pi")) { *param = DDPM_PARAM_PI; return GSL_SUCCESS; }
     return GSL_EINVAL;
@@ -71,6 +76,7 @@ int ddpm_param_parse(const char *name, ddpm_param *param)
 int ddpm_obj_level(void *ctx, double w, double *f, double *df)
 {
     ddpm_obj_level_ctx *c = ctx;
+    if (!c || !f || !df) return GSL_EINVAL;
     ddpm_loss_result r;
     int st = ddpm_loss_level(c->q, c->g, c->a, c->b, w, &r);
     if (st) return st;
@@ -82,6 +88,7 @@ int ddpm_obj_level(void *ctx, double w, double *f, double *df)
 int ddpm_obj_avg(void *ctx, double w, double *f, double *df)
 {
     ddpm_obj_avg_ctx *c = ctx;
+    if (!c || !f || !df) return GSL_EINVAL;
     ddpm_loss_result r;
     int st = ddpm_loss_avg(c->q, c->g, c->s, w, &r);
     if (st) return st;
@@ -92,5 +99,6 @@ int ddpm_obj_avg(void *ctx, double w, double *f, double *df)
 
 int ddpm_obj_sample(void *ctx, double w, double *f, double *df)
 {
+    if (!f || !df) return GSL_EINVAL;
     return ddpm_sample_loss(ctx, w, f, df, NULL);
 }

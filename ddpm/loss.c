@@ -271,7 +271,8 @@ static void panel(const ddpm_quad *q, const qparams *P, double t, double x0, dou
  * by at most (1 + |θ*|) ulps (as spl_logit does). */
 static int moments(ddpm_quad *q, double k, double theta, double pi, double w, ddpm_moments *mo)
 {
-    if (!q || !mo || !(k >= 0) || !isfinite(k) || !isfinite(theta) || !isfinite(w)) return GSL_EDOM;
+    if (!q || !mo) return GSL_EINVAL;
+    if (!(k >= 0) || !isfinite(k) || !isfinite(theta) || !isfinite(w)) return GSL_EDOM;
     const double eps = DBL_EPSILON, x = theta - w;
     /* em = expm1(θ* − w) and a bound Dem on its absolute error. */
     double em, Dem;
@@ -364,9 +365,11 @@ int ddpm_moments_eval(ddpm_quad *q, double k, double theta, double w, ddpm_momen
     return moments(q, k, theta, 0.0, w, mo);
 }
 
-static int check_level(const gmm2 *g, double a, double b, double w)
+static int check_level(const ddpm_quad *q, const gmm2 *g, double a, double b, double w,
+                       const ddpm_loss_result *res)
 {
-    if (!g || !(a > 0 && a < 1) || !(b > 0 && b < 1) || !isfinite(w)) return GSL_EDOM;
+    if (!q || !g || !res) return GSL_EINVAL;
+    if (!(a > 0 && a < 1) || !(b > 0 && b < 1) || !isfinite(w)) return GSL_EDOM;
     if (fabs(a * a + b * b - 1.0) > 1e-9) return GSL_EDOM;
     return GSL_SUCCESS;
 }
@@ -393,7 +396,7 @@ static void assemble(const gmm2 *g, double a, double b, const ddpm_moments *m, d
 
 int ddpm_loss_level(ddpm_quad *q, const gmm2 *g, double a, double b, double w, ddpm_loss_result *res)
 {
-    int st = check_level(g, a, b, w);
+    int st = check_level(q, g, a, b, w, res);
     if (st) return st;
     ddpm_moments m;
     st = moments(q, a * g->sep, spl_logit(g->pi), g->pi, w, &m);
@@ -420,23 +423,27 @@ static ddpm_val average(const ddpm_val *lv, size_t stride, size_t T)
 
 int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w, ddpm_loss_result *res)
 {
-    if (!s || !g || !isfinite(w)) return GSL_EDOM;
+    if (!q || !s || !g || !res) return GSL_EINVAL;
+    if (!isfinite(w)) return GSL_EDOM;
     size_t T = s->T;
     ddpm_loss_result *lv = malloc(T * sizeof *lv);
-    if (!lv) return GSL_ENOMEM;
-    int status = GSL_SUCCESS;
+    int *lst = calloc(T, sizeof *lst);
+    if (!lv || !lst) { free(lv); free(lst); return GSL_ENOMEM; }
     double theta = spl_logit(g->pi);
     /* Levels in parallel, interleaved (the costly low-noise levels all sit at
      * one end of the schedule), summed afterwards in index order: the result
-     * does not depend on the number of threads. */
-    #pragma omp parallel for schedule(static, 1) reduction(|:status)
+     * does not depend on the number of threads.  Each level keeps its own
+     * status; the first failing one in index order is returned. */
+    #pragma omp parallel for schedule(static, 1)
     for (size_t i = 0; i < T; i++) {
         ddpm_moments m;
-        int st = moments(q, s->a[i] * g->sep, theta, g->pi, w, &m);
-        if (st) { status |= st; continue; }
-        assemble(g, s->a[i], s->b[i], &m, &lv[i]);
+        lst[i] = moments(q, s->a[i] * g->sep, theta, g->pi, w, &m);
+        if (!lst[i]) assemble(g, s->a[i], s->b[i], &m, &lv[i]);
     }
-    if (status) { free(lv); return GSL_EDOM; }
+    int status = GSL_SUCCESS;
+    for (size_t i = 0; i < T && !status; i++) status = lst[i];
+    free(lst);
+    if (status) { free(lv); return status; }
     res->loss = average(&lv[0].loss, sizeof *lv, T);
     res->excess = average(&lv[0].excess, sizeof *lv, T);
     res->grad = average(&lv[0].grad, sizeof *lv, T);
@@ -447,7 +454,8 @@ int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w,
 
 int ddpm_loss_to_p(double w, const ddpm_loss_result *in, ddpm_loss_result *out)
 {
-    if (!in || !out || !isfinite(w)) return GSL_EDOM;
+    if (!in || !out) return GSL_EINVAL;
+    if (!isfinite(w)) return GSL_EDOM;
     const double eps = DBL_EPSILON;
     double e = exp(-fabs(w)), pq = e / ((1 + e) * (1 + e));       /* p(1−p): 3 eps */
     double t = copysign(-expm1(-fabs(w)) / (1 + e), w);           /* 2p − 1: 2 eps */

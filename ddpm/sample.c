@@ -18,16 +18,70 @@ void ddpm_sample_free(ddpm_sample *S)
     free(S);
 }
 
-ddpm_sample *ddpm_sample_draw(const gmm2 *g, const ddpm_schedule *s, double a, double b,
-                              size_t n, ddpm_mc_mode mode, uint64_t seed)
+typedef struct {
+    const gmm2 *g;
+    const ddpm_schedule *s;   /* NULL: one level (a, b) */
+    double a, b;
+    ddpm_sample *S;
+    double *orth;             /* (blocks) sum of the orthogonal parts per block */
+} draw_ctx;
+
+/* One block of the sample set (the skeleton is ddpm_blocks_run); scratch
+ * holds x_t and ε (2d) for explicit draws. */
+static int draw_block(void *vc, gsl_rng *r, size_t j, size_t i0, size_t i1, double *buf)
 {
-    if (!g || n < 1) return NULL;
-    if (!s && (!(a > 0 && a < 1) || !(b > 0 && b < 1) || fabs(a * a + b * b - 1.0) > 1e-9)) return NULL;
-    if (mode != DDPM_MC_EXPLICIT && mode != DDPM_MC_PROJECTED) return NULL;
+    const draw_ctx *c = vc;
+    const gmm2 *g = c->g;
+    ddpm_sample *S = c->S;
+    const size_t d = g->d;
+    double osum = 0.0;
+    for (size_t i = i0; i < i1; i++) {
+        double ai = c->a, bi = c->b;
+        if (c->s) {
+            size_t t = gsl_rng_uniform_int(r, c->s->T);
+            ai = c->s->a[t];
+            bi = c->s->b[t];
+        }
+        S->a[i] = ai;
+        S->b[i] = bi;
+        if (S->mode == DDPM_MC_PROJECTED) {
+            ddpm_draw_projected(g, r, ai, bi, &S->x0[i], &S->v[i], &S->e[i]);
+            osum += ai * ai * (double)(d - 1);
+        } else {
+            double *xt = buf, *eps = buf + d;
+            S->x0[i] = ddpm_draw_explicit(g, r, ai, bi, xt, eps);
+            /* projections, and the orthogonal part of the residual
+             * ε + b s_w(x_t), which is (ε − b x_t)⊥ for every w:
+             * ||ε − b x_t||² minus its u-part. */
+            double xu = 0, eu = 0, nn = 0;
+            for (size_t k = 0; k < d; k++) {
+                double rk = eps[k] - bi * xt[k];
+                xu += xt[k] * g->u[k];
+                eu += eps[k] * g->u[k];
+                nn += rk * rk;
+            }
+            double ru = eu - bi * xu;
+            S->v[i] = xu - ai * g->shift;
+            S->e[i] = eu;
+            osum += fmax(nn - ru * ru, 0.0);
+        }
+    }
+    c->orth[j] = osum;
+    return GSL_SUCCESS;
+}
+
+ddpm_sample *ddpm_sample_draw(const gmm2 *g, const ddpm_schedule *s, double a, double b,
+                              size_t n, ddpm_mc_mode mode, uint64_t seed, int *status)
+{
+    if (!g) return spl_fail(status, GSL_EINVAL);
+    if (mode != DDPM_MC_EXPLICIT && mode != DDPM_MC_PROJECTED) return spl_fail(status, GSL_EINVAL);
+    if (n < 1) return spl_fail(status, GSL_EDOM);
+    if (!s && (!(a > 0 && a < 1) || !(b > 0 && b < 1) || fabs(a * a + b * b - 1.0) > 1e-9))
+        return spl_fail(status, GSL_EDOM);
     ddpm_sample *S = calloc(1, sizeof *S);
-    if (!S) return NULL;
+    if (!S) return spl_fail(status, GSL_ENOMEM);
     S->x0 = malloc(5 * n * sizeof(double));
-    if (!S->x0) { free(S); return NULL; }
+    if (!S->x0) { free(S); return spl_fail(status, GSL_ENOMEM); }
     S->v = S->x0 + n;
     S->e = S->x0 + 2 * n;
     S->a = S->x0 + 3 * n;
@@ -35,71 +89,28 @@ ddpm_sample *ddpm_sample_draw(const gmm2 *g, const ddpm_schedule *s, double a, d
     S->n = n;
     S->sep = g->sep;
     S->mode = mode;
-    const size_t d = g->d, nblocks = (n + DDPM_MC_BLOCK - 1) / DDPM_MC_BLOCK;
+    const size_t nblocks = ddpm_blocks_count(n);
     double *orth = calloc(nblocks, sizeof *orth);
-    if (!orth) { ddpm_sample_free(S); return NULL; }
-    int failed = 0;
-
-    #pragma omp parallel reduction(|:failed)
-    {
-        gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
-        double *buf = mode == DDPM_MC_EXPLICIT ? malloc(2 * d * sizeof(double)) : NULL;
-        if (!r || (mode == DDPM_MC_EXPLICIT && !buf)) failed = 1;
-        #pragma omp for schedule(static)
-        for (size_t j = 0; j < nblocks; j++) {
-            if (failed) continue;
-            spl_rng_seed(r, seed, j, 0);
-            size_t i0 = j * DDPM_MC_BLOCK, i1 = i0 + DDPM_MC_BLOCK < n ? i0 + DDPM_MC_BLOCK : n;
-            double osum = 0.0;
-            for (size_t i = i0; i < i1; i++) {
-                double ai = a, bi = b;
-                if (s) {
-                    size_t t = gsl_rng_uniform_int(r, s->T);
-                    ai = s->a[t];
-                    bi = s->b[t];
-                }
-                S->a[i] = ai;
-                S->b[i] = bi;
-                if (mode == DDPM_MC_PROJECTED) {
-                    ddpm_draw_projected(g, r, ai, bi, &S->x0[i], &S->v[i], &S->e[i]);
-                    osum += ai * ai * (double)(d - 1);
-                } else {
-                    double *xt = buf, *eps = buf + d;
-                    S->x0[i] = ddpm_draw_explicit(g, r, ai, bi, xt, eps);
-                    /* projections, and the orthogonal part of the residual
-                     * ε + b s_w(x_t), which is (ε − b x_t)⊥ for every w:
-                     * ||ε − b x_t||² minus its u-part. */
-                    double xu = 0, eu = 0, nn = 0;
-                    for (size_t k = 0; k < d; k++) {
-                        double rk = eps[k] - bi * xt[k];
-                        xu += xt[k] * g->u[k];
-                        eu += eps[k] * g->u[k];
-                        nn += rk * rk;
-                    }
-                    double ru = eu - bi * xu;
-                    S->v[i] = xu - ai * g->shift;
-                    S->e[i] = eu;
-                    osum += fmax(nn - ru * ru, 0.0);
-                }
-            }
-            orth[j] = osum;
-        }
-        free(buf);
-        gsl_rng_free(r);
-    }
-    if (failed) { free(orth); ddpm_sample_free(S); return NULL; }
+    if (!orth) { ddpm_sample_free(S); return spl_fail(status, GSL_ENOMEM); }
+    draw_ctx c = { g, s, a, b, S, orth };
+    int st = ddpm_blocks_run(n, seed, mode == DDPM_MC_EXPLICIT ? 2 * g->d : 0, draw_block, &c);
+    if (st) { free(orth); ddpm_sample_free(S); return spl_fail(status, st); }
     double o = 0.0;
     for (size_t j = 0; j < nblocks; j++) o += orth[j];
     S->orth = o / (double)n;
     free(orth);
+    spl_status(status, GSL_SUCCESS);
     return S;
 }
 
 int ddpm_sample_loss(const ddpm_sample *S, double w, double *loss, double *grad, double *hess)
 {
-    if (!S || !isfinite(w)) return GSL_EDOM;
+    if (!S) return GSL_EINVAL;
+    if (!isfinite(w)) return GSL_EDOM;
     /* The true θ* only enters the excess, which is not asked for here. */
-    /* Fixed blocks summed in index order: bit-identical for any thread count. */
+    /* Fixed blocks summed in index order: bit-identical for any thread count.
+     * Up to NB blocks (NB·DDPM_MC_BLOCK samples) the partial sums live on the
+     * stack, beyond on the heap: not a limit, a saving of one malloc per call. */
     enum { NB = 64 };
     size_t nblocks = (S->n + DDPM_MC_BLOCK - 1) / DDPM_MC_BLOCK;
     double stackbuf[3 * NB], *part = nblocks <= NB ? stackbuf : malloc(3 * nblocks * sizeof(double));
@@ -130,10 +141,20 @@ int ddpm_sample_loss(const ddpm_sample *S, double w, double *loss, double *grad,
 
 /* ---- estimators --------------------------------------------------------- */
 
+/* The empirical gradient for GSL's solver; a failure (no memory for the
+ * partial sums) is kept in status and turns the gradient into NaN, which
+ * the caller checks: it never becomes a gradient of 0. */
+typedef struct { const ddpm_sample *S; int status; } grad_ctx;
+
 static double sample_grad(double w, void *p)
 {
-    double g = 0;
-    ddpm_sample_loss(p, w, NULL, &g, NULL);
+    grad_ctx *c = p;
+    double g = GSL_NAN;
+    int st = ddpm_sample_loss(c->S, w, NULL, &g, NULL);
+    if (st) {
+        if (!c->status) c->status = st;
+        return GSL_NAN;
+    }
     return g;
 }
 
@@ -145,8 +166,8 @@ static int no_bracket(const ddpm_sample *S, double w, ddpm_fit_result *res)
     res->p_hat = spl_sigmoid(w);
     res->iterations = 0;
     res->converged = 0;
-    ddpm_sample_loss(S, w, &res->objective, NULL, NULL);
-    return GSL_EMAXITER;
+    int st = ddpm_sample_loss(S, w, &res->objective, NULL, NULL);
+    return st ? st : GSL_EMAXITER;
 }
 
 /* ŵ_n: the root of the empirical gradient.  A bracket [lo, hi] with
@@ -154,26 +175,31 @@ static int no_bracket(const ddpm_sample *S, double w, ddpm_fit_result *res)
  * steps, then GSL's Brent solver narrows it to |hi − lo| < tol (absolute in w). */
 int ddpm_fit_ddpm(const ddpm_sample *S, double w0, double tol, size_t maxiter, ddpm_fit_result *res)
 {
-    if (!S || !res || !isfinite(w0) || !(tol > 0)) return GSL_EDOM;
+    if (!S || !res) return GSL_EINVAL;
+    if (!isfinite(w0) || !(tol > 0)) return GSL_EDOM;
     const double WMAX = 60.0;
-    double g0 = sample_grad(w0, (void *)S);
-   
+    grad_ctx gc = { S, GSL_SUCCESS };
+    double g0 = sample_grad(w0, &gc);
+    if (gc.status) return gc.status;
+
     double lo = w0, hi = w0, step = 0.5;
     if (g0 == 0) { lo = hi = w0; }
     else if (g0 > 0) {       /* minimum to the left */
         double glo = g0;
-        while (glo > 0 && lo > -WMAX) { hi = lo; lo = fmax(lo - step, -WMAX); step *= 2; glo = sample_grad(lo, (void *)S); }
+        while (glo > 0 && lo > -WMAX) { hi = lo; lo = fmax(lo - step, -WMAX); step *= 2; glo = sample_grad(lo, &gc); }
+        if (gc.status) return gc.status;
         if (glo > 0) return no_bracket(S, lo, res);
     } else {
         double ghi = g0;
-        while (ghi < 0 && hi < WMAX) { lo = hi; hi = fmin(hi + step, WMAX); step *= 2; ghi = sample_grad(hi, (void *)S); }
+        while (ghi < 0 && hi < WMAX) { lo = hi; hi = fmin(hi + step, WMAX); step *= 2; ghi = sample_grad(hi, &gc); }
+        if (gc.status) return gc.status;
         if (ghi < 0) return no_bracket(S, hi, res);
     }
     double w = 0.5 * (lo + hi);
     int status = GSL_SUCCESS;
     size_t iter = 0;
     if (lo < hi) {
-        gsl_function F = { sample_grad, (void *)S };
+        gsl_function F = { sample_grad, &gc };
         gsl_root_fsolver *sv = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
         if (!sv) return GSL_ENOMEM;
         status = gsl_root_fsolver_set(sv, &F, lo, hi);
@@ -186,22 +212,24 @@ int ddpm_fit_ddpm(const ddpm_sample *S, double w0, double tol, size_t maxiter, d
             status = gsl_root_test_interval(gsl_root_fsolver_x_lower(sv), gsl_root_fsolver_x_upper(sv), tol, 0);
         }
         gsl_root_fsolver_free(sv);
+        if (gc.status) return gc.status;
     }
     res->w_hat = w;
     res->p_hat = spl_sigmoid(w);
     res->iterations = iter;
     res->converged = status == GSL_SUCCESS;
-    ddpm_sample_loss(S, w, &res->objective, NULL, NULL);
+    int st = ddpm_sample_loss(S, w, &res->objective, NULL, NULL);
+    if (st) return st;
     if (status == GSL_CONTINUE) return GSL_EMAXITER;
     return status;
 }
 
 int ddpm_fit_mle(const gmm2 *g, const ddpm_sample *S, double tol, size_t maxiter, ddpm_fit_result *res)
 {
-    if (!g || !S || !res) return GSL_EDOM;
+    if (!g || !S || !res) return GSL_EINVAL;
     gmm_em_result em;
     double pi_hat;
-    int st = gmm2_em_weight(g, S->x0, S->n, 0.5, tol, maxiter, &pi_hat, &em);
+    int st = gmm2_em_weight(g, S->x0, S->n, DDPM_FIT_MLE_PI0, tol, maxiter, &pi_hat, &em);
     if (st != GSL_SUCCESS && st != GSL_EMAXITER) return st;
     res->p_hat = pi_hat;
     res->w_hat = spl_logit(pi_hat);
@@ -250,7 +278,8 @@ static void sandwich_finish(const gmm2 *g, double A, double B, double Aerr, doub
 
 int ddpm_sandwich_level(ddpm_quad *q, const gmm2 *g, double a, double b, ddpm_sandwich *sw)
 {
-    if (!q || !g || !sw || !(a > 0 && a <= 1) || !(b > 0 && b < 1) || !(g->sep > 0)) return GSL_EDOM;
+    if (!q || !g || !sw) return GSL_EINVAL;
+    if (!(a > 0 && a <= 1) || !(b > 0 && b < 1) || !(g->sep > 0)) return GSL_EDOM;
     double A, B, Ae, Be;
     int st = sandwich_terms(q, g->sep, a, b, spl_logit(g->pi), &A, &B, &Ae, &Be);
     if (st) return st;
@@ -260,7 +289,8 @@ int ddpm_sandwich_level(ddpm_quad *q, const gmm2 *g, double a, double b, ddpm_sa
 
 int ddpm_sandwich_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, ddpm_sandwich *sw)
 {
-    if (!q || !g || !s || !sw || !(g->sep > 0)) return GSL_EDOM;
+    if (!q || !g || !s || !sw) return GSL_EINVAL;
+    if (!(g->sep > 0)) return GSL_EDOM;
     double theta = spl_logit(g->pi), Ae = 0, Be = 0;
     spl_ksum A = SPL_KSUM_INIT, B = SPL_KSUM_INIT;   /* compensated: T levels, an ulp of rounding */
     for (size_t i = 0; i < s->T; i++) {

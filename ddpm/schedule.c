@@ -5,6 +5,7 @@
 #include <string.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
+#include "common/spl.h"
 
 static double cosine_f(size_t i, size_t T)
 {
@@ -13,15 +14,16 @@ static double cosine_f(size_t i, size_t T)
     return c * c;
 }
 
-ddpm_schedule *ddpm_schedule_alloc(ddpm_schedule_kind kind, size_t T)
+ddpm_schedule *ddpm_schedule_alloc(ddpm_schedule_kind kind, size_t T, int *status)
 {
-    if (T < 2 || (kind != DDPM_LINEAR && kind != DDPM_COSINE)) return NULL;
+    if (kind != DDPM_LINEAR && kind != DDPM_COSINE) return spl_fail(status, GSL_EINVAL);
+    if (T < 2) return spl_fail(status, GSL_EDOM);
     ddpm_schedule *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
+    if (!s) return spl_fail(status, GSL_ENOMEM);
     s->kind = kind;
     s->T = T;
     s->beta = malloc(4 * T * sizeof(double));
-    if (!s->beta) { free(s); return NULL; }
+    if (!s->beta) { free(s); return spl_fail(status, GSL_ENOMEM); }
     s->alphabar = s->beta + T;
     s->a = s->beta + 2 * T;
     s->b = s->beta + 3 * T;
@@ -38,6 +40,7 @@ ddpm_schedule *ddpm_schedule_alloc(ddpm_schedule_kind kind, size_t T)
         s->a[i - 1] = exp(0.5 * logab);
         s->b[i - 1] = sqrt(-expm1(logab));
     }
+    spl_status(status, GSL_SUCCESS);
     return s;
 }
 
@@ -50,6 +53,7 @@ void ddpm_schedule_free(ddpm_schedule *s)
 
 int ddpm_ou_level(double tau, double *a, double *b)
 {
+    if (!a || !b) return GSL_EINVAL;
     if (!(tau > 0) || !isfinite(tau)) return GSL_EDOM;
     *a = exp(-tau);
     *b = sqrt(-expm1(-2.0 * tau));
@@ -60,6 +64,7 @@ double ddpm_b_of_a(double a) { return sqrt((1.0 - a) * (1.0 + a)); }
 
 int ddpm_level_from_alpha(double a, double *b)
 {
+    if (!b) return GSL_EINVAL;
     if (!(a > 0 && a < 1)) return GSL_EDOM;
     *b = ddpm_b_of_a(a);
     return GSL_SUCCESS;
@@ -69,6 +74,7 @@ static const char *names[] = { "linear", "cosine", "ou" };
 
 int ddpm_schedule_parse(const char *name, ddpm_schedule_kind *kind)
 {
+    if (!kind) return GSL_EINVAL;
     for (int k = 0; k < 3; k++)
         if (name && strcmp(name, names[k]) == 0) { *kind = (ddpm_schedule_kind)k; return GSL_SUCCESS; }
     return GSL_EINVAL;

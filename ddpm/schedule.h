@@ -10,7 +10,7 @@
  *           β_i = min(1 − f(i)/f(i−1), 0.999)                     (Nichol & Dhariwal)
  *   ou:     continuous, a = e^{−τ}, b = √(1−e^{−2τ})  (ddpm_ou_level)
  *
- * Typical use:  ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
+ * Typical use:  ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
  *               ... s->a[i-1], s->b[i-1] ...; ddpm_schedule_free(s);
  */
 #ifndef DDPM_SCHEDULE_H
@@ -30,20 +30,22 @@ typedef struct {
 } ddpm_schedule;
 
 /* Allocate and fill a discrete schedule (kind LINEAR or COSINE, T ≥ 2).
- * Returns NULL on bad arguments or out of memory.  The caller owns it. */
-ddpm_schedule *ddpm_schedule_alloc(ddpm_schedule_kind kind, size_t T);
+ * The caller owns it.  NULL on failure with *status (status may be NULL):
+ * GSL_EINVAL for another kind (OU is continuous), GSL_EDOM for T < 2,
+ * GSL_ENOMEM. */
+ddpm_schedule *ddpm_schedule_alloc(ddpm_schedule_kind kind, size_t T, int *status);
 void ddpm_schedule_free(ddpm_schedule *s);   /* NULL is fine */
 
 /* Noise level of the continuous OU process at time τ > 0.
- * GSL_EDOM if τ ≤ 0 or not finite. */
+ * GSL_EDOM if τ ≤ 0 or not finite; GSL_EINVAL if a or b is NULL. */
 int ddpm_ou_level(double tau, double *a, double *b);
 
 /* b = √(1−a²) computed as √((1−a)(1+a)) (no cancellation as a → 1).
- * GSL_EDOM unless 0 < a < 1. */
-double ddpm_b_of_a(double a);   /* the same, unchecked, for a ∈ [0, 1] */
+ * GSL_EDOM unless 0 < a < 1; GSL_EINVAL if b is NULL. */
+double ddpm_b_of_a(double a);   /* the same, unchecked, for a ∈ [0, 1] (NaN outside [−1, 1]) */
 int ddpm_level_from_alpha(double a, double *b);
 
-/* "linear", "cosine", "ou" → kind; GSL_EINVAL for anything else. */
+/* "linear", "cosine", "ou" → kind; GSL_EINVAL for anything else (or NULL). */
 int ddpm_schedule_parse(const char *name, ddpm_schedule_kind *kind);
 const char *ddpm_schedule_name(ddpm_schedule_kind kind);
 

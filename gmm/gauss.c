@@ -11,21 +11,23 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_randist.h>
+#include "common/spl.h"
 
 /* log √(2π) */
 static const double LOG_SQRT_2PI = 0.91893853320467274178;
 
-gmm_gauss *gmm_gauss_alloc(size_t d)
+gmm_gauss *gmm_gauss_alloc(size_t d, int *status)
 {
-    if (d < 1) return NULL;
-    gmm_gauss *G = malloc(sizeof *G);
-    if (!G) return NULL;
+    if (d < 1) return spl_fail(status, GSL_EDOM);
+    gmm_gauss *G = calloc(1, sizeof *G);
+    if (!G) return spl_fail(status, GSL_ENOMEM);
     G->mean = calloc(d, sizeof *G->mean);
     G->chol = calloc(d * d, sizeof *G->chol);
-    if (!G->mean || !G->chol) { gmm_gauss_free(G); return NULL; }
+    if (!G->mean || !G->chol) { gmm_gauss_free(G); return spl_fail(status, GSL_ENOMEM); }
     G->d = d;
     for (size_t j = 0; j < d; j++) G->chol[j * d + j] = 1.0;   /* Σ = I */
     G->logdet = 0.0;
+    spl_status(status, GSL_SUCCESS);
     return G;
 }
 
@@ -81,6 +83,7 @@ int gmm_gauss_sample(const gmm_gauss *G, gsl_rng *r, size_t n, double *x)
 double gmm_gauss_logpdf(const gmm_gauss *G, const double *x)
 {
     /* log N = −d/2 log 2π − ½ log det Σ − ½|y|²,  L y = x − mean. */
+    if (!G || !x) return GSL_NAN;
     const size_t d = G->d;
     double *y = malloc(d * sizeof *y);
     if (!y) return GSL_NAN;

@@ -26,18 +26,19 @@ static double lse2(double a, double b)
     return m + log1p(exp(-fabs(a - b)));
 }
 
-gmm2 *gmm2_alloc(size_t d)
+gmm2 *gmm2_alloc(size_t d, int *status)
 {
-    if (d < 1) return NULL;
+    if (d < 1) return spl_fail(status, GSL_EDOM);
     gmm2 *g = malloc(sizeof *g);
-    if (!g) return NULL;
+    if (!g) return spl_fail(status, GSL_ENOMEM);
     g->u = calloc(d, sizeof *g->u);
-    if (!g->u) { free(g); return NULL; }
+    if (!g->u) { free(g); return spl_fail(status, GSL_ENOMEM); }
     g->d = d;
     g->u[0] = 1.0;
     g->pi = 0.5;
     g->sep = 2.0;
     g->shift = 0.0;
+    spl_status(status, GSL_SUCCESS);
     return g;
 }
 
@@ -71,8 +72,8 @@ int gmm2_set_direction_random(gmm2 *g, gsl_rng *r)
     return GSL_SUCCESS;
 }
 
-double gmm2_m1(const gmm2 *g) { return g->shift + 0.5 * g->sep; }
-double gmm2_m2(const gmm2 *g) { return g->shift - 0.5 * g->sep; }
+double gmm2_m1(const gmm2 *g) { return g ? g->shift + 0.5 * g->sep : GSL_NAN; }
+double gmm2_m2(const gmm2 *g) { return g ? g->shift - 0.5 * g->sep : GSL_NAN; }
 
 int gmm2_mean(const gmm2 *g, int k, double *mu)
 {
@@ -80,7 +81,7 @@ int gmm2_mean(const gmm2 *g, int k, double *mu)
     double m;
     if (k == 1) m = gmm2_m1(g);
     else if (k == 2) m = gmm2_m2(g);
-    else return GSL_EINVAL;
+    else return GSL_EDOM;
     for (size_t j = 0; j < g->d; j++) mu[j] = m * g->u[j];
     return GSL_SUCCESS;
 }
@@ -115,6 +116,7 @@ int gmm2_sample_proj(const gmm2 *g, gsl_rng *r, size_t n, double *xpar, int *lab
 
 double gmm2_logpdf(const gmm2 *g, const double *x)
 {
+    if (!g || !x) return GSL_NAN;
     /* Squared distances summed directly (no |x|² − 2x·μ + |μ|² cancellation). */
     const double m1 = gmm2_m1(g), m2 = gmm2_m2(g);
     double r1 = 0.0, r2 = 0.0;
@@ -131,12 +133,14 @@ double gmm2_posterior_proj(const gmm2 *g, double xpar)
 {
     /* (m1² − m2²)/2 = (m1 − m2)(m1 + m2)/2 = Δ·c exactly in the parameters;
      * logit π + Δ·xpar − Δc = logit π + Δ(xpar − c). */
+    if (!g) return GSL_NAN;
     return spl_sigmoid(spl_logit(g->pi) + g->sep * (xpar - g->shift));
 }
 
 double gmm2_posterior(const gmm2 *g, const double *x)
 {
     /* (μ1 − μ2)·x = Δ (u·x): the posterior depends on x only through x·u. */
+    if (!g || !x) return GSL_NAN;
     return gmm2_posterior_proj(g, cblas_ddot((int)g->d, g->u, 1, x, 1));
 }
 
@@ -146,8 +150,7 @@ int gmm2_em_weight(const gmm2 *g, const double *xpar, size_t n, double pi0,
                    double tol, size_t maxiter, double *pi_hat, gmm_em_result *res)
 {
     if (!g || !xpar || !pi_hat) return GSL_EINVAL;
-    if (n == 0) return GSL_EINVAL;
-    if (!(pi0 > 0.0 && pi0 < 1.0) || !(tol > 0.0)) return GSL_EDOM;
+    if (n == 0 || !(pi0 > 0.0 && pi0 < 1.0) || !(tol > 0.0)) return GSL_EDOM;
     const double sep = g->sep, c = g->shift;
     const double m1 = gmm2_m1(g), m2 = gmm2_m2(g);
     double pi = pi0;
@@ -288,7 +291,7 @@ int gmm2_fisher_pi(double pi, double sep, double *info, double *abserr)
 int gmm2_crlb_sd(double pi, double sep, size_t n, double *sd)
 {
     if (!sd) return GSL_EINVAL;
-    if (n == 0) return GSL_EINVAL;
+    if (n == 0) return GSL_EDOM;
     double info;
     int status = gmm2_fisher_pi(pi, sep, &info, NULL);
     if (status) return status;

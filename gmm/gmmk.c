@@ -9,22 +9,24 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_randist.h>
+#include "common/spl.h"
 
 /* log √(2π) */
 static const double LOG_SQRT_2PI = 0.91893853320467274178;
 
-gmmk *gmmk_alloc(size_t K, size_t d)
+gmmk *gmmk_alloc(size_t K, size_t d, int *status)
 {
-    if (K < 1 || d < 1) return NULL;
-    gmmk *m = malloc(sizeof *m);
-    if (!m) return NULL;
+    if (K < 1 || d < 1) return spl_fail(status, GSL_EDOM);
+    gmmk *m = calloc(1, sizeof *m);
+    if (!m) return spl_fail(status, GSL_ENOMEM);
     m->w = malloc(K * sizeof *m->w);
     m->mu = calloc(K * d, sizeof *m->mu);
-    if (!m->w || !m->mu) { gmmk_free(m); return NULL; }
+    if (!m->w || !m->mu) { gmmk_free(m); return spl_fail(status, GSL_ENOMEM); }
     m->K = K;
     m->d = d;
     for (size_t k = 0; k < K; k++) m->w[k] = 1.0 / (double)K;
     m->sigma = 1.0;
+    spl_status(status, GSL_SUCCESS);
     return m;
 }
 
@@ -130,7 +132,7 @@ static double log_terms(const gmmk *m, const double *x, double *a)
 
 double gmmk_logpdf(const gmmk *m, const double *x)
 {
-    if (!sigma_ok(m)) return GSL_NAN;
+    if (!m || !x || !sigma_ok(m)) return GSL_NAN;
     double *a = malloc(m->K * sizeof *a);
     if (!a) return GSL_NAN;
     double l = log_terms(m, x, a) + lnorm(m);
@@ -151,8 +153,7 @@ int gmmk_em_weights(const gmmk *m, const double *x, size_t n, double tol,
                     size_t maxiter, double *w_hat, gmm_em_result *res)
 {
     if (!m || !x || !w_hat) return GSL_EINVAL;
-    if (n == 0) return GSL_EINVAL;
-    if (!sigma_ok(m) || !(tol > 0.0)) return GSL_EDOM;
+    if (n == 0 || !sigma_ok(m) || !(tol > 0.0)) return GSL_EDOM;
     const size_t K = m->K;
     /* The kernels are fixed while only the weights move: compute them once. */
     double *kern = malloc(n * K * sizeof *kern);

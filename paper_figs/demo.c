@@ -50,7 +50,7 @@ int pf_demo_gd(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
     const double sep = d->sep > 0 ? d->sep : 2.0, a = d->alpha, b = ddpm_b_of_a(a), th = spl_logit(d->pi);
     const size_t NC = 400, K = d->steps;
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     ddpm_gd *gd = ddpm_gd_alloc();
     int st = (!q || !g || !gd) ? GSL_ENOMEM : gmm2_set(g, d->pi, sep, 0.0);
     ddpm_loss_result res;
@@ -114,11 +114,14 @@ int pf_demo_gd(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
 #define DIFF_EVERY 40       /* steps between frames */
 #define DIFF_HOLD 8         /* extra frames showing the end */
 
-static void score(double w, double a, double sep, const double *x, double *s)
+/* s_w at level (a, b) for μ1 = −μ2 = (Δ/2) e1 in R², weights (sigmoid w, 1 − sigmoid w):
+ * gmm_score_noised with σ = 1 (v = a² + b² = 1). */
+static int score(double w, double a, double b, double sep, const double *x, double *s)
 {
-    double rho = spl_sigmoid(w + a * sep * x[0]);
-    s[0] = -x[0] + a * sep * (rho - 0.5);   /* a(ρ μ1 + (1−ρ) μ2) along e1 with μ1 = −μ2 = Δ/2 */
-    s[1] = -x[1];
+    const double mu[4] = { 0.5 * sep, 0.0, -0.5 * sep, 0.0 };
+    const double logw[2] = { -spl_log1pexp(-w), -spl_log1pexp(w) };
+    double rho[2];
+    return gmm_score_noised(2, 2, logw, mu, 1.0, a, b, x, rho, s);
 }
 
 int pf_demo_diffusion(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
@@ -127,7 +130,7 @@ int pf_demo_diffusion(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
         return GSL_EDOM;
     const double sep = d->sep > 0 ? d->sep : 4.0;
     const size_t N = d->points, NF = 2 * (DIFF_T / DIFF_EVERY) + 1;   /* forward 0..T, reverse T..0 */
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, DIFF_T);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, DIFF_T, NULL);
     double *x0 = malloc(2 * N * sizeof(double)), *eps = malloc(2 * N * sizeof(double));
     double *xr = malloc(2 * 2 * N * sizeof(double));   /* reverse states, true and wrong weight */
     int *lab = malloc(N * sizeof(int));
@@ -156,12 +159,13 @@ int pf_demo_diffusion(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
         if (!st) {
             memcpy(xs, xr, 4 * N * sizeof(double));
             for (size_t t = DIFF_T; t >= 1 && !st; t--) {
-                double beta = s->beta[t - 1], a = s->a[t - 1], sc = 1.0 / sqrt(1.0 - beta), sb = sqrt(beta);
+                double beta = s->beta[t - 1], a = s->a[t - 1], b = s->b[t - 1];
+                double sc = 1.0 / sqrt(1.0 - beta), sb = sqrt(beta);
                 for (size_t i = 0; i < N; i++) {
                     double z[2] = { t > 1 ? gsl_ran_gaussian_ziggurat(rz, 1.0) : 0, t > 1 ? gsl_ran_gaussian_ziggurat(rz, 1.0) : 0 };
                     for (int m = 0; m < 2; m++) {
                         double *x = xs + 4 * i + 2 * m, sv[2];
-                        score(w[m], a, sep, x, sv);
+                        if (!st) st = score(w[m], a, b, sep, x, sv);
                         for (int c = 0; c < 2; c++) x[c] = (x[c] + beta * sv[c]) * sc + sb * z[c];
                     }
                 }
@@ -263,28 +267,30 @@ int pf_demo_dimension(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
     const size_t R = d->reps, n = d->n;
     double *ph = malloc(3 * R * sizeof(double));
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g1 = gmm2_alloc(1);
+    gmm2 *g1 = gmm2_alloc(1, NULL);
     int st = (!ph || !q || !g1) ? GSL_ENOMEM : gmm2_set(g1, d->pi, sep, 0.0);
-    ddpm_sandwich sw;
+    ddpm_sandwich sw = { 0 };
     if (!st) st = ddpm_sandwich_level(q, g1, a, b, &sw);
     const double sd = sqrt(sw.nvar_p / (double)n), lo = d->pi - 4 * sd, hi = d->pi + 4 * sd, bw = (hi - lo) / DIM_BINS;
     for (size_t j = 0; j < 3 && !st; j++) {
-        gmm2 *g = gmm2_alloc(D[j]);
+        gmm2 *g = gmm2_alloc(D[j], NULL);
         if (!g) { st = GSL_ENOMEM; break; }
-        gmm2_set(g, d->pi, sep, 0.0);
-        int failed = 0;
-        #pragma omp parallel for schedule(dynamic) reduction(|:failed)
+        if ((st = gmm2_set(g, d->pi, sep, 0.0))) { gmm2_free(g); break; }
+        int *rst = calloc(R, sizeof *rst);   /* each replicate's status; the first failing one counts */
+        if (!rst) { gmm2_free(g); st = GSL_ENOMEM; break; }
+        #pragma omp parallel for schedule(dynamic)
         for (size_t rep = 0; rep < R; rep++) {
-            ddpm_sample *S = ddpm_sample_draw(g, NULL, a, b, n, DDPM_MC_EXPLICIT, spl_stream_seed(d->seed, 0xD1A + j, rep));
+            ddpm_sample *S = ddpm_sample_draw(g, NULL, a, b, n, DDPM_MC_EXPLICIT, spl_stream_seed(d->seed, 0xD1A + j, rep), &rst[rep]);
             ddpm_fit_result fr;
-            if (!S) { failed = 1; continue; }
-            int s2 = ddpm_fit_ddpm(S, 0.0, 1e-10, 200, &fr);
+            if (!S) continue;
+            int s2 = ddpm_fit_ddpm(S, DDPM_FIT_W0, DDPM_FIT_TOL, DDPM_FIT_MAXITER, &fr);
             ph[j * R + rep] = s2 == GSL_SUCCESS ? fr.p_hat : NAN;   /* no minimiser: not shown */
-            if (s2 && s2 != GSL_EMAXITER) failed = 1;
+            if (s2 && s2 != GSL_EMAXITER) rst[rep] = s2;
             ddpm_sample_free(S);
         }
         gmm2_free(g);
-        if (failed) st = GSL_EFAILED;
+        for (size_t rep = 0; rep < R && !st; rep++) st = rst[rep];
+        free(rst);
     }
     ddpm_quad_free(q);
     gmm2_free(g1);

@@ -55,7 +55,7 @@ int pf_f1_excess_loss(const pf_opts *o, pf_result *r)
     const double th = spl_logit(PI0), wspan = 7.0;
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(d_mc);
+    gmm2 *g = gmm2_alloc(d_mc, NULL);
     int st = (!f || !q || !g) ? GSL_ENOMEM : gmm2_set(g, PI0, SEP0, 0.0);
     double max_qerr = 0, worst_z = 0;
     size_t sign_changes = 0, changes_at_opt = 0;
@@ -154,7 +154,7 @@ int pf_f2_gd(const pf_opts *o, pf_result *r)
     const double a = A0, b = ddpm_b_of_a(a), th = spl_logit(PI0);
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     ddpm_gd *gd = ddpm_gd_alloc();
     ddpm_sample *S = NULL;
     int st = (!f || !q || !g || !gd) ? GSL_ENOMEM : gmm2_set(g, PI0, SEP0, 0.0);
@@ -163,10 +163,10 @@ int pf_f2_gd(const pf_opts *o, pf_result *r)
     const double h = at.hess.val, eta = 0.5 / h, pred = fabs(1 - eta * h);
     ddpm_fit_result fit = {0};
     if (!st) {
-        S = ddpm_sample_draw(g, NULL, a, b, n_emp, DDPM_MC_PROJECTED, pf_stream(o, 2, 0, 0));
+        S = ddpm_sample_draw(g, NULL, a, b, n_emp, DDPM_MC_PROJECTED, pf_stream(o, 2, 0, 0), NULL);
         if (!S) st = GSL_ENOMEM;
     }
-    if (!st) st = ddpm_fit_ddpm(S, 0.0, 1e-13, 200, &fit);
+    if (!st) st = ddpm_fit_ddpm(S, DDPM_FIT_W0, DDPM_FIT_TOL, DDPM_FIT_MAXITER, &fit);
     if (!st) st = plots_fig_data(f, "kind,p0,k,w,p,abserr\n");
     ddpm_obj_level_ctx lctx = { q, g, a, b };
     double rate_lo = INFINITY, rate_hi = 0, worst_final = 0, anchor_k = 0, anchor_e = NAN;
@@ -265,7 +265,7 @@ int pf_f7_sign_map(const pf_opts *o, pf_result *r)
     const double th = spl_logit(PI0), dx = 0.2;
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     int st = (!f || !q || !g) ? GSL_ENOMEM : GSL_SUCCESS;
     size_t total = 0, positive = 0, certified = 0, pos[2] = { 0, 0 }, cnt[2] = { 0, 0 };
     double vmin = INFINITY, vmax = 0, at_x = 0, at_y = 0;
@@ -276,7 +276,7 @@ int pf_f7_sign_map(const pf_opts *o, pf_result *r)
         for (size_t j = 0; j < ny && !st; j++) {
             double y = panel == 0 ? 0.2 * (double)(j + 1) : 0.02 * (double)(j + 1);
             double sep = panel == 0 ? y : SEP0, a = panel == 0 ? A0 : y;
-            gmm2_set(g, PI0, sep, 0.0);
+            st = gmm2_set(g, PI0, sep, 0.0);
             for (size_t i = 0; i < NX && !st; i++) {
                 double x = -0.5 * dx * (double)(NX - 1) + dx * (double)i, w = th + x;
                 ddpm_loss_result res;
@@ -345,7 +345,7 @@ int pf_f8_step_size(const pf_opts *o, pf_result *r)
     const double tol = 1e-8, start = 1.0;
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     ddpm_gd *gd = ddpm_gd_alloc();
     int st = (!f || !q || !g || !gd) ? GSL_ENOMEM : GSL_SUCCESS;
     double crit[LEN(F8_CFG)], first_fail[LEN(F8_CFG)], last_ok[LEN(F8_CFG)];
@@ -353,7 +353,7 @@ int pf_f8_step_size(const pf_opts *o, pf_result *r)
     for (size_t c = 0; c < LEN(F8_CFG) && !st; c++) {
         const f8cfg *C = &F8_CFG[c];
         double b = ddpm_b_of_a(C->a), th = spl_logit(C->pi);
-        gmm2_set(g, C->pi, C->sep, 0.0);
+        if ((st = gmm2_set(g, C->pi, C->sep, 0.0))) break;
         ddpm_loss_result at;
         if ((st = ddpm_loss_level(q, g, C->a, b, th, &at))) break;
         double h = at.hess.val;
@@ -438,6 +438,7 @@ const pf_figure pf_figures[] = {
     { "F11", "network-digits", "Generated 8×8 digits beside real ones", "none", pf_f11_network_digits },
 };
 const size_t pf_nfigures = LEN(pf_figures);
+_Static_assert(LEN(pf_figures) <= PF_FIGURES_MAX, "more figures than PF_FIGURES_MAX");
 
 const pf_figure *pf_figure_find(const char *id)
 {

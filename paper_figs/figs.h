@@ -73,6 +73,9 @@ typedef struct {
 
 extern const pf_figure pf_figures[];
 extern const size_t pf_nfigures;
+/* At most PF_FIGURES_MAX figures in the table (checked when figs.c compiles):
+ * `spirelab figs` keeps one result per figure on the stack. */
+#define PF_FIGURES_MAX 64
 
 /* Look a figure up by id ("F3"); NULL if there is none. */
 const pf_figure *pf_figure_find(const char *id);

@@ -20,6 +20,8 @@
 #include "spire/sample.h"
 #include "spire/train.h"
 
+#define NET_KID_MAX 16   /* KID evaluations kept per training run */
+
 /* A trained network and what training recorded. */
 typedef struct {
     spire_data *d;
@@ -27,9 +29,9 @@ typedef struct {
     spire_model *m;
     double *loss;        /* (steps) loss of every step */
     size_t steps;
-    size_t nkid;
-    size_t kid_step[16];
-    double kid_mean[16], kid_std[16];
+    size_t nkid;         /* KID evaluations, at most NET_KID_MAX (net_train refuses more) */
+    size_t kid_step[NET_KID_MAX];
+    double kid_mean[NET_KID_MAX], kid_std[NET_KID_MAX];
 } net_run;
 
 static void net_free(net_run *n)
@@ -46,11 +48,11 @@ static int net_train(const char *spec, size_t H, size_t L, size_t steps, size_t 
                      size_t neval, size_t n_eval, uint64_t seed, net_run *n)
 {
     char err[256];
-    int st = spire_data_load(spec, &n->d, err, sizeof err);
-    if (st) return st;
+    int st;
+    if (!(n->d = spire_data_load(spec, &st, err, sizeof err))) return st;
     spire_config cfg = { n->d->D, 32, H, L, SPIRE_EMBED_TIME, 1 };
-    n->s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
-    n->m = spire_model_alloc(&cfg);
+    n->s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
+    n->m = spire_model_alloc(&cfg, NULL);
     n->loss = malloc(steps * sizeof(double));
     n->steps = steps;
     if (!n->s || !n->m || !n->loss) return GSL_ENOMEM;
@@ -64,13 +66,13 @@ static int net_train(const char *spec, size_t H, size_t L, size_t steps, size_t 
     o.cosine = 1;
     o.lr_min = lr / 20;
     o.seed = seed;
-    spire_trainer *tr = spire_trainer_alloc(n->m, n->s, n->d->train, n->d->n_train, &o);
+    spire_trainer *tr = spire_trainer_alloc(n->m, n->s, n->d->train, n->d->n_train, &o, NULL);
     if (!tr) return GSL_ENOMEM;
     size_t every = neval ? steps / neval : 0;
     for (size_t k = 1; k <= steps && !st; k++) {
         st = spire_trainer_iterate(tr);
         n->loss[k - 1] = tr->loss;
-        if (!st && every && k % every == 0 && n->nkid < 16) {
+        if (!st && every && k % every == 0 && n->nkid < NET_KID_MAX) {
             size_t j = n->nkid++;
             n->kid_step[j] = k;
             st = spire_sample_kid(n->m, n->s, SPIRE_SAMPLER_DDIM, 100, 0.0, 0, n->d->test, n->d->n_test,

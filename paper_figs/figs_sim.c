@@ -152,7 +152,7 @@ int pf_f3_dimension(const pf_opts *o, pf_result *r)
     for (size_t in = 0; in < 2 && !st; in++)
         if (nd[in] > 2) {
             double c0, c00, c01, c11, ss;
-            gsl_fit_linear(ld[in], 1, lq[in], 1, nd[in], &c0, &slope[in], &c00, &c01, &c11, &ss);
+            st = gsl_fit_linear(ld[in], 1, lq[in], 1, nd[in], &c0, &slope[in], &c00, &c01, &c11, &ss);
             slope_se[in] = sqrt(c11);
         }
     plots_fig_comment(f, "the numbers are the rows of: %s", cmd);
@@ -231,9 +231,9 @@ int pf_f4_rate(const pf_opts *o, pf_result *r)
     }
     free(rows);
     for (size_t id = 0; id < LEN(Ds) && !st; id++)
-        for (int e = 0; e < 2; e++) {
+        for (int e = 0; e < 2 && !st; e++) {
             double c0, c00, c01, c11, ss;
-            gsl_fit_linear(logn, 1, logr[e][id], 1, nn, &c0, &slope[e][id], &c00, &c01, &c11, &ss);
+            st = gsl_fit_linear(logn, 1, logr[e][id], 1, nn, &c0, &slope[e][id], &c00, &c01, &c11, &ss);
             slope_se[e][id] = sqrt(c11);
         }
     plots_fig_comment(f, "the numbers are the rows of: %s", cmd);
@@ -282,9 +282,9 @@ static const double F5_SEP[] = { 0.5, 0.75, 1, 1.5, 2, 3, 4, 6 };
 /* Sandwich √(n Var p̂) and efficiency (1/I)/(n Var p̂) at (a, Δ). */
 static int predict(ddpm_quad *q, gmm2 *g, double a, double sep, double *sdn, double *eff, double *crlb_sdn)
 {
-    gmm2_set(g, PI0, sep, 0.0);
     ddpm_sandwich sw;
-    int st = ddpm_sandwich_level(q, g, a, ddpm_b_of_a(a), &sw);
+    int st = gmm2_set(g, PI0, sep, 0.0);
+    if (!st) st = ddpm_sandwich_level(q, g, a, ddpm_b_of_a(a), &sw);
     double info, ierr;
     if (!st) st = gmm2_fisher_pi(PI0, sep, &info, &ierr);
     if (st) return st;
@@ -299,7 +299,7 @@ int pf_f5_separation(const pf_opts *o, pf_result *r)
     const size_t n = 2000, R = pf_pick(o, 400, 100), NC = 80;
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     int st = (!f || !q || !g) ? GSL_ENOMEM : GSL_SUCCESS;
     double worst_sd = 0, worst_eff = 0, eff_lo = INFINITY, eff_hi = 0;
     size_t total_nc = 0, cells = 0;
@@ -404,7 +404,7 @@ int pf_f6_efficiency(const pf_opts *o, pf_result *r)
     const double sd_max = 0.06;   /* simulate only where the predicted sd of p̂ is below this */
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     int st = (!f || !q || !g) ? GSL_ENOMEM : GSL_SUCCESS;
     double worst = 0, peak_b[LEN(F6_SEP)], peak_eff[LEN(F6_SEP)];
     int at_end[LEN(F6_SEP)];
@@ -525,9 +525,9 @@ int pf_f9_means(const pf_opts *o, pf_result *r)
     if (!st) st = plots_fig_data(f, "quantity,d,n,reps,err,err_se,pred\n");
     for (size_t k = 0; k < nd && !st; k++) {
         size_t d = Ds[k];
-        gmm2 *g = gmm2_alloc(d);
+        gmm2 *g = gmm2_alloc(d, NULL);
         if (!g) { st = GSL_ENOMEM; break; }
-        gmm2_set(g, PI0, sep, 0.0);
+        st = gmm2_set(g, PI0, sep, 0.0);
         /* the weight and both means, jointly (serial: the products run on OpenBLAS's threads) */
         for (size_t rep = 0; rep < R && !st; rep++)
             st = pc_joint_fit(g, a, n, steps, pf_stream(o, 9, k, rep), &me[rep], &pj[rep]);
@@ -559,9 +559,9 @@ int pf_f9_means(const pf_opts *o, pf_result *r)
     plots_fig_comment(f, "the weight-alone points are the rows of: %s", cmd);
     double sm = NAN, swl = NAN, sj = NAN, c0m = NAN, c00, c01, c11, ss, c0;
     if (!st) {
-        gsl_fit_linear(logd, 1, logm, 1, nd, &c0m, &sm, &c00, &c01, &c11, &ss);
-        gsl_fit_linear(logd, 1, logw, 1, nd, &c0, &swl, &c00, &c01, &c11, &ss);
-        gsl_fit_linear(logd, 1, logj, 1, nd, &c0, &sj, &c00, &c01, &c11, &ss);
+        st = gsl_fit_linear(logd, 1, logm, 1, nd, &c0m, &sm, &c00, &c01, &c11, &ss);
+        if (!st) st = gsl_fit_linear(logd, 1, logw, 1, nd, &c0, &swl, &c00, &c01, &c11, &ss);
+        if (!st) st = gsl_fit_linear(logd, 1, logj, 1, nd, &c0, &sj, &c00, &c01, &c11, &ss);
         /* reference √d line through the geometric centre of the mean errors */
         double cen = 0, lcen = 0;
         for (size_t k = 0; k < nd; k++) { cen += logd[k] / (double)nd; lcen += logm[k] / (double)nd; }

@@ -275,7 +275,9 @@ int plots_pipe_close(plots_pipe *p, int *exit_status)
 }
 
 /* ---- figures ------------------------------------------------------------------------------ */
-struct plots_fig { spl_buf data, body, comment; };
+/* failed: the first failed append (sticky), returned by every later use of
+ * the figure, so that a figure that lost data is never written as whole. */
+struct plots_fig { spl_buf data, body, comment; int failed; };
 
 plots_fig *plots_fig_alloc(void) { return calloc(1, sizeof(plots_fig)); }
 
@@ -291,33 +293,36 @@ void plots_fig_free(plots_fig *f)
 int plots_fig_data(plots_fig *f, const char *fmt, ...)
 {
     if (!f) return GSL_EINVAL;
+    if (f->failed) return f->failed;
     va_list ap;
     va_start(ap, fmt);
     int st = spl_buf_vprintf(&f->data, fmt, ap);
     va_end(ap);
-    return st;
+    return f->failed = st;
 }
 
 int plots_fig_body(plots_fig *f, const char *fmt, ...)
 {
     if (!f) return GSL_EINVAL;
+    if (f->failed) return f->failed;
     va_list ap;
     va_start(ap, fmt);
     int st = spl_buf_vprintf(&f->body, fmt, ap);
     va_end(ap);
-    return st;
+    return f->failed = st;
 }
 
 int plots_fig_comment(plots_fig *f, const char *fmt, ...)
 {
     if (!f) return GSL_EINVAL;
+    if (f->failed) return f->failed;
     int st = spl_buf_printf(&f->comment, "# ");
     va_list ap;
     va_start(ap, fmt);
     if (!st) st = spl_buf_vprintf(&f->comment, fmt, ap);
     va_end(ap);
     if (!st && (!f->comment.len || f->comment.s[f->comment.len - 1] != '\n')) st = spl_buf_printf(&f->comment, "\n");
-    return st;
+    return f->failed = st;
 }
 
 const char *plots_fig_csv(const plots_fig *f) { return f ? spl_buf_str(&f->data) : ""; }
@@ -383,7 +388,7 @@ char *plots_fig_script(const plots_fig *f, const plots_caps *caps, const char *s
                        const plots_format *fmts, size_t nfmts, const plots_page *page)
 {
     if (!page) page = &page_default;
-    if (!f || !stem_ok(stem) || !formats_ok(fmts, nfmts) || !page_ok(page)) return NULL;
+    if (!f || f->failed || !stem_ok(stem) || !formats_ok(fmts, nfmts) || !page_ok(page)) return NULL;
     char *out[4] = {0}, data[256];
     int st = GSL_SUCCESS;
     for (size_t k = 0; k < nfmts && !st; k++) {
@@ -432,6 +437,7 @@ int plots_fig_write(const plots_fig *f, const plots_caps *caps, const char *dir,
     if (!page) page = &page_default;
     if (!f || !caps || !stem_ok(stem) || !dir_ok(dir) || !formats_ok(fmts, nfmts) || !page_ok(page))
         return GSL_EINVAL;
+    if (f->failed) return f->failed;
     char name[256];
     /* Inputs are valid, so a NULL script means a terminal is missing: the
      * script then names the usual terminals (it is for another machine). */
@@ -494,6 +500,7 @@ int plots_fig_show(const plots_fig *f, const plots_caps *caps, const plots_page 
 {
     if (!page) page = &page_default;
     if (!f || !caps || !page_ok(page)) return GSL_EINVAL;
+    if (f->failed) return f->failed;
     if (plots_live_check(caps, NULL, NULL)) return GSL_EUNSUP;
     spl_buf b = SPL_BUF_INIT;
     int st = spl_buf_printf(&b, "DATA = '$DATA'\nLIVE = 1\nPAUSE = %g\nFONTSIZE = %g\nFMT = 'live'\nreset\n",

@@ -153,7 +153,11 @@ typedef struct plots_fig plots_fig;
 
 plots_fig *plots_fig_alloc(void);          /* NULL if out of memory */
 void plots_fig_free(plots_fig *f);         /* NULL is fine */
-/* Append to the CSV data (first line: the header).  GSL_ENOMEM. */
+/* Appends are sticky on failure (like a stream's error flag): once one has
+ * failed, every later append, plots_fig_write and plots_fig_show return
+ * that status (GSL_ENOMEM) and plots_fig_script NULL, so a figure that lost
+ * data is never written as if whole; callers may check only the end.
+ * Append to the CSV data (first line: the header).  GSL_ENOMEM. */
 int plots_fig_data(plots_fig *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append to the gnuplot body.  GSL_ENOMEM. */
 int plots_fig_body(plots_fig *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

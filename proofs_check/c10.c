@@ -27,19 +27,20 @@
 
 int pc_c10_embedding_bias(const pc_opts *o, pc_result *r)
 {
+    if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     size_t C = o->quick == 2 ? 8 : o->quick ? 12 : 16;
     size_t R = o->quick == 2 ? 60 : o->quick ? 300 : 800;
     spire_fed_data_opts dop;
     spire_fed_data_opts_default(&dop, SPIRE_FED_GMM2);
     dop.C = C; dop.D = 2; dop.sep = 4; dop.n = 400; dop.seed = o->seed;
-    spire_fed_data *d = NULL;
     char err[256];
-    int st = spire_fed_data_make(&dop, &d, err, sizeof err);
-    if (st) return st;
+    int st;
+    spire_fed_data *d = spire_fed_data_make(&dop, &st, err, sizeof err);
+    if (!d) return st;
     spire_config cfg = { .D = 2, .E = 8, .H = 32, .L = 2, .embed_at = SPIRE_EMBED_HIDDEN, .C = C };
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
-    spire_fed_run *run = spire_fed_run_alloc(&cfg, o->seed);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
+    spire_fed_run *run = spire_fed_run_alloc(&cfg, o->seed, NULL);
     int *el = malloc(C * sizeof *el);
     double *X = NULL, *y = malloc(C * sizeof *y), *pred = malloc(C * sizeof *pred);
     st = (s && run && el && y && pred) ? GSL_SUCCESS : GSL_ENOMEM;

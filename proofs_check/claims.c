@@ -15,6 +15,7 @@
 
 void pc_opts_default(pc_opts *o)
 {
+    if (!o) return;
     o->quick = 0;
     o->seed = 1;
     o->loss = NULL;
@@ -34,7 +35,7 @@ typedef struct { ddpm_quad *q; gmm2 *g; } env;
 static int env_open(env *e, size_t d)
 {
     e->q = ddpm_quad_alloc();
-    e->g = gmm2_alloc(d);
+    e->g = gmm2_alloc(d, NULL);
     if (!e->q || !e->g) { ddpm_quad_free(e->q); gmm2_free(e->g); return GSL_ENOMEM; }
     return GSL_SUCCESS;
 }
@@ -65,6 +66,7 @@ static const double C1_W[] = { -20, -5, -1, -0.1, -1e-3, 1e-3, 0.1, 1, 5, 20 };
 
 int pc_c1_identifiability(const pc_opts *o, pc_result *r)
 {
+    if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     env e;
     if (env_open(&e, 3)) return GSL_ENOMEM;
@@ -77,7 +79,7 @@ int pc_c1_identifiability(const pc_opts *o, pc_result *r)
         for (size_t id = 0; id < LEN(C1_D); id++)
             for (size_t ic = 0; ic < LEN(C1_C); ic++)
                 for (size_t ip = 0; ip < LEN(C1_P); ip++) {
-                    gmm2_set(e.g, C1_P[ip], C1_D[id], C1_C[ic]);
+                    if ((status = gmm2_set(e.g, C1_P[ip], C1_D[id], C1_C[ic]))) goto out;
                     double th = spl_logit(C1_P[ip]);
                     ddpm_loss_result res;
                     if ((status = loss_of(o)(e.q, e.g, a, b, th, &res))) goto out;
@@ -112,19 +114,20 @@ out:
  * (every point: a single spurious stationary point would be a counterexample). */
 int pc_c2_landscape(const pc_opts *o, pc_result *r)
 {
+    if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     env e;
     if (env_open(&e, 1)) return GSL_ENOMEM;
     size_t good = 0, total = 0, T = o->quick ? 100 : 1000;
     int status = GSL_SUCCESS;
-    ddpm_schedule *sch[2] = { ddpm_schedule_alloc(DDPM_LINEAR, T), ddpm_schedule_alloc(DDPM_COSINE, T) };
+    ddpm_schedule *sch[2] = { ddpm_schedule_alloc(DDPM_LINEAR, T, NULL), ddpm_schedule_alloc(DDPM_COSINE, T, NULL) };
     if (!sch[0] || !sch[1]) { status = GSL_ENOMEM; goto out; }
     for (size_t ia = 0; ia < LEN(C1_A); ia++) {
         if (o->quick && ia % 2) continue;
         double a = C1_A[ia], b = ddpm_b_of_a(a);
         for (size_t id = 0; id < LEN(C1_D); id++)
             for (size_t ip = 0; ip < LEN(C1_P); ip++) {
-                gmm2_set(e.g, C1_P[ip], C1_D[id], 0.0);
+                if ((status = gmm2_set(e.g, C1_P[ip], C1_D[id], 0.0))) goto out;
                 double th = spl_logit(C1_P[ip]);
                 for (size_t iw = 0; iw < LEN(C1_W); iw++) {
                     double w = th + C1_W[iw], p = spl_sigmoid(w);
@@ -142,7 +145,7 @@ int pc_c2_landscape(const pc_opts *o, pc_result *r)
     for (int k = 0; k < 2; k++)
         for (size_t id = 0; id < LEN(C1_D); id++)
             for (size_t ip = 0; ip < LEN(C1_P); ip++) {
-                gmm2_set(e.g, C1_P[ip], C1_D[id], 0.0);
+                if ((status = gmm2_set(e.g, C1_P[ip], C1_D[id], 0.0))) goto out;
                 double th = spl_logit(C1_P[ip]);
                 for (size_t iw = 0; iw < LEN(C1_W); iw += o->quick ? 3 : 1) {
                     ddpm_loss_result res;
@@ -194,6 +197,7 @@ static int c3_obj(void *ctx, double w, double *f, double *df)
 
 int pc_c3_gd_rate(const pc_opts *o, pc_result *r)
 {
+    if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     env e;
     if (env_open(&e, 1)) return GSL_ENOMEM;
@@ -204,7 +208,7 @@ int pc_c3_gd_rate(const pc_opts *o, pc_result *r)
     int status = GSL_SUCCESS;
     for (size_t ic = 0; ic < LEN(C3_CFG); ic++) {
         const cfg *c = &C3_CFG[ic];
-        gmm2_set(e.g, c->pi, c->sep, 0.0);
+        if ((status = gmm2_set(e.g, c->pi, c->sep, 0.0))) goto out;
         double th = spl_logit(c->pi), h;
         if ((status = curvature(o, &e, c->a, &h))) goto out;
         for (int k = 0; k < 2; k++) {
@@ -254,6 +258,7 @@ static const size_t C4_D[] = { 1, 10, 1000 };
 
 int pc_c4_mc_agreement(const pc_opts *o, pc_result *r)
 {
+    if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     double worst = 0;
     size_t n = pick(o, 200000, 20000, 5000), comps = 0;
@@ -263,7 +268,7 @@ int pc_c4_mc_agreement(const pc_opts *o, pc_result *r)
         if (env_open(&e, C4_D[id])) return GSL_ENOMEM;
         for (size_t ic = 0; ic < LEN(C4_CFG); ic++) {
             const c4cfg *c = &C4_CFG[ic];
-            gmm2_set(e.g, c->pi, c->sep, c->shift);
+            if ((status = gmm2_set(e.g, c->pi, c->sep, c->shift))) { env_close(&e); return status; }
             double b = ddpm_b_of_a(c->a);
             ddpm_loss_result an, mc;
             if ((status = loss_of(o)(e.q, e.g, c->a, b, c->w, &an))) { env_close(&e); return status; }
@@ -303,22 +308,28 @@ int pc_c4_mc_agreement(const pc_opts *o, pc_result *r)
 static int replicate_fits(const gmm2 *g, const ddpm_schedule *s, double a, size_t n, size_t R,
                           ddpm_mc_mode mode, uint64_t seed, uint64_t tag, double *phat)
 {
-    int status = GSL_SUCCESS;
-    #pragma omp parallel for schedule(dynamic) reduction(|:status)
+    /* each replicate keeps its own status; the first failing one in replicate
+     * order is returned (a fit that does not converge counts as a failure) */
+    int *rst = calloc(R, sizeof *rst);
+    if (!rst) return GSL_ENOMEM;
+    #pragma omp parallel for schedule(dynamic)
     for (size_t rep = 0; rep < R; rep++) {
-        ddpm_sample *S = ddpm_sample_draw(g, s, a, ddpm_b_of_a(a), n, mode, spl_stream_seed(seed, tag, rep));
-        if (!S) { status |= GSL_ENOMEM; continue; }
+        ddpm_sample *S = ddpm_sample_draw(g, s, a, ddpm_b_of_a(a), n, mode, spl_stream_seed(seed, tag, rep), &rst[rep]);
+        if (!S) continue;
         ddpm_fit_result fr;
-        int st = ddpm_fit_ddpm(S, 0.0, 1e-10, 200, &fr);
+        rst[rep] = ddpm_fit_ddpm(S, DDPM_FIT_W0, DDPM_FIT_TOL, DDPM_FIT_MAXITER, &fr);
         phat[rep] = fr.p_hat;
-        if (st) status |= st;
         ddpm_sample_free(S);
     }
-    return status ? GSL_EFAILED : GSL_SUCCESS;
+    int status = GSL_SUCCESS;
+    for (size_t rep = 0; rep < R && !status; rep++) status = rst[rep];
+    free(rst);
+    return status;
 }
 
 int pc_c5_dimension_free(const pc_opts *o, pc_result *r)
 {
+    if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     const size_t D[] = { 1, 10, 100, 1000, 10000 }, nd = pick(o, 5, 5, 4);
     const double a = 0.7, sep = 2.0, pi = 0.3;
@@ -329,9 +340,9 @@ int pc_c5_dimension_free(const pc_opts *o, pc_result *r)
     int status = GSL_SUCCESS;
     double sd_pred = 0, worst_sd = 0;
     for (size_t k = 0; k < nd; k++) {
-        gmm2 *g = gmm2_alloc(D[k]);
+        gmm2 *g = gmm2_alloc(D[k], NULL);
         if (!g) { status = GSL_ENOMEM; break; }
-        gmm2_set(g, pi, sep, 0.0);
+        if ((status = gmm2_set(g, pi, sep, 0.0))) { gmm2_free(g); break; }
         if (k == 0) {
             ddpm_sandwich sw;
             if ((status = ddpm_sandwich_level(q, g, a, ddpm_b_of_a(a), &sw))) { gmm2_free(g); break; }
@@ -346,10 +357,10 @@ int pc_c5_dimension_free(const pc_opts *o, pc_result *r)
     }
     double minp = 1.0;
     if (!status)
-        for (size_t i = 0; i < nd; i++)
-            for (size_t j = i + 1; j < nd; j++) {
+        for (size_t i = 0; i < nd && !status; i++)
+            for (size_t j = i + 1; j < nd && !status; j++) {
                 double Dks, p;
-                pc_ks2(z + i * R, R, z + j * R, R, &Dks, &p);
+                status = pc_ks2(z + i * R, R, z + j * R, R, &Dks, &p);
                 minp = fmin(minp, p);
             }
     free(z);
@@ -374,17 +385,17 @@ int pc_c5_dimension_free(const pc_opts *o, pc_result *r)
  * threshold: |slope + 1/2| ≤ 0.05 (THEORY.md §7). */
 int pc_c6_rate(const pc_opts *o, pc_result *r)
 {
+    if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     const double a = 0.9, sep = 4.0, pi = 0.3;
     size_t R = pick(o, 400, 100, 40);
     enum { NN = 7 };
     double logn[NN], logrmse[NN];
     double *ph = malloc(R * sizeof(double));
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     if (!ph || !g) { free(ph); gmm2_free(g); return GSL_ENOMEM; }
-    gmm2_set(g, pi, sep, 0.0);
-    int status = GSL_SUCCESS;
-    for (int k = 0; k < NN; k++) {
+    int status = gmm2_set(g, pi, sep, 0.0);
+    for (int k = 0; k < NN && !status; k++) {
         size_t n = (size_t)llround(pow(10.0, 2.0 + 0.5 * k));
         if ((status = replicate_fits(g, NULL, a, n, R, DDPM_MC_PROJECTED, o->seed, 0xC6000 + k, ph))) break;
         double mse = 0;
@@ -396,7 +407,7 @@ int pc_c6_rate(const pc_opts *o, pc_result *r)
     gmm2_free(g);
     if (status) return status;
     double c0, c1, cov00, cov01, cov11, sumsq;
-    gsl_fit_linear(logn, 1, logrmse, 1, NN, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
+    if ((status = gsl_fit_linear(logn, 1, logrmse, 1, NN, &c0, &c1, &cov00, &cov01, &cov11, &sumsq))) return status;
     r->id = "C6";
     r->measured = c1;
     r->threshold = thr(o, 0.05);
@@ -415,17 +426,24 @@ int pc_c6_rate(const pc_opts *o, pc_result *r)
  *     Fisher information) matches simulation (R replicates of n = 1000) at
  *     several noise levels: z = (eff_sim/eff_pred − 1)/√(2/(R−1)) (the relative
  *     SE of a sample variance).  measured: max |z| over levels; threshold 4. */
-typedef struct { const pc_opts *o; env *e; double a; } c7_ctx;
+typedef struct { const pc_opts *o; env *e; double a; int status; } c7_ctx;
+/* The gradient for GSL's solver; a failed evaluation is kept in status and
+ * returns NaN (GSL then stops with GSL_EBADFUNC), never a made-up value. */
 static double c7_grad(double w, void *p)
 {
     c7_ctx *c = p;
     ddpm_loss_result r;
-    loss_of(c->o)(c->e->q, c->e->g, c->a, ddpm_b_of_a(c->a), w, &r);
+    int st = loss_of(c->o)(c->e->q, c->e->g, c->a, ddpm_b_of_a(c->a), w, &r);
+    if (st) {
+        if (!c->status) c->status = st;
+        return GSL_NAN;
+    }
     return r.grad.val;
 }
 
 int pc_c7_mle_bridge(const pc_opts *o, pc_result *r)
 {
+    if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     const double sep = 2.0, pi = 0.3;
     const double A_full[] = { 0.3, 0.5, 0.7, 0.9, 0.97 }, A_quick[] = { 0.5, 0.9 };
@@ -433,33 +451,39 @@ int pc_c7_mle_bridge(const pc_opts *o, pc_result *r)
     size_t nA = o->quick ? 2 : 5, R = pick(o, 500, 150, 60), n = 1000;
     env e;
     if (env_open(&e, 1)) return GSL_ENOMEM;
-    gmm2_set(e.g, pi, sep, 0.0);
+    int status = gmm2_set(e.g, pi, sep, 0.0);
+    if (status) { env_close(&e); return status; }
     double th = spl_logit(pi), worst_root = 0, worst = 0;
-    int status = GSL_SUCCESS;
     /* (i) */
     gsl_root_fsolver *sv = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-    for (size_t k = 0; k < nA && sv; k++) {
-        c7_ctx ctx = { o, &e, As[k] };
+    if (!sv) status = GSL_ENOMEM;
+    for (size_t k = 0; k < nA && !status; k++) {
+        c7_ctx ctx = { o, &e, As[k], GSL_SUCCESS };
         gsl_function F = { c7_grad, &ctx };
-        gsl_root_fsolver_set(sv, &F, th - 7.3, th + 11.1);
+        status = gsl_root_fsolver_set(sv, &F, th - 7.3, th + 11.1);
         double root = th;
-        for (int it = 0; it < 200; it++) {
-            gsl_root_fsolver_iterate(sv);
+        for (int it = 0; it < 200 && !status; it++) {
+            status = gsl_root_fsolver_iterate(sv);
             root = gsl_root_fsolver_root(sv);
             if (gsl_root_test_interval(gsl_root_fsolver_x_lower(sv), gsl_root_fsolver_x_upper(sv), 1e-13, 0) == GSL_SUCCESS) break;
         }
+        if (ctx.status) status = ctx.status;
         worst_root = fmax(worst_root, fabs(root - th));
     }
     gsl_root_fsolver_free(sv);
     /* (ii) */
     size_t big = pick(o, 1000000, 1000000, 100000);
-    double *x = malloc(big * sizeof(double)), pi_em = NAN, crlb = NAN;
-    gsl_rng *rng = spl_rng_alloc(o->seed, 0xC7, 0);
-    if (x && rng) {
-        gmm2_sample_proj(e.g, rng, big, x, NULL);
+    double *x = NULL, pi_em = NAN, crlb = NAN;
+    gsl_rng *rng = NULL;
+    if (status) {
+        /* (i) failed: skip the rest */
+    } else if ((x = malloc(big * sizeof(double))) && (rng = spl_rng_alloc(o->seed, 0xC7, 0))) {
+        status = gmm2_sample_proj(e.g, rng, big, x, NULL);
         gmm_em_result em;
-        gmm2_em_weight(e.g, x, big, 0.5, 1e-12, 10000, &pi_em, &em);
-        gmm2_crlb_sd(pi, sep, big, &crlb);
+        if (!status) status = gmm2_em_weight(e.g, x, big, DDPM_FIT_MLE_PI0, DDPM_FIT_MLE_TOL,
+                                DDPM_FIT_MLE_MAXITER, &pi_em, &em);
+        if (status == GSL_EMAXITER) status = GSL_SUCCESS;   /* π̂ kept: the last iterate */
+        if (!status) status = gmm2_crlb_sd(pi, sep, big, &crlb);
     } else status = GSL_ENOMEM;
     free(x);
     gsl_rng_free(rng);
@@ -515,6 +539,7 @@ static int c8_stable(const pc_opts *o, env *e, double a, double eta, ddpm_gd *gd
 
 int pc_c8_step_size(const pc_opts *o, pc_result *r)
 {
+    if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     env e;
     if (env_open(&e, 1)) return GSL_ENOMEM;
@@ -523,7 +548,7 @@ int pc_c8_step_size(const pc_opts *o, pc_result *r)
     int status = gd ? GSL_SUCCESS : GSL_ENOMEM;
     for (size_t ic = 0; ic < LEN(C3_CFG) && !status; ic++) {
         const cfg *c = &C3_CFG[ic];
-        gmm2_set(e.g, c->pi, c->sep, 0.0);
+        if ((status = gmm2_set(e.g, c->pi, c->sep, 0.0))) break;
         double h;
         if ((status = curvature(o, &e, c->a, &h))) break;
         double pred = 2.0 / h, lo = 0.5 * pred, hi = 2.0 * pred;
@@ -559,6 +584,7 @@ int pc_c8_step_size(const pc_opts *o, pc_result *r)
  * The joint fit is pc_joint_fit (proofs_check/joint.c), shared with figure F9. */
 int pc_c9_means_contrast(const pc_opts *o, pc_result *r)
 {
+    if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     const double a = 0.8, sep = 3.0, pi = 0.3;
     const size_t D_full[] = { 4, 16, 64, 256, 1024 }, D_quick[] = { 4, 32, 256 }, D_tiny[] = { 4, 16, 64 };
@@ -570,9 +596,9 @@ int pc_c9_means_contrast(const pc_opts *o, pc_result *r)
     double *me = malloc(R * sizeof(double)), *pj = malloc(R * sizeof(double)), *ph = malloc(Rw * sizeof(double));
     if (!me || !pj || !ph) status = GSL_ENOMEM;
     for (size_t k = 0; k < nd && !status; k++) {
-        gmm2 *g = gmm2_alloc(Ds[k]);
+        gmm2 *g = gmm2_alloc(Ds[k], NULL);
         if (!g) { status = GSL_ENOMEM; break; }
-        gmm2_set(g, pi, sep, 0.0);
+        if ((status = gmm2_set(g, pi, sep, 0.0))) { gmm2_free(g); break; }
         /* (2) weight alone, means known: ŵ from explicit d-dimensional draws.
          * Cheap next to (1), so with more replicates (its RMSE is noisier). */
         status = replicate_fits(g, NULL, a, n, Rw, DDPM_MC_EXPLICIT, o->seed, 0xC9100 + k, ph);
@@ -591,8 +617,9 @@ int pc_c9_means_contrast(const pc_opts *o, pc_result *r)
     free(me); free(pj); free(ph);
     if (status) return status;
     double c0, sm, sw, cov00, cov01, cov11, ss;
-    gsl_fit_linear(logd, 1, logmean, 1, nd, &c0, &sm, &cov00, &cov01, &cov11, &ss);
-    gsl_fit_linear(logd, 1, logw, 1, nd, &c0, &sw, &cov00, &cov01, &cov11, &ss);
+    if ((status = gsl_fit_linear(logd, 1, logmean, 1, nd, &c0, &sm, &cov00, &cov01, &cov11, &ss)) ||
+        (status = gsl_fit_linear(logd, 1, logw, 1, nd, &c0, &sw, &cov00, &cov01, &cov11, &ss)))
+        return status;
     r->id = "C9";
     r->measured = sm;
     r->threshold = thr(o, 0.1);
@@ -608,7 +635,8 @@ int pc_c9_means_contrast(const pc_opts *o, pc_result *r)
 /* ---- two-sample KS -------------------------------------------------------- */
 int pc_ks2(double *x, size_t nx, double *y, size_t ny, double *D, double *pvalue)
 {
-    if (!nx || !ny) return GSL_EINVAL;
+    if (!x || !y || !D || !pvalue) return GSL_EINVAL;
+    if (!nx || !ny) return GSL_EDOM;
     gsl_sort(x, 1, nx);
     gsl_sort(y, 1, ny);
     size_t i = 0, j = 0;
@@ -643,3 +671,4 @@ const pc_claim pc_claims[] = {
     { "C10", pc_c10_embedding_bias },
 };
 const size_t pc_nclaims = sizeof pc_claims / sizeof pc_claims[0];
+_Static_assert(sizeof pc_claims / sizeof pc_claims[0] <= PC_CLAIMS_MAX, "more claims than PC_CLAIMS_MAX");

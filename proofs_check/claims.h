@@ -12,7 +12,9 @@
  * Test hooks (pc_opts): `loss` replaces the analytic loss the claims use (a
  * deliberately wrong loss must make them FAIL), `threshold` (if not NaN)
  * replaces the claim's own threshold.  Functions return a GSL status
- * (failure to run, not failure of the claim: that is res->pass = 0).
+ * (failure to run, not failure of the claim: that is res->pass = 0):
+ * GSL_EINVAL for a NULL o or r, GSL_ENOMEM, or the first failing status of
+ * the computations they run (in the order they run them).
  */
 #ifndef PC_CLAIMS_H
 #define PC_CLAIMS_H
@@ -40,7 +42,7 @@ typedef struct {
     double seconds;
 } pc_result;
 
-void pc_opts_default(pc_opts *o);   /* full mode, seed 1, the library's loss */
+void pc_opts_default(pc_opts *o);   /* full mode, seed 1, the library's loss (nothing for NULL) */
 
 int pc_c1_identifiability(const pc_opts *o, pc_result *r);
 int pc_c2_landscape(const pc_opts *o, pc_result *r);
@@ -60,18 +62,23 @@ typedef struct {
 } pc_claim;
 extern const pc_claim pc_claims[];
 extern const size_t pc_nclaims;
+/* At most PC_CLAIMS_MAX claims (checked when claims.c compiles): callers
+ * keep a bit set of claims in an unsigned int. */
+#define PC_CLAIMS_MAX 32
 
 /* One replicate of the joint fit of C9: n explicit d-dimensional draws at level
  * a from the stream `seed`, then `steps` steps of gradient descent on the
  * empirical DDPM loss over (w, μ1, μ2) from the truth, step
  * 1/(a²b²(2 + Δ²/4)).  Returns the mean error ||μ̂1 − μ1|| + ||μ̂2 − μ2|| and
- * the fitted weight p̂.  GSL_ENOMEM if the (n, d) arrays cannot be had. */
+ * the fitted weight p̂.  GSL_ENOMEM if the (n, d) arrays cannot be had;
+ * GSL_EINVAL for a NULL pointer; GSL_EDOM for a ∉ (0, 1) or n = 0. */
 int pc_joint_fit(const gmm2 *g, double a, size_t n, size_t steps, uint64_t seed,
                  double *mean_err, double *p_hat);
 
 /* Two-sample Kolmogorov–Smirnov test: statistic D and asymptotic p-value
  * (Kolmogorov distribution with the Stephens small-sample correction).
- * x and y are sorted in place. */
+ * x and y are sorted in place.  GSL_EINVAL for a NULL pointer, GSL_EDOM if
+ * nx or ny is 0. */
 int pc_ks2(double *x, size_t nx, double *y, size_t ny, double *D, double *pvalue);
 
 #endif

@@ -60,6 +60,8 @@ static void joint_grad(pc_joint_work *W, double w, const double *m1, const doubl
 
 int pc_joint_fit(const gmm2 *g, double a, size_t n, size_t steps, uint64_t seed, double *mean_err, double *p_hat)
 {
+    if (!g || !mean_err || !p_hat) return GSL_EINVAL;
+    if (!(a > 0 && a < 1) || n == 0) return GSL_EDOM;
     const size_t d = g->d;
     const double b = ddpm_b_of_a(a);
     double *X = malloc(n * d * sizeof(double)), *E = malloc(n * d * sizeof(double));
@@ -71,10 +73,10 @@ int pc_joint_fit(const gmm2 *g, double a, size_t n, size_t steps, uint64_t seed,
         for (size_t i = 0; i < n; i++) ddpm_draw_explicit(g, rng, a, b, X + i * d, E + i * d);
         double *m1 = par, *m2 = par + d, *g1 = par + 2 * d, *g2 = par + 3 * d, gw;
         pc_joint_work W = { n, d, a, b, X, E, sc, sc + n, Rm, par + 4 * d };
-        gmm2_mean(g, 1, m1);
-        gmm2_mean(g, 2, m2);
+        st = gmm2_mean(g, 1, m1);
+        if (!st) st = gmm2_mean(g, 2, m2);
         double w = spl_logit(g->pi), eta = 1.0 / (a * a * b * b * (2.0 + g->sep * g->sep / 4.0));
-        for (size_t s = 0; s < steps; s++) {
+        for (size_t s = 0; s < steps && !st; s++) {
             joint_grad(&W, w, m1, m2, &gw, g1, g2);
             w -= eta * gw;
             for (size_t j = 0; j < d; j++) { m1[j] -= eta * g1[j]; m2[j] -= eta * g2[j]; }
@@ -85,8 +87,10 @@ int pc_joint_fit(const gmm2 *g, double a, size_t n, size_t steps, uint64_t seed,
             e1 += d1 * d1;
             e2 += d2 * d2;
         }
-        *mean_err = sqrt(e1) + sqrt(e2);
-        *p_hat = spl_sigmoid(w);
+        if (!st) {
+            *mean_err = sqrt(e1) + sqrt(e2);
+            *p_hat = spl_sigmoid(w);
+        }
     }
     free(X); free(E); free(Rm); free(sc); free(par);
     gsl_rng_free(rng);

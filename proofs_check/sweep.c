@@ -286,6 +286,7 @@ struct pc_sweep_grid {
 
 void pc_sweep_spec_init(pc_sweep_spec *sp)
 {
+    if (!sp) return;
     memset(sp, 0, sizeof *sp);
     sp->level = PC_SWEEP_LEVEL_ALPHA;
     sp->schedule = DDPM_LINEAR;
@@ -319,6 +320,7 @@ static size_t spec_nlevel(const pc_sweep_spec *sp)
 
 double pc_sweep_spec_ncells(const pc_sweep_spec *sp)
 {
+    if (!sp) return NAN;
     return (double)sp->d.n * (double)sp->sep.n * (double)sp->pi.n * (double)spec_nlevel(sp)
            * (double)sp->n.n;
 }
@@ -410,7 +412,7 @@ pc_sweep_grid *pc_sweep_grid_alloc(const pc_sweep_spec *sp, int *status, char *w
         || (sp->level == PC_SWEEP_LEVEL_STEP && pc_sweep_list_set(&G->spec.t, sp->t.v, sp->t.n)))
         goto nomem;
     if (sp->level != PC_SWEEP_LEVEL_ALPHA) {
-        G->sched = ddpm_schedule_alloc(sp->schedule, sp->T);
+        G->sched = ddpm_schedule_alloc(sp->schedule, sp->T, NULL);
         if (!G->sched) goto nomem;
     }
     G->nlevel = spec_nlevel(sp);
@@ -436,14 +438,15 @@ int pc_sweep_cell_index(const pc_sweep_grid *G, size_t i_d, size_t i_sep, size_t
     if (!G || !index) return GSL_EINVAL;
     const pc_sweep_spec *sp = &G->spec;
     if (i_d >= sp->d.n || i_sep >= sp->sep.n || i_pi >= sp->pi.n || i_level >= G->nlevel || i_n >= sp->n.n)
-        return GSL_EINVAL;
+        return GSL_EDOM;
     *index = (((i_d * sp->sep.n + i_sep) * sp->pi.n + i_pi) * G->nlevel + i_level) * sp->n.n + i_n;
     return GSL_SUCCESS;
 }
 
 int pc_sweep_cell_at(const pc_sweep_grid *G, size_t index, pc_sweep_cell *c)
 {
-    if (!G || !c || index >= G->ncells) return GSL_EINVAL;
+    if (!G || !c) return GSL_EINVAL;
+    if (index >= G->ncells) return GSL_EDOM;
     const pc_sweep_spec *sp = &G->spec;
     size_t k = index;
     c->index = index;
@@ -477,19 +480,19 @@ static int replicate(const gmm2 *g, const ddpm_schedule *s, double a, double b, 
                      ddpm_mc_mode mc, uint64_t seed, unsigned est, double *p_ddpm, double *p_mle,
                      unsigned char *nc_ddpm, unsigned char *nc_mle)
 {
-    ddpm_sample *S = ddpm_sample_draw(g, s, a, b, n, mc, seed);
-    if (!S) return GSL_ENOMEM;
-    int st = GSL_SUCCESS;
+    int st;
+    ddpm_sample *S = ddpm_sample_draw(g, s, a, b, n, mc, seed, &st);
+    if (!S) return st;
     if (est & PC_SWEEP_DDPM) {
         ddpm_fit_result fr = { .p_hat = NAN, .converged = 0 };
-        int sf = ddpm_fit_ddpm(S, PC_SWEEP_DDPM_W0, PC_SWEEP_DDPM_TOL, PC_SWEEP_DDPM_MAXIT, &fr);
+        int sf = ddpm_fit_ddpm(S, DDPM_FIT_W0, DDPM_FIT_TOL, DDPM_FIT_MAXITER, &fr);
         if (sf == GSL_SUCCESS || sf == GSL_EMAXITER) {
             if (isnan(fr.p_hat)) {
                 /* No bracket within |w| ≤ 60: the empirical loss decreases
                  * all the way to the boundary, on the side the gradient at
                  * w0 points away from. */
                 double g0 = 0;
-                ddpm_sample_loss(S, PC_SWEEP_DDPM_W0, NULL, &g0, NULL);
+                st = ddpm_sample_loss(S, DDPM_FIT_W0, NULL, &g0, NULL);
                 *p_ddpm = g0 > 0 ? 0.0 : 1.0;
                 *nc_ddpm = 1;
             } else {
@@ -502,7 +505,7 @@ static int replicate(const gmm2 *g, const ddpm_schedule *s, double a, double b, 
     }
     if (st == GSL_SUCCESS && (est & PC_SWEEP_MLE)) {
         ddpm_fit_result fr = { .p_hat = NAN, .converged = 0 };
-        int sf = ddpm_fit_mle(g, S, PC_SWEEP_MLE_TOL, PC_SWEEP_MLE_MAXIT, &fr);
+        int sf = ddpm_fit_mle(g, S, DDPM_FIT_MLE_TOL, DDPM_FIT_MLE_MAXITER, &fr);
         if (sf == GSL_SUCCESS || sf == GSL_EMAXITER) {
             *p_mle = fr.p_hat;
             *nc_mle = !(sf == GSL_SUCCESS && fr.converged);
@@ -545,7 +548,7 @@ int pc_sweep_cell_run(const pc_sweep_grid *G, size_t index, pc_sweep_progress_fn
     const size_t R = sp->reps;
     const ddpm_schedule *s = sp->level == PC_SWEEP_LEVEL_AVG ? G->sched : NULL;
 
-    gmm2 *g = gmm2_alloc(c.d);
+    gmm2 *g = gmm2_alloc(c.d, NULL);
     double *p = malloc(3 * R * sizeof *p);            /* p̂ ddpm, p̂ mle, work */
     unsigned char *nc = calloc(2 * R, 1);
     int *rst = calloc(R, sizeof *rst);
@@ -630,6 +633,7 @@ static int key_of_cell(const pc_sweep_grid *G, const pc_sweep_cell *c, unsigned 
 
 int pc_sweep_csv_key(const pc_sweep_grid *G, size_t index, unsigned estimator, char *buf, size_t len)
 {
+    if (!G || !buf) return GSL_EINVAL;
     pc_sweep_cell c;
     int st = pc_sweep_cell_at(G, index, &c);
     if (st) return st;

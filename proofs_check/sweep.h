@@ -19,8 +19,10 @@
  * part of the full grid (which is what makes a resumed sweep equal to an
  * uninterrupted one).
  *
- * Library code: nothing is printed; functions return GSL status codes and,
- * where a user's text is parsed, a one-phrase reason in a caller's buffer.
+ * Library code: nothing is printed; functions return GSL status codes (the
+ * convention of common/spl.h: GSL_EINVAL for a NULL pointer or malformed
+ * text, GSL_EDOM for a value or index out of range) and, where a user's text
+ * is parsed, a one-phrase reason in a caller's buffer.
  *
  * Typical use:
  *     pc_sweep_spec sp; pc_sweep_spec_init(&sp);
@@ -109,14 +111,10 @@ typedef enum {
 enum { PC_SWEEP_DDPM = 1u, PC_SWEEP_MLE = 2u };
 #define PC_SWEEP_NEST 2          /* estimators per cell at most */
 
-/* What each replicate's fits use (THEORY.md §6): ddpm_fit_ddpm from w0 = 0
- * with step tolerance 1e-10 (at most 200 iterations), ddpm_fit_mle (EM from
- * π = 1/2) with tolerance 1e-12 (at most 10000 steps). */
-#define PC_SWEEP_DDPM_W0     0.0
-#define PC_SWEEP_DDPM_TOL    1e-10
-#define PC_SWEEP_DDPM_MAXIT  200u
-#define PC_SWEEP_MLE_TOL     1e-12
-#define PC_SWEEP_MLE_MAXIT   10000u
+/* What each replicate's fits use (THEORY.md §6): the lab's one set of fit
+ * settings, DDPM_FIT_* of ddpm/ddpm.h (ddpm_fit_ddpm from w0 = 0 to 1e-13 in
+ * w, at most 200 Brent steps; ddpm_fit_mle from π = 1/2 to 1e-12, at most
+ * 100000 EM steps). */
 
 typedef struct {
     pc_sweep_list d, sep, pi, n;
@@ -134,12 +132,12 @@ typedef struct {
 
 /* Empty lists, level ALPHA, linear schedule of 1000 steps, both estimators,
  * projected draws, 100 replicates, seed 1, shift 0. */
-void pc_sweep_spec_init(pc_sweep_spec *sp);
+void pc_sweep_spec_init(pc_sweep_spec *sp);   /* nothing for NULL */
 void pc_sweep_spec_free(pc_sweep_spec *sp);   /* frees the lists */
 
 /* Number of cells of a spec: the product of the list lengths (the level list
  * counting 1 for AVG), as a double so that a huge product is still exact
- * enough to report. */
+ * enough to report (NaN for NULL). */
 double pc_sweep_spec_ncells(const pc_sweep_spec *sp);
 
 /* A checked, ready-to-run copy of a spec (it owns copies of the lists and
@@ -168,10 +166,10 @@ typedef struct {
     double a, b;     /* ALPHA, STEP: the level; AVG: NaN */
 } pc_sweep_cell;
 
-/* The cell of a given index.  GSL_EINVAL if index ≥ the number of cells. */
+/* The cell of a given index.  GSL_EDOM if index ≥ the number of cells. */
 int pc_sweep_cell_at(const pc_sweep_grid *G, size_t index, pc_sweep_cell *c);
 /* The index of the cell at list positions (i_d, i_sep, i_pi, i_level, i_n);
- * GSL_EINVAL if one is out of range. */
+ * GSL_EDOM if one is out of range. */
 int pc_sweep_cell_index(const pc_sweep_grid *G, size_t i_d, size_t i_sep, size_t i_pi,
                         size_t i_level, size_t i_n, size_t *index);
 
@@ -200,7 +198,7 @@ typedef void (*pc_sweep_progress_fn)(void *ctx, size_t reps_done, size_t reps);
 /* Run cell `index`: reps replicates in parallel over OpenMP's threads, each
  * drawing its sample from stream spl_stream_seed(seed, index, r) and fitting
  * the chosen estimators on it; then the rows, one per estimator in the order
- * ddpm, mle, into rows[0 .. *nrows−1].  Errors: GSL_EINVAL (bad index),
+ * ddpm, mle, into rows[0 .. *nrows−1].  Errors: GSL_EDOM (bad index),
  * GSL_ENOMEM, or a fit's or quadrature's own failure status (a fit that only
  * fails to converge is counted in nonconv, not an error). */
 int pc_sweep_cell_run(const pc_sweep_grid *G, size_t index, pc_sweep_progress_fn progress,
@@ -219,7 +217,9 @@ const char *pc_sweep_csv_header(void);
 #define PC_SWEEP_CSV_NKEY 15        /* fields cell … shift */
 #define PC_SWEEP_CSV_NFIELDS 25     /* all fields */
 #define PC_SWEEP_CSV_LINE 768       /* room for one line */
-/* The key fields (cell … shift, no trailing comma) of (index, estimator). */
+/* The key fields (cell … shift, no trailing comma) of (index, estimator).
+ * GSL_EINVAL for G or buf NULL, an unknown estimator or a line longer than
+ * len; GSL_EDOM for a bad index. */
 int pc_sweep_csv_key(const pc_sweep_grid *G, size_t index, unsigned estimator,
                      char *buf, size_t len);
 /* The whole line of a row.  GSL_EINVAL if it does not fit in len. */

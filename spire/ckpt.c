@@ -33,6 +33,7 @@ static size_t body_bytes(size_t T, size_t np, size_t ne)
 int spire_ckpt_save(const char *path, const spire_model *m, const ddpm_schedule *s,
                     const spire_adam *adam, const spire_train_opts *o, char *err, size_t errlen)
 {
+    if (!path || !m || !s) return spl_errf(GSL_EINVAL, err, errlen, "no path, model or schedule");
     if (adam && (adam->n_params != m->n_params || adam->n_embed != m->n_embed))
         return spl_errf(GSL_EINVAL, err, errlen, "optimiser state does not match the model's sizes");
     for (size_t i = 0; i < m->n_params; i++)
@@ -80,6 +81,7 @@ int spire_ckpt_save(const char *path, const spire_model *m, const ddpm_schedule 
 
 void spire_ckpt_clear(spire_ckpt *ck)
 {
+    if (!ck) return;
     spire_model_free(ck->model);
     ddpm_schedule_free(ck->sched);
     spire_adam_free(ck->adam);
@@ -167,8 +169,8 @@ static int parse(const char *path, cur *c, spire_ckpt *ck, char *err, size_t err
         if (!isfinite(hp[i]))
             return spl_errf(GSL_EINVAL, err, errlen, "checkpoint '%s' has a non-finite optimiser hyper-parameter", path);
 
-    ck->sched = ddpm_schedule_alloc((ddpm_schedule_kind)kind, T);
-    ck->model = spire_model_alloc(&cfg);
+    ck->sched = ddpm_schedule_alloc((ddpm_schedule_kind)kind, T, NULL);
+    ck->model = spire_model_alloc(&cfg, NULL);
     ck->adam = spire_adam_alloc(np, ne);
     if (!ck->sched || !ck->model || !ck->adam) {
         spire_ckpt_clear(ck);
@@ -200,7 +202,7 @@ static int parse(const char *path, cur *c, spire_ckpt *ck, char *err, size_t err
 
 int spire_ckpt_load(const char *path, spire_ckpt *ck, char *err, size_t errlen)
 {
-    if (!ck) return spl_errf(GSL_EINVAL, err, errlen, "no checkpoint to load into");
+    if (!path || !ck) return spl_errf(GSL_EINVAL, err, errlen, "no path or no result");
     ck->model = NULL; ck->sched = NULL; ck->adam = NULL;
     char *data;
     size_t n;

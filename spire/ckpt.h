@@ -29,7 +29,8 @@
  *   "schedule differs"   a schedule this build computes differently
  *   "non-finite"         NaN or infinite parameters or hyper-parameters
  * and "not a spirelab checkpoint" for a bad magic; GSL_EFAILED when the file
- * cannot be read or written (reason from errno); GSL_ENOMEM.
+ * cannot be read or written (reason from errno); GSL_ENOMEM.  GSL_EINVAL also
+ * for a NULL path, model, schedule or result (adam, o may be NULL on save).
  *
  * Typical use:
  *     char err[256];

@@ -46,8 +46,8 @@ static int parse_size(const char *v, size_t lo, size_t hi, size_t *out)
 /* "a:b:c" → up to max doubles (each > 0 unless allow_zero) into w; count in *k. */
 static int parse_list(const char *v, double *w, size_t max, size_t *k, double lo, double hi)
 {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", v);
+    char buf[SPIRE_DATA_VALUE_MAX];
+    if ((size_t)snprintf(buf, sizeof buf, "%s", v) >= sizeof buf) return -1;   /* refused, not cut */
     size_t n = 0;
     char *save = NULL;
     for (char *tok = strtok_r(buf, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
@@ -65,11 +65,11 @@ typedef struct {
     double R, scale, sigma, holdout;
     size_t seed;
     double *weights; size_t nweights;
-    char path[1024];
+    char path[SPIRE_DATA_PATH_MAX];
     double labels[10]; size_t nlabels;
 } spec_t;
 
-#define MAXW 4096
+#define MAXW SPIRE_DATA_K_MAX
 
 /* Split `rest` at ',' into KEY=VALUE pairs and store them in sp. */
 static int parse_keys(const char *kind, const char *rest, spec_t *sp, char *err, size_t errlen)
@@ -153,7 +153,7 @@ static int load_gmm(spec_t *sp, spire_data *d, char *err, size_t errlen)
         return spl_errf(GSL_EINVAL, err, errlen, "data spec gmm: means=circle needs D >= 2 (got D=%zu)", sp->D);
     if (sp->n > SPIRE_DATA_N_MAX / sp->D)
         return spl_errf(GSL_EINVAL, err, errlen, "data spec gmm: n*D = %zu*%zu is too large", sp->n, sp->D);
-    gmmk *g = gmmk_alloc(sp->K, sp->D);
+    gmmk *g = gmmk_alloc(sp->K, sp->D, NULL);
     double *x = malloc(sp->n * sp->D * sizeof *x);
     int *lab = malloc(sp->n * sizeof *lab);
     gsl_rng *r = spl_rng_alloc(sp->seed, SPIRE_STREAM_DATA, 0);
@@ -178,13 +178,14 @@ static int load_gmm(spec_t *sp, spire_data *d, char *err, size_t errlen)
 int spire_data_read_digits(const char *path, float **xo, int **labo, size_t *no,
                            char *err, size_t errlen)
 {
+    if (!path || !xo || !labo || !no) return spl_errf(GSL_EINVAL, err, errlen, "no path or no result pointer");
     gzFile f = gzopen(path, "rb");
     if (!f) return spl_errf(GSL_EFAILED, err, errlen, "cannot open digits file '%s': %s", path,
                         errno ? strerror(errno) : "zlib error");
     size_t cap = 2048, n = 0;
     float *x = malloc(cap * 64 * sizeof *x);
     int *lab = malloc(cap * sizeof *lab);
-    char line[4096];
+    char line[SPIRE_DATA_VALUE_MAX];
     int st = (x && lab) ? GSL_SUCCESS : GSL_ENOMEM;
     size_t lineno = 0;
     while (st == GSL_SUCCESS && gzgets(f, line, sizeof line)) {
@@ -251,9 +252,9 @@ static int load_digits(spec_t *sp, spire_data *d, char *err, size_t errlen)
     return st;
 }
 
-int spire_data_load(const char *spec, spire_data **out, char *err, size_t errlen)
+static int data_load(const char *spec, spire_data **out, char *err, size_t errlen)
 {
-    *out = NULL;
+    if (!spec) return spl_errf(GSL_EINVAL, err, errlen, "no data spec");
     double w[MAXW];
     spec_t sp = { .K = 8, .D = 2, .n = 10000, .means_random = 0, .R = 2, .scale = 2,
                   .sigma = 0.2, .holdout = 0.2, .seed = 1, .weights = w, .nweights = 0 };
@@ -276,11 +277,19 @@ int spire_data_load(const char *spec, spire_data **out, char *err, size_t errlen
     return GSL_SUCCESS;
 }
 
+spire_data *spire_data_load(const char *spec, int *status, char *err, size_t errlen)
+{
+    spire_data *d = NULL;
+    spl_status(status, data_load(spec, &d, err, errlen));
+    return d;
+}
+
 /* ---- CSV of samples ------------------------------------------------------ */
 
 int spire_data_read_csv(const char *path, double **xo, size_t *no, size_t *Do,
                         char *err, size_t errlen)
 {
+    if (!path || !xo || !no || !Do) return spl_errf(GSL_EINVAL, err, errlen, "no path or no result pointer");
     FILE *f = fopen(path, "r");
     if (!f) return spl_errf(GSL_EFAILED, err, errlen, "cannot open '%s': %s", path, strerror(errno));
     char *line = NULL;

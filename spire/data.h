@@ -22,12 +22,15 @@
  * (seed, SPIRE_STREAM_DATA, 1).  Rows are float, row-major (n, D).
  *
  * Typical use:
- *     spire_data *d; char err[256];
- *     if (spire_data_load("gmm:K=8,D=2", &d, err, sizeof err)) ... err ...
+ *     int st; char err[256];
+ *     spire_data *d = spire_data_load("gmm:K=8,D=2", &st, err, sizeof err);
+ *     if (!d) ... st, err ...
  *     ... d->train (d->n_train, d->D), d->test (d->n_test, d->D) ...
  *     spire_data_free(d);
- * Errors: GSL_EINVAL for a bad spec or a malformed file (err says which key
- * or line), GSL_EFAILED if a file cannot be read, GSL_ENOMEM.
+ * Errors: GSL_EINVAL for a NULL pointer, a bad spec (syntax, unknown key or a
+ * value out of its range: the spec is text, so every fault in it is a
+ * malformed-text error) or a malformed file (err says which key or line),
+ * GSL_EFAILED if a file cannot be read, GSL_ENOMEM.
  */
 #ifndef SPIRE_DATA_H
 #define SPIRE_DATA_H
@@ -37,6 +40,13 @@
 #define SPIRE_STREAM_DATA 0x5104u
 #define SPIRE_DIGITS_PATH "data/digits/digits.csv.gz"
 #define SPIRE_DATA_N_MAX 100000000u
+/* Fixed sizes of the spec parser and the digits reader: K (and the number
+ * of weights) ≤ SPIRE_DATA_K_MAX; one VALUE of a spec, and one line of the
+ * digits file, shorter than SPIRE_DATA_VALUE_MAX bytes (a longer one is
+ * refused as malformed, never cut); path= shorter than SPIRE_DATA_PATH_MAX. */
+#define SPIRE_DATA_K_MAX 4096
+#define SPIRE_DATA_VALUE_MAX 4096
+#define SPIRE_DATA_PATH_MAX 1024
 
 typedef struct {
     size_t D;
@@ -47,7 +57,9 @@ typedef struct {
     int *label_test;     /* (n_test) */
 } spire_data;
 
-int spire_data_load(const char *spec, spire_data **out, char *err, size_t errlen);
+/* The data set of a spec.  NULL on failure, with *status (may be NULL) and
+ * the reason in err (the codes below). */
+spire_data *spire_data_load(const char *spec, int *status, char *err, size_t errlen);
 void spire_data_free(spire_data *d);   /* NULL is fine */
 
 /* The digits file alone: rows "p0,…,p63,label" (pixels 0..16, label 0..9),

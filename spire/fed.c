@@ -26,6 +26,7 @@
 
 void spire_fed_data_opts_default(spire_fed_data_opts *o, spire_fed_kind kind)
 {
+    if (!o) return;
     memset(o, 0, sizeof *o);
     o->kind = kind;
     o->C = 8;
@@ -229,31 +230,34 @@ done:
     return st;
 }
 
-int spire_fed_data_make(const spire_fed_data_opts *o, spire_fed_data **out, char *err,
-                        size_t errlen)
+static int data_make(const spire_fed_data_opts *o, spire_fed_data **out, char *err, size_t errlen)
 {
-    *out = NULL;
-    if (o->C < 2) return spl_errf(GSL_EINVAL, err, errlen, "need at least 2 clients, got %zu", o->C);
-    if (o->C > 100000) return spl_errf(GSL_EINVAL, err, errlen, "at most 100000 clients, got %zu", o->C);
+    if (!o) return spl_errf(GSL_EINVAL, err, errlen, "no options for the client data");
+    if ((unsigned)o->kind > SPIRE_FED_DIGITS)
+        return spl_errf(GSL_EINVAL, err, errlen, "unknown kind of client data %d", (int)o->kind);
+    if (o->C < 2) return spl_errf(GSL_EDOM, err, errlen, "need at least 2 clients, got %zu", o->C);
+    if (o->C > SPIRE_FED_C_MAX) return spl_errf(GSL_EDOM, err, errlen, "at most %u clients, got %zu", SPIRE_FED_C_MAX, o->C);
     if (!(o->holdout > 0 && o->holdout < 1))
-        return spl_errf(GSL_EINVAL, err, errlen, "holdout must be in (0, 1), got %g", o->holdout);
+        return spl_errf(GSL_EDOM, err, errlen, "holdout must be in (0, 1), got %g", o->holdout);
     size_t K = o->kind == SPIRE_FED_GMM2 ? 2 : o->kind == SPIRE_FED_DIGITS ? 10 : o->K;
     size_t D = o->kind == SPIRE_FED_DIGITS ? 64 : o->D;
     if (o->kind == SPIRE_FED_GMMK) {
-        if (K < 2 || K > 1000) return spl_errf(GSL_EINVAL, err, errlen, "K must be in [2, 1000], got %zu", K);
-        if (D < 2) return spl_errf(GSL_EINVAL, err, errlen, "gmmK needs D >= 2, got %zu", D);
+        if (K < 2 || K > SPIRE_FED_K_MAX)
+            return spl_errf(GSL_EDOM, err, errlen, "K must be in [2, %u], got %zu", SPIRE_FED_K_MAX, K);
+        if (D < 2) return spl_errf(GSL_EDOM, err, errlen, "gmmK needs D >= 2, got %zu", D);
         if (!(o->sigma > 0) || !(o->radius > 0))
-            return spl_errf(GSL_EINVAL, err, errlen, "sigma and R must be positive");
+            return spl_errf(GSL_EDOM, err, errlen, "sigma and R must be positive");
     }
     if (o->kind != SPIRE_FED_DIGITS) {
-        if (D < 1 || D > SPIRE_DIM_MAX) return spl_errf(GSL_EINVAL, err, errlen, "bad dimension D = %zu", D);
-        if (o->n < 4 || o->n > 10000000) return spl_errf(GSL_EINVAL, err, errlen, "n must be in [4, 1e7], got %zu", o->n);
+        if (D < 1 || D > SPIRE_DIM_MAX) return spl_errf(GSL_EDOM, err, errlen, "bad dimension D = %zu", D);
+        if (o->n < 4 || o->n > SPIRE_FED_N_MAX)
+            return spl_errf(GSL_EDOM, err, errlen, "n must be in [4, 1e7], got %zu", o->n);
         if (o->kind == SPIRE_FED_GMM2 && !(o->sep > 0))
-            return spl_errf(GSL_EINVAL, err, errlen, "sep must be positive, got %g", o->sep);
+            return spl_errf(GSL_EDOM, err, errlen, "sep must be positive, got %g", o->sep);
     }
     if (o->kind != SPIRE_FED_GMM2 && o->s == 0 && !(o->alpha > 0))
-        return spl_errf(GSL_EINVAL, err, errlen, "alpha must be positive, got %g", o->alpha);
-    if (o->s > 10) return spl_errf(GSL_EINVAL, err, errlen, "s labels per client must be <= 10, got %zu", o->s);
+        return spl_errf(GSL_EDOM, err, errlen, "alpha must be positive, got %g", o->alpha);
+    if (o->s > 10) return spl_errf(GSL_EDOM, err, errlen, "s labels per client must be <= 10, got %zu", o->s);
     spire_fed_data *d = data_alloc(o->kind, o->C, D, K);
     if (!d) return spl_errf(GSL_ENOMEM, err, errlen, "out of memory");
     int st = o->kind == SPIRE_FED_DIGITS ? make_digits(o, d, err, errlen)
@@ -263,9 +267,17 @@ int spire_fed_data_make(const spire_fed_data_opts *o, spire_fed_data **out, char
     return GSL_SUCCESS;
 }
 
+spire_fed_data *spire_fed_data_make(const spire_fed_data_opts *o, int *status, char *err, size_t errlen)
+{
+    spire_fed_data *d = NULL;
+    spl_status(status, data_make(o, &d, err, errlen));
+    return d;
+}
+
 int spire_fed_pick_new(size_t C, size_t n_new, uint64_t seed, int *is_new)
 {
-    if (C < 2 || n_new > C - 1) return GSL_EINVAL;
+    if (!is_new) return GSL_EINVAL;
+    if (C < 2 || n_new > C - 1) return GSL_EDOM;
     size_t *perm = malloc(C * sizeof *perm);
     gsl_rng *r = spl_rng_alloc(seed, SPIRE_FED_STREAM_NEW, 0);
     if (!perm || !r) { free(perm); if (r) gsl_rng_free(r); return GSL_ENOMEM; }
@@ -281,6 +293,7 @@ int spire_fed_pick_new(size_t C, size_t n_new, uint64_t seed, int *is_new)
 
 void spire_fed_opts_default(spire_fed_opts *o)
 {
+    if (!o) return;
     o->rounds = 40;
     o->frac = 0.5;
     o->local_steps = 25;
@@ -290,12 +303,14 @@ void spire_fed_opts_default(spire_fed_opts *o)
     o->seed = 1;
 }
 
-spire_fed_run *spire_fed_run_alloc(const spire_config *cfg, uint64_t seed)
+spire_fed_run *spire_fed_run_alloc(const spire_config *cfg, uint64_t seed, int *status)
 {
+    int st = spire_config_check(cfg);
+    if (st) return spl_fail(status, st);
     spire_fed_run *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
-    r->work = spire_model_alloc(cfg);
-    if (!r->work) { free(r); return NULL; }
+    if (!r) return spl_fail(status, GSL_ENOMEM);
+    r->work = spire_model_alloc(cfg, &st);
+    if (!r->work) { free(r); return spl_fail(status, st); }
     r->srv.cfg = *cfg;
     r->srv.n_params = r->work->n_params;
     r->ee = r->work->ee;
@@ -304,10 +319,11 @@ spire_fed_run *spire_fed_run_alloc(const spire_config *cfg, uint64_t seed)
     r->loss = malloc(cfg->C * sizeof(double));
     if (!r->srv.backbone || !r->embed || !r->loss || spire_model_init(r->work, seed)) {
         spire_fed_run_free(r);
-        return NULL;
+        return spl_fail(status, GSL_ENOMEM);
     }
     memcpy(r->srv.backbone, r->work->params, r->srv.n_params * sizeof(float));
     for (size_t c = 0; c < cfg->C; c++) r->loss[c] = NAN;
+    spl_status(status, GSL_SUCCESS);
     return r;
 }
 
@@ -321,10 +337,11 @@ void spire_fed_run_free(spire_fed_run *r)
 
 int spire_fed_average(float *out, const float *in, const double *w, size_t k, size_t n)
 {
-    if (k == 0) return GSL_EINVAL;
+    if (!out || !in || !w) return GSL_EINVAL;
+    if (k == 0) return GSL_EDOM;
     double tot = 0;
     for (size_t j = 0; j < k; j++) tot += w[j];
-    if (!(tot > 0)) return GSL_EINVAL;
+    if (!(tot > 0)) return GSL_EDOM;
     for (size_t i = 0; i < n; i++) {
         double s = 0;
         for (size_t j = 0; j < k; j++) s += w[j] * (double)in[j * n + i];
@@ -378,14 +395,15 @@ static int all_finite(const float *p, size_t n)
 int spire_fed_round(spire_fed_run *r, const ddpm_schedule *s, const spire_fed_data *d,
                     const int *eligible, const spire_fed_opts *o)
 {
+    if (!r || !s || !d || !eligible || !o) return GSL_EINVAL;
     size_t C = r->srv.cfg.C, P = r->srv.n_params, ee = r->ee, D = r->srv.cfg.D;
-    if (d->C != C || d->D != D || o->batch == 0 || !(o->lr > 0) || !(o->frac > 0 && o->frac <= 1))
-        return GSL_EINVAL;
+    if (d->C != C || d->D != D) return GSL_EINVAL;
+    if (o->batch == 0 || !(o->lr > 0) || !(o->frac > 0 && o->frac <= 1)) return GSL_EDOM;
     size_t round = r->srv.round + 1, n_pre = 0;
     int *list = malloc(C * sizeof *list), *sel = malloc(C * sizeof *sel);
     if (!list || !sel) { free(list); free(sel); return GSL_ENOMEM; }
     for (size_t c = 0; c < C; c++) if (eligible[c]) list[n_pre++] = (int)c;
-    if (n_pre == 0) { free(list); free(sel); return GSL_EINVAL; }
+    if (n_pre == 0) { free(list); free(sel); return GSL_EDOM; }
     size_t m = (size_t)lround(o->frac * (double)n_pre);
     if (m < 1) m = 1;
     if (m > n_pre) m = n_pre;
@@ -454,6 +472,7 @@ static int same_cfg(const spire_config *a, const spire_config *b)
 
 int spire_fed_to_model(const spire_fed_run *r, spire_model *m)
 {
+    if (!r || !m) return GSL_EINVAL;
     if (!same_cfg(&r->srv.cfg, &m->cfg)) return GSL_EINVAL;
     memcpy(m->params, r->srv.backbone, r->srv.n_params * sizeof(float));
     memcpy(m->embed, r->embed, m->n_embed * sizeof(float));
@@ -462,6 +481,7 @@ int spire_fed_to_model(const spire_fed_run *r, spire_model *m)
 
 int spire_fed_model_copy(spire_model *dst, const spire_model *src)
 {
+    if (!dst || !src) return GSL_EINVAL;
     if (!same_cfg(&dst->cfg, &src->cfg)) return GSL_EINVAL;
     memcpy(dst->params, src->params, src->n_params * sizeof(float));
     memcpy(dst->embed, src->embed, src->n_embed * sizeof(float));
@@ -578,6 +598,7 @@ const char *spire_fed_method_name(spire_fed_method m)
 
 int spire_fed_method_parse(const char *name, spire_fed_method *m)
 {
+    if (!name || !m) return GSL_EINVAL;
     for (int i = 0; i < SPIRE_FED_NMETHODS; i++)
         if (!strcmp(name, method_names[i])) { *m = (spire_fed_method)i; return GSL_SUCCESS; }
     return GSL_EINVAL;
@@ -585,6 +606,7 @@ int spire_fed_method_parse(const char *name, spire_fed_method *m)
 
 void spire_fed_adapt_opts_default(spire_fed_adapt_opts *o)
 {
+    if (!o) return;
     o->steps = 300;
     o->lr = 1e-2;
     o->batch = 128;
@@ -595,6 +617,7 @@ void spire_fed_adapt_opts_default(spire_fed_adapt_opts *o)
 
 size_t spire_fed_trainable(const spire_config *cfg, spire_fed_method m, size_t rank)
 {
+    if (!cfg) return 0;
     switch (m) {
     case SPIRE_FED_M_SPIRE: return spire_config_embed_width(cfg);
     case SPIRE_FED_M_ASIS: return 0;
@@ -622,12 +645,14 @@ int spire_fed_adapt(spire_model *m, const ddpm_schedule *s, spire_fed_method met
                     const float *x, size_t n, const int *known, const spire_fed_adapt_opts *o,
                     double *loss)
 {
+    if (loss) *loss = NAN;
+    if (!m || !s || !x || !known || !o) return GSL_EINVAL;
+    if ((unsigned)method >= SPIRE_FED_NMETHODS) return GSL_EINVAL;
     size_t C = m->cfg.C, D = m->cfg.D, H = m->cfg.H, L1 = m->cfg.L - 1, ee = m->ee, P = m->n_params;
     size_t rk = o->rank;
-    if (loss) *loss = NAN;
     if (c < 0 || (size_t)c >= C || n == 0 || o->batch == 0 || !(o->lr > 0) ||
-        (unsigned)method >= SPIRE_FED_NMETHODS || (method == SPIRE_FED_M_LORA && (rk < 1 || rk > H)))
-        return GSL_EINVAL;
+        (method == SPIRE_FED_M_LORA && (rk < 1 || rk > H)))
+        return GSL_EDOM;
     if (method == SPIRE_FED_M_ASIS) return GSL_SUCCESS;
     float *emb = m->embed + (size_t)c * ee, *gemb = m->gembed + (size_t)c * ee;
     size_t steps = o->steps;
@@ -646,8 +671,9 @@ int spire_fed_adapt(spire_model *m, const ddpm_schedule *s, spire_fed_method met
         free(acc);
     } else if (method == SPIRE_FED_M_LOCAL) {
         /* a fresh network: re-initialise from this client's own stream */
-        spire_model *tmp = spire_model_alloc(&m->cfg);
-        if (!tmp) return GSL_ENOMEM;
+        int ast;
+        spire_model *tmp = spire_model_alloc(&m->cfg, &ast);
+        if (!tmp) return ast;
         int st = spire_model_init(tmp, spl_stream_seed(o->seed, SPIRE_FED_STREAM_INIT, (uint64_t)c));
         if (!st) memcpy(m->params, tmp->params, P * sizeof(float));
         spire_model_free(tmp);

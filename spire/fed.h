@@ -18,7 +18,12 @@
  * so a run is a function of its seed, and a run resumed at a round boundary
  * is bit-identical to an uninterrupted one.
  *
- * Library rules: nothing prints or exits; GSL status codes.
+ * Library rules: nothing prints or exits; GSL status codes (common/spl.h):
+ * GSL_EINVAL for a NULL pointer, an unknown kind or method, or objects whose
+ * sizes do not fit together (a model of another configuration, data of
+ * another dimension); GSL_EDOM for a number out of its stated range (a
+ * client index, a count, an option field); GSL_ENOMEM; GSL_EFAILED on I/O.
+ * The *_default functions do nothing for NULL.
  */
 #ifndef SPIRE_FED_H
 #define SPIRE_FED_H
@@ -41,6 +46,11 @@
 /* ---- clients and their data ------------------------------------------------ */
 
 typedef enum { SPIRE_FED_GMM2 = 0, SPIRE_FED_GMMK = 1, SPIRE_FED_DIGITS = 2 } spire_fed_kind;
+
+/* Limits of spire_fed_data_make (memory and run time, not mathematics). */
+#define SPIRE_FED_C_MAX 100000u     /* clients */
+#define SPIRE_FED_K_MAX 1000u       /* gmmK components */
+#define SPIRE_FED_N_MAX 10000000u   /* synthetic points per client */
 
 typedef struct {
     spire_fed_kind kind;
@@ -81,16 +91,21 @@ typedef struct {
  *           with label l goes to client c with probability q_cl / Σ_c' q_c'l, where q_c ~
  *           Dirichlet(α·1_10) (s = 0), or q_cl = 1 for the s labels (c·s + j) mod 10, j < s.
  * Each client's rows are then split into train / held out (holdout fraction,
- * at least one row each when it has ≥ 2).  GSL_EINVAL (err says why) for C < 2,
- * holdout ∉ (0, 1), n < 4, K < 2, α ≤ 0, s > 10, D < 2 for gmmK, a digits client
- * with fewer than 4 rows; GSL_EFAILED if the digits file cannot be read. */
-int spire_fed_data_make(const spire_fed_data_opts *o, spire_fed_data **out, char *err,
-                        size_t errlen);
+ * at least one row each when it has ≥ 2).  NULL on failure, with *status
+ * (may be NULL) and the reason in err: GSL_EDOM for C ∉ [2,
+ * SPIRE_FED_C_MAX], holdout ∉ (0, 1), n ∉ [4, SPIRE_FED_N_MAX], K ∉ [2,
+ * SPIRE_FED_K_MAX], α ≤ 0, s > 10, D < 2 for gmmK, Δ, σ or R ≤ 0; GSL_EINVAL
+ * for o NULL, an unknown kind, a digits file that is malformed or a
+ * digits client with fewer than 4 rows; GSL_EFAILED if the digits file cannot
+ * be read. */
+spire_fed_data *spire_fed_data_make(const spire_fed_data_opts *o, int *status, char *err,
+                                    size_t errlen);
 void spire_fed_data_free(spire_fed_data *d);   /* NULL is fine */
 
 /* The n_new new clients (held out of pre-training): is_new (C) gets 1 for the
  * first n_new entries of a random permutation (stream SPIRE_FED_STREAM_NEW).
- * GSL_EINVAL unless 1 ≤ n_new ≤ C − 1 (0 allowed: nobody new). */
+ * GSL_EDOM unless C ≥ 2 and n_new ≤ C − 1 (0 allowed: nobody new);
+ * GSL_EINVAL if is_new is NULL. */
 int spire_fed_pick_new(size_t C, size_t n_new, uint64_t seed, int *is_new);
 
 /* ---- federated averaging ------------------------------------------------------ */
@@ -128,14 +143,14 @@ typedef struct {
 } spire_fed_run;
 
 /* Allocate with the backbone initialised as spire_model_init(seed) and zero
- * embeddings; cfg.C must equal the number of clients.  NULL on bad config or
- * no memory. */
-spire_fed_run *spire_fed_run_alloc(const spire_config *cfg, uint64_t seed);
+ * embeddings; cfg.C must equal the number of clients.  NULL on failure with
+ * *status (may be NULL): spire_config_check's code, or GSL_ENOMEM. */
+spire_fed_run *spire_fed_run_alloc(const spire_config *cfg, uint64_t seed, int *status);
 void spire_fed_run_free(spire_fed_run *r);
 
 /* Weighted average (the FedAvg aggregation):
  *   out[i] = Σ_j w_j in_j[i] / Σ_j w_j,  i < n,  accumulated in double.
- * in holds k rows of n floats.  GSL_EINVAL if k = 0 or Σ w ≤ 0. */
+ * in holds k rows of n floats.  GSL_EDOM if k = 0 or Σ w ≤ 0. */
 int spire_fed_average(float *out, const float *in, const double *w, size_t k, size_t n);
 
 /* One round (round number srv.round + 1): choose clients among those with
@@ -144,12 +159,14 @@ int spire_fed_average(float *out, const float *in, const double *w, size_t k, si
  * training rows; the server replaces its backbone by the average of the
  * returned backbones weighted by n_train; each client keeps its embedding
  * (if o->embed).  r->loss[c] = mean local loss.  GSL_EDOM if a loss is not
- * finite (the run is left as before the round). */
+ * finite (the run is left as before the round), or for batch = 0, lr ≤ 0,
+ * frac ∉ (0, 1], no eligible client; GSL_EINVAL for a NULL pointer or data
+ * of another C or D than the run. */
 int spire_fed_round(spire_fed_run *r, const ddpm_schedule *s, const spire_fed_data *d,
                     const int *eligible, const spire_fed_opts *o);
 
 /* Copy the run into a model (backbone and every embedding); m->cfg must match
- * (GSL_EINVAL otherwise). */
+ * (GSL_EINVAL otherwise, or for a NULL pointer). */
 int spire_fed_to_model(const spire_fed_run *r, spire_model *m);
 /* dst ← src: backbone and embeddings (same config, else GSL_EINVAL). */
 int spire_fed_model_copy(spire_model *dst, const spire_model *src);
@@ -182,8 +199,8 @@ typedef enum {
     SPIRE_FED_NMETHODS
 } spire_fed_method;
 
-const char *spire_fed_method_name(spire_fed_method m);       /* "spire", "fedavg", … */
-int spire_fed_method_parse(const char *name, spire_fed_method *m);
+const char *spire_fed_method_name(spire_fed_method m);       /* "spire", "fedavg", … ("?") */
+int spire_fed_method_parse(const char *name, spire_fed_method *m);   /* GSL_EINVAL: unknown/NULL */
 
 typedef struct {
     size_t steps;        /* adaptation steps */
@@ -199,7 +216,7 @@ void spire_fed_adapt_opts_default(spire_fed_adapt_opts *o);
 
 /* Trainable parameters per new client (closed forms):
  *   spire: ee;  fedavg: 0;  full: n_params;  last: D·H + D;
- *   lora: (L−1)·r·2H;  local: n_params. */
+ *   lora: (L−1)·r·2H;  local: n_params.  0 for cfg NULL or an unknown method. */
 size_t spire_fed_trainable(const spire_config *cfg, spire_fed_method m, size_t rank);
 
 /* Adapt model m (the pre-trained network; modified in place) to client c
@@ -213,8 +230,10 @@ size_t spire_fed_trainable(const spire_config *cfg, spire_fed_method m, size_t r
  *   local:  re-initialise the backbone (stream SPIRE_FED_STREAM_INIT, c), zero e_c,
  *           `local_steps` AdamW steps on the backbone.
  * Embeddings are trained only by spire.  *loss (may be NULL): mean loss over
- * the last min(50, steps) steps (NaN if no step).  GSL_EINVAL on bad sizes,
- * GSL_EDOM if a loss turns non-finite. */
+ * the last min(50, steps) steps (NaN if no step).  GSL_EINVAL for a NULL
+ * pointer (loss may be NULL) or an unknown method; GSL_EDOM for c ∉ [0, C),
+ * n = 0, batch = 0, lr ≤ 0, a LoRA rank ∉ [1, H], or a loss that turns
+ * non-finite. */
 int spire_fed_adapt(spire_model *m, const ddpm_schedule *s, spire_fed_method method, int c,
                     const float *x, size_t n, const int *known, const spire_fed_adapt_opts *o,
                     double *loss);
@@ -234,21 +253,25 @@ int spire_fed_generate(spire_model *m, const ddpm_schedule *s, int c,
                        const spire_fed_eval_opts *o, float *x);
 
 /* KID (spire/kid.h) of n_gen generated samples of client c against its
- * held-out rows; x (n_gen, D) receives the samples (may be NULL).  When the
- * client has fewer than 2 held-out rows: GSL_EINVAL. */
+ * held-out rows; x (n_gen, D) receives the samples (may be NULL).  GSL_EDOM
+ * for c out of range, fewer than 2 held-out rows or n_gen < 2; GSL_EINVAL for
+ * a NULL pointer. */
 int spire_fed_kid(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d, int c,
                   const spire_fed_eval_opts *o, float *x, spire_kid_result *res);
 
 /* Mixing weights implied by samples x (n, D): the share of rows whose
- * nearest mean (Euclidean) among mu (K, D) is k, into w (K). */
+ * nearest mean (Euclidean) among mu (K, D) is k, into w (K).  GSL_EDOM for
+ * n, D or K = 0; GSL_EINVAL for a NULL pointer. */
 int spire_fed_implied_weights(const float *x, size_t n, size_t D, const double *mu, size_t K,
                               double *w);
 
 /* The exact ε-predictor of a Gaussian mixture Σ_k w_k N(μ_k, σ² I)
  * (THEORY.md §2 with σ; at σ = 1 and K = 2 exactly s* of §2): x_t at step i
  * has law Σ_k w_k N(a μ_k, v I), v = a²σ² + b², and
- *   ε̂*(x) = −b ∇log p_t(x) = (b/v) (x − a Σ_k r_k(x) μ_k),  r_k the posterior.
- * Context for spire_sample_fn (spire/sample.h). */
+ *   ε̂*(x) = −b ∇log p_t(x) = (b/v) (x − a Σ_k r_k(x) μ_k),  r_k the posterior,
+ * by gmm_score_noised (gmm/gmm.h; no limit on K).  Context for
+ * spire_sample_fn (spire/sample.h).  GSL_EINVAL for a NULL pointer (also in
+ * the context), GSL_EDOM for a step i ∉ [1, T], GSL_ENOMEM. */
 typedef struct {
     size_t K, D;
     const double *mu;    /* (K, D) */
@@ -262,7 +285,8 @@ int spire_fed_exact_eps(void *ctx, const float *x, size_t i, size_t nb, float *o
  * rows (columns centred; ridge λ = lambda_rel·‖X_centred‖_F, solved as least
  * squares on [X; λI] β = [y; 0] with gsl_multifit_linear, so p may exceed
  * n − 1), predict pred[i]; *corr = Pearson
- * correlation of pred with y.  X (n, p), n ≥ 3.  GSL_EINVAL on bad sizes. */
+ * correlation of pred with y.  X (n, p), n ≥ 3.  GSL_EDOM for n < 3, p = 0
+ * or λ < 0; GSL_EINVAL for a NULL pointer. */
 int spire_fed_probe_loo(const double *X, const double *y, size_t n, size_t p, double lambda_rel,
                         double *pred, double *corr);
 
@@ -272,7 +296,9 @@ int spire_fed_probe_loo(const double *X, const double *y, size_t n, size_t p, do
  *   rel_err05 = the same against ε̂* with π = 1/2 (what the error would be if the
  *               network ignored the client)
  * Swap with client c2: Δ_net = ε̂(x, i, e_c2) − ε̂(x, i, e_c), Δ* = ε̂*(π_c2) − ε̂*(π_c):
- *   swap_cos = ⟨Δ_net, Δ*⟩/(‖Δ_net‖‖Δ*‖), swap_ratio = ‖Δ_net‖/‖Δ*‖. */
+ *   swap_cos = ⟨Δ_net, Δ*⟩/(‖Δ_net‖‖Δ*‖), swap_ratio = ‖Δ_net‖/‖Δ*‖.
+ * GSL_EINVAL for a NULL pointer, data that are not gmm2 or a model of
+ * another D or fewer clients; GSL_EDOM for c, c2, i or n out of range. */
 typedef struct { double rel_err, rel_err05, swap_cos, swap_ratio; } spire_fed_bridge;
 int spire_fed_bridge_gmm2(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d,
                           int c, int c2, size_t i, size_t n, uint64_t seed, spire_fed_bridge *res);

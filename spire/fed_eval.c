@@ -10,11 +10,13 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_statistics_double.h>
 #include "common/spl.h"
+#include "gmm/gmm.h"
 #include "spire/fed.h"
 
 int spire_fed_generate(spire_model *m, const ddpm_schedule *s, int c,
                        const spire_fed_eval_opts *o, float *x)
 {
+    if (!o) return GSL_EINVAL;
     return spire_sample(m, s, SPIRE_SAMPLER_DDIM, o->ddim_steps, o->clip, c, o->n_gen,
                         spl_stream_seed(o->seed, SPIRE_FED_STREAM_EVAL, (uint64_t)c), x);
 }
@@ -22,7 +24,8 @@ int spire_fed_generate(spire_model *m, const ddpm_schedule *s, int c,
 int spire_fed_kid(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d, int c,
                   const spire_fed_eval_opts *o, float *x, spire_kid_result *res)
 {
-    if (c < 0 || (size_t)c >= d->C || d->n_test[c] < 2 || o->n_gen < 2) return GSL_EINVAL;
+    if (!m || !s || !d || !o || !res) return GSL_EINVAL;
+    if (c < 0 || (size_t)c >= d->C || d->n_test[c] < 2 || o->n_gen < 2) return GSL_EDOM;
     size_t D = d->D, nt = d->n_test[c], ng = o->n_gen;
     float *xs = x ? x : malloc(ng * D * sizeof *xs);
     double *fake = malloc(ng * D * sizeof *fake), *real = malloc(nt * D * sizeof *real);
@@ -45,7 +48,8 @@ int spire_fed_kid(spire_model *m, const ddpm_schedule *s, const spire_fed_data *
 int spire_fed_implied_weights(const float *x, size_t n, size_t D, const double *mu, size_t K,
                               double *w)
 {
-    if (n == 0 || K == 0 || D == 0) return GSL_EINVAL;
+    if (!x || !mu || !w) return GSL_EINVAL;
+    if (n == 0 || K == 0 || D == 0) return GSL_EDOM;
     for (size_t k = 0; k < K; k++) w[k] = 0;
     for (size_t i = 0; i < n; i++) {
         size_t best = 0;
@@ -66,38 +70,29 @@ int spire_fed_implied_weights(const float *x, size_t n, size_t D, const double *
 int spire_fed_exact_eps(void *ctx, const float *x, size_t i, size_t nb, float *out)
 {
     const spire_fed_exact *e = ctx;
-    if (i < 1 || i > e->s->T || e->K > 4096) return GSL_EINVAL;
-    double a = e->s->a[i - 1], b = e->s->b[i - 1];
-    double v = a * a * e->sigma * e->sigma + b * b;
-    size_t K = e->K, D = e->D;
-    double lg[4096];
-    for (size_t r = 0; r < nb; r++) {
-        const float *xr = x + r * D;
-        double mx = -INFINITY;
-        for (size_t k = 0; k < K; k++) {
-            double d2 = 0;
-            for (size_t j = 0; j < D; j++) {
-                double t = (double)xr[j] - a * e->mu[k * D + j];
-                d2 += t * t;
-            }
-            lg[k] = (e->w[k] > 0 ? log(e->w[k]) : -INFINITY) - d2 / (2 * v);
-            if (lg[k] > mx) mx = lg[k];
-        }
-        double z = 0;
-        for (size_t k = 0; k < K; k++) { lg[k] = exp(lg[k] - mx); z += lg[k]; }
-        for (size_t j = 0; j < D; j++) {
-            double m = 0;
-            for (size_t k = 0; k < K; k++) m += lg[k] / z * e->mu[k * D + j];
-            out[r * D + j] = (float)(b / v * ((double)xr[j] - a * m));
-        }
+    if (!e || !e->s || !e->mu || !e->w || !x || !out) return GSL_EINVAL;
+    if (i < 1 || i > e->s->T) return GSL_EDOM;
+    const double a = e->s->a[i - 1], b = e->s->b[i - 1];
+    const size_t K = e->K, D = e->D;
+    /* per row: x in double, then ε̂* = −b ∇log p_t(x) (gmm_score_noised) */
+    double *lw = malloc(K * sizeof *lw), *resp = malloc(K * sizeof *resp);
+    double *xd = malloc(D * sizeof *xd), *sc = malloc(D * sizeof *sc);
+    int st = (lw && resp && xd && sc) ? GSL_SUCCESS : GSL_ENOMEM;
+    for (size_t k = 0; k < K && !st; k++) lw[k] = e->w[k] > 0 ? log(e->w[k]) : -INFINITY;
+    for (size_t r = 0; r < nb && !st; r++) {
+        for (size_t j = 0; j < D; j++) xd[j] = x[r * D + j];
+        st = gmm_score_noised(K, D, lw, e->mu, e->sigma, a, b, xd, resp, sc);
+        for (size_t j = 0; j < D && !st; j++) out[r * D + j] = (float)(-b * sc[j]);
     }
-    return GSL_SUCCESS;
+    free(lw); free(resp); free(xd); free(sc);
+    return st;
 }
 
 int spire_fed_probe_loo(const double *X, const double *y, size_t n, size_t p, double lambda_rel,
                         double *pred, double *corr)
 {
-    if (n < 3 || p < 1 || !(lambda_rel >= 0)) return GSL_EINVAL;
+    if (!X || !y || !pred || !corr) return GSL_EINVAL;
+    if (n < 3 || p < 1 || !(lambda_rel >= 0) || !isfinite(lambda_rel)) return GSL_EDOM;
     size_t m = n - 1;
     /* ridge as ordinary least squares on the augmented system [A; λI] β = [b; 0]
      * (valid for any p, also p > n − 1) */
@@ -144,9 +139,10 @@ int spire_fed_probe_loo(const double *X, const double *y, size_t n, size_t p, do
 int spire_fed_bridge_gmm2(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d,
                           int c, int c2, size_t i, size_t n, uint64_t seed, spire_fed_bridge *res)
 {
-    if (d->kind != SPIRE_FED_GMM2 || c < 0 || c2 < 0 || (size_t)c >= d->C || (size_t)c2 >= d->C ||
-        i < 1 || i > s->T || n == 0 || m->cfg.D != d->D || m->cfg.C < d->C)
-        return GSL_EINVAL;
+    if (!m || !s || !d || !res) return GSL_EINVAL;
+    if (d->kind != SPIRE_FED_GMM2 || m->cfg.D != d->D || m->cfg.C < d->C) return GSL_EINVAL;
+    if (c < 0 || c2 < 0 || (size_t)c >= d->C || (size_t)c2 >= d->C || i < 1 || i > s->T || n == 0)
+        return GSL_EDOM;
     size_t D = d->D;
     float *x = malloc(n * D * sizeof *x), *tt = malloc(n * sizeof *tt);
     float *net1 = malloc(n * D * sizeof *net1), *net2 = malloc(n * D * sizeof *net2);
@@ -170,11 +166,11 @@ int spire_fed_bridge_gmm2(spire_model *m, const ddpm_schedule *s, const spire_fe
         double w5[2] = { 0.5, 0.5 };
         spire_fed_exact e1 = { 2, D, d->mu, w1, d->sigma, s }, e2 = e1, e5 = e1;
         e2.w = w2; e5.w = w5;
-        spire_fed_exact_eps(&e1, x, i, n, ex1);
-        spire_fed_exact_eps(&e2, x, i, n, ex2);
-        spire_fed_exact_eps(&e5, x, i, n, ex5);
+        st = spire_fed_exact_eps(&e1, x, i, n, ex1);
+        if (st == GSL_SUCCESS) st = spire_fed_exact_eps(&e2, x, i, n, ex2);
+        if (st == GSL_SUCCESS) st = spire_fed_exact_eps(&e5, x, i, n, ex5);
         for (size_t row = 0; row < n; row++) cl[row] = c;
-        st = spire_model_forward(m, x, tt, cl, NULL, n);
+        if (st == GSL_SUCCESS) st = spire_model_forward(m, x, tt, cl, NULL, n);
         if (st == GSL_SUCCESS) {
             memcpy(net1, m->out, n * D * sizeof(float));
             for (size_t row = 0; row < n; row++) cl[row] = c2;

@@ -49,7 +49,8 @@ static double mmd2_with(const double *X, size_t m, const double *Y, size_t n, si
 int spire_kid_mmd2(const double *X, size_t m, const double *Y, size_t n, size_t D,
                    double *mmd2)
 {
-    if (m < 2 || n < 2 || D == 0) return GSL_EINVAL;
+    if (!X || !Y || !mmd2) return GSL_EINVAL;
+    if (m < 2 || n < 2 || D == 0) return GSL_EDOM;
     size_t big = m > n ? m : n;
     double *G = malloc(big * big * sizeof *G);
     if (!G) return GSL_ENOMEM;
@@ -62,9 +63,10 @@ int spire_kid_idx(const double *real, size_t nr, const double *fake, size_t nf, 
                   size_t subsets, size_t size, const size_t *idx_real, const size_t *idx_fake,
                   spire_kid_result *res)
 {
-    if (size < 2 || subsets == 0 || D == 0) return GSL_EINVAL;
+    if (!real || !fake || !idx_real || !idx_fake || !res) return GSL_EINVAL;
+    if (size < 2 || subsets == 0 || D == 0) return GSL_EDOM;
     for (size_t i = 0; i < subsets * size; i++)
-        if (idx_real[i] >= nr || idx_fake[i] >= nf) return GSL_EINVAL;
+        if (idx_real[i] >= nr || idx_fake[i] >= nf) return GSL_EDOM;
     double *X = malloc(size * D * sizeof *X), *Y = malloc(size * D * sizeof *Y);
     double *G = malloc(size * size * sizeof *G);
     if (!X || !Y || !G) { free(X); free(Y); free(G); return GSL_ENOMEM; }
@@ -88,7 +90,8 @@ int spire_kid_idx(const double *real, size_t nr, const double *fake, size_t nf, 
 int spire_kid(const double *real, size_t nr, const double *fake, size_t nf, size_t D,
               size_t subsets, size_t size, uint64_t seed, spire_kid_result *res)
 {
-    if (size < 2 || size > nr || size > nf || subsets == 0 || D == 0) return GSL_EINVAL;
+    if (!real || !fake || !res) return GSL_EINVAL;
+    if (size < 2 || size > nr || size > nf || subsets == 0 || D == 0) return GSL_EDOM;
     size_t *ir = malloc(subsets * size * sizeof *ir), *jf = malloc(subsets * size * sizeof *jf);
     size_t nmax = nr > nf ? nr : nf;
     size_t *all = malloc(nmax * sizeof *all);

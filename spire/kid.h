@@ -31,21 +31,23 @@ typedef struct {
     size_t subsets, subset_size;
 } spire_kid_result;
 
-/* MMD²_u of X (m, D) and Y (n, D), m, n ≥ 2.  GSL_EINVAL for m or n < 2 or
- * D = 0, GSL_ENOMEM. */
+/* MMD²_u of X (m, D) and Y (n, D), m, n ≥ 2.  GSL_EDOM for m or n < 2 or
+ * D = 0, GSL_EINVAL for a NULL pointer, GSL_ENOMEM. */
 int spire_kid_mmd2(const double *X, size_t m, const double *Y, size_t n, size_t D,
                    double *mmd2);
 
 /* KID over given subsets: subset s uses rows idx_real[s·size ..] of real and
  * idx_fake[s·size ..] of fake (each index < nr, resp. < nf; distinct within a
- * subset is the caller's business).  GSL_EINVAL on a bad index or size < 2. */
+ * subset is the caller's business).  GSL_EDOM on a bad index, size < 2,
+ * subsets = 0 or D = 0; GSL_EINVAL for a NULL pointer. */
 int spire_kid_idx(const double *real, size_t nr, const double *fake, size_t nf, size_t D,
                   size_t subsets, size_t size, const size_t *idx_real, const size_t *idx_fake,
                   spire_kid_result *res);
 
 /* KID over `subsets` random subsets; subset s draws from stream
  * spl_rng_alloc(seed, SPIRE_STREAM_KID, s) (real rows, then fake rows).
- * GSL_EINVAL if size < 2, size > nr or size > nf, or subsets = 0. */
+ * GSL_EDOM if size < 2, size > nr or size > nf, subsets = 0 or D = 0;
+ * GSL_EINVAL for a NULL pointer. */
 int spire_kid(const double *real, size_t nr, const double *fake, size_t nf, size_t D,
               size_t subsets, size_t size, uint64_t seed, spire_kid_result *res);
 

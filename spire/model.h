@@ -22,11 +22,12 @@
  * double one with suffix _d.
  *
  * Typical use (one training step, as in llm.c):
- *     spire_model *m = spire_model_alloc(&cfg);   spire_model_init(m, seed);
+ *     spire_model *m = spire_model_alloc(&cfg, NULL);   spire_model_init(m, seed);
  *     spire_model_forward(m, x, t, NULL, eps, B);  // m->loss, m->out
  *     spire_model_zero_grad(m);  spire_model_backward(m);
  *     spire_adamw_update(m->params, m->grads, ...);  spire_model_free(m);
- * Functions return GSL status codes; the model owns all its memory.
+ * Functions return GSL status codes (common/spl.h: GSL_EINVAL for a NULL
+ * pointer, GSL_EDOM for a number out of range); the model owns all its memory.
  */
 #ifndef SPIRE_MODEL_H
 #define SPIRE_MODEL_H
@@ -36,8 +37,10 @@
 
 typedef enum { SPIRE_EMBED_TIME = 0, SPIRE_EMBED_HIDDEN = 1 } spire_embed_at;
 
-/* Limits (memory, not mathematics): each size ≤ SPIRE_DIM_MAX. */
+/* Limits (memory, not mathematics): each size ≤ SPIRE_DIM_MAX, at most
+ * SPIRE_LAYERS_MAX hidden layers. */
 #define SPIRE_DIM_MAX 65536u
+#define SPIRE_LAYERS_MAX 1024u
 
 typedef struct {
     size_t D;                 /* data dimension ≥ 1 */
@@ -48,15 +51,16 @@ typedef struct {
     size_t C;                 /* number of client embeddings ≥ 1 (1: one data set) */
 } spire_config;
 
-/* GSL_SUCCESS if cfg is valid (sizes in range, E even), else GSL_EINVAL. */
+/* GSL_SUCCESS if cfg is valid; GSL_EINVAL for cfg NULL or an unknown
+ * embed_at, GSL_EDOM for a size out of range (or E odd). */
 int spire_config_check(const spire_config *cfg);
-/* Backbone parameter count: H(D+E) + H + (L−1)(H² + H) + DH + D. */
+/* Backbone parameter count: H(D+E) + H + (L−1)(H² + H) + DH + D (0 for NULL). */
 size_t spire_config_n_params(const spire_config *cfg);
-/* Embedding width: E (embed at time) or H (embed at hidden). */
+/* Embedding width: E (embed at time) or H (embed at hidden) (0 for NULL). */
 size_t spire_config_embed_width(const spire_config *cfg);
-/* "time" | "hidden" → value; GSL_EINVAL otherwise. */
+/* "time" | "hidden" → value; GSL_EINVAL otherwise (or NULL). */
 int spire_embed_at_parse(const char *name, spire_embed_at *at);
-const char *spire_embed_at_name(spire_embed_at at);
+const char *spire_embed_at_name(spire_embed_at at);   /* "?" for another value */
 
 /* Named views into the backbone block, in storage order. */
 #define SPIRE_PARAMS_FIELDS(R)                                                  \
@@ -98,33 +102,35 @@ typedef struct { SPIRE_PARAMS_FIELDS(double) } spire_params_d;
 typedef struct { SPIRE_MODEL_FIELDS(float, spire_params) } spire_model;
 typedef struct { SPIRE_MODEL_FIELDS(double, spire_params_d) } spire_model_d;
 
-/* Allocate a model (parameters, gradients and embeddings zeroed).  NULL on an
- * invalid config or out of memory. */
-spire_model *spire_model_alloc(const spire_config *cfg);
+/* Allocate a model (parameters, gradients and embeddings zeroed).  NULL on
+ * failure with *status (may be NULL): spire_config_check's code, or
+ * GSL_ENOMEM. */
+spire_model *spire_model_alloc(const spire_config *cfg, int *status);
 void spire_model_free(spire_model *m);                      /* NULL is fine */
 
 /* PyTorch's nn.Linear default: every weight and bias of a layer with fan-in
  * I drawn U(−1/√I, 1/√I), in storage order, from stream
  * spl_rng_alloc(seed, SPIRE_STREAM_INIT, 0); embeddings set to zero. */
 #define SPIRE_STREAM_INIT 0x5101u
-int spire_model_init(spire_model *m, uint64_t seed);
+int spire_model_init(spire_model *m, uint64_t seed);   /* GSL_EINVAL (m NULL), GSL_ENOMEM */
 
 /* Forward pass on B rows: x (B, D), t (B) in steps, client (B) indices into
  * [0, C) or NULL (all client 0), target (B, D) = ε or NULL.  Result in m->out
  * (B, D); with a target also m->loss = (1/(B·D)) Σ (ε̂ − ε)².  Keeps what
- * the backward pass needs.  GSL_EINVAL for B = 0 or a client out of range,
- * GSL_ENOMEM if the activation block cannot grow. */
+ * the backward pass needs.  GSL_EINVAL if m, x or t is NULL, GSL_EDOM for
+ * B = 0 or a client out of range, GSL_ENOMEM if the activation block cannot
+ * grow. */
 int spire_model_forward(spire_model *m, const float *x, const float *t, const int *client,
                         const float *target, size_t B);
-/* grads = 0, gembed = 0. */
+/* grads = 0, gembed = 0 (nothing for NULL). */
 void spire_model_zero_grad(spire_model *m);
 /* Back-propagate the loss of the last forward (it must have had a target):
  * grads += ∂loss/∂params, gembed += ∂loss/∂embed.  GSL_EINVAL if there was
- * no forward with a target. */
+ * no forward with a target (or m is NULL). */
 int spire_model_backward(spire_model *m);
 
 /* ---- the same network in double precision ------------------------------ */
-spire_model_d *spire_model_alloc_d(const spire_config *cfg);
+spire_model_d *spire_model_alloc_d(const spire_config *cfg, int *status);
 void spire_model_free_d(spire_model_d *m);
 int spire_model_init_d(spire_model_d *m, uint64_t seed);
 int spire_model_forward_d(spire_model_d *m, const double *x, const double *t,

@@ -6,7 +6,11 @@
  * are given (zero them first); a NULL gradient pointer skips that output.
  * Matrix products go through CBLAS (OpenBLAS): cblas_sgemm for float,
  * cblas_dgemm for the double-precision twin (suffix _d) used by the
- * finite-difference tests.  No function allocates, prints or fails.
+ * finite-difference tests.  No function allocates, prints or fails, and
+ * none checks its arguments (hot kernels, as in llm.c): a NULL pointer or
+ * sizes that do not match the arrays are the caller's error.  The one
+ * exception to common/spl.h's error convention, and the only public
+ * functions tests/cu_errors.c does not call.
  *
  * Shapes: a batch of B rows; a dense layer maps (B, I) → (B, O) with
  * weights W (O, I) (PyTorch's nn.Linear layout) and bias b (O).

@@ -11,6 +11,7 @@
 
 int spire_sampler_parse(const char *name, spire_sampler *sampler)
 {
+    if (!name || !sampler) return GSL_EINVAL;
     if (!strcmp(name, "ddpm")) { *sampler = SPIRE_SAMPLER_DDPM; return GSL_SUCCESS; }
     if (!strcmp(name, "ddim")) { *sampler = SPIRE_SAMPLER_DDIM; return GSL_SUCCESS; }
     return GSL_EINVAL;
@@ -18,7 +19,7 @@ int spire_sampler_parse(const char *name, spire_sampler *sampler)
 
 const char *spire_sampler_name(spire_sampler sampler)
 {
-    return sampler == SPIRE_SAMPLER_DDIM ? "ddim" : "ddpm";
+    return sampler == SPIRE_SAMPLER_DDIM ? "ddim" : sampler == SPIRE_SAMPLER_DDPM ? "ddpm" : "?";
 }
 
 /* One block of nb rows; e (nb, D) is scratch for ε̂. */
@@ -73,9 +74,10 @@ int spire_sample_fn(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedule *
                     spire_sampler sampler, size_t S, double clip, size_t n, uint64_t seed,
                     float *x)
 {
-    if (n == 0 || D == 0 || !(clip >= 0) || !isfinite(clip)) return GSL_EINVAL;
-    if (sampler == SPIRE_SAMPLER_DDIM && (S < 1 || S > s->T)) return GSL_EINVAL;
+    if (!eps || !s || !x) return GSL_EINVAL;
     if (sampler != SPIRE_SAMPLER_DDIM && sampler != SPIRE_SAMPLER_DDPM) return GSL_EINVAL;
+    if (n == 0 || D == 0 || !(clip >= 0) || !isfinite(clip)) return GSL_EDOM;
+    if (sampler == SPIRE_SAMPLER_DDIM && (S < 1 || S > s->T)) return GSL_EDOM;
     size_t blk = SPIRE_SAMPLE_BLOCK;
     float *e = malloc(blk * D * sizeof(float));
     gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
@@ -106,7 +108,8 @@ static int model_eps(void *ctx, const float *x, size_t i, size_t nb, float *out)
 int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
                  double clip, int client, size_t n, uint64_t seed, float *x)
 {
-    if (client < 0 || (size_t)client >= m->cfg.C) return GSL_EINVAL;
+    if (!m || !s || !x) return GSL_EINVAL;
+    if (client < 0 || (size_t)client >= m->cfg.C) return GSL_EDOM;
     model_ctx mc = { m, client, malloc(SPIRE_SAMPLE_BLOCK * sizeof(float)),
                      malloc(SPIRE_SAMPLE_BLOCK * sizeof(int)) };
     int st = (mc.t && mc.c) ? spire_sample_fn(model_eps, &mc, m->cfg.D, s, sampler, S, clip, n, seed, x)
@@ -120,7 +123,8 @@ int spire_sample_kid(spire_model *m, const ddpm_schedule *s, spire_sampler sampl
                      size_t subsets, uint64_t sample_seed, uint64_t kid_seed,
                      double *kid_mean, double *kid_std)
 {
-    if (!m || !test || n < 2 || n_test < 2) return GSL_EINVAL;
+    if (!m || !s || !test || !kid_mean || !kid_std) return GSL_EINVAL;
+    if (n < 2 || n_test < 2) return GSL_EDOM;
     size_t D = m->cfg.D, size = n < n_test ? n : n_test;
     if (size > 1000) size = 1000;
     float *x = malloc(n * D * sizeof *x);

@@ -40,16 +40,18 @@
 typedef enum { SPIRE_SAMPLER_DDPM = 0, SPIRE_SAMPLER_DDIM = 1 } spire_sampler;
 
 /* n samples into x (n, D) for client `client`.  S: DDIM steps, 1 ≤ S ≤ T
- * (ignored by DDPM, which takes all T); clip ≥ 0 as above.  GSL_EINVAL for S
+ * (ignored by DDPM, which takes all T); clip ≥ 0 as above.  GSL_EDOM for S
  * out of range, a negative or non-finite clip, a client out of range or
- * n = 0; GSL_ENOMEM.  The model's activation buffers
- * are reused (not thread-safe on one model). */
+ * n = 0; GSL_EINVAL for a NULL pointer or an unknown sampler; GSL_ENOMEM.
+ * The model's activation buffers are reused (not thread-safe on one model).
+ * SPIRE_SAMPLE_BLOCK is a block size, not a limit on n. */
 int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
                  double clip, int client, size_t n, uint64_t seed, float *x);
 
 /* The same samplers on any ε-predictor: eps(ctx, x, i, nb, out) writes
  * ε̂(x_r, i) for the nb rows x (nb, D) into out (nb, D) and returns a GSL
- * status.  Tests use it with the exact predictor of a Gaussian. */
+ * status.  Tests use it with the exact predictor of a Gaussian.  The codes
+ * of spire_sample (D = 0: GSL_EDOM), or eps's own. */
 typedef int (*spire_eps_fn)(void *ctx, const float *x, size_t i, size_t nb, float *out);
 int spire_sample_fn(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedule *s,
                     spire_sampler sampler, size_t S, double clip, size_t n, uint64_t seed,
@@ -57,15 +59,16 @@ int spire_sample_fn(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedule *
 
 /* KID (spire/kid.h) of n samples of client `client` (drawn as spire_sample
  * does, with sample_seed) against the rows test (n_test, D): `subsets` random
- * subsets of size min(n, n_test, 1000), drawn from kid_seed.  GSL_EINVAL for
- * n < 2 or n_test < 2, GSL_ENOMEM, or spire_sample's errors. */
+ * subsets of size min(n, n_test, 1000), drawn from kid_seed.  GSL_EDOM for
+ * n < 2 or n_test < 2, GSL_EINVAL for a NULL pointer, GSL_ENOMEM, or
+ * spire_sample's errors. */
 int spire_sample_kid(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
                      double clip, int client, const float *test, size_t n_test, size_t n,
                      size_t subsets, uint64_t sample_seed, uint64_t kid_seed,
                      double *kid_mean, double *kid_std);
 
-/* "ddpm" | "ddim" → value; GSL_EINVAL otherwise. */
+/* "ddpm" | "ddim" → value; GSL_EINVAL otherwise (or NULL). */
 int spire_sampler_parse(const char *name, spire_sampler *sampler);
-const char *spire_sampler_name(spire_sampler sampler);
+const char *spire_sampler_name(spire_sampler sampler);   /* "?" for another value */
 
 #endif

@@ -11,6 +11,7 @@
 
 void spire_train_opts_default(spire_train_opts *o)
 {
+    if (!o) return;
     o->batch = 256;
     o->steps = 1000;
     o->lr = 1e-3;
@@ -26,6 +27,7 @@ void spire_train_opts_default(spire_train_opts *o)
 
 double spire_train_lr(const spire_train_opts *o, size_t k)
 {
+    if (!o) return NAN;
     if (o->warmup > 0 && k <= o->warmup) return o->lr * (double)k / (double)o->warmup;
     if (!o->cosine || o->steps <= o->warmup) return o->lr;
     double f = (double)(k - o->warmup) / (double)(o->steps - o->warmup);
@@ -58,7 +60,9 @@ int spire_train_step(spire_model *m, spire_adam *adam, const float *xt, const fl
                      const float *eps, size_t B, double lr, const spire_train_opts *o,
                      double *loss)
 {
+    if (!m || !adam || !xt || !t || !eps || !o) return GSL_EINVAL;
     if (adam->n_params != m->n_params || adam->n_embed != m->n_embed) return GSL_EINVAL;
+    if (!(lr > 0) || !isfinite(lr)) return GSL_EDOM;
     int st = spire_model_forward(m, xt, t, NULL, eps, B);
     if (st) return st;
     if (loss) *loss = m->loss;
@@ -77,14 +81,15 @@ int spire_train_step(spire_model *m, spire_adam *adam, const float *xt, const fl
 }
 
 spire_trainer *spire_trainer_alloc(spire_model *m, const ddpm_schedule *s, const float *data,
-                                   size_t n, const spire_train_opts *o)
+                                   size_t n, const spire_train_opts *o, int *status)
 {
-    if (!m || !s || !data || !o || n == 0 || o->batch == 0 || !(o->lr > 0) ||
+    if (!m || !s || !data || !o) return spl_fail(status, GSL_EINVAL);
+    if (n == 0 || o->batch == 0 || !(o->lr > 0) || !isfinite(o->lr) ||
         !(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1) ||
         !(o->eps > 0) || !(o->wd >= 0) || !(o->lr_min >= 0))
-        return NULL;
+        return spl_fail(status, GSL_EDOM);
     spire_trainer *tr = calloc(1, sizeof *tr);
-    if (!tr) return NULL;
+    if (!tr) return spl_fail(status, GSL_ENOMEM);
     tr->m = m; tr->s = s; tr->data = data; tr->n = n; tr->o = *o;
     size_t B = o->batch, D = m->cfg.D;
     tr->adam = spire_adam_alloc(m->n_params, m->n_embed);
@@ -94,8 +99,9 @@ spire_trainer *spire_trainer_alloc(spire_model *m, const ddpm_schedule *s, const
     tr->rng = gsl_rng_alloc(gsl_rng_taus2);
     if (!tr->adam || !tr->xt || !tr->eps || !tr->t || !tr->rng) {
         spire_trainer_free(tr);
-        return NULL;
+        return spl_fail(status, GSL_ENOMEM);
     }
+    spl_status(status, GSL_SUCCESS);
     return tr;
 }
 
@@ -110,6 +116,7 @@ void spire_trainer_free(spire_trainer *tr)
 
 int spire_trainer_set_adam(spire_trainer *tr, const spire_adam *a)
 {
+    if (!tr || !a) return GSL_EINVAL;
     if (a->n_params != tr->adam->n_params || a->n_embed != tr->adam->n_embed) return GSL_EINVAL;
     memcpy(tr->adam->m, a->m, a->n_params * sizeof(float));
     memcpy(tr->adam->v, a->v, a->n_params * sizeof(float));
@@ -122,6 +129,7 @@ int spire_trainer_set_adam(spire_trainer *tr, const spire_adam *a)
 
 int spire_trainer_iterate(spire_trainer *tr)
 {
+    if (!tr) return GSL_EINVAL;
     size_t B = tr->o.batch, D = tr->m->cfg.D, T = tr->s->T, k = tr->step + 1;
     gsl_rng *r = tr->rng;
     spl_rng_seed(r, tr->o.seed, SPIRE_STREAM_TRAIN, k);

@@ -9,7 +9,7 @@
  * is reproducible from its seed.
  *
  * GSL-style driver, the caller owns the loop (and so can log every step):
- *     spire_trainer *tr = spire_trainer_alloc(m, sched, data, n, &opts);
+ *     spire_trainer *tr = spire_trainer_alloc(m, sched, data, n, &opts, NULL);
  *     for (k = 0; k < steps; k++) {
  *         if (spire_trainer_iterate(tr) != GSL_SUCCESS) break;  // tr->loss, tr->lr
  *     }
@@ -38,12 +38,13 @@ typedef struct {
 
 /* batch 256, steps 1000, lr 1e-3, no warm-up, no decay, lr_min 0,
  * β1 0.9, β2 0.999, eps 1e-8, wd 0, seed 1. */
-void spire_train_opts_default(spire_train_opts *o);
+void spire_train_opts_default(spire_train_opts *o);   /* nothing for NULL */
 
 /* Learning rate of step k = 1, 2, …:
  *   k ≤ warmup:        lr·k/warmup
  *   cosine, k > warmup: lr_min + (lr − lr_min)(1 + cos(π·min(1, (k−warmup)/(steps−warmup))))/2
- *   otherwise:          lr. */
+ *   otherwise:          lr.
+ * NaN for o NULL. */
 double spire_train_lr(const spire_train_opts *o, size_t k);
 
 /* AdamW state of a model: first and second moments of the backbone and of
@@ -55,7 +56,7 @@ typedef struct {
     float *me, *ve;     /* (n_embed) */
 } spire_adam;
 
-spire_adam *spire_adam_alloc(size_t n_params, size_t n_embed);   /* zeroed; NULL if no memory */
+spire_adam *spire_adam_alloc(size_t n_params, size_t n_embed);   /* zeroed; NULL: GSL_ENOMEM, its only failure */
 void spire_adam_free(spire_adam *a);                             /* NULL is fine */
 
 /* One optimisation step on a given batch: forward on (x_t, t, target ε) with
@@ -64,7 +65,9 @@ void spire_adam_free(spire_adam *a);                             /* NULL is fine
  * NULL) gets the batch loss before the update.  If that loss is not finite
  * nothing is updated and GSL_EDOM is returned; if the update makes a
  * parameter non-finite, GSL_EOVRFLW (the model is then unusable: reload a
- * checkpoint). */
+ * checkpoint).  GSL_EINVAL for a NULL pointer (loss may be NULL) or an
+ * optimiser state of other sizes than m; GSL_EDOM for lr ≤ 0 or not finite,
+ * or spire_model_forward's codes (B = 0). */
 int spire_train_step(spire_model *m, spire_adam *adam, const float *xt, const float *t,
                      const float *eps, size_t B, double lr, const spire_train_opts *o,
                      double *loss);
@@ -83,16 +86,20 @@ typedef struct {
     void *rng;                      /* gsl_rng, reseeded every step */
 } spire_trainer;
 
-/* NULL on bad arguments (n = 0, batch = 0, lr ≤ 0, …) or out of memory. */
+/* NULL on failure with *status (may be NULL): GSL_EINVAL for a NULL
+ * pointer, GSL_EDOM for n = 0, batch = 0, lr ≤ 0, β ∉ [0, 1), eps ≤ 0,
+ * wd < 0 or lr_min < 0; GSL_ENOMEM. */
 spire_trainer *spire_trainer_alloc(spire_model *m, const ddpm_schedule *s, const float *data,
-                                   size_t n, const spire_train_opts *o);
+                                   size_t n, const spire_train_opts *o, int *status);
 void spire_trainer_free(spire_trainer *tr);
 /* Replace the trainer's optimiser state by a copy of a (resuming from a
- * checkpoint); GSL_EINVAL if the sizes differ.  tr->step follows a->step. */
+ * checkpoint); GSL_EINVAL if the sizes differ or a pointer is NULL.
+ * tr->step follows a->step. */
 int spire_trainer_set_adam(spire_trainer *tr, const spire_adam *a);
 /* One step (step number tr->step + 1).  GSL_EDOM if the loss is not finite
  * (the model is left as it was before this step, tr->step unchanged);
- * GSL_EOVRFLW if the update overflowed a parameter (tr->step counts it). */
+ * GSL_EOVRFLW if the update overflowed a parameter (tr->step counts it);
+ * GSL_EINVAL for tr NULL. */
 int spire_trainer_iterate(spire_trainer *tr);
 
 #endif

@@ -155,7 +155,7 @@ static double b_of(double a) { return sqrt((1 - a) * (1 + a)); }
 
 static gmm2 *mk_gmm(size_t d, double pi, double sep, double c)
 {
-    gmm2 *g = gmm2_alloc(d);
+    gmm2 *g = gmm2_alloc(d, NULL);
     if (g && gmm2_set(g, pi, sep, c) != GSL_SUCCESS) { gmm2_free(g); return NULL; }
     return g;
 }
@@ -593,7 +593,7 @@ static void test_finite_differences(void)
             }
     /* time averages over short linear and cosine schedules */
     for (int kind = 0; kind < 2; kind++) {
-        ddpm_schedule *s = ddpm_schedule_alloc(kind ? DDPM_COSINE : DDPM_LINEAR, 50);
+        ddpm_schedule *s = ddpm_schedule_alloc(kind ? DDPM_COSINE : DDPM_LINEAR, 50, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
         gmm2 *g = mk_gmm(1, 0.3, 3.0, -1.0);
         CU_ASSERT_PTR_NOT_NULL_FATAL(g);
@@ -609,12 +609,12 @@ static void test_finite_differences(void)
     /* empirical loss on a small sample, one level and t uniform */
     {
         gmm2 *g = mk_gmm(3, 0.4, 2.0, 0.5);
-        ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 100);
+        ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 100, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(g);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
         for (int m = 0; m < 2; m++) {
             ddpm_sample *S = ddpm_sample_draw(g, m ? s : NULL, 0.7, b_of(0.7), 200,
-                                              DDPM_MC_PROJECTED, cu_seed(20240601) + 17);
+                                              DDPM_MC_PROJECTED, cu_seed(20240601) + 17, NULL);
             CU_ASSERT_PTR_NOT_NULL_FATAL(S);
             const double ws[] = { -2, -0.4, 1.1 };
             for (int n = 0; n < 3; n++)
@@ -638,7 +638,7 @@ static void test_time_average(void)
     const size_t Ts[] = { 50, 1000 };
     for (int kk = 0; kk < 2; kk++)
         for (int tt = 0; tt < 2; tt++) {
-            ddpm_schedule *s = ddpm_schedule_alloc(kinds[kk], Ts[tt]);
+            ddpm_schedule *s = ddpm_schedule_alloc(kinds[kk], Ts[tt], NULL);
             CU_ASSERT_PTR_NOT_NULL_FATAL(s);
             gmm2 *g = mk_gmm(5, 0.25, 2.5, 0.3);
             CU_ASSERT_PTR_NOT_NULL_FATAL(g);
@@ -714,7 +714,7 @@ static void test_mc_avg(void)
     const ddpm_schedule_kind kinds[] = { DDPM_LINEAR, DDPM_COSINE, DDPM_COSINE };
     const size_t Ts[] = { 1000, 1000, 5 };
     for (int kk = 0; kk < 3; kk++) {
-        ddpm_schedule *s = ddpm_schedule_alloc(kinds[kk], Ts[kk]);
+        ddpm_schedule *s = ddpm_schedule_alloc(kinds[kk], Ts[kk], NULL);
         gmm2 *g = mk_gmm(10, 0.7, 3.0, -2.0);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
         CU_ASSERT_PTR_NOT_NULL_FATAL(g);
@@ -778,7 +778,7 @@ static void test_mc_threads(void)
     uint64_t seed = cu_seed(20240601);
     gmm2 *g = mk_gmm(20, 0.4, 2.0, 0.0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_COSINE, 200);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_COSINE, 200, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     int saved = omp_get_max_threads();
     for (int mode = 0; mode < 3; mode++) {
@@ -834,7 +834,7 @@ static void test_sample_sets(void)
     gsl_rng *r = spl_rng_alloc(seed, 104, 0);
     gmm2_set_direction_random(g, r);
     gsl_rng_free(r);
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     ddpm_loss_result an_lvl, an_avg;
     CU_ASSERT_EQUAL(ddpm_loss_level(q, g, a, b, w, &an_lvl), GSL_SUCCESS);
@@ -852,7 +852,7 @@ static void test_sample_sets(void)
             size_t n = mode == 0 ? 20000 : 100000;
             ddpm_sample *S = ddpm_sample_draw(g, tu ? s : NULL, a, b, n,
                                               mode ? DDPM_MC_PROJECTED : DDPM_MC_EXPLICIT,
-                                              seed + 31 + mode + 2 * tu);
+                                              seed + 31 + mode + 2 * tu, NULL);
             CU_ASSERT_PTR_NOT_NULL_FATAL(S);
             CU_ASSERT_EQUAL(S->n, n);
             ASSERT_REL(S->sep, sep, TOL0);
@@ -909,14 +909,14 @@ static void test_fits(void)
     const double pi = 0.3, sep = 2.0, c = 1.5, a = 0.8, b = 0.6;
     gmm2 *g = mk_gmm(3, pi, sep, c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_COSINE, 100);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_COSINE, 100, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     for (int mode = 0; mode < 2; mode++)
         for (int tu = 0; tu < 2; tu++) {
             size_t n = 3000;
             ddpm_sample *S = ddpm_sample_draw(g, tu ? s : NULL, a, b, n,
                                               mode ? DDPM_MC_PROJECTED : DDPM_MC_EXPLICIT,
-                                              seed + 41 + mode + 2 * tu);
+                                              seed + 41 + mode + 2 * tu, NULL);
             CU_ASSERT_PTR_NOT_NULL_FATAL(S);
             const double w0s[] = { -3, 0, 2.5 };
             for (int k = 0; k < 3; k++) {
@@ -984,7 +984,7 @@ static void test_sandwich_quadrature(void)
                 gmm2_free(g);
             }
     /* t uniform over a schedule: A and B are the averages over t */
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 40);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 40, NULL);
     gmm2 *g = mk_gmm(2, 0.35, 3.0, 0.0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
@@ -1022,7 +1022,7 @@ static void test_sandwich_replicates(void)
     int nconv = 0;
     for (int rep = 0; rep < R; rep++) {
         ddpm_sample *S = ddpm_sample_draw(g, NULL, a, b, n, DDPM_MC_PROJECTED,
-                                          spl_stream_seed(seed, 105, (uint64_t)rep));
+                                          spl_stream_seed(seed, 105, (uint64_t)rep), NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(S);
         ddpm_fit_result fr;
         if (ddpm_fit_ddpm(S, 0.0, 1e-10, 200, &fr) == GSL_SUCCESS && fr.converged) nconv++;
@@ -1168,16 +1168,16 @@ static void test_bad_input(void)
     CU_ASSERT_NOT_EQUAL(ddpm_mc_level(g, 0.6, 0.8, NAN, &o, &L), GSL_SUCCESS);
     CU_ASSERT_NOT_EQUAL(ddpm_mc_level(g, 0.6, 0.6, 0.1, &o, &L), GSL_SUCCESS);
     CU_ASSERT_EQUAL(ddpm_mc_level(g, 0.6, 0.8, 0.1, &o, &L), GSL_SUCCESS);
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 10);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 10, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     o.n = 0;
     CU_ASSERT_NOT_EQUAL(ddpm_mc_avg(g, s, 0.1, &o, &L), GSL_SUCCESS);
     CU_ASSERT_NOT_EQUAL(ddpm_loss_avg(q, g, s, NAN, &L), GSL_SUCCESS);
     /* sample sets */
-    CU_ASSERT_PTR_NULL(ddpm_sample_draw(g, NULL, 0.6, 0.8, 0, DDPM_MC_PROJECTED, 1));
-    CU_ASSERT_PTR_NULL(ddpm_sample_draw(g, NULL, 0.0, 1.0, 10, DDPM_MC_PROJECTED, 1));
-    CU_ASSERT_PTR_NULL(ddpm_sample_draw(g, NULL, 0.6, 0.6, 10, DDPM_MC_EXPLICIT, 1));
-    ddpm_sample *S = ddpm_sample_draw(g, NULL, 0.6, 0.8, 10, DDPM_MC_PROJECTED, 1);
+    CU_ASSERT_PTR_NULL(ddpm_sample_draw(g, NULL, 0.6, 0.8, 0, DDPM_MC_PROJECTED, 1, NULL));
+    CU_ASSERT_PTR_NULL(ddpm_sample_draw(g, NULL, 0.0, 1.0, 10, DDPM_MC_PROJECTED, 1, NULL));
+    CU_ASSERT_PTR_NULL(ddpm_sample_draw(g, NULL, 0.6, 0.6, 10, DDPM_MC_EXPLICIT, 1, NULL));
+    ddpm_sample *S = ddpm_sample_draw(g, NULL, 0.6, 0.8, 10, DDPM_MC_PROJECTED, 1, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(S);
     double f;
     CU_ASSERT_NOT_EQUAL(ddpm_sample_loss(S, NAN, &f, NULL, NULL), GSL_SUCCESS);

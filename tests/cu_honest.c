@@ -314,7 +314,7 @@ static void test_level_points(void)
         if (i >= 64 + HONEST_NRAND) P.w = spl_logit(P.pi) + tiny[i % 8];
         char where[160];
         describe(&P, where, sizeof where);
-        gmm2 *g = gmm2_alloc(P.d);
+        gmm2 *g = gmm2_alloc(P.d, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(g);
         CU_ASSERT_EQUAL_FATAL(gmm2_set(g, P.pi, P.sep, 0.0), GSL_SUCCESS);
         ddpm_loss_result L, Lp;
@@ -380,8 +380,8 @@ static void test_average_points(void)
         size_t T = Ts[i];
         point P = random_point(r);
         if (i == 0) P.sep = fmin(P.sep, 3.0);   /* keep the reference's T = 1000 cheap */
-        ddpm_schedule *s = ddpm_schedule_alloc(i % 2 ? DDPM_COSINE : DDPM_LINEAR, T);
-        gmm2 *g = gmm2_alloc(P.d);
+        ddpm_schedule *s = ddpm_schedule_alloc(i % 2 ? DDPM_COSINE : DDPM_LINEAR, T, NULL);
+        gmm2 *g = gmm2_alloc(P.d, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
         CU_ASSERT_PTR_NOT_NULL_FATAL(g);
         CU_ASSERT_EQUAL_FATAL(gmm2_set(g, P.pi, P.sep, 0.0), GSL_SUCCESS);

@@ -7,7 +7,7 @@
 
 static void test_linear(void)
 {
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     long double ab = 1.0L;
     for (int i = 1; i <= 1000; i++) {
@@ -30,7 +30,7 @@ static void test_linear(void)
 static void test_cosine(void)
 {
     const int T = 50;
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_COSINE, T);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_COSINE, T, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     long double ab = 1.0L;
     for (int i = 1; i <= T; i++) {
@@ -62,7 +62,7 @@ static void test_ou_alpha(void)
     ASSERT_REL(b, sqrt(2e-10 - 1e-20), 1e-6);
     CU_ASSERT_EQUAL(ddpm_level_from_alpha(1.0, &b), GSL_EDOM);
     CU_ASSERT_EQUAL(ddpm_level_from_alpha(0.0, &b), GSL_EDOM);
-    CU_ASSERT_PTR_NULL(ddpm_schedule_alloc(DDPM_LINEAR, 1));
+    CU_ASSERT_PTR_NULL(ddpm_schedule_alloc(DDPM_LINEAR, 1, NULL));
     ddpm_schedule_kind k;
     CU_ASSERT_EQUAL(ddpm_schedule_parse("cosine", &k), GSL_SUCCESS);
     CU_ASSERT_EQUAL(k, DDPM_COSINE);

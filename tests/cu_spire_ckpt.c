@@ -94,14 +94,14 @@ static void expect_refused(const char *path, int st, const char *word) { expect_
 static void fill(spire_model **mp, ddpm_schedule **sp, spire_adam **ap)
 {
     spire_config cfg = { .D = 3, .E = 8, .H = 16, .L = 2, .embed_at = SPIRE_EMBED_HIDDEN, .C = 3 };
-    spire_model *m = spire_model_alloc(&cfg);
+    spire_model *m = spire_model_alloc(&cfg, NULL);
     spire_model_init(m, 4);
     for (size_t i = 0; i < m->n_embed; i++) m->embed[i] = (float)sin(1.0 + i);
     spire_adam *a = spire_adam_alloc(m->n_params, m->n_embed);
     for (size_t i = 0; i < m->n_params; i++) { a->m[i] = (float)(1e-3 * i); a->v[i] = (float)(1e-6 * i); }
     for (size_t i = 0; i < m->n_embed; i++) { a->me[i] = (float)i; a->ve[i] = (float)(2 * i); }
     a->step = 1234;
-    *mp = m; *sp = ddpm_schedule_alloc(DDPM_COSINE, 50); *ap = a;
+    *mp = m; *sp = ddpm_schedule_alloc(DDPM_COSINE, 50, NULL); *ap = a;
 }
 
 static void test_round_trip(void)

@@ -179,9 +179,9 @@ static void test_random_subsets(void)
     CU_ASSERT_EQUAL(spire_kid(X, N, Y, N, D, 3, N, 9, &b), GSL_SUCCESS);
     ASSERT_REL(b.mean, full, 1e-10);
     ASSERT_MIXED(b.std, 0.0, 1e-10 * fabs(full), 0);
-    CU_ASSERT_EQUAL(spire_kid(X, N, Y, N - 1, D, 3, N, 9, &b), GSL_EINVAL);
-    CU_ASSERT_EQUAL(spire_kid(X, N, Y, N, D, 3, 1, 9, &b), GSL_EINVAL);
-    CU_ASSERT_EQUAL(spire_kid(X, N, Y, N, D, 0, 10, 9, &b), GSL_EINVAL);
+    CU_ASSERT_EQUAL(spire_kid(X, N, Y, N - 1, D, 3, N, 9, &b), GSL_EDOM);
+    CU_ASSERT_EQUAL(spire_kid(X, N, Y, N, D, 3, 1, 9, &b), GSL_EDOM);
+    CU_ASSERT_EQUAL(spire_kid(X, N, Y, N, D, 0, 10, 9, &b), GSL_EDOM);
     free(X); free(Y);
 }
 

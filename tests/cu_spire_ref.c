@@ -56,7 +56,7 @@ static void check_case(const char *tag)
                          .L = (size_t)dims[3], .C = (size_t)dims[4],
                          .embed_at = (spire_embed_at)dims[5] };
     size_t B = (size_t)dims[7], D = cfg.D;
-    spire_model *m = spire_model_alloc(&cfg);
+    spire_model *m = spire_model_alloc(&cfg, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     size_t np = m->n_params, ne = m->n_embed;
     const double *p = get(&f, tag, "params", np), *e = get(&f, tag, "embed", ne);

@@ -67,7 +67,7 @@ static size_t step_at(const ddpm_schedule *s, double target)
 static void score_check(size_t steps, size_t batch, const double tol[3])
 {
     uint64_t seed = cu_seed(41);
-    gmm2 *g = gmm2_alloc(2);
+    gmm2 *g = gmm2_alloc(2, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
     gmm2_set(g, 0.3, 4.0, 0.0);
     gsl_rng *r = spl_rng_alloc(seed, 0x5C, 0);
@@ -76,9 +76,9 @@ static void score_check(size_t steps, size_t batch, const double tol[3])
     float *xf = malloc(N * 2 * sizeof *xf);
     gmm2_sample(g, r, N, x, NULL);
     for (size_t i = 0; i < 2 * N; i++) xf[i] = (float)x[i];
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
     spire_config cfg = { .D = 2, .E = 16, .H = 64, .L = 2, .embed_at = SPIRE_EMBED_TIME, .C = 1 };
-    spire_model *m = spire_model_alloc(&cfg);
+    spire_model *m = spire_model_alloc(&cfg, NULL);
     spire_model_init(m, seed);
     /* before training: far from the exact denoiser (the check can fail) */
     double before = rel_error(m, g, s, step_at(s, 0.2), 2000, r);
@@ -87,7 +87,7 @@ static void score_check(size_t steps, size_t batch, const double tol[3])
     spire_train_opts_default(&o);
     o.batch = batch; o.steps = steps; o.lr = 5e-3; o.warmup = steps / 20;
     o.cosine = 1; o.lr_min = 2.5e-4; o.seed = seed;
-    spire_trainer *tr = spire_trainer_alloc(m, s, xf, N, &o);
+    spire_trainer *tr = spire_trainer_alloc(m, s, xf, N, &o, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
     for (size_t k = 0; k < steps; k++) CU_ASSERT_EQUAL_FATAL(spire_trainer_iterate(tr), GSL_SUCCESS);
     const double levels[3] = { 0.5, 0.2, 0.05 };

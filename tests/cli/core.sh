@@ -199,3 +199,10 @@ else bad "fit --sep 0: expected exit 1, empty stdout, one stderr line; got exit 
 expect_bad "--foo" -- version --foo
 expect_bad "extra" -- version extra
 if "$BIN" version --help | grep -q '^usage: spirelab version'; then ok; else bad "version --help: no usage line"; fi
+
+# --- stdout that cannot be written (a full disk): exit 1 and one line, not a truncated success
+if [ -w /dev/full ]; then
+  "$BIN" loss --pi 0.3 >/dev/full 2>"$tmp/err"; rc=$?
+  if [ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "cannot write the output" "$tmp/err"; then ok
+  else bad "spirelab loss >/dev/full: exit $rc, stderr: $(cat "$tmp/err")"; fi
+fi

@@ -24,14 +24,14 @@ int main(int argc, char **argv)
     spl_init();
     int bad = 0;
 
-    gmm_gauss *G = gmm_gauss_alloc(2);
+    gmm_gauss *G = gmm_gauss_alloc(2, NULL);
     double mean[2] = { 0, 0 }, cov[4] = { 2, 1, 1, 2 }, x[2] = { 1, 1 };
     bad |= !G || gmm_gauss_set(G, mean, cov);
     printf("gauss_logpdf %.17g\n", G ? gmm_gauss_logpdf(G, x) : NAN);
     gmm_gauss_free(G);
 
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     ddpm_loss_result r;
     double pi = 0.3, a = 0.6, b = 0.8;
     bad |= !q || !g || gmm2_set(g, pi, 2.0, 0.0) || ddpm_loss_level(q, g, a, b, spl_logit(pi), &r);
@@ -40,8 +40,8 @@ int main(int argc, char **argv)
     gmm2_free(g);
 
     spire_config cfg = { .D = 2, .E = 8, .H = 16, .L = 2, .embed_at = SPIRE_EMBED_TIME, .C = 1 };
-    spire_model *m = spire_model_alloc(&cfg);
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 100);
+    spire_model *m = spire_model_alloc(&cfg, NULL);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 100, NULL);
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/example.ckpt", dir);
     spire_ckpt ck = { 0 };
