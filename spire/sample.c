@@ -61,9 +61,15 @@ static int sample_block(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedu
             double a = s->a[i - 1], b = s->b[i - 1];
             double ap = ip ? s->a[ip - 1] : 1.0, bp = ip ? s->b[ip - 1] : 0.0;
             for (size_t q = 0; q < nb * D; q++) {
-                double x0 = ((double)x[q] - b * (double)e[q]) / a;
-                if (clip > 0) x0 = clamp(x0, clip);
-                x[q] = (float)(ap * x0 + bp * (double)e[q]);
+                double xq = (double)x[q], eq = (double)e[q], x0 = (xq - b * eq) / a;
+                if (clip > 0 && fabs(x0) > clip) {
+                    /* the ε consistent with the clamped x̂_0 (GLIDE, diffusers'
+                     * use_clipped_model_output): re-noising with the raw ε̂
+                     * would put back the error the clamp removed */
+                    x0 = clamp(x0, clip);
+                    eq = (xq - a * x0) / b;
+                }
+                x[q] = (float)(ap * x0 + bp * eq);
             }
         }
     }
