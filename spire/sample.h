@@ -46,7 +46,9 @@ typedef enum { SPIRE_SAMPLER_DDPM = 0, SPIRE_SAMPLER_DDIM = 1 } spire_sampler;
  * (ignored by DDPM, which takes all T); clip ≥ 0 as above.  GSL_EDOM for S
  * out of range, a negative or non-finite clip, a client out of range or
  * n = 0; GSL_EINVAL for a NULL pointer or an unknown sampler; GSL_ENOMEM.
- * The model's activation buffers are reused (not thread-safe on one model).
+ * Blocks run concurrently on omp_get_max_threads() workers, each with its
+ * own copy of the network (the first uses m's activation buffers: not
+ * thread-safe on one model); the samples do not depend on the count.
  * SPIRE_SAMPLE_BLOCK is a block size, not a limit on n. */
 int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
                  double clip, int client, size_t n, uint64_t seed, float *x);
