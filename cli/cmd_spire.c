@@ -175,24 +175,12 @@ static void config_text(const job *j, int embed, char *buf, size_t len)
              (unsigned long long)j->fo.seed);
 }
 
-/* Mean KID over the clients with mask[c] = 1 (and per client into kid[c]). */
+/* Mean KID over the clients with mask[c] = want (and per client into kid[c]). */
 static int kid_clients(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d,
                        const int *mask, int want, const spire_fed_eval_opts *eo, double *kid,
                        double *mean)
 {
-    double acc = 0;
-    size_t k = 0;
-    for (size_t c = 0; c < d->C; c++) {
-        if (mask[c] != want) continue;
-        spire_kid_result r;
-        int st = spire_fed_kid(m, s, d, (int)c, eo, NULL, &r);
-        if (st) return st;
-        kid[c] = r.mean;
-        acc += r.mean;
-        k++;
-    }
-    *mean = k ? acc / (double)k : NAN;
-    return GSL_SUCCESS;
+    return spire_fed_kid_clients(m, s, d, mask, want, eo, kid, mean);
 }
 
 #define ROUNDS_HEADER "round,client,n_train,loss,kid_mean,kid_std\n"

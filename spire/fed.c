@@ -481,7 +481,7 @@ int spire_fed_round(spire_fed_run *r, const ddpm_schedule *s, const spire_fed_da
     float *outp = malloc(m * P * sizeof(float)), *oute = malloc(m * ee * sizeof(float));
     double *wts = malloc(m * sizeof *wts), *lsum = malloc(m * sizeof *lsum);
     int *sts = malloc(m * sizeof *sts);
-    int nt = omp_get_max_threads();
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nt > (int)m) nt = (int)m;
     local_ws *ws = calloc((size_t)nt, sizeof *ws);
     int st = (rng && outp && oute && wts && lsum && sts && ws) ? GSL_SUCCESS : GSL_ENOMEM;

@@ -145,7 +145,7 @@ int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, 
     if (n == 0 || !(clip >= 0) || !isfinite(clip)) return GSL_EDOM;
     if (sampler == SPIRE_SAMPLER_DDIM && (S < 1 || S > s->T)) return GSL_EDOM;
     size_t blk = SPIRE_SAMPLE_BLOCK, nblk = (n + blk - 1) / blk, D = m->cfg.D;
-    int nt = omp_get_max_threads();
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nt > (int)nblk) nt = (int)nblk;
     sample_ws *ws = calloc((size_t)nt, sizeof *ws);
     int *sts = malloc(nblk * sizeof *sts);
