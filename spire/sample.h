@@ -16,7 +16,7 @@
  * DDIM then re-noises with the ε consistent with the clamped x̂_0,
  * ε = (x − a_τk x̂_0)/b_τk (GLIDE; diffusers' use_clipped_model_output), not
  * with the raw ε̂ (which put the clamped-away error back: KID 0.85 instead of
- * 0.13 on a digits network, docs/ddim.md); DDPM uses the posterior-mean form
+ * 0.13 on a digits network, docs/cli/sample.md); DDPM uses the posterior-mean form
  *   x_{i−1} = [√ᾱ_{i−1} β_i x̂_0 + √(1−β_i)(1−ᾱ_{i−1}) x_i]/(1−ᾱ_i) + σ_i z,
  * equal to the ε form above when nothing is clamped.  The last step returns
  * x̂_0 itself, so every sample lies in [−clip, clip].  clip = 0: no clamping.
