@@ -61,6 +61,9 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
+# the float layers: errno-free sqrt lets the AdamW loop vectorise (spire/nn.c)
+$(BUILD)/obj/spire/nn.o: CFLAGS += -fno-math-errno
+
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

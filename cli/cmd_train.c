@@ -11,6 +11,7 @@
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "common/spl.h"
 #include "common/spl_buf.h"
 #include "spire/ckpt.h"
 #include "spire/data.h"
@@ -22,7 +23,7 @@
 enum {
     O_DATA = OPT_COMMON_END, O_HIDDEN, O_LAYERS, O_TEMB, O_EMBED_AT, O_STEPS, O_BATCH, O_LR,
     O_WARMUP, O_COSINE, O_LR_MIN, O_WD, O_SEED, O_SCHED, O_TT, O_CKPT, O_LOG, O_SAVE_EVERY,
-    O_HELDOUT, O_EVAL_EVERY, O_EVAL_LOG, O_EVAL_N, O_EVAL_STEPS, O_EVAL_CLIP, O_EVAL_SAMPLER
+    O_HELDOUT, O_EVAL_EVERY, O_EVAL_LOG, O_EVAL_N, O_EVAL_STEPS, O_EVAL_CLIP, O_EVAL_SAMPLER, O_THREADS
 };
 
 static const struct option longopts[] = {
@@ -51,6 +52,7 @@ static const struct option longopts[] = {
     { "eval-n", required_argument, NULL, O_EVAL_N },
     { "eval-steps", required_argument, NULL, O_EVAL_STEPS },
     { "eval-clip", required_argument, NULL, O_EVAL_CLIP },
+    { "threads", required_argument, NULL, O_THREADS },
     { "eval-sampler", required_argument, NULL, O_EVAL_SAMPLER },
     { NULL, 0, NULL, 0 }
 };
@@ -87,6 +89,9 @@ static void usage(FILE *f)
 "  --lr-min LR        floor of the cosine decay, number in [0, --lr] (default 0)\n"
 "  --wd WD            decoupled weight decay, number in [0, 1] (default 0)\n"
 "  --seed S           seed of initialisation and batches (default 1)\n"
+"  --threads K        OpenBLAS threads of the matrix products, integer in [1, 4096]\n"
+"                     (default 1: faster than 2 at these sizes, docs/benchmarks.md;\n"
+"                     the checkpoint does not depend on it); evaluation samples use K\n"
 "output:\n"
 "  --checkpoint FILE  checkpoint, written atomically (required)\n"
 "  --save-every N     also write it every N steps (default 0: only at the end)\n"
@@ -140,6 +145,7 @@ int cmd_train(int argc, char **argv)
     o.steps = 2000;
     size_t T = 1000, save_every = 0, eval_every = 0, eval_n = 1000, eval_steps = 50;
     double eval_clip = 0;
+    size_t threads = 1;
     int eval_sampler = 1;   /* index in "ddpm|ddim" */
     int sched_kind = 0, embed_at = 0;
     int c;
@@ -182,6 +188,7 @@ int cmd_train(int argc, char **argv)
         case O_EVAL_N: bad = opt_size(cmd, "--eval-n", optarg, 2, 10000000u, &eval_n); break;
         case O_EVAL_STEPS: bad = opt_size(cmd, "--eval-steps", optarg, 1, SPIRE_CKPT_T_MAX, &eval_steps); break;
         case O_EVAL_SAMPLER: bad = opt_choice(cmd, "--eval-sampler", optarg, "ddpm|ddim", &eval_sampler); break;
+        case O_THREADS: bad = opt_size(cmd, "--threads", optarg, 1, OPT_THREADS_MAX, &threads); break;
         case O_EVAL_CLIP: bad = opt_double(cmd, "--eval-clip", optarg, 0, OPT_CLOSED, 1e30, OPT_CLOSED, &eval_clip); break;
         case OPT_HELP: usage(stdout); return 0;
         default: opt_getopt_error(cmd, c, argv, longopts); return 2;
@@ -189,6 +196,8 @@ int cmd_train(int argc, char **argv)
         if (bad) return 2;
     }
     if (opt_no_positional(cmd, argc, argv)) return 2;
+    omp_set_num_threads((int)threads);
+    spl_blas_threads((int)threads);
     if (!spec) { fprintf(stderr, "spirelab train: --data SPEC is required (see spirelab train --help)\n"); return 2; }
     if (!ckpt) { fprintf(stderr, "spirelab train: --checkpoint FILE is required (see spirelab train --help)\n"); return 2; }
     if (o.lr_min > o.lr) { opt_contradiction(cmd, "--lr-min", "--lr", "the floor is above the peak"); return 2; }

@@ -118,6 +118,7 @@ enum {
 #define OPT_D_MAX  1000000000u    /* --d */
 #define OPT_N_MAX  1000000000u    /* --n */
 #define OPT_T_MAX  1000000u       /* --T */
+#define OPT_THREADS_MAX 4096u     /* --threads */
 
 /* How the noise level was given. */
 typedef enum {

@@ -7,6 +7,17 @@
 
 void spl_init(void) { gsl_set_error_handler_off(); }
 
+/* OpenBLAS's own controls (declared in its cblas.h, not in GSL's). */
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int num_threads);
+
+int spl_blas_threads(int k)
+{
+    int prev = openblas_get_num_threads();
+    if (k >= 1 && k != prev) openblas_set_num_threads(k);
+    return prev;
+}
+
 double spl_sigmoid(double x)
 {
     if (x >= 0) return 1.0 / (1.0 + exp(-x));

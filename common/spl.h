@@ -49,6 +49,14 @@
  * (every spirelab function checks and returns GSL status codes instead). */
 void spl_init(void);
 
+/* Threads.  Independent work (clients of a round, sample blocks, clients'
+ * KID, Monte Carlo blocks) runs on omp_get_max_threads() OpenMP threads
+ * (the CLI's --threads K sets it); inside such workers the matrix products
+ * run single-threaded: spl_blas_threads(1) returns the previous OpenBLAS
+ * thread count, to be restored with spl_blas_threads(prev).  Results never
+ * depend on either count. */
+int spl_blas_threads(int k);
+
 /* sigmoid(x) = 1/(1+e^-x), accurate and overflow-free for every finite x. */
 double spl_sigmoid(double x);
 /* log(1+e^x) without overflow. */

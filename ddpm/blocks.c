@@ -22,7 +22,7 @@ int ddpm_blocks_run(size_t n, uint64_t seed, size_t scratch, ddpm_block_fn body,
         gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
         double *buf = scratch ? malloc(scratch * sizeof(double)) : NULL;
         if (!r || (scratch && !buf)) failed = 1;
-        #pragma omp for schedule(static)
+        #pragma omp for schedule(dynamic, 1)   /* a busy core takes fewer blocks */
         for (size_t j = 0; j < nblocks; j++) {
             if (failed) continue;
             spl_rng_seed(r, seed, j, 0);

@@ -77,10 +77,12 @@ int ddpm_terms_explicit(const gmm2 *g, const double *mu, double a, double b, dou
     /* ρ_w − ρ* from the two logits (THEORY.md §2), without cancellation:
      * logit ρ = w + a(μ1−μ2)·x − a²(|μ1|² − |μ2|²)/2 */
     double xu = 0.0;
+    #pragma omp simd reduction(+:xu)   /* lane partial sums: a fixed order */
     for (size_t j = 0; j < g->d; j++) xu += xt[j] * u[j];
     double shift = 0.5 * a * a * (m1 * m1 - m2 * m2);
     double D = spl_sigmoid_diff(w + a * g->sep * xu - shift, theta + a * g->sep * xu - shift);
     double loss = 0.0, res_u = 0.0;
+    #pragma omp simd reduction(+:loss, res_u)
     for (size_t j = 0; j < g->d; j++) {
         double rj = eps[j] + b * score[j];
         loss += rj * rj;

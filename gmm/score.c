@@ -18,6 +18,8 @@ int gmm_score_noised(size_t K, size_t d, const double *logw, const double *mu, d
     double mx = -INFINITY;
     for (size_t k = 0; k < K; k++) {
         double d2 = 0;
+        /* vectorised sum (lane partial sums: a fixed order, whatever the threads) */
+        #pragma omp simd reduction(+:d2)
         for (size_t j = 0; j < d; j++) {
             double t = x[j] - a * mu[k * d + j];
             d2 += t * t;
@@ -29,10 +31,16 @@ int gmm_score_noised(size_t K, size_t d, const double *logw, const double *mu, d
     double z = 0;
     for (size_t k = 0; k < K; k++) { resp[k] = exp(resp[k] - mx); z += resp[k]; }
     for (size_t k = 0; k < K; k++) resp[k] /= z;
-    for (size_t j = 0; j < d; j++) {
-        double m = 0;
-        for (size_t k = 0; k < K; k++) m += resp[k] * mu[k * d + j];
-        score[j] = -(x[j] - a * m) / v;
+    /* score = −(x − a Σ_k r_k μ_k)/v, accumulated component by component so
+     * that the loops over coordinates vectorise */
+    const double iv = 1.0 / v;
+    #pragma omp simd
+    for (size_t j = 0; j < d; j++) score[j] = -x[j] * iv;
+    for (size_t k = 0; k < K; k++) {
+        const double c = a * resp[k] * iv;
+        const double *mk = mu + k * d;
+        #pragma omp simd
+        for (size_t j = 0; j < d; j++) score[j] += c * mk[j];
     }
     return GSL_SUCCESS;
 }

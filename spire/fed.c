@@ -2,6 +2,7 @@
  * checkpoints of a run, new-client adaptation (spire/fed.h). */
 #include <errno.h>
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,6 +393,75 @@ static int all_finite(const float *p, size_t n)
     return 1;
 }
 
+/* What one worker needs for a client's local training: its own model (the
+ * backbone and the client's embedding are copied in), AdamW moments, batch
+ * buffers and generator.  Allocated once per worker and round. */
+typedef struct {
+    spire_model *w;
+    float *am, *av, *em, *ev;
+    batch_buf b;
+    gsl_rng *rng;
+} local_ws;
+
+static void local_ws_free(local_ws *ws)
+{
+    spire_model_free(ws->w);
+    free(ws->am); free(ws->av); free(ws->em); free(ws->ev);
+    batch_free(&ws->b);
+    if (ws->rng) gsl_rng_free(ws->rng);
+    memset(ws, 0, sizeof *ws);
+}
+
+static int local_ws_alloc(local_ws *ws, const spire_config *cfg, size_t P, size_t ee, size_t B)
+{
+    memset(ws, 0, sizeof *ws);
+    ws->w = spire_model_alloc(cfg, NULL);
+    ws->am = malloc(P * sizeof(float)); ws->av = malloc(P * sizeof(float));
+    ws->em = malloc(ee * sizeof(float)); ws->ev = malloc(ee * sizeof(float));
+    ws->rng = gsl_rng_alloc(gsl_rng_taus2);
+    int st = (ws->w && ws->am && ws->av && ws->em && ws->ev && ws->rng) ? batch_alloc(&ws->b, B, cfg->D)
+                                                                         : GSL_ENOMEM;
+    if (st) local_ws_free(ws);
+    return st;
+}
+
+/* Client c's local training in round `round_seed`: E AdamW steps from the
+ * server's backbone and the client's embedding; the result into
+ * outp (P), oute (ee) and the mean loss into *lsum.  Everything random comes
+ * from stream (round_seed, c, k): independent of the worker that runs it. */
+static int client_local(local_ws *ws, const spire_fed_run *r, const ddpm_schedule *s,
+                        const spire_fed_data *d, const spire_fed_opts *o, uint64_t round_seed,
+                        int c, float *outp, float *oute, double *lsum)
+{
+    size_t P = r->srv.n_params, ee = r->ee;
+    spire_model *w = ws->w;
+    memcpy(w->params, r->srv.backbone, P * sizeof(float));
+    memcpy(w->embed + (size_t)c * ee, r->embed + (size_t)c * ee, ee * sizeof(float));
+    memset(ws->am, 0, P * sizeof(float)); memset(ws->av, 0, P * sizeof(float));
+    memset(ws->em, 0, ee * sizeof(float)); memset(ws->ev, 0, ee * sizeof(float));
+    double acc = 0;
+    int st = GSL_SUCCESS;
+    for (size_t k = 1; k <= o->local_steps; k++) {
+        spl_rng_seed(ws->rng, round_seed, (uint64_t)c, k);
+        batch_draw(&ws->b, ws->rng, s, d->train[c], d->n_train[c], c);
+        st = spire_model_forward(w, ws->b.xt, ws->b.t, ws->b.cl, ws->b.eps, ws->b.B);
+        if (st) return st;
+        if (!isfinite(w->loss)) return GSL_EDOM;
+        acc += w->loss;
+        spire_model_zero_grad(w);
+        if ((st = spire_model_backward(w))) return st;
+        spire_adamw_update(w->params, w->grads, ws->am, ws->av, P, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
+        if (o->embed)
+            spire_adamw_update(w->embed + (size_t)c * ee, w->gembed + (size_t)c * ee, ws->em, ws->ev,
+                               ee, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
+    }
+    if (!all_finite(w->params, P) || !all_finite(w->embed + (size_t)c * ee, ee)) return GSL_EDOM;
+    memcpy(outp, w->params, P * sizeof(float));
+    memcpy(oute, w->embed + (size_t)c * ee, ee * sizeof(float));
+    *lsum = acc;
+    return GSL_SUCCESS;
+}
+
 int spire_fed_round(spire_fed_run *r, const ddpm_schedule *s, const spire_fed_data *d,
                     const int *eligible, const spire_fed_opts *o)
 {
@@ -409,45 +479,28 @@ int spire_fed_round(spire_fed_run *r, const ddpm_schedule *s, const spire_fed_da
     if (m > n_pre) m = n_pre;
     gsl_rng *rng = spl_rng_alloc(o->seed, SPIRE_FED_STREAM_SELECT, round);
     float *outp = malloc(m * P * sizeof(float)), *oute = malloc(m * ee * sizeof(float));
-    float *am = malloc(P * sizeof(float)), *av = malloc(P * sizeof(float));
-    float *em = malloc(ee * sizeof(float)), *ev = malloc(ee * sizeof(float));
     double *wts = malloc(m * sizeof *wts), *lsum = malloc(m * sizeof *lsum);
-    batch_buf b = { 0 };
-    int st = (rng && outp && oute && am && av && em && ev && wts && lsum) ? batch_alloc(&b, o->batch, D)
-                                                                         : GSL_ENOMEM;
+    int *sts = malloc(m * sizeof *sts);
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (nt > (int)m) nt = (int)m;
+    local_ws *ws = calloc((size_t)nt, sizeof *ws);
+    int st = (rng && outp && oute && wts && lsum && sts && ws) ? GSL_SUCCESS : GSL_ENOMEM;
     if (st == GSL_SUCCESS) gsl_ran_choose(rng, sel, m, list, n_pre, sizeof *list);
     uint64_t round_seed = spl_stream_seed(o->seed, SPIRE_FED_STREAM_LOCAL, round);
-    spire_model *w = r->work;
-    for (size_t j = 0; st == GSL_SUCCESS && j < m; j++) {
+    /* the selected clients, concurrently; each worker single-threaded BLAS */
+    int blas = spl_blas_threads(1);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (st == GSL_SUCCESS && nt > 1)
+    for (size_t j = 0; j < m; j++) {
+        if (st != GSL_SUCCESS) continue;
+        local_ws *mine = &ws[omp_get_thread_num()];
         int c = sel[j];
-        memcpy(w->params, r->srv.backbone, P * sizeof(float));
-        memcpy(w->embed + (size_t)c * ee, r->embed + (size_t)c * ee, ee * sizeof(float));
-        memset(am, 0, P * sizeof(float)); memset(av, 0, P * sizeof(float));
-        memset(em, 0, ee * sizeof(float)); memset(ev, 0, ee * sizeof(float));
-        lsum[j] = 0;
-        for (size_t k = 1; k <= o->local_steps; k++) {
-            spl_rng_seed(rng, round_seed, (uint64_t)c, k);
-            batch_draw(&b, rng, s, d->train[c], d->n_train[c], c);
-            st = spire_model_forward(w, b.xt, b.t, b.cl, b.eps, b.B);
-            if (st) break;
-            if (!isfinite(w->loss)) { st = GSL_EDOM; break; }
-            lsum[j] += w->loss;
-            spire_model_zero_grad(w);
-            if ((st = spire_model_backward(w))) break;
-            spire_adamw_update(w->params, w->grads, am, av, P, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
-            if (o->embed)
-                spire_adamw_update(w->embed + (size_t)c * ee, w->gembed + (size_t)c * ee, em, ev,
-                                   ee, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
-        }
-        if (st) break;
-        if (!all_finite(w->params, P) || !all_finite(w->embed + (size_t)c * ee, ee)) {
-            st = GSL_EDOM;
-            break;
-        }
-        memcpy(outp + j * P, w->params, P * sizeof(float));
-        memcpy(oute + j * ee, w->embed + (size_t)c * ee, ee * sizeof(float));
+        sts[j] = mine->w ? GSL_SUCCESS : local_ws_alloc(mine, &r->srv.cfg, P, ee, o->batch);
+        if (sts[j] == GSL_SUCCESS)
+            sts[j] = client_local(mine, r, s, d, o, round_seed, c, outp + j * P, oute + j * ee, &lsum[j]);
         wts[j] = (double)d->n_train[c];
     }
+    spl_blas_threads(blas);
+    for (size_t j = 0; st == GSL_SUCCESS && j < m; j++) st = sts[j];   /* the first failure */
     if (st == GSL_SUCCESS) st = spire_fed_average(r->srv.backbone, outp, wts, m, P);
     if (st == GSL_SUCCESS) {
         for (size_t c = 0; c < C; c++) r->loss[c] = NAN;
@@ -457,8 +510,9 @@ int spire_fed_round(spire_fed_run *r, const ddpm_schedule *s, const spire_fed_da
         }
         r->srv.round = round;
     }
-    batch_free(&b);
-    free(list); free(sel); free(outp); free(oute); free(am); free(av); free(em); free(ev);
+    for (int k = 0; ws && k < nt; k++) local_ws_free(&ws[k]);
+    free(ws); free(sts);
+    free(list); free(sel); free(outp); free(oute);
     free(wts); free(lsum);
     if (rng) gsl_rng_free(rng);
     return st;

@@ -259,6 +259,16 @@ int spire_fed_generate(spire_model *m, const ddpm_schedule *s, int c,
 int spire_fed_kid(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d, int c,
                   const spire_fed_eval_opts *o, float *x, spire_kid_result *res);
 
+/* spire_fed_kid of every client c with mask[c] == want, concurrently on
+ * omp_get_max_threads() workers (a copy of m each, BLAS single-threaded):
+ * kid[c] for those clients (the others untouched) and *mean their mean in
+ * client order (NaN if none).  The first failing client's code (in client
+ * order), GSL_EINVAL for a NULL pointer, GSL_ENOMEM.  Results do not depend
+ * on the thread count. */
+int spire_fed_kid_clients(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d,
+                          const int *mask, int want, const spire_fed_eval_opts *o, double *kid,
+                          double *mean);
+
 /* Mixing weights implied by samples x (n, D): the share of rows whose
  * nearest mean (Euclidean) among mu (K, D) is k, into w (K).  GSL_EDOM for
  * n, D or K = 0; GSL_EINVAL for a NULL pointer. */

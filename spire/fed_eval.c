@@ -2,6 +2,7 @@
  * and KID per client, implied mixing weights, the exact ε-predictor of a
  * mixture, the leave-one-out embedding probe, the gmm2 bridge. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
@@ -42,6 +43,45 @@ int spire_fed_kid(spire_model *m, const ddpm_schedule *s, const spire_fed_data *
     }
     if (!x) free(xs);
     free(fake); free(real);
+    return st;
+}
+
+int spire_fed_kid_clients(spire_model *m, const ddpm_schedule *s, const spire_fed_data *d,
+                          const int *mask, int want, const spire_fed_eval_opts *o, double *kid,
+                          double *mean)
+{
+    if (!m || !s || !d || !mask || !o || !kid || !mean) return GSL_EINVAL;
+    size_t C = d->C;
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (nt > (int)C) nt = (int)C;
+    spire_model **mw = calloc((size_t)nt, sizeof *mw);
+    int *sts = calloc(C, sizeof *sts);
+    int st = (mw && sts) ? GSL_SUCCESS : GSL_ENOMEM;
+    /* worker 0 evaluates on m, the others on a copy (activations are per model) */
+    for (int k = 0; st == GSL_SUCCESS && k < nt; k++) {
+        mw[k] = k ? spire_model_alloc(&m->cfg, &st) : m;
+        if (k && mw[k]) st = spire_fed_model_copy(mw[k], m);
+    }
+    int blas = spl_blas_threads(1);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (st == GSL_SUCCESS && nt > 1)
+    for (size_t c = 0; c < C; c++) {
+        if (st != GSL_SUCCESS || mask[c] != want) continue;
+        spire_kid_result r;
+        sts[c] = spire_fed_kid(mw[omp_get_thread_num()], s, d, (int)c, o, NULL, &r);
+        if (sts[c] == GSL_SUCCESS) kid[c] = r.mean;
+    }
+    spl_blas_threads(blas);
+    double acc = 0;
+    size_t k = 0;
+    for (size_t c = 0; st == GSL_SUCCESS && c < C; c++) {   /* in client order */
+        if (mask[c] != want) continue;
+        if ((st = sts[c])) break;
+        acc += kid[c];
+        k++;
+    }
+    if (st == GSL_SUCCESS) *mean = k ? acc / (double)k : NAN;
+    for (int q = 1; mw && q < nt; q++) spire_model_free(mw[q]);
+    free(mw); free(sts);
     return st;
 }
 

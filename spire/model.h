@@ -97,7 +97,10 @@ typedef struct { SPIRE_PARAMS_FIELDS(double) } spire_params_d;
     R *out;            /* (B, D) ε̂ */                                           \
     R *target;         /* (B, D) ε of the last forward with a target */         \
     R *dout, *dh, *dpre, *din1;  /* backward scratch */                         \
-    double loss;       /* MSE of the last forward with a target, else −1 */
+    double loss;       /* MSE of the last forward with a target, else −1 */ \
+    R *temb_tab;       /* (temb_rows, E) temb of t = 0, 1, …: a cache for  \
+                          integer time steps, grown on demand */              \
+    size_t temb_rows;
 
 typedef struct { SPIRE_MODEL_FIELDS(float, spire_params) } spire_model;
 typedef struct { SPIRE_MODEL_FIELDS(double, spire_params_d) } spire_model_d;

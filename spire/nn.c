@@ -8,4 +8,7 @@
  * declaration lets `omp simd` loops use them without -ffast-math. */
 #pragma omp declare simd notinbranch
 extern float expf(float);
+/* Built with -fno-math-errno (Makefile): sqrt never sees a negative
+ * argument here (v ≥ 0), and without errno the AdamW loop vectorises
+ * (sqrtps) with the same correctly rounded result. */
 #include "spire/nn_body.inc"

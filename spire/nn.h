@@ -41,6 +41,11 @@ void spire_silu_forward(float *out, const float *in, size_t n);
 /* din_i += dout_i · σ(x_i)(1 + x_i(1 − σ(x_i))), x = the forward input. */
 void spire_silu_backward(float *din, const float *dout, const float *in, size_t n);
 
+/* The same with the forward output out = SiLU(in) at hand: σ(x) = out/x
+ * (1/2 at x = 0), a division instead of an exponential. */
+void spire_silu_backward_out(float *din, const float *dout, const float *in, const float *out,
+                             size_t n);
+
 /* Sinusoidal time embedding (Vaswani et al.; DDPM), E even, half = E/2:
  *   f_j = 10000^(−j/half),  out[r, j] = sin(t_r f_j),  out[r, half+j] = cos(t_r f_j),
  * j = 0..half−1, t in diffusion steps (1..T).  Evaluated in double, stored as float. */
@@ -72,6 +77,8 @@ void spire_dense_backward_d(double *din, double *dW, double *db, const double *d
                             const double *in, const double *W, size_t B, size_t I, size_t O);
 void spire_silu_forward_d(double *out, const double *in, size_t n);
 void spire_silu_backward_d(double *din, const double *dout, const double *in, size_t n);
+void spire_silu_backward_out_d(double *din, const double *dout, const double *in,
+                               const double *out, size_t n);
 void spire_temb_forward_d(double *out, const double *t, size_t B, size_t E);
 void spire_temb_backward_d(double *dt, const double *dout, const double *t, size_t B, size_t E);
 double spire_mse_forward_d(const double *pred, const double *target, size_t n);

@@ -1,5 +1,6 @@
 /* spire/sample.c — ancestral DDPM and DDIM (η = 0) samplers (spire/sample.h). */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
@@ -61,9 +62,15 @@ static int sample_block(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedu
             double a = s->a[i - 1], b = s->b[i - 1];
             double ap = ip ? s->a[ip - 1] : 1.0, bp = ip ? s->b[ip - 1] : 0.0;
             for (size_t q = 0; q < nb * D; q++) {
-                double x0 = ((double)x[q] - b * (double)e[q]) / a;
-                if (clip > 0) x0 = clamp(x0, clip);
-                x[q] = (float)(ap * x0 + bp * (double)e[q]);
+                double xq = (double)x[q], eq = (double)e[q], x0 = (xq - b * eq) / a;
+                if (clip > 0 && fabs(x0) > clip) {
+                    /* the ε consistent with the clamped x̂_0 (GLIDE, diffusers'
+                     * use_clipped_model_output): re-noising with the raw ε̂
+                     * would put back the error the clamp removed */
+                    x0 = clamp(x0, clip);
+                    eq = (xq - a * x0) / b;
+                }
+                x[q] = (float)(ap * x0 + bp * eq);
             }
         }
     }
@@ -105,16 +112,59 @@ static int model_eps(void *ctx, const float *x, size_t i, size_t nb, float *out)
     return GSL_SUCCESS;
 }
 
+/* A worker: its own copy of the network (activations are per model), ε̂
+ * buffer and generator. */
+typedef struct { model_ctx mc; float *e; gsl_rng *r; } sample_ws;
+
+static void sample_ws_free(sample_ws *w, const spire_model *shared)
+{
+    if (w->mc.m != shared) spire_model_free(w->mc.m);
+    free(w->mc.t); free(w->mc.c); free(w->e);
+    if (w->r) gsl_rng_free(w->r);
+}
+
+static int sample_ws_alloc(sample_ws *w, spire_model *m, int own, int client)
+{
+    size_t blk = SPIRE_SAMPLE_BLOCK;
+    w->mc = (model_ctx){ m, client, malloc(blk * sizeof(float)), malloc(blk * sizeof(int)) };
+    if (own && (w->mc.m = spire_model_alloc(&m->cfg, NULL))) {
+        memcpy(w->mc.m->params, m->params, m->n_params * sizeof(float));
+        memcpy(w->mc.m->embed, m->embed, m->n_embed * sizeof(float));
+    }
+    w->e = malloc(blk * m->cfg.D * sizeof(float));
+    w->r = gsl_rng_alloc(gsl_rng_taus2);
+    return (w->mc.m && w->mc.t && w->mc.c && w->e && w->r) ? GSL_SUCCESS : GSL_ENOMEM;
+}
+
 int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
                  double clip, int client, size_t n, uint64_t seed, float *x)
 {
     if (!m || !s || !x) return GSL_EINVAL;
+    if (sampler != SPIRE_SAMPLER_DDIM && sampler != SPIRE_SAMPLER_DDPM) return GSL_EINVAL;
     if (client < 0 || (size_t)client >= m->cfg.C) return GSL_EDOM;
-    model_ctx mc = { m, client, malloc(SPIRE_SAMPLE_BLOCK * sizeof(float)),
-                     malloc(SPIRE_SAMPLE_BLOCK * sizeof(int)) };
-    int st = (mc.t && mc.c) ? spire_sample_fn(model_eps, &mc, m->cfg.D, s, sampler, S, clip, n, seed, x)
-                            : GSL_ENOMEM;
-    free(mc.t); free(mc.c);
+    if (n == 0 || !(clip >= 0) || !isfinite(clip)) return GSL_EDOM;
+    if (sampler == SPIRE_SAMPLER_DDIM && (S < 1 || S > s->T)) return GSL_EDOM;
+    size_t blk = SPIRE_SAMPLE_BLOCK, nblk = (n + blk - 1) / blk, D = m->cfg.D;
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (nt > (int)nblk) nt = (int)nblk;
+    sample_ws *ws = calloc((size_t)nt, sizeof *ws);
+    int *sts = malloc(nblk * sizeof *sts);
+    int st = (ws && sts) ? GSL_SUCCESS : GSL_ENOMEM;
+    /* worker 0 uses m itself; the others a copy */
+    for (int k = 0; st == GSL_SUCCESS && k < nt; k++) st = sample_ws_alloc(&ws[k], m, k > 0, client);
+    int blas = spl_blas_threads(1);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (st == GSL_SUCCESS && nt > 1)
+    for (size_t j = 0; j < nblk; j++) {
+        if (st != GSL_SUCCESS) continue;
+        sample_ws *w = &ws[omp_get_thread_num()];
+        size_t nb = n - j * blk < blk ? n - j * blk : blk;
+        spl_rng_seed(w->r, seed, SPIRE_STREAM_SAMPLE, j);
+        sts[j] = sample_block(model_eps, &w->mc, D, s, sampler, S, clip, nb, w->r, x + j * blk * D, w->e);
+    }
+    spl_blas_threads(blas);
+    for (size_t j = 0; st == GSL_SUCCESS && j < nblk; j++) st = sts[j];
+    for (int k = 0; ws && k < nt; k++) sample_ws_free(&ws[k], m);
+    free(ws); free(sts);
     return st;
 }
 

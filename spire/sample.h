@@ -13,7 +13,10 @@
  *
  * clip > 0 (for data known to lie in [−clip, clip], e.g. images in [−1, 1]):
  * x̂_0 is clamped to [−clip, clip] at every step (as diffusers' clip_sample);
- * DDPM then uses the posterior-mean form
+ * DDIM then re-noises with the ε consistent with the clamped x̂_0,
+ * ε = (x − a_τk x̂_0)/b_τk (GLIDE; diffusers' use_clipped_model_output), not
+ * with the raw ε̂ (which put the clamped-away error back: KID 0.85 instead of
+ * 0.13 on a digits network, docs/cli/sample.md); DDPM uses the posterior-mean form
  *   x_{i−1} = [√ᾱ_{i−1} β_i x̂_0 + √(1−β_i)(1−ᾱ_{i−1}) x_i]/(1−ᾱ_i) + σ_i z,
  * equal to the ε form above when nothing is clamped.  The last step returns
  * x̂_0 itself, so every sample lies in [−clip, clip].  clip = 0: no clamping.
@@ -43,7 +46,9 @@ typedef enum { SPIRE_SAMPLER_DDPM = 0, SPIRE_SAMPLER_DDIM = 1 } spire_sampler;
  * (ignored by DDPM, which takes all T); clip ≥ 0 as above.  GSL_EDOM for S
  * out of range, a negative or non-finite clip, a client out of range or
  * n = 0; GSL_EINVAL for a NULL pointer or an unknown sampler; GSL_ENOMEM.
- * The model's activation buffers are reused (not thread-safe on one model).
+ * Blocks run concurrently on omp_get_max_threads() workers, each with its
+ * own copy of the network (the first uses m's activation buffers: not
+ * thread-safe on one model); the samples do not depend on the count.
  * SPIRE_SAMPLE_BLOCK is a block size, not a limit on n. */
 int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
                  double clip, int client, size_t n, uint64_t seed, float *x);

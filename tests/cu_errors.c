@@ -462,6 +462,11 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EDOM, spire_fed_generate(F.m2, F.s, 5, &F.eo, F.xf))                                     \
     X(GSL_EINVAL, spire_fed_kid(F.m2, F.s, NULL, 0, &F.eo, NULL, &F.kr))        \
     X(GSL_EDOM, spire_fed_kid(F.m2, F.s, F.fd, 3, &F.eo, NULL, &F.kr))          \
+    X(GSL_EINVAL, spire_fed_kid_clients(F.m2, F.s, F.fd, NULL, 1, &F.eo, F.out, F.resp))          \
+    X(GSL_EDOM, spire_fed_kid_clients(F.m2, F.s, F.fd, (int[3]){ 1, 1, 1 }, 1,                     \
+                                      &(spire_fed_eval_opts){ .n_gen = 1, .ddim_steps = 5,        \
+                                          .subsets = 2, .subset_size = 4, .seed = 1 },            \
+                                      F.out, F.resp))                                             \
     X(GSL_EINVAL, spire_fed_implied_weights(F.xf, 4, 2, NULL, 2, F.out))                           \
     X(GSL_EDOM, spire_fed_implied_weights(F.xf, 0, 2, F.mu, 2, F.out))                             \
     X(GSL_EINVAL, spire_fed_exact_eps(NULL, F.xf, 1, 1, F.ef))                                     \
