@@ -259,14 +259,14 @@ static int expect(const kmix_quad *q, const kmix *m, double c, int noerr, integr
 }
 
 /* ---- the loss integrand -------------------------------------------------- */
-typedef struct { double a; const double *w; int what; } loss_ctx;
+typedef struct { double a; const double *w; const double *ew; int what; } loss_ctx;
 
 /* out: [posterior variance, |z̄_w − z̄*|², grad (n), hess (n²)] */
 static void loss_integrand(const kmix *m, const double *y, void *vctx, double *out)
 {
     const loss_ctx *c = vctx;
     kmix_point P;
-    kmix_point_eval(m, c->a, y, c->w, &P);
+    kmix_point_eval(m, c->a, y, c->w, c->ew, &P);
     const size_t K = m->K, r = m->r, n = K - 1;
     double pv = 0.0, ex = 0.0, g[KMIX_KMAX];
     for (size_t k = 0; k < K; k++) {
@@ -312,7 +312,13 @@ int kmix_loss_quad(const kmix_quad *q, const kmix *m, double a, double b, const 
     if (!q || !res) return GSL_EINVAL;
     const size_t n = m->K - 1;
     size_t nf = 2 + ((what & (KMIX_GRAD | KMIX_HESS)) ? n : 0) + ((what & KMIX_HESS) ? n * n : 0);
-    loss_ctx c = { a, w, what };
+    double ew[KMIX_KMAX], dmax = 0.0;
+    for (size_t k = 0; k < m->K; k++) {
+        double dk = k < n ? m->theta[k] - w[k] : 0.0;
+        dmax = fmax(dmax, fabs(dk));
+        ew[k] = exp(dk);
+    }
+    loss_ctx c = { a, w, dmax <= 30.0 ? ew : NULL, what };
     double val[KMIX_TERMS_MAX], err[KMIX_TERMS_MAX];
     if ((st = expect(q, m, a, what & KMIX_NOERR, loss_integrand, &c, nf, val, err))) return st;
     const double c2 = a * a * b * b, d = (double)m->d;
@@ -340,7 +346,7 @@ static void sand_integrand(const kmix *m, const double *y, void *vctx, double *o
 {
     const sand_ctx *c = vctx;
     kmix_point P;
-    kmix_point_eval(m, c->a, y, m->theta, &P);
+    kmix_point_eval(m, c->a, y, m->theta, NULL, &P);
     const size_t K = m->K, r = m->r, n = K - 1;
     double G[KMIX_NMAX][2], S[2][2] = { { 0, 0 }, { 0, 0 } }, M[2][2];
     for (size_t k = 0; k < K; k++)
@@ -368,7 +374,7 @@ static void fisher_integrand(const kmix *m, const double *y, void *vctx, double 
 {
     (void)vctx;
     kmix_point P;
-    kmix_point_eval(m, 1.0, y, m->theta, &P);
+    kmix_point_eval(m, 1.0, y, m->theta, NULL, &P);
     const size_t n = m->K - 1;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)
@@ -408,6 +414,26 @@ static void to_p(const kmix *m, const double *cw, double *cp)
         }
 }
 
+int kmix_sandwich_cov(size_t n, const double *A, const double *B, double *cov)
+{
+    if (!A || !B || !cov) return GSL_EINVAL;
+    if (n < 1 || n > KMIX_NMAX) return GSL_EDOM;
+    /* X = B⁻¹A, then B⁻¹Xᵀ = B⁻¹AB⁻¹ (A symmetric) */
+    double Bf[KMIX_NMAX * KMIX_NMAX], X[KMIX_NMAX * KMIX_NMAX], Xt[KMIX_NMAX * KMIX_NMAX];
+    memcpy(Bf, B, n * n * sizeof *Bf);
+    memcpy(X, A, n * n * sizeof *X);
+    int st = chol_solve(n, Bf, X, n);
+    if (st) return st;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) Xt[i * n + j] = X[j * n + i];
+    lapack_int info = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, (lapack_int)n, Bf,
+                                     (lapack_int)n, Xt, (lapack_int)n);
+    if (info) return GSL_EFAILED;
+    for (size_t i = 0; i < n; i++)            /* symmetrise the rounding */
+        for (size_t j = 0; j < n; j++) cov[i * n + j] = 0.5 * (Xt[i * n + j] + Xt[j * n + i]);
+    return GSL_SUCCESS;
+}
+
 int kmix_sandwich_level(const kmix_quad *q, const kmix *m, double a, double b, kmix_sandwich *sw)
 {
     double w0[KMIX_NMAX] = { 0 };
@@ -429,18 +455,7 @@ int kmix_sandwich_level(const kmix_quad *q, const kmix *m, double a, double b, k
         e = fmax(e, fmax(cb * err[i], fmax(ca * err[nn + i], fe[i])));
     }
     sw->err = e;
-    /* B⁻¹AB⁻¹: X = B⁻¹A, then B⁻¹Xᵀ (A symmetric) */
-    double Bf[KMIX_NMAX * KMIX_NMAX], X[KMIX_NMAX * KMIX_NMAX], Xt[KMIX_NMAX * KMIX_NMAX];
-    memcpy(Bf, sw->B, nn * sizeof *Bf);
-    memcpy(X, sw->A, nn * sizeof *X);
-    if ((st = chol_solve(n, Bf, X, n))) return st;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) Xt[i * n + j] = X[j * n + i];
-    lapack_int info = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, (lapack_int)n, Bf,
-                                     (lapack_int)n, Xt, (lapack_int)n);
-    if (info) return GSL_EFAILED;
-    for (size_t i = 0; i < n; i++)            /* symmetrise the rounding */
-        for (size_t j = 0; j < n; j++) sw->cov_w[i * n + j] = 0.5 * (Xt[i * n + j] + Xt[j * n + i]);
+    if ((st = kmix_sandwich_cov(n, sw->A, sw->B, sw->cov_w))) return st;
     /* CRLB = I⁻¹ */
     double F[KMIX_NMAX * KMIX_NMAX], Id[KMIX_NMAX * KMIX_NMAX] = { 0 };
     memcpy(F, sw->fisher, nn * sizeof *F);

@@ -158,6 +158,9 @@ typedef struct {
     double err;                                      /* largest quadrature error of A, B, I (absolute) */
 } kmix_sandwich;
 int kmix_sandwich_level(const kmix_quad *q, const kmix *m, double a, double b, kmix_sandwich *sw);
+/* cov = B⁻¹AB⁻¹ for n × n row-major A (symmetric) and B (positive definite;
+ * GSL_EDOM otherwise). */
+int kmix_sandwich_cov(size_t n, const double *A, const double *B, double *cov);
 
 /* ---- gradient descent on w, GSL style ------------------------------------ */
 typedef int (*kmix_objective)(void *ctx, const double *w, double *f, double *grad);

@@ -266,7 +266,8 @@ kmix_sample *kmix_sample_draw(const kmix *m, double a, double b, size_t n, ddpm_
     return S;
 }
 
-int kmix_sample_loss(const kmix *m, const kmix_sample *S, const double *w, double *loss,
+/* The empirical loss less its w-free orthogonal part S->orth. */
+static int span_loss(const kmix *m, const kmix_sample *S, const double *w, double *loss,
                      double *grad, double *hess)
 {
     if (!m || !S || !w || S->K != m->K || S->r != m->r) return GSL_EINVAL;
@@ -280,31 +281,41 @@ int kmix_sample_loss(const kmix *m, const kmix_sample *S, const double *w, doubl
         for (size_t f = 0; f < nu; f++) acc[f] += out[f];
     }
     double inv = 1.0 / (double)S->n;
-    if (loss) *loss = acc[0] * inv + S->orth;
+    if (loss) *loss = acc[0] * inv;
     if (grad) for (size_t j = 0; j < n; j++) grad[j] = acc[2 + j] * inv;
     if (hess) for (size_t j = 0; j < n * n; j++) hess[j] = acc[2 + n + j] * inv;
     return GSL_SUCCESS;
 }
 
+int kmix_sample_loss(const kmix *m, const kmix_sample *S, const double *w, double *loss,
+                     double *grad, double *hess)
+{
+    int st = span_loss(m, S, w, loss, grad, hess);
+    if (!st && loss) *loss += S->orth;
+    return st;
+}
+
 /* ---- ŵ_n by BFGS2 ---------------------------------------------------------- */
 typedef struct { const kmix *m; const kmix_sample *S; int status; } fit_ctx;
 
+/* The minimiser sees the loss less its w-free orthogonal part (a large
+ * constant for large d would swamp the line search's precision). */
 static double fit_f(const gsl_vector *x, void *p)
 {
     fit_ctx *c = p;
     double f;
-    c->status |= kmix_sample_loss(c->m, c->S, x->data, &f, NULL, NULL);
+    c->status |= span_loss(c->m, c->S, x->data, &f, NULL, NULL);
     return f;
 }
 static void fit_df(const gsl_vector *x, void *p, gsl_vector *g)
 {
     fit_ctx *c = p;
-    c->status |= kmix_sample_loss(c->m, c->S, x->data, NULL, g->data, NULL);
+    c->status |= span_loss(c->m, c->S, x->data, NULL, g->data, NULL);
 }
 static void fit_fdf(const gsl_vector *x, void *p, double *f, gsl_vector *g)
 {
     fit_ctx *c = p;
-    c->status |= kmix_sample_loss(c->m, c->S, x->data, f, g->data, NULL);
+    c->status |= span_loss(c->m, c->S, x->data, f, g->data, NULL);
 }
 
 int kmix_fit_ddpm(const kmix *m, const kmix_sample *S, const double *w0, double tol,
@@ -337,7 +348,7 @@ int kmix_fit_ddpm(const kmix *m, const kmix_sample *S, const double *w0, double 
     kmix_softmax(m->K, res->w, res->p);
     res->iterations = it;
     res->converged = conv;
-    res->objective = mn->f;
+    res->objective = mn->f + S->orth;
     gsl_vector_free(x);
     gsl_multimin_fdfminimizer_free(mn);
     if (c.status) return GSL_EFAILED;

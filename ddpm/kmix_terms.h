@@ -23,8 +23,11 @@ typedef struct {
     double zw[KMIX_NMAX], zs[KMIX_NMAX], dz[KMIX_NMAX];  /* z̄_w, z̄*, z̄_w − z̄* */
 } kmix_point;
 
+/* ew: e^{θ*_k − w_k} (K, last 1) when every |θ*_k − w_k| ≤ 30, else NULL.
+ * With it, ρ*_k ∝ ρ_k e^{θ*_k − w_k} (no exponential per node; an underflowed
+ * ρ_k < 1e-308 stands for a ρ*_k < 1e-295); without, a second softmax. */
 static inline void kmix_point_eval(const kmix *m, double a, const double *y, const double *w,
-                                   kmix_point *P)
+                                   const double *ew, kmix_point *P)
 {
     const size_t K = m->K, r = m->r;
     double l[KMIX_KMAX];
@@ -34,7 +37,12 @@ static inline void kmix_point_eval(const kmix *m, double a, const double *y, con
         l[k] = a * s - 0.5 * a * a * m->gram[k * K + k];
     }
     kmix_softmax_shift(K, w, l, P->rw);
-    kmix_softmax_shift(K, m->theta, l, P->rs);
+    if (ew) {
+        double s = 0.0;
+        for (size_t k = 0; k < K; k++) { P->rs[k] = P->rw[k] * ew[k]; s += P->rs[k]; }
+        for (size_t k = 0; k < K; k++) P->rs[k] /= s;
+    } else
+        kmix_softmax_shift(K, m->theta, l, P->rs);
     for (size_t i = 0; i < r; i++) {
         double zw = 0.0, zs = 0.0, dz = 0.0;
         for (size_t k = 0; k < K; k++) {

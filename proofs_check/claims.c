@@ -20,6 +20,7 @@ void pc_opts_default(pc_opts *o)
     o->seed = 1;
     o->loss = NULL;
     o->threshold = NAN;
+    o->kloss = NULL;
 }
 
 static pc_loss_fn loss_of(const pc_opts *o) { return o->loss ? o->loss : ddpm_loss_level; }
@@ -669,6 +670,7 @@ const pc_claim pc_claims[] = {
     { "C4", pc_c4_mc_agreement },    { "C5", pc_c5_dimension_free }, { "C6", pc_c6_rate },
     { "C7", pc_c7_mle_bridge },      { "C8", pc_c8_step_size },  { "C9", pc_c9_means_contrast },
     { "C10", pc_c10_embedding_bias },
+    { "C12", pc_c12_kcomp_landscape }, { "C13", pc_c13_kcomp_dimension_free },
 };
 const size_t pc_nclaims = sizeof pc_claims / sizeof pc_claims[0];
 _Static_assert(sizeof pc_claims / sizeof pc_claims[0] <= PC_CLAIMS_MAX, "more claims than PC_CLAIMS_MAX");

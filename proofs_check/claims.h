@@ -22,15 +22,21 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ddpm/ddpm.h"
+#include "ddpm/kmix.h"
 
 typedef int (*pc_loss_fn)(ddpm_quad *q, const gmm2 *g, double a, double b, double w,
                           ddpm_loss_result *res);
+
+/* The K-component loss (C12, C13): kmix_loss_quad's signature. */
+typedef int (*pc_kloss_fn)(const kmix_quad *q, const kmix *m, double a, double b, const double *w,
+                           int what, kmix_result *res);
 
 typedef struct {
     int quick;              /* 0 full, 1 reduced grids and replicates, 2 the tiny grids of the unit tests */
     uint64_t seed;
     pc_loss_fn loss;        /* NULL: ddpm_loss_level */
     double threshold;       /* NaN: the claim's own */
+    pc_kloss_fn kloss;      /* NULL: kmix_loss_quad (C12, C13) */
 } pc_opts;
 
 typedef struct {
@@ -54,6 +60,8 @@ int pc_c7_mle_bridge(const pc_opts *o, pc_result *r);
 int pc_c8_step_size(const pc_opts *o, pc_result *r);
 int pc_c9_means_contrast(const pc_opts *o, pc_result *r);
 int pc_c10_embedding_bias(const pc_opts *o, pc_result *r);   /* proofs_check/c10.c */
+int pc_c12_kcomp_landscape(const pc_opts *o, pc_result *r);        /* proofs_check/kclaims.c */
+int pc_c13_kcomp_dimension_free(const pc_opts *o, pc_result *r);   /* proofs_check/kclaims.c */
 
 /* The table of claims, in order. */
 typedef struct {

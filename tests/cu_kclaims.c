@@ -1,0 +1,85 @@
+/* tests/cu_kclaims.c — the K-component claims C12 and C13 on their tiny
+ * grids: each must PASS with the library's loss and FAIL when fed a wrong
+ * loss (C12: a loss with a spurious local minimum added; C13: a curvature
+ * twice the true one, hence a wrong sandwich prediction). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include "common/spl.h"
+#include "proofs_check/claims.h"
+#include "tests/cu_util.h"
+
+/* The true loss minus a narrow Gaussian bump c·exp(−|w − w_b|²/(2s²)),
+ * s = 0.5, centred at w_b = the logits of p = (0.9, 0.1/(K−1), …) — one of
+ * C12's GD starts — with c = 5·excess(w_b): a spurious local minimum (and a
+ * saddle) near w_b, the loss at θ* nearly unchanged (excess, gradient and
+ * Hessian changed consistently). */
+static int loss_bump(const kmix_quad *q, const kmix *m, double a, double b, const double *w,
+                     int what, kmix_result *r)
+{
+    size_t n = m->K - 1;
+    double wb[KMIX_NMAX];
+    double p[KMIX_KMAX];
+    for (size_t k = 0; k < m->K; k++) p[k] = k == 0 ? 0.9 : 0.1 / (double)(m->K - 1);
+    kmix_logits(m->K, p, wb);
+    kmix_result rb;
+    int st = kmix_loss_quad(q, m, a, b, wb, KMIX_NOERR, &rb);
+    if (!st) st = kmix_loss_quad(q, m, a, b, w, what | KMIX_ALL, r);
+    if (st) return st;
+    double c = 5 * rb.excess.val, x[KMIX_NMAX], x2 = 0;
+    for (size_t j = 0; j < n; j++) { x[j] = w[j] - wb[j]; x2 += x[j] * x[j]; }
+    const double s2 = 0.25;
+    double e = c * exp(-0.5 * x2 / s2);
+    r->loss.val -= e;
+    r->excess.val -= e;
+    for (size_t j = 0; j < n; j++) r->grad[j] += e * x[j] / s2;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) r->hess[i * n + j] += e * ((i == j) / s2 - x[i] * x[j] / (s2 * s2));
+    return GSL_SUCCESS;
+}
+
+/* The true loss with twice its curvature. */
+static int loss_hess2(const kmix_quad *q, const kmix *m, double a, double b, const double *w,
+                      int what, kmix_result *r)
+{
+    int st = kmix_loss_quad(q, m, a, b, w, what, r);
+    for (size_t j = 0; j < (m->K - 1) * (m->K - 1); j++) r->hess[j] *= 2;
+    return st;
+}
+
+static pc_result run(int (*fn)(const pc_opts *, pc_result *), pc_kloss_fn kloss)
+{
+    pc_opts o;
+    pc_opts_default(&o);
+    o.quick = 2;
+    o.seed = cu_seed(1);
+    o.kloss = kloss;
+    pc_result r = {0};
+    CU_ASSERT_EQUAL(fn(&o, &r), GSL_SUCCESS);
+    CU_ASSERT(r.claim[0] != '\0');
+    fprintf(stderr, "\n  %s: %s measured %g threshold %g %s\n", r.id, r.claim, r.measured, r.threshold,
+            r.pass ? "PASS" : "FAIL");
+    return r;
+}
+
+static void test_c12(void)
+{
+    CU_ASSERT_TRUE(run(pc_c12_kcomp_landscape, NULL).pass);
+    pc_result bad = run(pc_c12_kcomp_landscape, loss_bump);
+    CU_ASSERT_FALSE(bad.pass);
+    CU_ASSERT(strstr(bad.claim, "spurious stationary point:") != NULL || strstr(bad.claim, "GD stuck") != NULL ||
+              strstr(bad.claim, "short of theta*") != NULL);
+}
+
+static void test_c13(void)
+{
+    CU_ASSERT_TRUE(run(pc_c13_kcomp_dimension_free, NULL).pass);
+    CU_ASSERT_FALSE(run(pc_c13_kcomp_dimension_free, loss_hess2).pass);
+}
+
+CU_TestInfo cu_kclaims_tests[] = {
+    { "C12_landscape", test_c12 },
+    { "C13_dimension_free", test_c13 },
+    CU_TEST_INFO_NULL
+};
