@@ -8,11 +8,13 @@
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/kopts.h"
 #include "ddpm/ddpm.h"
 #include "gmm/gmm.h"
 
 static const struct option longopts[] = {
     OPT_LONG_HELP, OPT_LONG_MIXTURE, OPT_LONG_NOISE, OPT_LONG_MC,
+    KOPT_LONG,
     { NULL, 0, NULL, 0 }
 };
 
@@ -43,6 +45,11 @@ static void usage(FILE *f, const opt_common *o)
 "\n",
             FIT_DDPM_W0, FIT_DDPM_TOL, (unsigned)FIT_DDPM_MAXIT, FIT_MLE_TOL, (unsigned)FIT_MLE_MAXIT);
     opt_common_usage(f, o, OPT_G_MIXTURE | OPT_G_NOISE);
+    kopt_usage(f, 0);
+    fprintf(f,
+"  with K >= 3 components the rows are, per estimator and component k,\n"
+"  estimator,k,p_hat,w_hat,iterations,converged,objective,sd_pred (w_hat by GSL\n"
+"  BFGS2 from equal weights; sd_pred from B^-1 A B^-1 and the CRLB, delta method)\n");
     opt_common_usage(f, o, OPT_G_MC);
     fprintf(f,
 "  --help               this text\n");
@@ -56,11 +63,14 @@ int cmd_fit(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
+    kopt ko;
+    kopt_init(&ko);
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         if (c == OPT_HELP) { usage(stdout, &o); return 0; }
-        if (opt_common_handle(&o, c, optarg, argv, longopts)) return 2;
+        if (kopt_handle(&ko, &o, c, optarg, argv, longopts)) return 2;
     }
-    if (opt_no_positional(o.cmd, argc, argv) || opt_common_check(&o)) return 2;
+    if (opt_no_positional(o.cmd, argc, argv) || opt_common_check(&o) || kopt_check(&ko, &o, NULL)) return 2;
+    if (ko.active) return kcmd_fit(&o, &ko);
 
     opt_model m;
     ddpm_quad *q = NULL;

@@ -8,9 +8,10 @@
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/kopts.h"
 #include "ddpm/ddpm.h"
 
-enum { OPT_INIT = OPT_COMMON_END, OPT_LR, OPT_STEPS, OPT_PARAM, OPT_TOL, OPT_CLIP };
+enum { OPT_INIT = OPT_COMMON_END, OPT_LR, OPT_STEPS, OPT_PARAM, OPT_TOL, OPT_CLIP, OPT_KP };
 
 static const struct option longopts[] = {
     OPT_LONG_HELP, OPT_LONG_MIXTURE, OPT_LONG_NOISE, OPT_LONG_METHOD, OPT_LONG_MC,
@@ -20,6 +21,8 @@ static const struct option longopts[] = {
     { "param", required_argument, NULL, OPT_PARAM },
     { "tol", required_argument, NULL, OPT_TOL },
     { "clip", required_argument, NULL, OPT_CLIP },
+    { "p", required_argument, NULL, OPT_KP },
+    KOPT_LONG,
     { NULL, 0, NULL, 0 }
 };
 
@@ -48,7 +51,11 @@ static void usage(FILE *f, const opt_common *o, const gd_opts *g)
 "when the loss grew (the step --lr is then too large).\n"
 "\n");
     opt_common_usage(f, o, OPT_G_MIXTURE | OPT_G_NOISE);
+    kopt_usage(f, 0);
     fprintf(f,
+"  --p P1,...,PK        K components: the starting weights (default equal); the\n"
+"                       rows are then iter,w_1..w_{K-1},p_1..p_K,loss,grad_norm\n"
+"                       (descent on the logits; --param and --clip do not apply)\n"
 "descent:\n"
 "  --init P0            starting mixing weight, number in (0, 1) (default %g)\n"
 "  --lr ETA             step size, number in (0, inf) (default %g)\n"
@@ -74,28 +81,47 @@ int cmd_gd(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    int c, idx;
+    int c, idx, given_init = 0, given_param = 0;
+    kopt ko;
+    kopt_init(&ko);
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case OPT_HELP:
             usage(stdout, &o, &g);
             return 0;
-        case OPT_INIT:  bad = opt_double(o.cmd, "--init", optarg, 0.0, OPT_OPEN, 1.0, OPT_OPEN, &g.init); break;
+        case OPT_KP:
+            bad = kopt_p(&ko, o.cmd, optarg);
+            if (bad == 1) {
+                fprintf(stderr, "spirelab gd: --p must be a list P1,...,PK (K components; one weight is --init), got '%s'\n", optarg);
+                bad = -1;
+            }
+            break;
+        case OPT_INIT:  given_init = 1; bad = opt_double(o.cmd, "--init", optarg, 0.0, OPT_OPEN, 1.0, OPT_OPEN, &g.init); break;
         case OPT_LR:    bad = opt_double(o.cmd, "--lr", optarg, 0.0, OPT_OPEN, INFINITY, OPT_OPEN, &g.lr); break;
         case OPT_STEPS: bad = opt_size(o.cmd, "--steps", optarg, 0, GD_STEPS_MAX, &g.steps); break;
         case OPT_TOL:   bad = opt_double(o.cmd, "--tol", optarg, 0.0, OPT_CLOSED, INFINITY, OPT_OPEN, &g.tol); break;
         case OPT_CLIP:  bad = opt_double(o.cmd, "--clip", optarg, 0.0, OPT_OPEN, 0.5, OPT_OPEN, &g.clip); break;
         case OPT_PARAM:
+            given_param = 1;
             bad = opt_choice(o.cmd, "--param", optarg, "logit|pi", &idx);
             if (!bad) g.param = idx == 0 ? DDPM_PARAM_LOGIT : DDPM_PARAM_PI;
             break;
         default:
-            bad = opt_common_handle(&o, c, optarg, argv, longopts);
+            bad = kopt_handle(&ko, &o, c, optarg, argv, longopts);
         }
         if (bad) return 2;
     }
-    if (opt_no_positional(o.cmd, argc, argv) || opt_common_check(&o)) return 2;
+    if (opt_no_positional(o.cmd, argc, argv) || opt_common_check(&o) || kopt_check(&ko, &o, &g.init)) return 2;
+    if (ko.p_list && given_init) { opt_contradiction(o.cmd, "--init", "--p", "give the start once"); return 2; }
+    if (ko.active) {
+        if (given_init || (given_param && g.param != DDPM_PARAM_LOGIT)) {
+            fprintf(stderr, "spirelab gd: %s needs two components; with --pi P1,...,PK start from --p P1,...,PK (logits)\n",
+                    given_init ? "--init" : "--param pi");
+            return 2;
+        }
+        return kcmd_gd(&o, &ko, g.lr, g.steps, g.tol);
+    }
 
     opt_model m;
     ddpm_quad *q = NULL;

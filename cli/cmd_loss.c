@@ -8,6 +8,7 @@
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/kopts.h"
 #include "common/spl.h"
 #include "ddpm/ddpm.h"
 
@@ -18,6 +19,7 @@ static const struct option longopts[] = {
     { "w", required_argument, NULL, OPT_W },
     { "p", required_argument, NULL, OPT_P },
     { "grid", required_argument, NULL, OPT_GRID },
+    KOPT_LONG,
     { NULL, 0, NULL, 0 }
 };
 
@@ -38,6 +40,7 @@ static void usage(FILE *f, const opt_common *o)
 "  w,p,loss,loss_err,excess,excess_err,grad,grad_err,hess,hess_err\n"
 "\n");
     opt_common_usage(f, o, OPT_G_MIXTURE | OPT_G_NOISE);
+    kopt_usage(f, 1);
     fprintf(f,
 "parameter -- at most one of (default --grid %s):\n"
 "  --w W                one logit, any finite number\n"
@@ -60,6 +63,8 @@ int cmd_loss(int argc, char **argv)
     double w_one = 0.0, p_one = 0.5;
     const char *param_flag = NULL;   /* the first of --w, --p, --grid given */
     int param = OPT_GRID;
+    kopt ko;
+    kopt_init(&ko);
     if (opt_grid_parse(o.cmd, "--grid", LOSS_GRID_DEFAULT, &grid)) return 2;
 
     optind = 1;
@@ -80,16 +85,30 @@ int cmd_loss(int argc, char **argv)
             param = c;
             if (c == OPT_W && opt_double(o.cmd, "--w", optarg, -INFINITY, OPT_OPEN, INFINITY, OPT_OPEN, &w_one))
                 return 2;
-            if (c == OPT_P && opt_double(o.cmd, "--p", optarg, 0.0, OPT_OPEN, 1.0, OPT_OPEN, &p_one))
-                return 2;
+            if (c == OPT_P) {   /* a list P1,...,PK, or one weight */
+                int kp = kopt_p(&ko, o.cmd, optarg);
+                if (kp < 0 || (kp == 1 && opt_double(o.cmd, "--p", optarg, 0.0, OPT_OPEN, 1.0, OPT_OPEN, &p_one)))
+                    return 2;
+            }
             if (c == OPT_GRID && opt_grid_parse(o.cmd, "--grid", optarg, &grid))
                 return 2;
             break;
         default:
-            if (opt_common_handle(&o, c, optarg, argv, longopts)) return 2;
+            if (kopt_handle(&ko, &o, c, optarg, argv, longopts)) return 2;
         }
     }
-    if (opt_no_positional(o.cmd, argc, argv) || opt_common_check(&o)) return 2;
+    if (opt_no_positional(o.cmd, argc, argv) || opt_common_check(&o) || kopt_check(&ko, &o, &p_one)) return 2;
+    if (ko.active) {
+        if (param != OPT_GRID && param != OPT_P) {
+            fprintf(stderr, "spirelab loss: %s needs two components; with --pi P1,...,PK give the model as --p P1,...,PK\n", param_flag);
+            return 2;
+        }
+        if (param == OPT_P && !ko.p_list) {
+            fprintf(stderr, "spirelab loss: --p must be a list P1,...,PK with --pi P1,...,PK\n");
+            return 2;
+        }
+        return kcmd_loss(&o, &ko);
+    }
 
     size_t nw = param == OPT_GRID ? grid.n : 1;
     double *ws = malloc(nw * sizeof *ws), *ps = malloc(nw * sizeof *ps);
