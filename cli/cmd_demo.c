@@ -18,7 +18,7 @@
 static void usage(FILE *f, const pf_demo_opts *d)
 {
     fprintf(f,
-"usage: spirelab demo gd|diffusion|dimension (--gif FILE | --live) [options]\n"
+"usage: spirelab demo gd|diffusion|dimension|simplex (--gif FILE | --live) [options]\n"
 "\n"
 "Lecture animations of the mixing-weight theory:\n"
 "  gd         a ball rolling down the excess-loss curve as gradient descent runs,\n"
@@ -28,6 +28,10 @@ static void usage(FILE *f, const pf_demo_opts *d)
 "             the true mixing weight, beside the same sampler with a wrong weight\n"
 "  dimension  histograms of the DDPM estimate p_hat for d = 1, 100, 10^4 filling\n"
 "             in as replicates arrive: the same shape in every dimension (s6)\n"
+"  simplex    K = 3 components: gradient descent on the logits from the three\n"
+"             corners of the simplex over the ternary map of the excess loss\n"
+"             (s10; pi = (0.2, 0.3, 0.5), means on a circle; uses --alpha, --lr,\n"
+"             --steps = frames, each ceil(600/steps) GD steps)\n"
 "--gif FILE writes the animation to FILE (which must end in .gif) and, beside\n"
 "it, its data (.csv) and gnuplot script (.gp); without gnuplot only those two\n"
 "are written (one line on stderr, exit status 0).  --live plays it in a gnuplot\n"
@@ -130,13 +134,14 @@ int cmd_demo(int argc, char **argv)
     }
     /* the demo's name: one positional argument */
     if (optind >= argc) {
-        fprintf(stderr, "spirelab demo: name a demo: gd, diffusion or dimension (see spirelab demo --help)\n");
+        fprintf(stderr, "spirelab demo: name a demo: gd, diffusion, dimension or simplex (see spirelab demo --help)\n");
         return 2;
     }
     const char *name = argv[optind];
-    int which = !strcmp(name, "gd") ? 0 : !strcmp(name, "diffusion") ? 1 : !strcmp(name, "dimension") ? 2 : -1;
+    int which = !strcmp(name, "gd") ? 0 : !strcmp(name, "diffusion") ? 1 : !strcmp(name, "dimension") ? 2
+              : !strcmp(name, "simplex") ? 3 : -1;
     if (which < 0) {
-        fprintf(stderr, "spirelab demo: unknown demo '%s': choose gd, diffusion or dimension\n", name);
+        fprintf(stderr, "spirelab demo: unknown demo '%s': choose gd, diffusion, dimension or simplex\n", name);
         return 2;
     }
     if (optind + 1 < argc) {
@@ -181,7 +186,8 @@ int cmd_demo(int argc, char **argv)
     fprintf(stderr, "spirelab demo: computing %s ...\n", name);
     int st = which == 0 ? pf_demo_gd(&d, f, &nframes)
            : which == 1 ? pf_demo_diffusion(&d, f, &nframes)
-                        : pf_demo_dimension(&d, f, &nframes);
+           : which == 2 ? pf_demo_dimension(&d, f, &nframes)
+                        : pf_demo_simplex(&d, f, &nframes);
     if (st) {
         opt_lib_error("demo", name, st);
         plots_fig_free(f);

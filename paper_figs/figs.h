@@ -147,6 +147,11 @@ int pf_demo_gd(const pf_demo_opts *d, plots_fig *f, size_t *nframes);
  * (THEORY.md §2) for the true weight π beside the same sampler with the
  * wrong weight (same noise), with the fraction of points in each component. */
 int pf_demo_diffusion(const pf_demo_opts *d, plots_fig *f, size_t *nframes);
+/* K = 3 (the F19 mixture, a = alpha): gradient descent on the logits from the
+ * three corners of the simplex over the ternary map of the excess loss;
+ * `steps` frames, each advancing ⌈600/steps⌉ GD steps of size lr (0: 1/λ_max
+ * of ∇²ℓ(θ*)) (THEORY.md §10; paper_figs/figs_kmix.c). */
+int pf_demo_simplex(const pf_demo_opts *d, plots_fig *f, size_t *nframes);
 /* Histograms of p̂ for d = 1, 100, 10⁴ filling in as replicates arrive
  * (explicit d-dimensional draws), with the sandwich normal density. */
 int pf_demo_dimension(const pf_demo_opts *d, plots_fig *f, size_t *nframes);

@@ -202,3 +202,82 @@ int pf_f20_kdimension(const pf_opts *o, pf_result *r)
            R, n, pred[0], pred[1], worst, 2 * nd, fails);
     return pf_finish(o, r, f, st);
 }
+
+/* ====================================================================================
+ * demo simplex: GD on the logits of the F19 mixture, drawn on the ternary map
+ * ==================================================================================== */
+int pf_demo_simplex(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
+{
+    if (!d || !f || !(d->alpha > 0 && d->alpha < 1) || !(d->lr >= 0) || !isfinite(d->lr)
+        || d->steps < 1 || d->steps > 100000)
+        return GSL_EDOM;
+    const size_t NG = 40, F = d->steps, TOTAL = 600, stride = (TOTAL + F - 1) / F;
+    const double a = d->alpha, b = ddpm_b_of_a(a);
+    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix *m = NULL;
+    kmix_gd *gd = kmix_gd_alloc();
+    int st = (!q || !gd) ? GSL_ENOMEM : polygon(3, 1.5, PI3, 2, &m);
+    double emin = INFINITY, emax = 0, eta = d->lr;
+    if (!st) st = plots_fig_data(f, "kind,run,frame,x,y,excess\n");
+    for (size_t i = 0; i <= NG && !st; i++)
+        for (size_t j = 0; i + j <= NG && !st; j++) {
+            double p[3] = { (i + 0.5) / (NG + 1.5), (j + 0.5) / (NG + 1.5), 0 }, w[2];
+            p[2] = 1 - p[0] - p[1];
+            kmix_logits(3, p, w);
+            kmix_result res;
+            if ((st = kmix_loss_quad(q, m, a, b, w, KMIX_NOERR, &res))) break;
+            double ex = fmax(res.excess.val, 1e-12);
+            emin = fmin(emin, ex);
+            emax = fmax(emax, ex);
+            plots_fig_data(f, "map,0,0,%.5f,%.5f,%.5g\n", tx(p), ty(p), ex);
+        }
+    if (!st && !(eta > 0)) {
+        kmix_result h;
+        if (!(st = kmix_loss_quad(q, m, a, b, m->theta, KMIX_ALL, &h))) {
+            double tr = h.hess[0] + h.hess[3], det = h.hess[0] * h.hess[3] - h.hess[1] * h.hess[2];
+            eta = 1.0 / (0.5 * (tr + sqrt(tr * tr - 4 * det)));
+        }
+    }
+    static const double S[3][3] = { { 0.96, 0.02, 0.02 }, { 0.02, 0.96, 0.02 }, { 0.02, 0.02, 0.96 } };
+    kmix_obj_quad_ctx ctx = { q, m, a, b };
+    for (size_t s = 0; s < 3 && !st; s++) {
+        double w0[2], p[3];
+        kmix_logits(3, S[s], w0);
+        if ((st = kmix_gd_set(gd, kmix_obj_quad, &ctx, 3, w0, eta))) break;
+        for (size_t k = 0; k <= F * stride && !st; k++) {
+            if (k % stride == 0) {
+                kmix_softmax(3, gd->w, p);
+                plots_fig_data(f, "gd,%zu,%zu,%.5f,%.5f,0\n", s + 1, k / stride, tx(p), ty(p));
+            }
+            if (k < F * stride) st = kmix_gd_iterate(gd);
+        }
+    }
+    kmix_gd_free(gd);
+    kmix_quad_free(q);
+    kmix_free(m);
+    if (st) return st;
+    plots_fig_body(f, "F = %zu\nSTRIDE = %zu\nEMIN = %.3g\nEMAX = %.3g\nPX = %.5f\nPY = %.5f\n",
+                   F, stride, emin, emax, tx(PI3), ty(PI3));
+    plots_fig_body(f,
+        "set size ratio -1\nunset xtics\nunset ytics\nunset border\n"
+        "set xrange [-0.12:1.12]\nset yrange [-0.12:0.95]\n"
+        "set logscale cb\nset cbrange [EMIN:EMAX]\nset format cb '10^{%%L}'\n"
+        "set cblabel 'excess loss  (dimensionless)'\n"
+        "set palette defined (0 '#0d0887', 1 '#7e03a8', 2 '#cc4778', 3 '#f89540', 4 '#f0f921')\n"
+        "set label 1 'p = e_1' at 0,0 right offset -0.5,-0.5\nset label 2 'p = e_2' at 1,0 left offset 0.5,-0.5\n"
+        "set label 3 'p = e_3' at 0.5,0.866 center offset 0,1\n"
+        "set key at graph 0.5, graph 0.02 center bottom horizontal box opaque\n"
+        "do for [k=0:F] {\n"
+        "  set title sprintf('GD on the K = 3 simplex: step %%d   (a = %g, η = %.3g)', k*STRIDE) font sprintf(',%%g', FONTSIZE + 2)\n"
+        "  plot DATA using (strcol('kind') eq 'map' ? column('x') : NaN):(column('y')):(column('excess')) with points pt 5 ps 2.2 lc palette notitle, \\\n"
+        "       for [i=1:3] DATA using (strcol('kind') eq 'gd' && column('run') == i && column('frame') <= k ? column('x') : NaN):(column('y')) \\\n"
+        "         with lines lw 2 lc rgb '#ffffff' notitle, \\\n"
+        "       for [i=1:3] DATA using (strcol('kind') eq 'gd' && column('run') == i && column('frame') == k ? column('x') : NaN):(column('y')) \\\n"
+        "         with points pt 7 ps 2.5 lc rgb '#ffffff' notitle, \\\n"
+        "       keyentry with points pt 7 ps 2 lc rgb '#000000' title 'GD iterate (white)', \\\n"
+        "       '+' using (PX):(PY) every ::0::0 with points pt 3 ps 3 lw 3 lc rgb '#00c000' title 'true weights π'\n"
+        "  if (LIVE) { pause PAUSE }\n"
+        "}\n", a, eta);
+    if (nframes) *nframes = F + 1;
+    return GSL_SUCCESS;
+}

@@ -462,7 +462,7 @@ int pc_c13_kcomp_dimension_free(const pc_opts *o, pc_result *res)
     double t0 = omp_get_wtime();
     const size_t Dfull[] = { 2, 10, 100, 1000, 10000 }, Dq[] = { 2, 100, 10000 }, Dt[] = { 2, 1000 };
     const size_t *D = o->quick >= 2 ? Dt : o->quick ? Dq : Dfull;
-    const size_t nd = pick(o, 5, 3, 2), R = pick(o, 400, 120, 60), n = pick(o, 1000, 300, 200);
+    const size_t nd = pick(o, 5, 3, 2), R = pick(o, 400, 100, 60), n = pick(o, 1000, 200, 200);
     const double pi[3] = { 0.2, 0.3, 0.5 }, a = 0.7, b = ddpm_b_of_a(a);
     double z[6];
     for (int k = 0; k < 3; k++) { double t = M_PI / 2 + 2 * M_PI * k / 3; z[2 * k] = 1.5 * cos(t); z[2 * k + 1] = 1.5 * sin(t); }

@@ -307,16 +307,20 @@ static void test_index(void)
 /* Bad options; every figure in the table has a unique id and a recipe. */
 static void test_table_and_errors(void)
 {
-    CU_ASSERT_EQUAL(pf_nfigures, 11u);
+    CU_ASSERT(pf_nfigures >= 11u);
+    unsigned prev = 0;
     for (size_t k = 0; k < pf_nfigures; k++) {
         char id[24];
-        snprintf(id, sizeof id, "F%zu", k + 1);          /* F1, F2, … in order */
-        CU_ASSERT_STRING_EQUAL(pf_figures[k].id, id);
+        snprintf(id, sizeof id, "F%zu", k + 1);          /* F1 … F11 in order, then increasing ids */
+        if (k < 11) CU_ASSERT_STRING_EQUAL(pf_figures[k].id, id);
+        unsigned num = 0;
+        CU_ASSERT(sscanf(pf_figures[k].id, "F%u", &num) == 1 && num > prev);
+        prev = num;
         CU_ASSERT(pf_figures[k].make != NULL);
         CU_ASSERT_PTR_EQUAL(pf_figure_find(pf_figures[k].id), &pf_figures[k]);
         CU_ASSERT(pf_figures[k].claims[0] == 'C' || !strcmp(pf_figures[k].claims, "none"));
     }
-    CU_ASSERT_PTR_NULL(pf_figure_find("F12"));
+    CU_ASSERT_PTR_NULL(pf_figure_find("F99"));
     CU_ASSERT_PTR_NULL(pf_figure_find(NULL));
     pf_opts o;
     pf_result r;

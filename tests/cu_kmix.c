@@ -25,6 +25,7 @@
 #include "common/spl.h"
 #include "ddpm/kmix.h"
 #include "ddpm/schedule.h"
+#include "paper_figs/figs.h"
 #include "tests/cu_util.h"
 
 /* ---- reference: the loss from §10 in the means' own coordinates ---------- */
@@ -519,7 +520,29 @@ static void test_bad_input(void)
     kmix_free(NULL);
 }
 
+/* The simplex demo: one frame per step plus the start; GD ends at π (its
+ * last iterate row lies on the ternary image of π); bad parameters refused. */
+static void test_demo_simplex(void)
+{
+    pf_demo_opts d;
+    pf_demo_opts_default(&d);
+    d.steps = 12;
+    plots_fig *f = plots_fig_alloc();
+    size_t nf = 0;
+    CU_ASSERT_EQUAL_FATAL(pf_demo_simplex(&d, f, &nf), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(nf, 13u);
+    plots_fig_free(f);
+    f = plots_fig_alloc();
+    d.alpha = 1.0;
+    CU_ASSERT_EQUAL(pf_demo_simplex(&d, f, &nf), GSL_EDOM);
+    d.alpha = 0.7;
+    d.steps = 0;
+    CU_ASSERT_EQUAL(pf_demo_simplex(&d, f, &nf), GSL_EDOM);
+    plots_fig_free(f);
+}
+
 CU_TestInfo cu_kmix_tests[] = {
+    { "demo_simplex", test_demo_simplex },
     { "k2_reduction", test_k2_reduction },
     { "reference", test_reference },
     { "finite_differences", test_finite_differences },
