@@ -133,7 +133,9 @@ typedef struct {
 } kmix_fit_result;
 
 /* ŵ_n: GSL multimin BFGS2 on the empirical loss from w0 (NULL: w = 0), until
- * |∇|_2 < tol or maxiter steps (GSL_EMAXITER, res still filled). */
+ * |∇|_2 < tol or maxiter steps; when the line search stalls at machine
+ * precision (or maxiter is reached), up to 8 Newton steps on the empirical
+ * gradient (LAPACKE_dposv).  GSL_EMAXITER if still |∇|_2 ≥ tol (res filled). */
 int kmix_fit_ddpm(const kmix *m, const kmix_sample *S, const double *w0, double tol,
                   size_t maxiter, kmix_fit_result *res);
 /* The MLE of the weights by EM on the same clean points (gmmk_em_weights in

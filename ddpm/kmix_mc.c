@@ -13,6 +13,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_randist.h>
+#include <lapacke.h>
 #include "common/spl.h"
 #include "ddpm/kmix_terms.h"
 
@@ -337,18 +338,32 @@ int kmix_fit_ddpm(const kmix *m, const kmix_sample *S, const double *w0, double 
         it++;
         if (gsl_multimin_test_gradient(mn->gradient, tol) == GSL_SUCCESS) { conv = 1; break; }
         st = gsl_multimin_fdfminimizer_iterate(mn);
-        if (st == GSL_ENOPROG) {   /* no further progress at machine precision */
+        if (st == GSL_ENOPROG) {   /* the line search is at machine precision: Newton below */
             st = GSL_SUCCESS;
-            conv = gsl_multimin_test_gradient(mn->gradient, 1e3 * tol) == GSL_SUCCESS;
             break;
         }
     }
     memset(res, 0, sizeof *res);
     for (size_t j = 0; j < n; j++) res->w[j] = mn->x->data[j];
+    double f = mn->f;
+    if (!st && !conv) {
+        /* Newton on the empirical gradient (LAPACKE_dposv on its Hessian): the
+         * line search cannot resolve loss differences below ~ε·|ℓ|, Newton needs
+         * only the gradient; at most 8 steps, while the Hessian is PD */
+        for (int k = 0; k < 8 && !conv; k++) {
+            double g[KMIX_NMAX], H[KMIX_NMAX * KMIX_NMAX], gn = 0;
+            c.status |= span_loss(m, S, res->w, &f, g, H);
+            for (size_t j = 0; j < n; j++) gn += g[j] * g[j];
+            if (sqrt(gn) < tol) { conv = 1; break; }
+            if (LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, 1, H, (lapack_int)n, g, 1)) break;
+            for (size_t j = 0; j < n; j++) res->w[j] -= g[j];
+            it++;
+        }
+    }
     kmix_softmax(m->K, res->w, res->p);
     res->iterations = it;
     res->converged = conv;
-    res->objective = mn->f + S->orth;
+    res->objective = f + S->orth;
     gsl_vector_free(x);
     gsl_multimin_fdfminimizer_free(mn);
     if (c.status) return GSL_EFAILED;
