@@ -549,10 +549,10 @@ int pc_c13_kcomp_dimension_free(const pc_opts *o, pc_result *res)
     res->threshold = thr(o, 0.01);
     res->pass = adj > res->threshold;
     snprintf(res->claim, sizeof res->claim,
-             "K=3 (plane, pi=.2/.3/.5, a=0.7): law of sqrt(n)(w_hat-theta*) same for d=2..%zu (%zu dims, "
-             "explicit d-dim draws, R=%zu, n=%zu; min KS p %.3g over %zu) and n*Cov = B^-1AB^-1 "
-             "(sd_w %.4f,%.4f; max |z| %.2f over %zu, worst sd rel dev %.3f; fits not converged %zu); measured = "
-             "Sidak/Bonferroni family-wise p (false alarm <= 1%%)",
+             "K=3 plane, pi=.2/.3/.5, a=0.7: law of sqrt(n)(w_hat-theta*) same for d=2..%zu (%zu dims, "
+             "explicit draws, R=%zu, n=%zu; min KS p %.3g of %zu) and n*Cov = B^-1AB^-1 "
+             "(sd_w %.4f,%.4f; max |z| %.2f over %zu, worst sd dev %.3f; %zu fits unconverged); measured = "
+             "Sidak-Bonferroni p (false alarm <= 1%%)",
              D[nd - 1], nd, R, n, pks, mks, sqrt(cov[0]), sqrt(cov[3]), zmax, mcv, sdrel, nonconv);
     res->seconds = omp_get_wtime() - t0;
     return GSL_SUCCESS;
