@@ -120,11 +120,13 @@ int kcmd_gd(const opt_common *o, const kopt *k, double lr, size_t steps, double 
     double loss0 = gd->loss;
     size_t it = 0;
     int converged = 0;
+    printf("iter,");
     header_wp(K);
     printf("loss,grad_norm\n");
     for (;;) {
         double gn = 0;
         for (size_t j = 0; j + 1 < K; j++) gn += gd->grad[j] * gd->grad[j];
+        printf("%zu,", it);
         row_wp(K, gd->w);
         printf("%.17g,%.17g\n", gd->loss, sqrt(gn));
         if (kmix_gd_test(gd, tol) == GSL_SUCCESS) { converged = 1; break; }

@@ -58,6 +58,7 @@ if [ $? -eq 0 ] && head -1 "$tmp/out" | grep -q '^w_1,w_2,p_1,p_2,p_3,loss,loss_
 # at p = pi the excess and the gradient vanish
 awk -F, 'NR==2 { if ($8 < 1e-25 && $10 < 1e-15 && $10 > -1e-15) exit 0; exit 1 }' "$tmp/out" && ok || bad "loss K=3 at p = pi: excess or gradient not 0"
 "$BIN" gd --pi 0.2,0.3,0.5 --means 1,2,3 --lr 20 --steps 3000 --tol 1e-9 >"$tmp/out" 2>"$tmp/err"
-tail -1 "$tmp/out" | awk -F, '{ if (($3-0.2)^2 < 1e-8 && ($4-0.3)^2 < 1e-8) exit 0; exit 1 }' && ok || bad "gd K=3 does not reach pi: $(tail -1 "$tmp/out") $(cat "$tmp/err")"
+head -1 "$tmp/out" | grep -q '^iter,w_1,w_2,p_1,p_2,p_3,loss,grad_norm$' && \
+tail -1 "$tmp/out" | awk -F, '{ if (($4-0.2)^2 < 1e-8 && ($5-0.3)^2 < 1e-8) exit 0; exit 1 }' && ok || bad "gd K=3 does not reach pi: $(tail -1 "$tmp/out") $(cat "$tmp/err")"
 "$BIN" fit --pi 0.2,0.3,0.5 --means-file "$tmp/m3" --n 2000 --d 30 --mc explicit >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 7 ] && ok || bad "fit K=3: $(cat "$tmp/out" "$tmp/err")"
