@@ -12,7 +12,7 @@
 #include <gsl/gsl_math.h>
 #include <lapacke.h>
 #include "common/spl.h"
-#include "ddpm/kmix_terms.h"
+#include "ddpm/kmix_internal.h"
 
 /* ---- the mixture --------------------------------------------------------- */
 

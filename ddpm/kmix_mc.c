@@ -15,7 +15,7 @@
 #include <gsl/gsl_randist.h>
 #include <lapacke.h>
 #include "common/spl.h"
-#include "ddpm/kmix_terms.h"
+#include "ddpm/kmix_internal.h"
 
 /* One draw.  Explicit: x0 = μ_k + ξ, ε in R^d (buf: 2d), projected on U.
  * Fills y (r), e (r), x0p (r), the base logits l (K), s_k = z_k·R_w and

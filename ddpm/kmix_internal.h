@@ -1,7 +1,7 @@
-/* ddpm/kmix_terms.h — internal to ddpm/kmix*.c: the posteriors at one point
+/* ddpm/kmix_internal.h — internal to ddpm/kmix*.c: the posteriors at one point
  * and one training sample's loss terms (THEORY.md §10). */
-#ifndef DDPM_KMIX_TERMS_H
-#define DDPM_KMIX_TERMS_H
+#ifndef DDPM_KMIX_INTERNAL_H
+#define DDPM_KMIX_INTERNAL_H
 
 #include <math.h>
 #include "ddpm/kmix.h"
