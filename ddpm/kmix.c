@@ -23,7 +23,7 @@ kmix *kmix_alloc(size_t K, size_t d)
     if (!m) return NULL;
     m->K = K;
     m->d = d;
-    m->g = gmmk_alloc(K, d);
+    m->g = gmmk_alloc(K, d, NULL);
     m->cbar = malloc(d * sizeof *m->cbar);
     m->U = malloc((K - 1) * d * sizeof *m->U);
     m->z = malloc(K * (K - 1) * sizeof *m->z);

@@ -375,7 +375,7 @@ int kmix_fit_mle(const kmix *m, const kmix_sample *S, double tol, size_t maxiter
                  kmix_fit_result *res)
 {
     if (!m || !S || !res) return GSL_EINVAL;
-    gmmk *g = gmmk_alloc(m->K, m->r);
+    gmmk *g = gmmk_alloc(m->K, m->r, NULL);
     if (!g) return GSL_ENOMEM;
     memcpy(g->mu, m->z, m->K * m->r * sizeof *g->mu);   /* equal weights from gmmk_alloc */
     gmm_em_result er;

@@ -374,6 +374,7 @@ static int c12_one(const pc_opts *o, const kmix_quad *q, size_t idx, size_t K, i
 
 int pc_c12_kcomp_landscape(const pc_opts *o, pc_result *res)
 {
+    if (!o || !res) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     /* full: 2 mixtures per (K, geometry); quick: lines K = 3..6 and planes
      * K = 3, 4; unit tests: K = 3, one line and one plane */
@@ -460,6 +461,7 @@ static void embed_plane(const double *z, size_t K, size_t d, gsl_rng *r, double 
 
 int pc_c13_kcomp_dimension_free(const pc_opts *o, pc_result *res)
 {
+    if (!o || !res) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     const size_t Dfull[] = { 2, 10, 100, 1000, 10000 }, Dq[] = { 2, 100, 10000 }, Dt[] = { 2, 1000 };
     const size_t *D = o->quick >= 2 ? Dt : o->quick ? Dq : Dfull;

@@ -161,7 +161,7 @@ static void test_k2_reduction(void)
 {
     ddpm_quad *q2 = ddpm_quad_alloc();
     kmix_quad *q = kmix_quad_alloc(0, 0);
-    gmm2 *g = gmm2_alloc(5);
+    gmm2 *g = gmm2_alloc(5, NULL);
     const double A[] = { 0.3, 0.7, 0.95 }, D[] = { 0.5, 2.0, 2.5, 6.0 }, P[] = { 0.2, 0.5, 0.9 }, W[] = { -2, 0.3, 1.5 };
     double worst = 0;
     for (size_t ia = 0; ia < 3; ia++)
