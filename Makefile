@@ -1,5 +1,6 @@
 # spirelab — build, test, benchmark, install.  See README.md.
 #   make            library + build/spirelab
+#   make MPI=1      the MPI-enabled build-mpi/spirelab (mpicc; docs/mpi.md)
 #   make test       every CUnit suite and the command-line tests (SAN=1: under ASan+UBSan)
 #   make run        install what is missing, build, regenerate the main results
 #   make bench      benchmarks (bench/)
@@ -8,21 +9,32 @@
 
 CC      ?= gcc
 SAN     ?= 0
+MPI     ?= 0
 PREFIX  ?= /usr/local
 DESTDIR ?=
+ifeq ($(MPI),1)
+# Only cli/dist.c uses MPI (-DSPL_MPI); the library stays MPI-free.
+CC       = mpicc
+MPIFLAGS = -DSPL_MPI
+MPISUF   = -mpi
+else
+MPIFLAGS =
+MPISUF   =
+endif
 ifeq ($(SAN),1)
-BUILD   ?= build-san
+BUILD   ?= build$(MPISUF)-san
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT      = -O1 -g
 else
-BUILD   ?= build
+BUILD   ?= build$(MPISUF)
 SANFLAGS =
 OPT      = -O2 -g
 endif
 
 # Debian 12 packages the project needs to build, test and draw.
 DEB_PKGS = build-essential pkg-config libgsl-dev libopenblas-dev liblapacke-dev \
-           libcunit1-dev zlib1g-dev gnuplot-nox bsdextrautils
+           libcunit1-dev zlib1g-dev gnuplot-nox bsdextrautils \
+           libopenmpi-dev openmpi-bin
 
 # Flags from pkg-config; OpenBLAS provides CBLAS (GSL's own gslcblas is not linked).
 PKG_CFLAGS = $(shell pkg-config --cflags gsl lapacke cunit openblas 2>/dev/null)
@@ -64,6 +76,11 @@ $(BUILD)/obj/%.o: %.c
 # the float layers: errno-free sqrt lets the AdamW loop vectorise (spire/nn.c)
 $(BUILD)/obj/spire/nn.o: CFLAGS += -fno-math-errno
 
+# The distribution layer: the only file that sees MPI (in the MPI build).
+$(BUILD)/obj/cli/dist.o: cli/dist.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MPIFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -84,9 +101,17 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stack
 
 # The Debian packages are not installed here (no apt-get): that is `make deps`
 # (and `make run`'s) job; .ci/run calls `make deps` first.
+# The MPI checks (tests/cli/mpi.sh) run build-mpi/spirelab under mpirun; it is
+# built here when mpicc is installed (else those checks say they are skipped).
+HAVE_MPICC := $(shell command -v mpicc 2>/dev/null)
+MPI_BIN     = build-mpi/spirelab
+
 test: $(BUILD)/cu_tester $(BUILD)/spirelab
+ifneq ($(HAVE_MPICC),)
+	$(MAKE) --no-print-directory MPI=1 SAN=0 BUILD=build-mpi $(MPI_BIN)
+endif
 	$(SAN_ENV) $(BUILD)/cu_tester
-	$(SAN_ENV) SPIRELAB=$(BUILD)/spirelab bash tests/cli_test.sh
+	$(SAN_ENV) SPIRELAB=$(BUILD)/spirelab SPIRELAB_MPI=$(MPI_BIN) bash tests/cli_test.sh
 	$(MAKE) --no-print-directory install-check
 
 # make install into a temporary PREFIX, then build and run a program from
@@ -139,6 +164,6 @@ install: all
 	install -m 644 $(BUILD)/spirelab.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/spirelab.pc
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-mpi build-mpi-san
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
+#include "cli/dist.h"
 #include "cli/opts.h"
 #include "common/spl_buf.h"
 #include "common/spl_file.h"
@@ -119,6 +120,9 @@ static void usage(FILE *f)
 "  --n-gen N  --ddim-steps S  --kid-subsets N  --kid-size N  --no-robust\n"
 "  --threads K         clients of a round and of an evaluation run concurrently,\n"
 "                      integer in [1, 4096] (default: all cores; results do not depend on it)\n"
+"Under mpirun (build-mpi/spirelab, make MPI=1) pretrain and experiment train\n"
+"each FedAvg round's clients on several ranks, bit-identical to one process;\n"
+"rank 0 writes the files (docs/mpi.md).\n"
 "Exit status: 0 done, 1 failure, 2 bad input.\n");
 }
 
@@ -200,6 +204,26 @@ static void log_keep_rounds(spl_buf *log, size_t round)
     }
 }
 
+/* The checkpoint (state, if not NULL) and then the rounds log (log_path, if
+ * not NULL), written by rank 0 only: under mpirun every rank holds the same
+ * run and log.  Nonzero on every rank if a write failed (one line said why). */
+static int save_root(const job *j, const char *state, const spire_fed_run *r, const char *conf,
+                     const spl_buf *log, const char *log_path)
+{
+    char err[512];
+    int bad = 0;
+    if (dist_rank() == 0) {
+        if (state && spire_fed_save(state, r, conf, err, sizeof err)) {
+            fprintf(stderr, "spirelab %s: %s\n", j->cmd, err);
+            bad = 1;
+        } else if (log_path && spl_buf_write(log, log_path, err, sizeof err)) {
+            fprintf(stderr, "spirelab %s: --log: %s\n", j->cmd, err);
+            bad = 1;
+        }
+    }
+    return dist_agree(bad);
+}
+
 /* FedAvg pre-training with an optional checkpoint (state), resume and log of
  * the rounds (log: appended to; log_path: also written there, atomically,
  * whenever the state is saved and at the end, so that the two agree). */
@@ -235,6 +259,7 @@ static int pretrain(const job *j, const spire_fed_data *d, const ddpm_schedule *
     }
     spire_fed_opts fo = j->fo;
     fo.embed = embed;
+    fo.hook = dist_fed_hook();   /* under mpirun: the round's clients spread over the ranks */
     spire_model *m = NULL;
     int rc = 0;
     while (r->srv.round < fo.rounds) {
@@ -255,23 +280,14 @@ static int pretrain(const job *j, const spire_fed_data *d, const ddpm_schedule *
                 if (isnan(r->loss[c])) spl_buf_puts(log, ","); else spl_buf_printf(log, "%.6g,", r->loss[c]);
                 if (do_kid) spl_buf_printf(log, "%.6g,\n", kid[c]); else spl_buf_puts(log, ",\n");
             }
-        if (state && j->save_every && round % j->save_every == 0) {
-            if (spire_fed_save(state, r, conf, err, sizeof err) ||
-                (log_path && spl_buf_write(log, log_path, err, sizeof err))) {
-                fprintf(stderr, "spirelab %s: %s\n", cmd, err);
-                rc = 1;
-                break;
-            }
+        if (state && j->save_every && round % j->save_every == 0 &&
+            save_root(j, state, r, conf, log, log_path)) {
+            rc = 1;
+            break;
         }
     }
-    if (!rc && state && spire_fed_save(state, r, conf, err, sizeof err)) {
-        fprintf(stderr, "spirelab %s: %s\n", cmd, err);
-        rc = 1;
-    }
-    if (log_path && spl_buf_write(log, log_path, err, sizeof err)) {   /* also after a failure: what was done */
-        fprintf(stderr, "spirelab %s: --log: %s\n", cmd, err);
-        rc = 1;
-    }
+    if (!rc && state && save_root(j, state, r, conf, NULL, NULL)) rc = 1;
+    if (log_path && save_root(j, NULL, r, conf, log, log_path)) rc = 1;   /* also after a failure: what was done */
     spire_model_free(m);
     free(el); free(kid);
     if (rc) { spire_fed_run_free(r); return rc; }
@@ -316,10 +332,11 @@ static int experiment(job *j)
 {
     const char *cmd = j->cmd;
     const char *dir = j->out ? j->out : "spire_out";
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "spirelab %s: cannot create --out directory %s\n", cmd, dir);
-        return 1;
-    }
+    /* under mpirun: rank 0 writes; every rank computes (pre-training spread
+     * over the ranks by the FedAvg hook, the rest the same on every rank) */
+    int root = dist_rank() == 0, nodir = root && mkdir(dir, 0777) != 0 && errno != EEXIST;
+    if (nodir) fprintf(stderr, "spirelab %s: cannot create --out directory %s\n", cmd, dir);
+    if (dist_agree(nodir)) return 1;
     int ast;
     ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, j->T, &ast);
     seed_row *rows = calloc(j->seeds, sizeof *rows);
@@ -555,22 +572,22 @@ static int experiment(job *j)
         }
         spl_buf_printf(&tm, "\n%zu seed(s), wall time %.1f s; KID = unbiased MMD² with the cubic kernel, "
                        "mean over clients, then mean ± sd over seeds.\n", j->seeds, wall);
-        if (write_text(cmd, dir, "clients.csv", &cl) || write_text(cmd, dir, "table.csv", &tc) ||
+        if (root && (write_text(cmd, dir, "clients.csv", &cl) || write_text(cmd, dir, "table.csv", &tc) ||
             write_text(cmd, dir, "table.md", &tm) || write_text(cmd, dir, "robustness.csv", &rb) ||
             write_text(cmd, dir, "rounds.csv", &lg) ||
-            (j->kind == SPIRE_FED_GMM2 && (write_text(cmd, dir, "probe.csv", &pb) || write_text(cmd, dir, "bridge.csv", &bb))))
+            (j->kind == SPIRE_FED_GMM2 && (write_text(cmd, dir, "probe.csv", &pb) || write_text(cmd, dir, "bridge.csv", &bb)))))
             rc = 1;
         else if (spl_buf_status(&dg)) {
             fprintf(stderr, "spirelab %s: out of memory building the data of F17\n", cmd);
             rc = 1;
         }
-        if (!rc && figures(j, dir, spl_buf_str(&cl), spl_buf_str(&tc), spl_buf_str(&rb),
-                           j->kind == SPIRE_FED_GMM2 ? spl_buf_str(&pb) : NULL,
-                           j->kind == SPIRE_FED_DIGITS ? spl_buf_str(&dg) : NULL)) {
+        if (!rc && root && figures(j, dir, spl_buf_str(&cl), spl_buf_str(&tc), spl_buf_str(&rb),
+                                   j->kind == SPIRE_FED_GMM2 ? spl_buf_str(&pb) : NULL,
+                                   j->kind == SPIRE_FED_DIGITS ? spl_buf_str(&dg) : NULL)) {
             fprintf(stderr, "spirelab %s: cannot write the figures into %s\n", cmd, dir);
             rc = 1;
         }
-        if (!rc) {
+        if (!rc && root) {
             fputs(spl_buf_str(&tc), stdout);
             fprintf(stderr, "spirelab %s: wrote %s/table.md (wall time %.1f s)\n", cmd, dir, omp_get_wtime() - t_start);
         }
@@ -689,9 +706,9 @@ static int cmd_pretrain(job *j, int adapt_eval)
             } else if (errno != ENOENT) {
                 fprintf(stderr, "spirelab %s: --log: %s\n", cmd, err);
                 rc = 1;
-                goto out;
             }
         }
+        if ((rc = dist_agree(rc))) goto out;   /* under mpirun every rank reads it */
         if (j->log && log.len == 0) spl_buf_puts(&log, ROUNDS_HEADER);
         if ((rc = pretrain(j, d, s, is_new, embed, j->state, j->resume, j->log ? &log : NULL, j->log, &r))) goto out;
         printf("rounds,clients,new_clients,embed,n_params,embed_width,state\n%zu,%zu,%zu,%d,%zu,%zu,%s\n",

@@ -4,6 +4,7 @@
  * (THEORY.md §6; the library side is proofs_check/sweep.h).
  * Parsing, validation, the output file (atomic writes, --resume), progress;
  * the mathematics is in ddpm/, gmm/ and proofs_check/sweep.c. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -15,12 +16,13 @@
 #include <omp.h>
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
+#include "cli/dist.h"
 #include "cli/opts.h"
 #include "common/spl_buf.h"
 #include "common/spl_file.h"
 #include "proofs_check/sweep.h"
 
-enum { OPT_ESTIMATOR = OPT_COMMON_END, OPT_REPS, OPT_THREADS, OPT_OUT, OPT_RESUME };
+enum { OPT_ESTIMATOR = OPT_COMMON_END, OPT_REPS, OPT_THREADS, OPT_OUT, OPT_RESUME, OPT_SHARD, OPT_MERGE };
 
 static const struct option longopts[] = {
     OPT_LONG_HELP,
@@ -41,6 +43,8 @@ static const struct option longopts[] = {
     { "threads", required_argument, NULL, OPT_THREADS },
     { "out", required_argument, NULL, OPT_OUT },
     { "resume", no_argument, NULL, OPT_RESUME },
+    { "shard", required_argument, NULL, OPT_SHARD },
+    { "merge", no_argument, NULL, OPT_MERGE },
     { NULL, 0, NULL, 0 }
 };
 
@@ -107,6 +111,19 @@ static void usage(FILE *f)
 "                       must be this command's, its rows cells of this same\n"
 "                       sweep) and compute only the missing ones; a missing or\n"
 "                       empty FILE starts afresh\n"
+"many machines (docs/mpi.md):\n"
+"  --shard I/N          compute only shard I of N (integers, 1 <= I <= N): the\n"
+"                       cells i with i mod N = I - 1; the output starts with a\n"
+"                       line '# spirelab-sweep-shard I/N id=HASH cells=...' naming\n"
+"                       the sweep (a hash of every parameter); works with --out,\n"
+"                       --resume; one shard per job-array task\n"
+"  --merge FILE...      merge the shard files of one sweep (same id, all N\n"
+"                       shards, each complete, none overlapping) into the CSV\n"
+"                       one run writes (each row's seconds: as measured where\n"
+"                       the cell ran); with --out FILE or on stdout; no other flag\n"
+"  under mpirun -np P (build-mpi/spirelab, make MPI=1) the cells are handed\n"
+"  out one at a time to whichever rank is free; rank 0 writes the rows, in\n"
+"  grid order, and they are the rows of a one-process run (seconds aside)\n"
 "  --help               this text\n"
 "\n"
 "CSV, one row per cell and estimator, cells in grid order (row-major over\n"
@@ -122,8 +139,10 @@ static void usage(FILE *f)
 "nonconv: replicates whose fit did not converge; seconds: wall time of the\n"
 "cell (all its estimators).\n"
 "Progress (cells done / total, elapsed, remaining) goes to stderr when it is\n"
-"a terminal.  Exit status: 0 done, 1 library or write failure, 2 bad input,\n"
-"128+signal when interrupted (the rows done are kept).\n",
+"a terminal.  Exit status: 0 done, 1 library or write failure (a cell that\n"
+"fails, on any rank: --out is left as it was before the run), 2 bad input\n"
+"(also: shards of different sweeps, missing, overlapping or incomplete\n"
+"shards), 128+signal when interrupted (the rows done are kept).\n",
             (unsigned)PC_SWEEP_MAX_CELLS,
             (unsigned)PC_SWEEP_D_MAX, SWEEP_D_DEFAULT, SWEEP_SEP_DEFAULT, SWEEP_PI_DEFAULT,
             (unsigned)PC_SWEEP_N_MAX, SWEEP_N_DEFAULT, SWEEP_ALPHA_DEFAULT,
@@ -165,56 +184,148 @@ static int out_write(outfile *f, char *why, size_t len)
     return spl_buf_write(&f->text, f->path, why, len) ? -1 : 0;
 }
 
-/* Read FILE for --resume: check the header, check every row is a cell of G
- * (recording which estimators each cell already has in present[]), keep
- * them in f.  0; 2 after a one-line message. */
-static int resume_read(outfile *f, const pc_sweep_grid *G, unsigned char *present, size_t *nrows)
+/* ---- the rows: by cell and estimator, whatever order they arrive in ---------- */
+
+/* Rows by (cell, estimator slot: 0 ddpm, 1 mle): the lines live in one text
+ * buffer; at[2 cell + slot] is 1 + the line's offset, 0 while absent. */
+typedef struct {
+    size_t N;
+    size_t *at;
+    spl_buf text;
+} rowstore;
+
+static size_t slot_of(unsigned est) { return est == PC_SWEEP_MLE ? 1 : 0; }
+
+static int store_init(rowstore *s, size_t N)
+{
+    memset(s, 0, sizeof *s);
+    s->N = N;
+    s->at = calloc(2 * (N ? N : 1), sizeof *s->at);
+    return s->at ? 0 : -1;
+}
+
+static void store_free(rowstore *s)
+{
+    free(s->at);
+    spl_buf_release(&s->text);
+}
+
+static int store_has(const rowstore *s, size_t cell, unsigned est)
+{
+    return s->at[2 * cell + slot_of(est)] != 0;
+}
+
+/* Every estimator of `ests` present for the cell. */
+static int store_complete(const rowstore *s, size_t cell, unsigned ests)
+{
+    return (!(ests & PC_SWEEP_DDPM) || store_has(s, cell, PC_SWEEP_DDPM))
+           && (!(ests & PC_SWEEP_MLE) || store_has(s, cell, PC_SWEEP_MLE));
+}
+
+/* Keep line[0..l) (no '\n') as the row (cell, est).  0, or -1 (no memory). */
+static int store_put(rowstore *s, size_t cell, unsigned est, const char *line, size_t l)
+{
+    size_t at = s->text.len;
+    spl_buf_append(&s->text, line, l);
+    if (spl_buf_append(&s->text, "", 1)) return -1;     /* each line ends in '\0' */
+    s->at[2 * cell + slot_of(est)] = at + 1;
+    return 0;
+}
+
+/* Row k (2 cell + slot) of the store. */
+static const char *store_row(const rowstore *s, size_t k)
+{
+    return s->text.s + s->at[k] - 1;
+}
+
+/* The file's content: the shard line (if any), the header, then every row
+ * held, in grid order (cell, then ddpm before mle: the order of one run). */
+static int out_build(outfile *f, const rowstore *s, const char *shard_line)
+{
+    spl_buf_reset(&f->text);
+    if ((shard_line && *shard_line && out_append(f, shard_line)) || out_append(f, pc_sweep_csv_header()))
+        return -1;
+    for (size_t k = 0; k < 2 * s->N; k++)
+        if (s->at[k] && out_append(f, store_row(s, k))) return -1;
+    return 0;
+}
+
+/* The shard line of shard I of N of the sweep with this id. */
+static void shard_line_of(char *buf, size_t len, size_t I, size_t N, const char *id, size_t ncells,
+                          unsigned ests)
+{
+    snprintf(buf, len, "# spirelab-sweep-shard %zu/%zu id=%s cells=%zu estimators=%s", I, N, id, ncells,
+             ests == (PC_SWEEP_DDPM | PC_SWEEP_MLE) ? "ddpm,mle" : pc_sweep_estimator_name(ests));
+}
+
+/* Read FILE for --resume: check the shard line (if any) and the header, check
+ * every row is a cell of G (of this shard: mine[cell]) and keep it in the
+ * store.  0; 2 after a one-line message; 1 (no memory). */
+static int resume_read(const char *path, const pc_sweep_grid *G, const char *shard_line,
+                       const unsigned char *mine, rowstore *rs, size_t *nrows)
 {
     *nrows = 0;
     char *text, why[4200];
     size_t len;
-    if (spl_file_read(f->path, &text, &len, why, sizeof why) != GSL_SUCCESS) {
+    if (spl_file_read(path, &text, &len, why, sizeof why) != GSL_SUCCESS) {
         if (errno == ENOENT) return 0;     /* nothing to resume: start afresh */
         fprintf(stderr, "spirelab sweep: --resume: %s\n", why);
         return 2;
     }
     if (len == 0) { free(text); return 0; }     /* empty file: start afresh */
 
+    char *p = text;
+    size_t lineno = 0;
+    if (shard_line && *shard_line) {
+        size_t sl = strlen(shard_line);
+        lineno++;
+        if (strncmp(p, shard_line, sl) != 0 || p[sl] != '\n') {
+            free(text);
+            fprintf(stderr, "spirelab sweep: --resume: the first line of '%s' is not '%s' (a shard of another sweep, or not a shard file)\n",
+                    path, shard_line);
+            return 2;
+        }
+        p += sl + 1;
+    }
     const char *header = pc_sweep_csv_header();
     size_t hl = strlen(header);
-    if (strncmp(text, header, hl) != 0 || (text[hl] != '\n' && text[hl] != '\0')) {
+    lineno++;
+    if (strncmp(p, header, hl) != 0 || (p[hl] != '\n' && p[hl] != '\0')) {
         free(text);
-        fprintf(stderr, "spirelab sweep: --resume: the first line of '%s' is not the CSV header of spirelab sweep (see --help)\n",
-                f->path);
+        fprintf(stderr, "spirelab sweep: --resume: line %zu of '%s' is not the CSV header of spirelab sweep (see --help)\n",
+                lineno, path);
         return 2;
     }
-    size_t lineno = 1;
-    char *p = text[hl] == '\n' ? text + hl + 1 : text + hl;
+    p = p[hl] == '\n' ? p + hl + 1 : p + hl;
     while (*p) {
         char *nl = strchr(p, '\n');
         lineno++;
         if (!nl) {
             /* only a non-atomic writer leaves this: drop it, recompute the cell */
-            fprintf(stderr, "spirelab sweep: --resume: dropping the incomplete last line %zu of '%s'\n", lineno, f->path);
+            fprintf(stderr, "spirelab sweep: --resume: dropping the incomplete last line %zu of '%s'\n", lineno, path);
             break;
         }
         *nl = '\0';
         size_t idx;
         unsigned est;
-        if (pc_sweep_csv_match(G, p, &idx, &est) != GSL_SUCCESS) {
-            fprintf(stderr, "spirelab sweep: --resume: line %zu of '%s' is not a row of this sweep "
-                    "(another grid, --reps, --seed, --mc, --shift or noise level?)\n", lineno, f->path);
+        if (pc_sweep_csv_match(G, p, &idx, &est) != GSL_SUCCESS || !mine[idx]) {
+            fprintf(stderr, "spirelab sweep: --resume: line %zu of '%s' is not a row of this sweep%s "
+                    "(another grid, --reps, --seed, --mc, --shift or noise level?)\n", lineno, path,
+                    shard_line && *shard_line ? " and shard" : "");
             free(text);
             return 2;
         }
-        if (present[idx] & est) {
+        if (store_has(rs, idx, est)) {
             fprintf(stderr, "spirelab sweep: --resume: line %zu of '%s' repeats cell %zu (%s)\n",
-                    lineno, f->path, idx, pc_sweep_estimator_name(est));
+                    lineno, path, idx, pc_sweep_estimator_name(est));
             free(text);
             return 2;
         }
-        present[idx] |= (unsigned char)est;
-        if (out_append(f, p)) { free(text); fprintf(stderr, "spirelab sweep: out of memory\n"); return 1; }
+        if (store_put(rs, idx, est, p, strlen(p))) {
+            free(text);
+            fprintf(stderr, "spirelab sweep: out of memory\n");
+            return 1;
+        }
         (*nrows)++;
         p = nl + 1;
     }
@@ -263,9 +374,418 @@ static void progress_draw(progress *pg, double frac, int final)
     fflush(stderr);
 }
 
-static void progress_reps(void *ctx, size_t reps_done, size_t reps)
+
+/* ---- shards: merging ------------------------------------------------------------ */
+
+/* The cell index and estimator of a CSV row of spirelab sweep (no grid at
+ * hand: the shard line vouches for the grid).  0, or -1. */
+static int row_key(const char *line, size_t *cell, unsigned *est)
 {
+    size_t commas = 0;
+    for (const char *p = line; *p; p++) commas += (*p == ',');
+    if (commas + 1 != PC_SWEEP_CSV_NFIELDS || !isdigit((unsigned char)line[0])) return -1;
+    errno = 0;
+    char *end;
+    unsigned long long idx = strtoull(line, &end, 10);
+    if (errno == ERANGE || *end != ',') return -1;
+    const char *f = line;
+    for (int k = 0; k < 10; k++) f = strchr(f, ',') + 1;
+    *est = !strncmp(f, "ddpm,", 5) ? PC_SWEEP_DDPM : !strncmp(f, "mle,", 4) ? PC_SWEEP_MLE : 0;
+    *cell = (size_t)idx;
+    return *est ? 0 : -1;
+}
+
+typedef struct { size_t I, N, cells; char id[PC_SWEEP_ID_LEN]; unsigned ests; } shard_head;
+
+/* The shard line at the start of text: 0 and h, or -1. */
+static int shard_parse(const char *text, shard_head *h)
+{
+    char id[PC_SWEEP_ID_LEN + 1] = "", est[16] = "", again[160];
+    int used = 0;
+    if (sscanf(text, "# spirelab-sweep-shard %zu/%zu id=%16[0-9a-f] cells=%zu estimators=%15[a-z,]%n",
+               &h->I, &h->N, id, &h->cells, est, &used) != 5 || used <= 0 || text[used] != '\n')
+        return -1;
+    if (strlen(id) != PC_SWEEP_ID_LEN - 1 || pc_sweep_estimators_parse(est, &h->ests, NULL, 0)
+        || h->N < 1 || h->I < 1 || h->I > h->N)
+        return -1;
+    memcpy(h->id, id, PC_SWEEP_ID_LEN);
+    shard_line_of(again, sizeof again, h->I, h->N, h->id, h->cells, h->ests);
+    return strncmp(text, again, (size_t)used) == 0 && strlen(again) == (size_t)used ? 0 : -1;
+}
+
+#define MERGE_BAD(...) do { fprintf(stderr, "spirelab sweep: --merge: " __VA_ARGS__); fputc('\n', stderr); \
+                            rc = 2; goto done; } while (0)
+
+/* spirelab sweep --merge FILE... [--out FILE]: 0, 1 (write failure), 2. */
+static int merge(char **files, size_t nf, const char *out_path)
+{
+    int rc = 2;
+    rowstore rs = { 0 };
+    size_t *owner = NULL;              /* (N) the file holding shard k + 1, or nf */
+    char *text = NULL;
+    outfile out = { NULL, SPL_BUF_INIT };
+    shard_head ref = { 0 };
+    const char *header = pc_sweep_csv_header();
+    size_t hl = strlen(header);
+    if (nf == 0) MERGE_BAD("give the shard files to merge (spirelab sweep --merge FILE... [--out FILE])");
+    for (size_t f = 0; f < nf; f++) {
+        free(text);
+        size_t len;
+        char rwhy[4200];
+        if (spl_file_read(files[f], &text, &len, rwhy, sizeof rwhy) != GSL_SUCCESS) {
+            text = NULL;
+            MERGE_BAD("cannot read %s", rwhy);
+        }
+        shard_head h;
+        if (shard_parse(text, &h))
+            MERGE_BAD("'%s' is not a shard file of spirelab sweep (its first line is not "
+                      "'# spirelab-sweep-shard I/N id=... cells=... estimators=...')", files[f]);
+        if (f == 0) {
+            ref = h;
+            if (h.cells > PC_SWEEP_MAX_CELLS || h.N > PC_SWEEP_MAX_CELLS) MERGE_BAD("'%s': the grid is too big", files[f]);
+            owner = malloc(h.N * sizeof *owner);
+            if (!owner || store_init(&rs, h.cells)) { fprintf(stderr, "spirelab sweep: out of memory\n"); rc = 1; goto done; }
+            for (size_t k = 0; k < h.N; k++) owner[k] = nf;
+        } else if (strcmp(h.id, ref.id) || h.N != ref.N || h.cells != ref.cells || h.ests != ref.ests) {
+            MERGE_BAD("'%s' (sweep %s, %zu shards) and '%s' (sweep %s, %zu shards) are shards of different sweeps",
+                      files[f], h.id, h.N, files[0], ref.id, ref.N);
+        }
+        if (owner[h.I - 1] != nf)
+            MERGE_BAD("'%s' and '%s' are both shard %zu/%zu: the shards overlap", files[owner[h.I - 1]], files[f],
+                      h.I, h.N);
+        owner[h.I - 1] = f;
+        char *p = strchr(text, '\n') + 1;
+        if (strncmp(p, header, hl) != 0 || p[hl] != '\n')
+            MERGE_BAD("line 2 of '%s' is not the CSV header of spirelab sweep", files[f]);
+        p += hl + 1;
+        for (size_t lineno = 3; *p; lineno++) {
+            char *nl = strchr(p, '\n');
+            if (!nl) MERGE_BAD("the last line %zu of '%s' is incomplete", lineno, files[f]);
+            *nl = '\0';
+            size_t cell;
+            unsigned est;
+            if (row_key(p, &cell, &est) || cell >= h.cells || !(est & h.ests))
+                MERGE_BAD("line %zu of '%s' is not a row of this sweep", lineno, files[f]);
+            if (cell % h.N != h.I - 1)
+                MERGE_BAD("line %zu of '%s': cell %zu is not in shard %zu/%zu (the shards overlap)", lineno,
+                          files[f], cell, h.I, h.N);
+            if (store_has(&rs, cell, est))
+                MERGE_BAD("line %zu of '%s' repeats cell %zu (%s)", lineno, files[f], cell, pc_sweep_estimator_name(est));
+            if (store_put(&rs, cell, est, p, (size_t)(nl - p))) { fprintf(stderr, "spirelab sweep: out of memory\n"); rc = 1; goto done; }
+            p = nl + 1;
+        }
+    }
+    for (size_t k = 0; k < ref.N; k++)
+        if (owner[k] == nf) MERGE_BAD("shard %zu/%zu of sweep %s is missing (%zu files given)", k + 1, ref.N, ref.id, nf);
+    for (size_t c = 0; c < ref.cells; c++)
+        if (!store_complete(&rs, c, ref.ests))
+            MERGE_BAD("shard %zu/%zu ('%s') lacks cell %zu: it is incomplete (finish it with --resume)",
+                      c % ref.N + 1, ref.N, files[owner[c % ref.N]], c);
+    rc = 1;
+    if (out_build(&out, &rs, NULL)) { fprintf(stderr, "spirelab sweep: out of memory\n"); goto done; }
+    if (out_path) {
+        out.path = out_path;
+        char wwhy[4200];
+        if (out_write(&out, wwhy, sizeof wwhy)) { fprintf(stderr, "spirelab sweep: --out: %s\n", wwhy); rc = 2; goto done; }
+    } else if (fwrite(spl_buf_str(&out.text), 1, out.text.len, stdout) != out.text.len || fflush(stdout) != 0) {
+        fprintf(stderr, "spirelab sweep: writing to stdout failed: %s\n", strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    free(text);
+    spl_buf_release(&out.text);
+    free(owner);
+    store_free(&rs);
+    return rc;
+}
+
+/* ---- the work: cells over the ranks (cli/dist.h), rows to rank 0 -------------------- */
+
+/* A unit of work: replicates r0 .. r1-1 of a cell, one of nblk blocks. */
+typedef struct { size_t cell, r0, r1, nblk; } unit;
+
+/* Rank 0: a cell whose blocks are coming in. */
+typedef struct {
+    size_t cell, left;           /* blocks still to come */
+    double seconds;              /* sum of the blocks' wall times */
+    double *p;                   /* (2 reps) p_hat ddpm, mle */
+    unsigned char *nc;           /* (2 reps) not converged */
+} open_cell;
+
+typedef struct {
+    const pc_sweep_grid *G;
+    unsigned ests;
+    size_t reps;
+    int fail;                    /* test hook: every unit of this rank fails */
+    progress *pg;
+    int hook;                    /* pass the progress hook to the cells */
+    const unit *units;
+    /* rank 0: the rows and where they go */
+    rowstore *rs;
+    const unsigned char *mine;
+    outfile *out;                /* NULL: stdout */
+    const char *shard_line;
+    size_t next_print;           /* stdout: cells before this one are printed */
+    double last_write, write_cost;
+    int dirty;
+    open_cell *open;             /* cells split in blocks, not yet complete */
+    size_t nopen, capopen;
+} sweep_job;
+
+static void cell_progress(void *ctx, size_t reps_done, size_t reps)
+{
+    dist_poll();                 /* rank 0 under MPI: answer the other ranks */
     progress_draw(ctx, (double)reps_done / (double)reps, 0);
+}
+
+/* The rows of a cell as text ('\n' after each) into a new buffer. */
+static int rows_text(const sweep_job *J, const pc_sweep_row *rows, size_t nr, char **res, size_t *len)
+{
+    char *buf = malloc(PC_SWEEP_NEST * PC_SWEEP_CSV_LINE);
+    if (!buf) return GSL_ENOMEM;
+    size_t k = 0;
+    for (size_t r = 0; r < nr; r++) {
+        if (pc_sweep_csv_row(J->G, &rows[r], buf + k, PC_SWEEP_CSV_LINE - 1)) { free(buf); return GSL_EFAILED; }
+        k += strlen(buf + k);
+        buf[k++] = '\n';
+    }
+    *res = buf;
+    *len = k;
+    return GSL_SUCCESS;
+}
+
+/* dist_run_fn.  A whole cell: its rows as text.  A block: its wall time,
+ * then p_hat ddpm, p_hat mle (doubles), then the two not-converged flags. */
+static int sweep_run(void *ctx, size_t task, char **res, size_t *len, char *why, size_t whylen)
+{
+    sweep_job *J = ctx;
+    const unit *u = &J->units[task];
+    if (J->fail) {
+        snprintf(why, whylen, "cell %zu failed: injected failure (SPIRELAB_TEST_FAIL_RANK)", u->cell);
+        return GSL_EFAILED;
+    }
+    int st;
+    if (u->nblk == 1) {
+        pc_sweep_row rows[PC_SWEEP_NEST];
+        size_t nr = 0;
+        st = pc_sweep_cell_run(J->G, u->cell, J->hook ? cell_progress : NULL, J->pg, rows, &nr);
+        if (!st) st = rows_text(J, rows, nr, res, len);
+    } else {
+        size_t R = u->r1 - u->r0, bytes = sizeof(double) * (1 + 2 * R) + 2 * R;
+        char *buf = malloc(bytes);
+        double *p = malloc(2 * R * sizeof *p);
+        double t0 = omp_get_wtime();
+        st = buf && p ? pc_sweep_cell_reps(J->G, u->cell, u->r0, u->r1, J->hook ? cell_progress : NULL,
+                                           J->pg, p, p + R, (unsigned char *)buf + sizeof(double) * (1 + 2 * R),
+                                           (unsigned char *)buf + sizeof(double) * (1 + 2 * R) + R)
+                      : GSL_ENOMEM;
+        double secs = omp_get_wtime() - t0;
+        if (!st) {
+            memcpy(buf, &secs, sizeof secs);
+            memcpy(buf + sizeof(double), p, 2 * R * sizeof *p);
+            *res = buf;
+            *len = bytes;
+        } else {
+            free(buf);
+        }
+        free(p);
+    }
+    if (st) snprintf(why, whylen, "cell %zu failed: %s", u->cell, gsl_strerror(st));
+    return st;
+}
+
+static int sweep_write(sweep_job *J)
+{
+    double tw = omp_get_wtime();
+    char why[4200] = "out of memory";
+    int err = out_build(J->out, J->rs, J->shard_line) || out_write(J->out, why, sizeof why);
+    J->write_cost = omp_get_wtime() - tw;
+    J->last_write = omp_get_wtime();
+    if (err) {
+        fprintf(stderr, "spirelab sweep: --out: %s\n", why);
+        return -1;
+    }
+    J->dirty = 0;
+    return 0;
+}
+
+/* Rank 0: keep the rows of a complete cell; print the grid-order prefix
+ * (stdout) or rewrite --out now and then.  0, or -1 after a message. */
+static int take_rows(sweep_job *J, size_t cell, const char *res, size_t len)
+{
+    const char *p = res, *end = res + len;
+    const unsigned ests[PC_SWEEP_NEST] = { PC_SWEEP_DDPM, PC_SWEEP_MLE };
+    for (size_t e = 0; e < PC_SWEEP_NEST && p < end; e++) {
+        if (!(J->ests & ests[e])) continue;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) break;
+        if (!store_has(J->rs, cell, ests[e]) && store_put(J->rs, cell, ests[e], p, (size_t)(nl - p))) {
+            fprintf(stderr, "spirelab sweep: out of memory\n");
+            return -1;
+        }
+        p = nl + 1;
+    }
+    J->pg->done++;
+    if (!J->out) {
+        rowstore *s = J->rs;
+        while (J->next_print < s->N && (!J->mine[J->next_print] || store_complete(s, J->next_print, J->ests))) {
+            for (size_t k = 2 * J->next_print; k < 2 * J->next_print + 2; k++)
+                if (s->at[k]) printf("%s\n", store_row(s, k));
+            J->next_print++;
+        }
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "spirelab sweep: writing to stdout failed: %s\n", strerror(errno));
+            return -1;
+        }
+    } else {
+        J->dirty = 1;
+        double since = omp_get_wtime() - J->last_write;
+        if (since >= SWEEP_WRITE_EVERY && since >= SWEEP_WRITE_SHARE * J->write_cost && sweep_write(J))
+            return -1;
+    }
+    progress_draw(J->pg, 0.0, J->pg->done == J->pg->todo);
+    return 0;
+}
+
+/* Rank 0: one block of a cell; the rows once its last block is in. */
+static int take_block(sweep_job *J, const unit *u, const char *res, size_t len)
+{
+    size_t R = J->reps, B = u->r1 - u->r0, k;
+    if (len != sizeof(double) * (1 + 2 * B) + 2 * B) {
+        fprintf(stderr, "spirelab sweep: internal error: a block of cell %zu has %zu bytes\n", u->cell, len);
+        return -1;
+    }
+    for (k = 0; k < J->nopen && J->open[k].cell != u->cell; k++) { }
+    if (k == J->nopen) {
+        if (J->nopen == J->capopen) {
+            size_t cap = J->capopen ? 2 * J->capopen : 16;
+            open_cell *o = realloc(J->open, cap * sizeof *o);
+            if (!o) { fprintf(stderr, "spirelab sweep: out of memory\n"); return -1; }
+            J->open = o;
+            J->capopen = cap;
+        }
+        open_cell *oc = &J->open[J->nopen];
+        oc->cell = u->cell;
+        oc->left = u->nblk;
+        oc->seconds = 0;
+        oc->p = malloc(2 * R * sizeof *oc->p);
+        oc->nc = malloc(2 * R);
+        if (!oc->p || !oc->nc) { free(oc->p); free(oc->nc); fprintf(stderr, "spirelab sweep: out of memory\n"); return -1; }
+        J->nopen++;
+    }
+    open_cell *oc = &J->open[k];
+    double secs;
+    memcpy(&secs, res, sizeof secs);
+    oc->seconds += secs;
+    memcpy(oc->p + u->r0, res + sizeof(double), B * sizeof(double));
+    memcpy(oc->p + R + u->r0, res + sizeof(double) * (1 + B), B * sizeof(double));
+    memcpy(oc->nc + u->r0, res + sizeof(double) * (1 + 2 * B), B);
+    memcpy(oc->nc + R + u->r0, res + sizeof(double) * (1 + 2 * B) + B, B);
+    if (--oc->left) return 0;
+    pc_sweep_row rows[PC_SWEEP_NEST];
+    size_t nr = 0;
+    char *text = NULL;
+    size_t tl = 0;
+    int st = pc_sweep_cell_rows(J->G, u->cell, oc->p, oc->p + R, oc->nc, oc->nc + R, oc->seconds, rows, &nr);
+    if (!st) st = rows_text(J, rows, nr, &text, &tl);
+    free(oc->p);
+    free(oc->nc);
+    J->open[k] = J->open[--J->nopen];
+    if (st) {
+        fprintf(stderr, "spirelab sweep: rank 0: cell %zu failed: %s\n", u->cell, gsl_strerror(st));
+        return -1;
+    }
+    int rc = take_rows(J, u->cell, text, tl);
+    free(text);
+    return rc;
+}
+
+/* dist_take_fn (rank 0). */
+static int sweep_take(void *ctx, size_t task, const char *res, size_t len)
+{
+    sweep_job *J = ctx;
+    const unit *u = &J->units[task];
+    return u->nblk == 1 ? take_rows(J, u->cell, res, len) : take_block(J, u, res, len);
+}
+
+/* The units of work.  One process: every cell to do, whole, in grid order.
+ * Several ranks: the cells in decreasing order of an estimated cost (the
+ * longest first, so that no rank starts a long cell at the end), and a cell
+ * costing more than 1/8 of a rank's fair share split into blocks of
+ * replicates (so that a grid of few cells still spreads).  The estimate only
+ * orders and splits the work: the rows never depend on it. */
+typedef struct { double cost; size_t cell; } costed;
+
+static int by_cost(const void *a, const void *b)
+{
+    const costed *x = a, *y = b;
+    if (x->cost != y->cost) return x->cost > y->cost ? -1 : 1;
+    return x->cell < y->cell ? -1 : x->cell > y->cell;
+}
+
+static unit *plan_units(const pc_sweep_grid *G, const unsigned char *skip, size_t todo, int ranks,
+                        size_t *nunits)
+{
+    const pc_sweep_spec *sp = pc_sweep_grid_spec(G);
+    size_t N = pc_sweep_grid_ncells(G), R = sp->reps;
+    costed *cc = malloc((todo ? todo : 1) * sizeof *cc);
+    if (!cc) return NULL;
+    size_t k = 0;
+    double total = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (skip[i]) continue;
+        pc_sweep_cell c;
+        pc_sweep_cell_at(G, i, &c);
+        /* draws: n (d + 1) numbers explicit, 2 n projected; fits: ~20 passes over n */
+        cc[k].cost = ranks > 1 ? (double)R * (double)c.n * ((sp->mc == DDPM_MC_EXPLICIT ? (double)c.d : 1.0) + 21.0) : 0;
+        cc[k].cell = i;
+        total += cc[k++].cost;
+    }
+    if (ranks > 1) qsort(cc, todo, sizeof *cc, by_cost);
+    double share = ranks > 1 ? total / (8.0 * ranks) : INFINITY;
+    size_t n = 0;
+    for (size_t j = 0; j < todo; j++) {
+        double b = ceil(cc[j].cost / share);
+        n += b < 1 ? 1 : b > (double)R ? R : (size_t)b;
+    }
+    unit *u = malloc((n ? n : 1) * sizeof *u);
+    if (!u) { free(cc); return NULL; }
+    size_t t = 0;
+    for (size_t j = 0; j < todo; j++) {
+        double bb = ceil(cc[j].cost / share);
+        size_t B = bb < 1 ? 1 : bb > (double)R ? R : (size_t)bb;
+        for (size_t b = 0; b < B; b++)
+            u[t++] = (unit){ cc[j].cell, R * b / B, R * (b + 1) / B, B };
+    }
+    free(cc);
+    *nunits = n;
+    return u;
+}
+
+/* "I/N" with 1 <= I <= N <= max: 0, or -1 after the one-line message. */
+static int parse_shard(const char *arg, size_t *I, size_t *N)
+{
+    const char *slash = arg ? strchr(arg, '/') : NULL;
+    char i_text[32];
+    if (!slash || (size_t)(slash - arg) >= sizeof i_text) {
+        fprintf(stderr, "spirelab sweep: --shard must be I/N with integers 1 <= I <= N <= %u, got '%s'\n",
+                (unsigned)PC_SWEEP_MAX_CELLS, arg ? arg : "");
+        return -1;
+    }
+    memcpy(i_text, arg, (size_t)(slash - arg));
+    i_text[slash - arg] = '\0';
+    int bad = 0;
+    for (const char *q = arg; q < slash + 1 + strlen(slash + 1) && !bad; q++)
+        bad = !(isdigit((unsigned char)*q) || q == slash);
+    if (bad || !*i_text || !slash[1] || opt_size("sweep", "--shard N of I/N", slash + 1, 1, PC_SWEEP_MAX_CELLS, N)) {
+        if (bad || !*i_text || !slash[1])
+            fprintf(stderr, "spirelab sweep: --shard must be I/N with integers 1 <= I <= N <= %u, got '%s'\n",
+                    (unsigned)PC_SWEEP_MAX_CELLS, arg);
+        return -1;
+    }
+    if (opt_size("sweep", "--shard I of I/N", i_text, 1, *N, I)) return -1;
+    return 0;
 }
 
 /* ---- the command ---------------------------------------------------------------------- */
@@ -277,14 +797,16 @@ int cmd_sweep(int argc, char **argv)
     pc_sweep_spec sp;
     pc_sweep_spec_init(&sp);
     const char *t_text = NULL, *out_path = NULL;
-    int resume = 0, rc = 2, idx;
-    size_t threads = (size_t)omp_get_num_procs();
+    int resume = 0, merge_mode = 0, rc = 2, idx, nflags = 0;
+    size_t threads = (size_t)omp_get_num_procs(), shard_i = 0, shard_n = 0;
     pc_sweep_grid *G = NULL;
-    unsigned char *present = NULL;
+    unsigned char *mine = NULL, *skip = NULL;
+    rowstore rs = { 0 };
     outfile out = { NULL, SPL_BUF_INIT };
-    char why[PC_SWEEP_WHY], wwhy[4200];
+    char *initial = NULL;            /* --out as it was before the run (restored on failure) */
+    char why[PC_SWEEP_WHY + 64];
     struct sigaction old_int, old_term;
-    int handlers = 0;
+    int handlers = 0, root = dist_rank() == 0;
 
     if (parse_list("--d", SWEEP_D_DEFAULT, &pc_sweep_dom_d, &sp.d)
         || parse_list("--sep", SWEEP_SEP_DEFAULT, &pc_sweep_dom_sep, &sp.sep)
@@ -298,6 +820,7 @@ int cmd_sweep(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         int bad = 0;
+        if (c != OPT_OUT && c != OPT_MERGE) nflags++;
         switch (c) {
         case OPT_HELP:
             usage(stdout);
@@ -347,10 +870,25 @@ int cmd_sweep(int argc, char **argv)
         case OPT_RESUME:
             resume = 1;
             break;
+        case OPT_SHARD:
+            bad = parse_shard(optarg, &shard_i, &shard_n);
+            break;
+        case OPT_MERGE:
+            merge_mode = 1;
+            break;
         default:   /* --shift, --seed, --T, --avg, --mc; unknown flags, missing values */
             bad = opt_common_handle(&o, c, optarg, argv, longopts);
         }
         if (bad) goto done;
+    }
+    if (merge_mode) {
+        if (nflags) {
+            fprintf(stderr, "spirelab sweep: --merge takes only shard files and --out FILE (the shards know their sweep)\n");
+            goto done;
+        }
+        /* rank 0 merges; under mpirun the others have nothing to do */
+        rc = root ? merge(argv + optind, (size_t)(argc - optind), out_path) : 0;
+        goto done;
     }
     if (opt_no_positional(o.cmd, argc, argv)) goto done;
 
@@ -409,22 +947,40 @@ int cmd_sweep(int argc, char **argv)
         goto done;
     }
     size_t N = pc_sweep_grid_ncells(G);
-    present = calloc(N, 1);
-    if (!present) { opt_lib_error(o.cmd, "allocating the grid", GSL_ENOMEM); rc = 1; goto done; }
-
-    /* the output: read what --resume keeps, then write it back at once, which
-     * also shows that FILE is writable before any work is done */
-    size_t kept = 0;
-    if (out_path) {
-        out.path = out_path;
-        if (out_append(&out, pc_sweep_csv_header())) { opt_lib_error(o.cmd, "allocating the output", GSL_ENOMEM); rc = 1; goto done; }
-        if (resume && (rc = resume_read(&out, G, present, &kept)) != 0) goto done;
-        rc = 2;
-        if (out_write(&out, wwhy, sizeof wwhy)) {
-            fprintf(stderr, "spirelab sweep: --out: %s\n", wwhy);
-            goto done;
-        }
+    char id[PC_SWEEP_ID_LEN], shard_line[160] = "";
+    mine = calloc(N, 1);
+    skip = calloc(N, 1);
+    if (!mine || !skip || store_init(&rs, N) || pc_sweep_grid_id(G, id)) {
+        opt_lib_error(o.cmd, "allocating the grid", GSL_ENOMEM);
+        rc = 1;
+        goto done;
     }
+    /* shard I of N: the cells i with i mod N = I - 1 (costs vary along the
+     * slow axes, so the shards are interleaved rather than contiguous) */
+    for (size_t i = 0; i < N; i++) mine[i] = !shard_n || i % shard_n == shard_i - 1;
+    if (shard_n) shard_line_of(shard_line, sizeof shard_line, shard_i, shard_n, id, N, sp.estimators);
+
+    /* the output (rank 0): read what --resume keeps, then write it back at
+     * once, which also shows that FILE is writable before any work is done */
+    size_t kept = 0;
+    if (out_path && root) {
+        out.path = out_path;
+        char wwhy[4200];
+        if (resume && (rc = resume_read(out_path, G, shard_line, mine, &rs, &kept)) != 0) {
+            /* message printed */
+        } else if (out_build(&out, &rs, shard_line)) {
+            opt_lib_error(o.cmd, "allocating the output", GSL_ENOMEM);
+            rc = 1;
+        } else {
+            rc = 2;
+            if (out_write(&out, wwhy, sizeof wwhy)) fprintf(stderr, "spirelab sweep: --out: %s\n", wwhy);
+            else if (kept && !(initial = strdup(spl_buf_str(&out.text)))) opt_lib_error(o.cmd, "allocating the output", GSL_ENOMEM), rc = 1;
+            else rc = 0;
+        }
+    } else {
+        rc = 0;
+    }
+    if ((rc = dist_agree(rc)) != 0) goto done;   /* every rank stops if rank 0 could not start */
     if (sp.reps == 1)
         fprintf(stderr, "spirelab sweep: note: --reps 1 gives p_sd = nan (a standard deviation needs 2 replicates)\n");
 
@@ -433,12 +989,18 @@ int cmd_sweep(int argc, char **argv)
     omp_set_num_threads((int)threads);
     omp_set_max_active_levels(1);   /* replicates in parallel; the draws inside each serial */
 
-    size_t skipped = 0;
-    for (size_t i = 0; i < N; i++) skipped += (present[i] & sp.estimators) == sp.estimators;
+    size_t skipped = 0, todo = 0;
+    for (size_t i = 0; i < N; i++) {
+        skip[i] = !mine[i] || store_complete(&rs, i, sp.estimators);
+        skipped += mine[i] && skip[i];
+        todo += !skip[i];
+    }
+    size_t nmine = skipped + todo;
     if (resume && kept)
-        fprintf(stderr, "spirelab sweep: '%s' already holds %zu of the %zu cells; computing the other %zu\n",
-                out_path, skipped, N, N - skipped);
+        fprintf(stderr, "spirelab sweep: '%s' already holds %zu of the %zu cells%s; computing the other %zu\n",
+                out_path, skipped, nmine, shard_n ? " of the shard" : "", todo);
     if (!out_path) {
+        if (shard_n) printf("%s\n", shard_line);
         printf("%s\n", pc_sweep_csv_header());
         fflush(stdout);
     }
@@ -456,70 +1018,54 @@ int cmd_sweep(int argc, char **argv)
     if (old_term.sa_handler != SIG_IGN) sigaction(SIGTERM, &sa, NULL);
     handlers = 1;
 
-    progress pg = { .on = isatty(2), .t0 = omp_get_wtime(), .last = -1e9, .ncells = N,
-                    .skipped = skipped, .done = 0, .todo = N - skipped };
-    double last_write = omp_get_wtime(), write_cost = 0.0;
-    int dirty = 0;
+    /* rank 0 knows which cells --out already holds; the others plan the same units */
+    dist_bcast(skip, N);
+    size_t nunits = 0;
+    unit *units = plan_units(G, skip, todo, dist_size(), &nunits);
+    if (dist_agree(!units)) {
+        opt_lib_error(o.cmd, "planning the work", GSL_ENOMEM);
+        free(units);
+        goto done;
+    }
+    const char *fail_rank = getenv("SPIRELAB_TEST_FAIL_RANK");
+    progress pg = { .on = root && isatty(2), .t0 = omp_get_wtime(), .last = -1e9, .ncells = nmine,
+                    .skipped = skipped, .done = 0, .todo = todo };
+    sweep_job J = { .G = G, .ests = sp.estimators, .reps = sp.reps, .units = units, .pg = &pg,
+                    .hook = pg.on || dist_size() > 1,
+                    .fail = fail_rank && *fail_rank && atoi(fail_rank) == dist_rank(),
+                    .rs = &rs, .mine = mine, .out = out_path ? &out : NULL, .shard_line = shard_line,
+                    .last_write = omp_get_wtime() };
     if (pg.todo) progress_draw(&pg, 0.0, 0);
-    for (size_t i = 0; i < N && !stop_signal; i++) {
-        if ((present[i] & sp.estimators) == sp.estimators) continue;
-        pc_sweep_row rows[PC_SWEEP_NEST];
-        size_t nr = 0;
-        st = pc_sweep_cell_run(G, i, pg.on ? progress_reps : NULL, &pg, rows, &nr);
-        if (st) {
-            if (pg.on) fputc('\n', stderr);
-            fprintf(stderr, "spirelab sweep: cell %zu failed: %s\n", i, gsl_strerror(st));
-            break;
-        }
-        for (size_t k = 0; k < nr; k++) {
-            if (present[i] & rows[k].estimator) continue;   /* already in --out */
-            char line[PC_SWEEP_CSV_LINE];
-            if (pc_sweep_csv_row(G, &rows[k], line, sizeof line)) {
-                fprintf(stderr, "spirelab sweep: internal error: row of cell %zu too long\n", i);
-                st = GSL_EFAILED;
-                break;
-            }
-            if (out_path) {
-                if (out_append(&out, line)) { opt_lib_error(o.cmd, "appending a row", GSL_ENOMEM); st = GSL_ENOMEM; break; }
+    int frc = dist_farm(nunits, NULL, sweep_run, sweep_take, &J, &stop_signal, why, sizeof why);
+    for (size_t k = 0; k < J.nopen; k++) { free(J.open[k].p); free(J.open[k].nc); }
+    free(J.open);
+    free(units);
+    if (!root) {                   /* a worker: rank 0 reports for the run */
+        rc = frc == DIST_OK ? 0 : 1;
+        goto done;
+    }
+    if (frc == DIST_FAILED || frc == DIST_TAKE) {
+        if (pg.on) fputc('\n', stderr);
+        if (frc == DIST_FAILED)    /* (a refused take has said why) */
+            fprintf(stderr, "spirelab sweep: %s%s\n", why,
+                    out_path ? (initial ? "; --out left as it was before this run" : "; no --out written") : "");
+        if (out_path) {            /* no partial --out: the file as it was before */
+            if (initial) {
+                char wwhy[4200];
+                spl_buf_release(&out.text);
+                spl_buf_puts(&out.text, initial);
+                if (out_write(&out, wwhy, sizeof wwhy)) fprintf(stderr, "spirelab sweep: --out: %s\n", wwhy);
             } else {
-                printf("%s\n", line);
+                unlink(out_path);
             }
         }
-        if (st) break;
-        pg.done++;
-        if (out_path) {
-            dirty = 1;
-            double since = omp_get_wtime() - last_write;
-            if (since >= SWEEP_WRITE_EVERY && since >= SWEEP_WRITE_SHARE * write_cost) {
-                double tw = omp_get_wtime();
-                int err = out_write(&out, wwhy, sizeof wwhy);
-                write_cost = omp_get_wtime() - tw;
-                if (err) {
-                    fprintf(stderr, "spirelab sweep: --out: %s\n", wwhy);
-                    st = GSL_EFAILED;
-                    break;
-                }
-                last_write = omp_get_wtime();
-                dirty = 0;
-            }
-        } else if (fflush(stdout) != 0) {
-            fprintf(stderr, "spirelab sweep: writing to stdout failed: %s\n", strerror(errno));
-            st = GSL_EFAILED;
-            break;
-        }
-        progress_draw(&pg, 0.0, pg.done == pg.todo);
+        goto done;
     }
-    if (out_path && dirty) {
-        if (out_write(&out, wwhy, sizeof wwhy)) {
-            fprintf(stderr, "spirelab sweep: --out: %s\n", wwhy);
-            goto done;
-        }
-    }
-    if (st) goto done;
-    if (stop_signal && pg.done < pg.todo) {
+    if (out_path && J.dirty && sweep_write(&J)) goto done;
+    if (frc == DIST_STOPPED && pg.done < pg.todo) {
         if (pg.on) fputc('\n', stderr);
         fprintf(stderr, "spirelab sweep: interrupted (%s) after %zu of %zu cells; %s holds them%s\n",
-                strsignal(stop_signal), skipped + pg.done, N, out_path ? out_path : "stdout",
+                strsignal(stop_signal), skipped + pg.done, nmine, out_path ? out_path : "stdout",
                 out_path ? ": rerun with --resume to finish" : "");
         rc = 128 + stop_signal;
         goto done;
@@ -530,8 +1076,11 @@ done:
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
     }
+    free(initial);
     spl_buf_release(&out.text);
-    free(present);
+    free(mine);
+    free(skip);
+    store_free(&rs);
     pc_sweep_grid_free(G);
     pc_sweep_spec_free(&sp);
     return rc;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/dist.h"
 #include "common/spl.h"
 
 static const cli_command commands[] = {
@@ -17,12 +18,14 @@ static void usage(FILE *f)
     for (size_t i = 0; i < ncommands; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
-    spl_init();
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { usage(stdout); return 0; }
-    if (!strcmp(argv[1], "--version")) { printf("spirelab %s\n", SPL_VERSION); return 0; }
+    if (!strcmp(argv[1], "--version")) {
+        printf("spirelab %s%s\n", SPL_VERSION, dist_mpi_built() ? " (MPI)" : "");
+        return 0;
+    }
     for (size_t i = 0; i < ncommands; i++)
         if (!strcmp(argv[1], commands[i].name)) {
             int rc = commands[i].fn(argc - 1, argv + 1);
@@ -36,4 +39,12 @@ int main(int argc, char **argv)
         }
     fprintf(stderr, "spirelab: unknown command '%s' (see spirelab --help)\n", argv[1]);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    spl_init();
+    dist_init(&argc, &argv);   /* MPI in build-mpi/spirelab; nothing otherwise (cli/dist.h) */
+    int rc = run(argc, argv);
+    return dist_finish(rc);
 }

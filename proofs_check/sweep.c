@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
+#include <zlib.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -430,6 +431,52 @@ const pc_sweep_spec *pc_sweep_grid_spec(const pc_sweep_grid *G) { return G ? &G-
 size_t pc_sweep_grid_ncells(const pc_sweep_grid *G) { return G ? G->ncells : 0; }
 size_t pc_sweep_grid_nlevels(const pc_sweep_grid *G) { return G ? G->nlevel : 0; }
 
+/* ---- identity ---------------------------------------------------------------------- */
+
+typedef struct { uLong crc, adl; } id_hash;
+
+static void id_text(id_hash *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void id_text(id_hash *h, const char *fmt, ...)
+{
+    char buf[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (k < 0) return;
+    if ((size_t)k >= sizeof buf) k = (int)sizeof buf - 1;
+    h->crc = crc32(h->crc, (const Bytef *)buf, (uInt)k);
+    h->adl = adler32(h->adl, (const Bytef *)buf, (uInt)k);
+}
+
+static void id_list(id_hash *h, const char *name, const pc_sweep_list *L)
+{
+    id_text(h, "%s=%zu:", name, L->n);
+    for (size_t i = 0; i < L->n; i++) id_text(h, "%.17g,", L->v[i]);
+    id_text(h, ";");
+}
+
+int pc_sweep_grid_id(const pc_sweep_grid *G, char id[PC_SWEEP_ID_LEN])
+{
+    if (!G || !id) return GSL_EINVAL;
+    const pc_sweep_spec *sp = &G->spec;
+    id_hash h = { crc32(0L, Z_NULL, 0), adler32(0L, Z_NULL, 0) };
+    id_text(&h, "spirelab-sweep-v1;");
+    id_list(&h, "d", &sp->d);
+    id_list(&h, "sep", &sp->sep);
+    id_list(&h, "pi", &sp->pi);
+    id_list(&h, "n", &sp->n);
+    id_text(&h, "level=%d;", (int)sp->level);
+    if (sp->level == PC_SWEEP_LEVEL_ALPHA) id_list(&h, "alpha", &sp->alpha);
+    else id_text(&h, "schedule=%s;T=%zu;", ddpm_schedule_name(sp->schedule), sp->T);
+    if (sp->level == PC_SWEEP_LEVEL_STEP) id_list(&h, "t", &sp->t);
+    id_text(&h, "est=%u;mc=%s;reps=%zu;seed=%llu;shift=%.17g;", sp->estimators,
+            ddpm_mc_name(sp->mc), sp->reps, (unsigned long long)sp->seed, sp->shift);
+    snprintf(id, PC_SWEEP_ID_LEN, "%08lx%08lx", (unsigned long)(h.crc & 0xffffffffUL),
+             (unsigned long)(h.adl & 0xffffffffUL));
+    return GSL_SUCCESS;
+}
+
 /* ---- cells ----------------------------------------------------------------------- */
 
 int pc_sweep_cell_index(const pc_sweep_grid *G, size_t i_d, size_t i_sep, size_t i_pi,
@@ -536,38 +583,62 @@ static void row_stats(const double *p, size_t R, double pi, double *work, pc_swe
     row->q99 = gsl_stats_quantile_from_sorted_data(work, 1, R, 0.99);
 }
 
-int pc_sweep_cell_run(const pc_sweep_grid *G, size_t index, pc_sweep_progress_fn progress,
-                      void *ctx, pc_sweep_row rows[PC_SWEEP_NEST], size_t *nrows)
+int pc_sweep_cell_reps(const pc_sweep_grid *G, size_t index, size_t r0, size_t r1,
+                       pc_sweep_progress_fn progress, void *ctx, double *p_ddpm, double *p_mle,
+                       unsigned char *nc_ddpm, unsigned char *nc_mle)
 {
-    if (!G || !rows || !nrows) return GSL_EINVAL;
-    double t0 = omp_get_wtime();
+    if (!G || !p_ddpm || !p_mle || !nc_ddpm || !nc_mle) return GSL_EINVAL;
+    if (r0 > r1 || r1 > G->spec.reps) return GSL_EDOM;
+    const pc_sweep_spec *sp = &G->spec;
+    pc_sweep_cell c;
+    int st = pc_sweep_cell_at(G, index, &c);
+    if (st) return st;
+    const size_t R = r1 - r0;
+    const ddpm_schedule *s = sp->level == PC_SWEEP_LEVEL_AVG ? G->sched : NULL;
+    gmm2 *g = gmm2_alloc(c.d, NULL);
+    int *rst = calloc(R ? R : 1, sizeof *rst);
+    if (!g || !rst) { st = GSL_ENOMEM; goto done; }
+    if ((st = gmm2_set(g, c.pi, c.sep, sp->shift))) goto done;
+    memset(nc_ddpm, 0, R);
+    memset(nc_mle, 0, R);
+    for (size_t k = 0; k < R; k++) p_ddpm[k] = p_mle[k] = NAN;
+
+    size_t done_reps = 0;
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (size_t k = 0; k < R; k++) {
+        size_t r = r0 + k;
+        rst[k] = replicate(g, s, c.a, c.b, c.n, sp->mc, spl_stream_seed(sp->seed, index, r),
+                           sp->estimators, &p_ddpm[k], &p_mle[k], &nc_ddpm[k], &nc_mle[k]);
+        if (progress) {
+            #pragma omp critical (pc_sweep_progress)
+            progress(ctx, ++done_reps, R);
+        }
+    }
+    for (size_t k = 0; k < R; k++)
+        if (rst[k]) { st = rst[k]; goto done; }
+done:
+    free(rst);
+    gmm2_free(g);
+    return st;
+}
+
+int pc_sweep_cell_rows(const pc_sweep_grid *G, size_t index, const double *p_ddpm,
+                       const double *p_mle, const unsigned char *nc_ddpm,
+                       const unsigned char *nc_mle, double seconds,
+                       pc_sweep_row rows[PC_SWEEP_NEST], size_t *nrows)
+{
+    if (!G || !p_ddpm || !p_mle || !nc_ddpm || !nc_mle || !rows || !nrows) return GSL_EINVAL;
     const pc_sweep_spec *sp = &G->spec;
     pc_sweep_cell c;
     int st = pc_sweep_cell_at(G, index, &c);
     if (st) return st;
     const size_t R = sp->reps;
     const ddpm_schedule *s = sp->level == PC_SWEEP_LEVEL_AVG ? G->sched : NULL;
-
     gmm2 *g = gmm2_alloc(c.d, NULL);
-    double *p = malloc(3 * R * sizeof *p);            /* p̂ ddpm, p̂ mle, work */
-    unsigned char *nc = calloc(2 * R, 1);
-    int *rst = calloc(R, sizeof *rst);
+    double *work = malloc(R * sizeof *work);
     ddpm_quad *q = ddpm_quad_alloc();
-    if (!g || !p || !nc || !rst || !q) { st = GSL_ENOMEM; goto done; }
+    if (!g || !work || !q) { st = GSL_ENOMEM; goto done; }
     if ((st = gmm2_set(g, c.pi, c.sep, sp->shift))) goto done;
-
-    size_t done_reps = 0;
-    #pragma omp parallel for schedule(dynamic, 1)
-    for (size_t r = 0; r < R; r++) {
-        rst[r] = replicate(g, s, c.a, c.b, c.n, sp->mc, spl_stream_seed(sp->seed, index, r),
-                           sp->estimators, &p[r], &p[R + r], &nc[r], &nc[R + r]);
-        if (progress) {
-            #pragma omp critical (pc_sweep_progress)
-            progress(ctx, ++done_reps, R);
-        }
-    }
-    for (size_t r = 0; r < R; r++)
-        if (rst[r]) { st = rst[r]; goto done; }
 
     /* predictions: sandwich (§6) and Cramér–Rao */
     ddpm_sandwich sw;
@@ -578,6 +649,8 @@ int pc_sweep_cell_run(const pc_sweep_grid *G, size_t index, pc_sweep_progress_fn
 
     size_t k = 0;
     const unsigned ests[PC_SWEEP_NEST] = { PC_SWEEP_DDPM, PC_SWEEP_MLE };
+    const double *pe[PC_SWEEP_NEST] = { p_ddpm, p_mle };
+    const unsigned char *ne[PC_SWEEP_NEST] = { nc_ddpm, nc_mle };
     for (size_t e = 0; e < PC_SWEEP_NEST; e++) {
         if (!(sp->estimators & ests[e])) continue;
         pc_sweep_row *row = &rows[k++];
@@ -585,20 +658,39 @@ int pc_sweep_cell_run(const pc_sweep_grid *G, size_t index, pc_sweep_progress_fn
         row->cell = c;
         row->estimator = ests[e];
         row->reps = R;
-        row_stats(p + e * R, R, c.pi, p + 2 * R, row);
+        row_stats(pe[e], R, c.pi, work, row);
         row->sd_sandwich = sd_sand;
         row->sd_crlb = sd_crlb;
-        for (size_t r = 0; r < R; r++) row->nonconv += nc[e * R + r];
+        for (size_t r = 0; r < R; r++) row->nonconv += ne[e][r];
+        row->seconds = seconds;
     }
-    double secs = omp_get_wtime() - t0;
-    for (size_t j = 0; j < k; j++) rows[j].seconds = secs;
     *nrows = k;
 done:
     ddpm_quad_free(q);
-    free(rst);
+    free(work);
+    gmm2_free(g);
+    return st;
+}
+
+int pc_sweep_cell_run(const pc_sweep_grid *G, size_t index, pc_sweep_progress_fn progress,
+                      void *ctx, pc_sweep_row rows[PC_SWEEP_NEST], size_t *nrows)
+{
+    if (!G || !rows || !nrows) return GSL_EINVAL;
+    double t0 = omp_get_wtime();
+    if (index >= G->ncells) return GSL_EDOM;
+    const size_t R = G->spec.reps;
+    double *p = malloc(2 * R * sizeof *p);            /* p̂ ddpm, p̂ mle */
+    unsigned char *nc = malloc(2 * R);
+    int st = (p && nc) ? pc_sweep_cell_reps(G, index, 0, R, progress, ctx, p, p + R, nc, nc + R)
+                       : GSL_ENOMEM;
+    if (!st) {
+        /* seconds: the whole cell, replicates and predictions */
+        st = pc_sweep_cell_rows(G, index, p, p + R, nc, nc + R, 0.0, rows, nrows);
+        double secs = omp_get_wtime() - t0;
+        for (size_t k = 0; !st && k < *nrows; k++) rows[k].seconds = secs;
+    }
     free(nc);
     free(p);
-    gmm2_free(g);
     return st;
 }
 

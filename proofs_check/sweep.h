@@ -153,6 +153,15 @@ size_t pc_sweep_grid_ncells(const pc_sweep_grid *G);
 /* Number of values on the noise-level axis (1 for AVG). */
 size_t pc_sweep_grid_nlevels(const pc_sweep_grid *G);
 
+/* The sweep's identity: 16 hexadecimal digits (and a '\0') into id[17],
+ * a hash (zlib's CRC-32 and Adler-32 side by side) of a canonical text of
+ * everything that determines the rows but the order of work: every list
+ * value (%.17g), the level kind, schedule and T, estimators, mc, reps, seed
+ * and shift.  Two grids with the same id write the same rows (the `seconds`
+ * column aside).  GSL_EINVAL for NULL arguments, GSL_ENOMEM. */
+#define PC_SWEEP_ID_LEN 17
+int pc_sweep_grid_id(const pc_sweep_grid *G, char id[PC_SWEEP_ID_LEN]);
+
 /* ---- cells -----------------------------------------------------------------
  * Cells are numbered row-major over (d, sep, pi, level, n), n fastest:
  *   index = (((i_d·N_sep + i_sep)·N_pi + i_pi)·N_level + i_level)·N_n + i_n,
@@ -203,6 +212,24 @@ typedef void (*pc_sweep_progress_fn)(void *ctx, size_t reps_done, size_t reps);
  * fails to converge is counted in nonconv, not an error). */
 int pc_sweep_cell_run(const pc_sweep_grid *G, size_t index, pc_sweep_progress_fn progress,
                       void *ctx, pc_sweep_row rows[PC_SWEEP_NEST], size_t *nrows);
+
+/* The same in two steps, so that a cell's replicates can be computed in
+ * blocks on different processes (cli/dist.c) and still give the same rows.
+ * pc_sweep_cell_reps: replicates r0 .. r1−1 (0 ≤ r0 ≤ r1 ≤ reps) of cell
+ * `index`, replicate r from stream spl_stream_seed(seed, index, r) as in
+ * pc_sweep_cell_run; p̂ of each estimator into p_ddpm[r − r0], p_mle[r − r0]
+ * (NaN for an estimator not in the spec), 1 in nc_*[r − r0] where that fit
+ * did not converge.  pc_sweep_cell_rows: the rows of the cell from all its
+ * replicates (arrays of `reps` values, in replicate order) with `seconds`
+ * as their wall time — bit-identical to pc_sweep_cell_run's rows.  Errors
+ * as pc_sweep_cell_run; GSL_EINVAL for NULL arrays, GSL_EDOM for a bad range. */
+int pc_sweep_cell_reps(const pc_sweep_grid *G, size_t index, size_t r0, size_t r1,
+                       pc_sweep_progress_fn progress, void *ctx, double *p_ddpm, double *p_mle,
+                       unsigned char *nc_ddpm, unsigned char *nc_mle);
+int pc_sweep_cell_rows(const pc_sweep_grid *G, size_t index, const double *p_ddpm,
+                       const double *p_mle, const unsigned char *nc_ddpm,
+                       const unsigned char *nc_mle, double seconds,
+                       pc_sweep_row rows[PC_SWEEP_NEST], size_t *nrows);
 
 /* ---- CSV -------------------------------------------------------------------
  * Header (one row per cell and estimator):

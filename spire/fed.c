@@ -302,6 +302,7 @@ void spire_fed_opts_default(spire_fed_opts *o)
     o->lr = 2e-3;
     o->embed = 1;
     o->seed = 1;
+    o->hook = NULL;
 }
 
 spire_fed_run *spire_fed_run_alloc(const spire_config *cfg, uint64_t seed, int *status)
@@ -487,20 +488,26 @@ int spire_fed_round(spire_fed_run *r, const ddpm_schedule *s, const spire_fed_da
     int st = (rng && outp && oute && wts && lsum && sts && ws) ? GSL_SUCCESS : GSL_ENOMEM;
     if (st == GSL_SUCCESS) gsl_ran_choose(rng, sel, m, list, n_pre, sizeof *list);
     uint64_t round_seed = spl_stream_seed(o->seed, SPIRE_FED_STREAM_LOCAL, round);
-    /* the selected clients, concurrently; each worker single-threaded BLAS */
+    /* the selected clients, concurrently; each worker single-threaded BLAS.
+     * With a hook (several processes) only this process's clients are
+     * trained here, and the hook shares everyone's before the average. */
+    const spire_fed_hook *hk = o->hook;
     int blas = spl_blas_threads(1);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (st == GSL_SUCCESS && nt > 1)
     for (size_t j = 0; j < m; j++) {
         if (st != GSL_SUCCESS) continue;
-        local_ws *mine = &ws[omp_get_thread_num()];
         int c = sel[j];
+        wts[j] = (double)d->n_train[c];
+        sts[j] = GSL_SUCCESS;
+        if (hk && !hk->owns(hk->ctx, j, m)) continue;   /* another process trains it */
+        local_ws *mine = &ws[omp_get_thread_num()];
         sts[j] = mine->w ? GSL_SUCCESS : local_ws_alloc(mine, &r->srv.cfg, P, ee, o->batch);
         if (sts[j] == GSL_SUCCESS)
             sts[j] = client_local(mine, r, s, d, o, round_seed, c, outp + j * P, oute + j * ee, &lsum[j]);
-        wts[j] = (double)d->n_train[c];
     }
     spl_blas_threads(blas);
     for (size_t j = 0; st == GSL_SUCCESS && j < m; j++) st = sts[j];   /* the first failure */
+    if (hk) st = hk->share(hk->ctx, st, outp, oute, lsum, m, P, ee);
     if (st == GSL_SUCCESS) st = spire_fed_average(r->srv.backbone, outp, wts, m, P);
     if (st == GSL_SUCCESS) {
         for (size_t c = 0; c < C; c++) r->loss[c] = NAN;

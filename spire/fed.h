@@ -110,6 +110,23 @@ int spire_fed_pick_new(size_t C, size_t n_new, uint64_t seed, int *is_new);
 
 /* ---- federated averaging ------------------------------------------------------ */
 
+/* Distribution of a round's clients over processes (cli/dist.c fills it
+ * with MPI; the library knows nothing of how).  In a round with m selected
+ * clients, a process trains the j-th (0-based, in selection order) only if
+ * owns(ctx, j, m); then share(ctx, status, outp, oute, lsum, m, P, ee), called
+ * by every process with its own status, must fill rows j of outp (m × P
+ * backbones), oute (m × ee embeddings) and lsum (m loss sums) of every
+ * client from the process that trained it, and return a status common to
+ * all processes (nonzero if any failed).  The average is then computed on
+ * every process from the same rows in the same order, so every process
+ * holds the same, bit-identical, server state as a one-process run. */
+typedef struct spire_fed_hook {
+    int (*owns)(void *ctx, size_t j, size_t m);
+    int (*share)(void *ctx, int status, float *outp, float *oute, double *lsum, size_t m,
+                 size_t P, size_t ee);
+    void *ctx;
+} spire_fed_hook;
+
 typedef struct {
     size_t rounds;       /* R */
     double frac;         /* client fraction q ∈ (0, 1]: max(1, round(q·n_pre)) clients per round */
@@ -119,9 +136,10 @@ typedef struct {
     int embed;           /* 1: each client trains its private embedding (SPIRE);
                             0: embeddings stay zero (plain FedAvg, one global model) */
     uint64_t seed;
+    const spire_fed_hook *hook;   /* NULL: every client trained here */
 } spire_fed_opts;
 
-/* R 40, q 0.5, E 25, batch 128, lr 2e-3, embed 1, seed 1. */
+/* R 40, q 0.5, E 25, batch 128, lr 2e-3, embed 1, seed 1, no hook. */
 void spire_fed_opts_default(spire_fed_opts *o);
 
 /* The server: the shared backbone only.  It has no embedding block: the

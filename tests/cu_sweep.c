@@ -360,6 +360,50 @@ static void test_threads(void)
     omp_set_num_threads(saved);
 }
 
+static void test_blocks_and_id(void)
+{
+    /* Property test: a cell's replicates computed in uneven blocks (as ranks
+     * do under MPI) and reduced by pc_sweep_cell_rows give pc_sweep_cell_run's
+     * rows bit for bit (the seconds aside); and the grid id changes with any
+     * parameter, not with the object. */
+    pc_sweep_grid *G = small_grid((double[]){ 40, 300 }, 2, DDPM_MC_EXPLICIT, PC_SWEEP_LEVEL_AVG);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(G);
+    const size_t R = pc_sweep_grid_spec(G)->reps, cuts[] = { 0, 1, 5, R };
+    CU_ASSERT_FATAL(R > 5);
+    double *p = malloc(2 * R * sizeof *p);
+    unsigned char *nc = malloc(2 * R);
+    CU_ASSERT_FATAL(p && nc);
+    for (size_t i = 0; i < pc_sweep_grid_ncells(G); i += 5) {
+        pc_sweep_row whole[PC_SWEEP_NEST], parts[PC_SWEEP_NEST];
+        size_t n1 = 0, n2 = 0;
+        CU_ASSERT_EQUAL(pc_sweep_cell_run(G, i, NULL, NULL, whole, &n1), GSL_SUCCESS);
+        for (size_t b = 3; b-- > 0; )    /* blocks in reverse order */
+            CU_ASSERT_EQUAL(pc_sweep_cell_reps(G, i, cuts[b], cuts[b + 1], NULL, NULL, p + cuts[b],
+                                               p + R + cuts[b], nc + cuts[b], nc + R + cuts[b]), GSL_SUCCESS);
+        CU_ASSERT_EQUAL(pc_sweep_cell_rows(G, i, p, p + R, nc, nc + R, whole[0].seconds, parts, &n2), GSL_SUCCESS);
+        CU_ASSERT_EQUAL(n1, n2);
+        for (size_t k = 0; k < n1 && k < n2; k++) CU_ASSERT(rows_same(&whole[k], &parts[k]));
+    }
+    CU_ASSERT_EQUAL(pc_sweep_cell_reps(G, 0, 3, 2, NULL, NULL, p, p, nc, nc), GSL_EDOM);
+    CU_ASSERT_EQUAL(pc_sweep_cell_reps(G, 0, 0, R + 1, NULL, NULL, p, p, nc, nc), GSL_EDOM);
+    char a[PC_SWEEP_ID_LEN], b[PC_SWEEP_ID_LEN], c[PC_SWEEP_ID_LEN];
+    pc_sweep_grid *H = small_grid((double[]){ 40, 300 }, 2, DDPM_MC_EXPLICIT, PC_SWEEP_LEVEL_AVG);
+    pc_sweep_grid *K = small_grid((double[]){ 40, 301 }, 2, DDPM_MC_EXPLICIT, PC_SWEEP_LEVEL_AVG);
+    CU_ASSERT_FATAL(H && K);
+    CU_ASSERT_EQUAL(pc_sweep_grid_id(G, a), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(pc_sweep_grid_id(H, b), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(pc_sweep_grid_id(K, c), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(strlen(a), PC_SWEEP_ID_LEN - 1);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    CU_ASSERT_STRING_NOT_EQUAL(a, c);
+    CU_ASSERT_EQUAL(pc_sweep_grid_id(NULL, a), GSL_EINVAL);
+    free(p);
+    free(nc);
+    pc_sweep_grid_free(G);
+    pc_sweep_grid_free(H);
+    pc_sweep_grid_free(K);
+}
+
 static size_t progress_calls;
 static void count_progress(void *ctx, size_t done, size_t reps)
 {
@@ -571,6 +615,7 @@ CU_TestInfo cu_sweep_tests[] = {
     { "grid_invalid", test_grid_invalid },
     { "threads", test_threads },
     { "resume_equivalence", test_resume_equivalence },
+    { "blocks_and_id", test_blocks_and_id },
     { "sd_matches_theory", test_sd_matches_theory },
     { "tiny_samples", test_tiny_samples },
     CU_TEST_INFO_NULL
