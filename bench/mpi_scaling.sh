@@ -6,6 +6,7 @@
 #  2. the inputs of the cluster model: the per-cell cost (a fit of the cells'
 #     seconds to reps * n * (d + 21), the model plan_units uses) and the cost
 #     of one unit of communication (2000 trivial cells, 1 vs 2 ranks);
+#     (the cost model is pc_sweep_cell_cost, proofs_check/sweep.h)
 #  3. the model's predicted efficiency at 64 and 1024 ranks for the F3 grid
 #     (reps 200, as `spirelab figs` runs it) and a 10^4-cell grid (reps 400).
 # Run by `make bench`; skipped (exit 0) without build-mpi/spirelab (make MPI=1).

@@ -710,7 +710,7 @@ static int sweep_take(void *ctx, size_t task, const char *res, size_t len)
 }
 
 /* The units of work.  One process: every cell to do, whole, in grid order.
- * Several ranks: the cells in decreasing order of an estimated cost (the
+ * Several ranks: the cells in decreasing order of pc_sweep_cell_cost (the
  * longest first, so that no rank starts a long cell at the end), and a cell
  * costing more than 1/8 of a rank's fair share split into blocks of
  * replicates (so that a grid of few cells still spreads).  The estimate only
@@ -735,10 +735,7 @@ static unit *plan_units(const pc_sweep_grid *G, const unsigned char *skip, size_
     double total = 0;
     for (size_t i = 0; i < N; i++) {
         if (skip[i]) continue;
-        pc_sweep_cell c;
-        pc_sweep_cell_at(G, i, &c);
-        /* draws: n (d + 1) numbers explicit, 2 n projected; fits: ~20 passes over n */
-        cc[k].cost = ranks > 1 ? (double)R * (double)c.n * ((sp->mc == DDPM_MC_EXPLICIT ? (double)c.d : 1.0) + 21.0) : 0;
+        cc[k].cost = ranks > 1 ? pc_sweep_cell_cost(G, i) : 0;
         cc[k].cell = i;
         total += cc[k++].cost;
     }

@@ -583,6 +583,14 @@ static void row_stats(const double *p, size_t R, double pi, double *work, pc_swe
     row->q99 = gsl_stats_quantile_from_sorted_data(work, 1, R, 0.99);
 }
 
+double pc_sweep_cell_cost(const pc_sweep_grid *G, size_t index)
+{
+    pc_sweep_cell c;
+    if (!G || pc_sweep_cell_at(G, index, &c) != GSL_SUCCESS) return 0.0;
+    double d = G->spec.mc == DDPM_MC_EXPLICIT ? (double)c.d : 1.0;
+    return (double)G->spec.reps * (double)c.n * (d + 21.0);
+}
+
 int pc_sweep_cell_reps(const pc_sweep_grid *G, size_t index, size_t r0, size_t r1,
                        pc_sweep_progress_fn progress, void *ctx, double *p_ddpm, double *p_mle,
                        unsigned char *nc_ddpm, unsigned char *nc_mle)

@@ -213,6 +213,14 @@ typedef void (*pc_sweep_progress_fn)(void *ctx, size_t reps_done, size_t reps);
 int pc_sweep_cell_run(const pc_sweep_grid *G, size_t index, pc_sweep_progress_fn progress,
                       void *ctx, pc_sweep_row rows[PC_SWEEP_NEST], size_t *nrows);
 
+/* A relative estimate of the work of cell `index`, for ordering and
+ * splitting work (cli/dist.c), never for results: reps · n · (d + 21) with
+ * explicit draws (a replicate draws n(d + 1) numbers, and its fits make ~20
+ * passes over the n points), reps · n · 22 with projected draws (d counts 1).
+ * Measured on the F3 grid it is proportional to a cell's time within 25 %
+ * for d ≥ 3 (docs/mpi.md).  0 for a NULL grid or a bad index. */
+double pc_sweep_cell_cost(const pc_sweep_grid *G, size_t index);
+
 /* The same in two steps, so that a cell's replicates can be computed in
  * blocks on different processes (cli/dist.c) and still give the same rows.
  * pc_sweep_cell_reps: replicates r0 .. r1−1 (0 ≤ r0 ≤ r1 ≤ reps) of cell

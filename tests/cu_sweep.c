@@ -384,6 +384,13 @@ static void test_blocks_and_id(void)
         CU_ASSERT_EQUAL(n1, n2);
         for (size_t k = 0; k < n1 && k < n2; k++) CU_ASSERT(rows_same(&whole[k], &parts[k]));
     }
+    /* the cost estimate: reps n (d + 21) explicit, whatever the other axes */
+    for (size_t i = 0; i < pc_sweep_grid_ncells(G); i++) {
+        pc_sweep_cell c;
+        CU_ASSERT_EQUAL_FATAL(pc_sweep_cell_at(G, i, &c), GSL_SUCCESS);
+        CU_ASSERT_DOUBLE_EQUAL(pc_sweep_cell_cost(G, i), (double)R * (double)c.n * ((double)c.d + 21.0), 1e-6);
+    }
+    CU_ASSERT_EQUAL(pc_sweep_cell_cost(G, pc_sweep_grid_ncells(G)), 0.0);
     CU_ASSERT_EQUAL(pc_sweep_cell_reps(G, 0, 3, 2, NULL, NULL, p, p, nc, nc), GSL_EDOM);
     CU_ASSERT_EQUAL(pc_sweep_cell_reps(G, 0, 0, R + 1, NULL, NULL, p, p, nc, nc), GSL_EDOM);
     char a[PC_SWEEP_ID_LEN], b[PC_SWEEP_ID_LEN], c[PC_SWEEP_ID_LEN];
