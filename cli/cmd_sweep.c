@@ -1017,6 +1017,8 @@ int cmd_sweep(int argc, char **argv)
 
     /* rank 0 knows which cells --out already holds; the others plan the same units */
     dist_bcast(skip, N);
+    todo = 0;
+    for (size_t i = 0; i < N; i++) todo += !skip[i];
     size_t nunits = 0;
     unit *units = plan_units(G, skip, todo, dist_size(), &nunits);
     if (dist_agree(!units)) {

@@ -59,6 +59,14 @@ $MPIRUN -np 3 "$MPIBIN" sweep $MK --out "$tmp/mpi_k.csv" --resume >/dev/null 2>"
 if [ $? -eq 0 ] && cmp -s <(noseconds "$tmp/mpi_kref.csv") <(noseconds "$tmp/mpi_k.csv"); then ok
 else bad "mpirun sweep killed after $rows rows, then --resume: differs from the one-process run $(cat "$tmp/err")"; fi
 [ "$rows" -lt 32 ] && ok || bad "mpirun sweep SIGKILL test: the run finished ($rows rows) before it was killed"
+# --resume of a file holding the second half of the grid (rank 0 knows which
+# cells are kept; every rank must plan the same remaining work)
+MH="--d 1,2,3,4,5,6,7,8 --sep 1,2 --pi 0.3 --n 200 --reps 30 --seed 7 --threads 1"
+"$REF" sweep $MH --out "$tmp/mpi_href.csv" 2>/dev/null
+grep -v '^[0-7],' "$tmp/mpi_href.csv" >"$tmp/mpi_h.csv"
+$MPIRUN -np 3 "$MPIBIN" sweep $MH --out "$tmp/mpi_h.csv" --resume >/dev/null 2>&1
+cmp -s <(noseconds "$tmp/mpi_href.csv") <(noseconds "$tmp/mpi_h.csv") && ok \
+  || bad "mpirun sweep --resume of the second half of the grid: differs from the one-process run"
 
 # ---- failures: a rank whose cells fail (test hook) ends the run: exit 1, one
 #      line (mpirun -q: without OpenMPI's own notice), no --out
