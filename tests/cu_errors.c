@@ -520,6 +520,12 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EDOM, pc_sweep_cell_index(F.grid, 0, 1, 0, 0, 0, &(size_t){ 0 }))                        \
     X(GSL_EINVAL, pc_sweep_cell_run(F.grid, 0, NULL, NULL, F.rows, NULL))                          \
     X(GSL_EDOM, pc_sweep_cell_run(F.grid, 5, NULL, NULL, F.rows, &F.nrows))                        \
+    X(GSL_EINVAL, pc_sweep_grid_id(NULL, F.line))                                                  \
+    X(GSL_EINVAL, ZERO_IS_EINVAL(pc_sweep_cell_cost(NULL, 0)))                                     \
+    X(GSL_EINVAL, pc_sweep_cell_reps(F.grid, 0, 0, 1, NULL, NULL, NULL, F.x, (unsigned char[4]){ 0 }, (unsigned char[4]){ 0 })) \
+    X(GSL_EDOM, pc_sweep_cell_reps(F.grid, 0, 2, 1, NULL, NULL, F.x, F.x, (unsigned char[4]){ 0 }, (unsigned char[4]){ 0 })) \
+    X(GSL_EINVAL, pc_sweep_cell_rows(F.grid, 0, NULL, F.x, (unsigned char[4]){ 0 }, (unsigned char[4]){ 0 }, 0.0, F.rows, &F.nrows)) \
+    X(GSL_EDOM, pc_sweep_cell_rows(F.grid, 5, F.x, F.x, (unsigned char[4]){ 0 }, (unsigned char[4]){ 0 }, 0.0, F.rows, &F.nrows)) \
     X(GSL_SUCCESS, pc_sweep_csv_header() ? GSL_SUCCESS : GSL_EFAILED)                                \
     X(GSL_EINVAL, pc_sweep_csv_key(NULL, 0, PC_SWEEP_DDPM, F.line, sizeof F.line))                 \
     X(GSL_EDOM, pc_sweep_csv_key(F.grid, 3, PC_SWEEP_DDPM, F.line, sizeof F.line))                 \
