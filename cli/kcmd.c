@@ -51,7 +51,7 @@ int kcmd_loss(const opt_common *o, const kopt *k)
                 o->cmd, m->r);
         kmix_free(m);
         return 2;
-    } else if (!(q = kmix_quad_alloc(0, 0))) st = GSL_ENOMEM;
+    } else if (!(q = kmix_quad_alloc(0, 0, NULL))) st = GSL_ENOMEM;
     else st = kmix_loss_quad(q, m, a, b, w, KMIX_ALL, &r);
     if (st) { opt_lib_error(o->cmd, o->method_mc ? "kmix_loss_mc" : "kmix_loss_quad", st); goto done; }
     header_wp(K);
@@ -110,7 +110,7 @@ int kcmd_gd(const opt_common *o, const kopt *k, double lr, size_t steps, double 
         f = obj_sample;
         ctx = &sc;
     } else {
-        if (!(q = kmix_quad_alloc(0, 0))) { opt_lib_error(o->cmd, "kmix_quad_alloc", GSL_ENOMEM); goto done; }
+        if (!(q = kmix_quad_alloc(0, 0, NULL))) { opt_lib_error(o->cmd, "kmix_quad_alloc", GSL_ENOMEM); goto done; }
         qc = (kmix_obj_quad_ctx){ q, m, a, b };
         f = kmix_obj_quad;
         ctx = &qc;
@@ -172,7 +172,7 @@ int kcmd_fit(const opt_common *o, const kopt *k)
         kmix_free(m);
         return 2;
     }
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     kmix_sample *S = kmix_sample_draw(m, a, b, o->n, o->mc, o->seed);
     int rc = 1, st;
     kmix_fit_result fd, fm;

@@ -239,7 +239,7 @@ int kopt_check(kopt *k, opt_common *o, double *p_single)
 kmix *kopt_build(const kopt *k, const opt_common *o)
 {
     const size_t K = k->K, r = k->r, d = o->d;
-    kmix *m = kmix_alloc(K, d);
+    kmix *m = kmix_alloc(K, d, NULL);
     double *mu = calloc(K * d, sizeof *mu);
     if (!m || !mu) {
         opt_lib_error(o->cmd, "kmix_alloc", GSL_ENOMEM);

@@ -16,11 +16,11 @@
 
 /* ---- the mixture --------------------------------------------------------- */
 
-kmix *kmix_alloc(size_t K, size_t d)
+kmix *kmix_alloc(size_t K, size_t d, int *status)
 {
-    if (K < 2 || K > KMIX_KMAX || d < 1) return NULL;
+    if (K < 2 || K > KMIX_KMAX || d < 1) return spl_fail(status, GSL_EDOM);
     kmix *m = calloc(1, sizeof *m);
-    if (!m) return NULL;
+    if (!m) return spl_fail(status, GSL_ENOMEM);
     m->K = K;
     m->d = d;
     m->g = gmmk_alloc(K, d, NULL);
@@ -28,7 +28,8 @@ kmix *kmix_alloc(size_t K, size_t d)
     m->U = malloc((K - 1) * d * sizeof *m->U);
     m->z = malloc(K * (K - 1) * sizeof *m->z);
     m->mc = malloc(K * d * sizeof *m->mc);
-    if (!m->g || !m->cbar || !m->U || !m->z || !m->mc) { kmix_free(m); return NULL; }
+    if (!m->g || !m->cbar || !m->U || !m->z || !m->mc) { kmix_free(m); return spl_fail(status, GSL_ENOMEM); }
+    spl_status(status, GSL_SUCCESS);
     return m;
 }
 
@@ -197,16 +198,18 @@ static int rule_2d(rule *R, size_t n)
     return st;
 }
 
-kmix_quad *kmix_quad_alloc(size_t nhi, size_t nlo)
+kmix_quad *kmix_quad_alloc(size_t nhi, size_t nlo, int *status)
 {
+    if (nhi == 1 || nlo == 1) return spl_fail(status, GSL_EDOM);
     kmix_quad *q = calloc(1, sizeof *q);
-    if (!q) return NULL;
+    if (!q) return spl_fail(status, GSL_ENOMEM);
     size_t h1 = nhi ? nhi : 256, l1 = nlo ? nlo : 128, h2 = nhi ? nhi : 64, l2 = nlo ? nlo : 32;
     if (h1 < 2 || l1 < 2 || rule_1d(&q->r1[0], h1) || rule_1d(&q->r1[1], l1) ||
         rule_2d(&q->r2[0], h2) || rule_2d(&q->r2[1], l2)) {
         kmix_quad_free(q);
-        return NULL;
+        return spl_fail(status, GSL_ENOMEM);
     }
+    spl_status(status, GSL_SUCCESS);
     return q;
 }
 

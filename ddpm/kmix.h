@@ -47,8 +47,9 @@ typedef struct {
 } kmix;
 
 /* Allocate for K ∈ [2, KMIX_KMAX] components in R^d (d ≥ 1); unusable until
- * kmix_set.  NULL on a bad size or no memory. */
-kmix *kmix_alloc(size_t K, size_t d);
+ * kmix_set.  NULL on failure, with *status (if status is not NULL):
+ * GSL_EDOM for a bad K or d, GSL_ENOMEM. */
+kmix *kmix_alloc(size_t K, size_t d, int *status);
 void kmix_free(kmix *m);   /* NULL is fine */
 /* Weights pi (K), each in (0, 1), summing to 1 within 1e-12; means mu (K, d)
  * row-major, pairwise distinct (distance > 1e-9·(1 + max |μ_k|)).  Computes
@@ -85,7 +86,9 @@ typedef struct {
  * adaptive quadrature).  The workspace holds only the nodes: read-only once
  * allocated, shareable between threads. */
 typedef struct kmix_quad kmix_quad;
-kmix_quad *kmix_quad_alloc(size_t nhi, size_t nlo);
+/* Orders nhi, nlo: 0 for the defaults, else ≥ 2.  NULL on failure, with
+ * *status (if not NULL): GSL_EDOM for an order of 1, GSL_ENOMEM. */
+kmix_quad *kmix_quad_alloc(size_t nhi, size_t nlo, int *status);
 void kmix_quad_free(kmix_quad *q);
 
 /* What to compute: KMIX_GRAD and KMIX_HESS add the derivatives (the loss and

@@ -21,7 +21,7 @@
  * pentagon of radius 2, π = (0.1, 0.15, 0.2, 0.25, 0.3). */
 static int polygon(size_t K, double R, const double *pi, size_t d, kmix **out)
 {
-    kmix *m = kmix_alloc(K, d);
+    kmix *m = kmix_alloc(K, d, NULL);
     double *mu = calloc(K * d, sizeof *mu);
     if (!m || !mu) { kmix_free(m); free(mu); return GSL_ENOMEM; }
     for (size_t k = 0; k < K; k++) {
@@ -47,7 +47,7 @@ int pf_f19_simplex(const pf_opts *o, pf_result *r)
     const size_t N = pf_pick(o, 90, 45), steps = pf_pick(o, 3000, 1500);
     const double b = ddpm_b_of_a(AK);
     plots_fig *f = plots_fig_alloc();
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     kmix *m = NULL;
     int st = (!f || !q) ? GSL_ENOMEM : polygon(3, 1.5, PI3, 2, &m);
     double emin = INFINITY, emax = 0, lam[2] = { NAN, NAN };
@@ -138,7 +138,7 @@ int pf_f20_kdimension(const pf_opts *o, pf_result *r)
     const size_t R = pf_pick(o, 200, 40), n = pf_pick(o, 1000, 300);
     const double b = ddpm_b_of_a(AK);
     plots_fig *f = plots_fig_alloc();
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     int st = (!f || !q) ? GSL_ENOMEM : plots_fig_data(f, "K,d,reps,n,rmse,rmse_se,pred\n");
     double pred[2] = { NAN, NAN }, worst = 0, ylo = INFINITY, yhi = 0;
     size_t fails = 0;
@@ -213,7 +213,7 @@ int pf_demo_simplex(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
         return GSL_EDOM;
     const size_t NG = 40, F = d->steps, TOTAL = 600, stride = (TOTAL + F - 1) / F;
     const double a = d->alpha, b = ddpm_b_of_a(a);
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     kmix *m = NULL;
     kmix_gd *gd = kmix_gd_alloc();
     int st = (!q || !gd) ? GSL_ENOMEM : polygon(3, 1.5, PI3, 2, &m);

@@ -70,7 +70,7 @@ static int c12_make(const pc_opts *o, size_t idx, size_t K, int plane, c12mix *X
 {
     gsl_rng *r = spl_rng_alloc(o->seed, 0xC12, idx);
     size_t D = plane ? 2 : 1;
-    X->m = kmix_alloc(K, D);
+    X->m = kmix_alloc(K, D, NULL);
     if (!r || !X->m) { gsl_rng_free(r); kmix_free(X->m); return GSL_ENOMEM; }
     double alpha[KMIX_KMAX], pi[KMIX_KMAX], mu[2 * KMIX_KMAX], s = 0;
     for (size_t k = 0; k < K; k++) alpha[k] = 2.0;
@@ -386,7 +386,7 @@ int pc_c12_kcomp_landscape(const pc_opts *o, pc_result *res)
                 if (o->quick == 1 && plane && K > 4) continue;
                 mK[nmix] = K; mP[nmix++] = (size_t)plane;
             }
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     c12stats *S = calloc(nmix, sizeof *S);
     if (!q || !S) { kmix_quad_free(q); free(S); return GSL_ENOMEM; }
     int status = 0;
@@ -470,7 +470,7 @@ int pc_c13_kcomp_dimension_free(const pc_opts *o, pc_result *res)
     double z[6];
     for (int k = 0; k < 3; k++) { double t = M_PI / 2 + 2 * M_PI * k / 3; z[2 * k] = 1.5 * cos(t); z[2 * k + 1] = 1.5 * sin(t); }
     double *W = malloc(nd * R * 2 * sizeof *W);
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     if (!W || !q) { free(W); kmix_quad_free(q); return GSL_ENOMEM; }
     int status = 0;
     kmix_sandwich sw;
@@ -478,7 +478,7 @@ int pc_c13_kcomp_dimension_free(const pc_opts *o, pc_result *res)
     size_t nonconv = 0;
     for (size_t id = 0; id < nd && !status; id++) {
         size_t d = D[id];
-        kmix *m = kmix_alloc(3, d);
+        kmix *m = kmix_alloc(3, d, NULL);
         double *mu = malloc(3 * d * sizeof *mu);
         gsl_rng *r = spl_rng_alloc(o->seed, 0xC13, id);
         if (!m || !mu || !r) { kmix_free(m); free(mu); gsl_rng_free(r); status = GSL_ENOMEM; break; }

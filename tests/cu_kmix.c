@@ -125,7 +125,7 @@ static void ref_all(size_t K, size_t dim, const double *pi, const double *mu, do
 /* ---- fixtures ---------------------------------------------------------- */
 static kmix *mk(size_t K, size_t d, const double *pi, const double *mu)
 {
-    kmix *m = kmix_alloc(K, d);
+    kmix *m = kmix_alloc(K, d, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     char err[128];
     int st = kmix_set(m, pi, mu, err, sizeof err);
@@ -160,7 +160,7 @@ static void embed(size_t K, size_t dim, const double *m0, size_t d, double *mu)
 static void test_k2_reduction(void)
 {
     ddpm_quad *q2 = ddpm_quad_alloc();
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     gmm2 *g = gmm2_alloc(5, NULL);
     const double A[] = { 0.3, 0.7, 0.95 }, D[] = { 0.5, 2.0, 2.5, 6.0 }, P[] = { 0.2, 0.5, 0.9 }, W[] = { -2, 0.3, 1.5 };
     double worst = 0;
@@ -171,7 +171,7 @@ static void test_k2_reduction(void)
                     double a = A[ia], b = ddpm_b_of_a(a), c = 0.4;
                     gmm2_set(g, P[ip], D[id], c);
                     double pi[2] = { P[ip], 1 - P[ip] }, ml[2] = { c + D[id] / 2, c - D[id] / 2 };
-                    kmix *m = kmix_alloc(2, 5);
+                    kmix *m = kmix_alloc(2, 5, NULL);
                     CU_ASSERT_EQUAL(kmix_set_line(m, pi, ml, NULL, 0), GSL_SUCCESS);
                     ddpm_loss_result r2;
                     kmix_result rk;
@@ -209,7 +209,7 @@ static const kcase CASES[] = {
 /* Against adaptive (r = 1) and nested adaptive (r = 2) quadrature. */
 static void test_reference(void)
 {
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     WS_OUT = gsl_integration_workspace_alloc(1000);
     WS_IN = gsl_integration_workspace_alloc(1000);
     for (size_t c = 0; c < NCASES; c++) {
@@ -237,7 +237,7 @@ static void test_reference(void)
 /* Central differences of the loss (gradient) and of the gradient (Hessian). */
 static void test_finite_differences(void)
 {
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     for (size_t c = 0; c < NCASES; c++) {
         const kcase *C = &CASES[c];
         kmix *m = mk(C->K, C->dim, C->pi, C->mu);
@@ -269,7 +269,7 @@ static void test_finite_differences(void)
 /* Excess and gradient vanish at θ*; excess > 0 elsewhere. */
 static void test_optimum(void)
 {
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     for (size_t c = 0; c < NCASES; c++) {
         const kcase *C = &CASES[c];
         kmix *m = mk(C->K, C->dim, C->pi, C->mu);
@@ -289,7 +289,7 @@ static void test_optimum(void)
  * w'_k = w_{π(k)} − w_{π(K)} gives the same loss.  Dimension: only a²d moves. */
 static void test_invariances(void)
 {
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     for (size_t c = 0; c < NCASES; c++) {
         const kcase *C = &CASES[c];
         const size_t K = C->K, D = C->dim;
@@ -330,7 +330,7 @@ static void test_invariances(void)
  * of the quadrature for loss, excess, gradient and Hessian. */
 static void test_mc(void)
 {
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     uint64_t seed = cu_seed(14);
     for (size_t c = 0; c < NCASES; c++) {
         const kcase *C = &CASES[c];
@@ -371,7 +371,7 @@ static void test_mc_r3(void)
     kmix_loss_mc(m, a, b, w, &op, &p);
     ASSERT_WITHIN_SE(e.excess.val, p.excess.val, hypot(e.excess.err, p.excess.err), 4);
     for (size_t j = 0; j < 3; j++) ASSERT_WITHIN_SE(e.grad[j], p.grad[j], hypot(e.grad_err[j], p.grad_err[j]), 4);
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     CU_ASSERT_EQUAL(kmix_loss_quad(q, m, a, b, w, 0, &e), GSL_EDOM);   /* r = 3: no quadrature */
     kmix_quad_free(q);
     kmix_free(m);
@@ -430,7 +430,7 @@ static void test_sandwich(void)
 {
     const kcase *C = &CASES[0];
     kmix *m = mk(C->K, C->dim, C->pi, C->mu);
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     double a = C->a, b = ddpm_b_of_a(a);
     kmix_sandwich sw;
     CU_ASSERT_EQUAL_FATAL(kmix_sandwich_level(q, m, a, b, &sw), GSL_SUCCESS);
@@ -480,7 +480,7 @@ static void test_gd(void)
 {
     const kcase *C = &CASES[2];
     kmix *m = mk(C->K, C->dim, C->pi, C->mu);
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     kmix_obj_quad_ctx ctx = { q, m, C->a, ddpm_b_of_a(C->a) };
     kmix_gd *gd = kmix_gd_alloc();
     double w0[2] = { 3, -3 };
@@ -496,12 +496,12 @@ static void test_gd(void)
 
 static void test_bad_input(void)
 {
-    kmix *m = kmix_alloc(3, 2);
+    kmix *m = kmix_alloc(3, 2, NULL);
     double mu[6] = { 0, 0, 1, 0, 0, 1 }, e[128];
     char err[128];
     (void)e;
-    CU_ASSERT_PTR_NULL(kmix_alloc(1, 2));
-    CU_ASSERT_PTR_NULL(kmix_alloc(KMIX_KMAX + 1, 2));
+    CU_ASSERT_PTR_NULL(kmix_alloc(1, 2, NULL));
+    CU_ASSERT_PTR_NULL(kmix_alloc(KMIX_KMAX + 1, 2, NULL));
     CU_ASSERT_EQUAL(kmix_set(m, (double[]){ 0.3, 0.3, 0.3 }, mu, err, sizeof err), GSL_EDOM);
     CU_ASSERT(strstr(err, "sum") != NULL);
     CU_ASSERT_EQUAL(kmix_set(m, (double[]){ 1.2, -0.1, -0.1 }, mu, err, sizeof err), GSL_EDOM);
@@ -511,7 +511,7 @@ static void test_bad_input(void)
     kmix_result r;
     double w[2] = { 0, 0 };
     CU_ASSERT_EQUAL(kmix_loss_quad(NULL, m, 0.5, ddpm_b_of_a(0.5), w, 0, &r), GSL_EINVAL);
-    kmix_quad *q = kmix_quad_alloc(0, 0);
+    kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
     CU_ASSERT_EQUAL(kmix_loss_quad(q, m, 1.5, 0.5, w, 0, &r), GSL_EDOM);
     w[0] = NAN;
     CU_ASSERT_EQUAL(kmix_loss_quad(q, m, 0.5, ddpm_b_of_a(0.5), w, 0, &r), GSL_EDOM);
