@@ -139,6 +139,8 @@ typedef struct {
     double *e;         /* (n) ε·u */
     double *a, *b;     /* (n) each sample's noise level */
     double orth;       /* mean over samples of the w-independent part a²χ²_{d−1} */
+    double *lam;       /* (n) per-sample loss weight λ_t (THEORY.md §9), or NULL: all 1.
+                        * Owned by the set (ddpm/weighting.h sets it). */
     ddpm_mc_mode mode; /* how it was drawn */
 } ddpm_sample;
 
@@ -151,7 +153,8 @@ ddpm_sample *ddpm_sample_draw(const gmm2 *g, const ddpm_schedule *s, double a, d
                               size_t n, ddpm_mc_mode mode, uint64_t seed, int *status);
 void ddpm_sample_free(ddpm_sample *S);
 /* Empirical loss, gradient and Hessian in w (loss, grad, hess may each be
- * NULL).  GSL_EINVAL for S NULL, GSL_EDOM for a non-finite w, GSL_ENOMEM. */
+ * NULL).  Each sample's terms are weighted by S->lam when set.
+ * GSL_EINVAL for S NULL, GSL_EDOM for a non-finite w, GSL_ENOMEM. */
 int ddpm_sample_loss(const ddpm_sample *S, double w, double *loss, double *grad, double *hess);
 
 /* ---- estimators (§6) ---------------------------------------------------- */

@@ -14,6 +14,7 @@
 void ddpm_sample_free(ddpm_sample *S)
 {
     if (!S) return;
+    free(S->lam);
     free(S->x0);
     free(S);
 }
@@ -121,9 +122,10 @@ int ddpm_sample_loss(const ddpm_sample *S, double w, double *loss, double *grad,
         double l = 0, gr = 0, h = 0;
         for (size_t i = i0; i < i1; i++) {
             ddpm_terms t = ddpm_terms_projected(S->sep, S->a[i], S->b[i], w, w, S->v[i], S->e[i]);
-            l += t.loss;
-            gr += t.grad;
-            h += t.hess;
+            double lw = S->lam ? S->lam[i] : 1.0;
+            l += lw * t.loss;
+            gr += lw * t.grad;
+            h += lw * t.hess;
         }
         part[3 * j] = l;
         part[3 * j + 1] = gr;

@@ -1,0 +1,555 @@
+/* ddpm/weighting.c — weighted DDPM objectives, their sandwich variance and
+ * efficiency (THEORY.md §9), and the fast sum over levels.  See weighting.h.
+ *
+ * The fast sum.  A panel [lo, hi] of L integer levels gets NODES nodes
+ * t_j = lo + round((1 − cos(jπ/(NODES−1)))/2 · (L − 1)) (Chebyshev–Lobatto
+ * points rounded to levels; the panel is summed level by level if two
+ * coincide).  The interpolating polynomial p of the summand through them is
+ * summed exactly over the panel: Σ_{t=lo}^{hi} p(t) = Σ_j W_j f(t_j),
+ * W_j = Σ_t ℓ_j(t), ℓ_j the Lagrange basis (barycentric form, O(L·NODES) once
+ * per plan).  W^lo is the same without the middle node.  Panels are graded
+ * geometrically away from a singular end (elbo's λ_t ~ 1/(t−1)), else equal.
+ */
+#include "ddpm/weighting.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include "common/spl.h"
+
+#define NODES 17              /* nodes per interpolated panel (odd) */
+#define PANEL_MAX 334         /* widest panel, in levels */
+#define PANEL_MIN 48          /* narrower panels are summed level by level */
+#define GRADE 1.0             /* graded panels: width ≤ GRADE × distance to the singular level */
+#define NQ_MAX 4              /* quantities summed at once */
+
+const ddpm_weighting ddpm_weighting_named[DDPM_W_NAMED] = {
+    { DDPM_W_EPS, 0, 0 }, { DDPM_W_X0, 0, 0 }, { DDPM_W_V, 0, 0 }, { DDPM_W_ELBO, 0, 0 },
+    { DDPM_W_MINSNR, DDPM_MINSNR_GAMMA, 0 }, { DDPM_W_OPTIMAL, 0, 0 },
+};
+
+static const char *kind_names[DDPM_W_NKIND] = { "eps", "x0", "v", "elbo", "minsnr", "level", "optimal" };
+
+/* ---- names --------------------------------------------------------------- */
+
+int ddpm_weighting_parse(const char *name, ddpm_weighting *wt)
+{
+    if (!name || !wt) return GSL_EINVAL;
+    const char *colon = strchr(name, ':');
+    size_t len = colon ? (size_t)(colon - name) : strlen(name);
+    int k = -1;
+    for (int i = 0; i < DDPM_W_NKIND; i++)
+        if (strlen(kind_names[i]) == len && strncmp(name, kind_names[i], len) == 0) k = i;
+    if (k < 0) return GSL_EINVAL;
+    ddpm_weighting r = { (ddpm_weighting_kind)k, DDPM_MINSNR_GAMMA, 0 };
+    if (k == DDPM_W_MINSNR && colon) {
+        char *end;
+        double gm = strtod(colon + 1, &end);
+        if (end == colon + 1 || *end || !isfinite(gm) || !(gm > 0)) return GSL_EDOM;
+        r.gamma = gm;
+    } else if (k == DDPM_W_LEVEL) {
+        if (!colon) return GSL_EDOM;
+        char *end;
+        double t = strtod(colon + 1, &end);
+        if (end == colon + 1 || *end || !(t >= 1) || t > 1e15 || t != floor(t)) return GSL_EDOM;
+        r.level = (size_t)t;
+    } else if (colon) {
+        return GSL_EINVAL;   /* "eps:3" */
+    }
+    *wt = r;
+    return GSL_SUCCESS;
+}
+
+void ddpm_weighting_name(const ddpm_weighting *wt, char *buf, size_t n)
+{
+    if (!buf || n == 0) return;
+    if (!wt || wt->kind < 0 || wt->kind >= DDPM_W_NKIND) { snprintf(buf, n, "?"); return; }
+    if (wt->kind == DDPM_W_MINSNR) snprintf(buf, n, "minsnr:%g", wt->gamma);
+    else if (wt->kind == DDPM_W_LEVEL) snprintf(buf, n, "level:%zu", wt->level);
+    else snprintf(buf, n, "%s", kind_names[wt->kind]);
+}
+
+int ddpm_weighting_check(const ddpm_weighting *wt, const ddpm_schedule *s)
+{
+    if (!wt || !s) return GSL_EINVAL;
+    if (wt->kind < 0 || wt->kind >= DDPM_W_NKIND) return GSL_EDOM;
+    if (wt->kind == DDPM_W_MINSNR && !(wt->gamma > 0 && isfinite(wt->gamma))) return GSL_EDOM;
+    if (wt->kind == DDPM_W_LEVEL && !(wt->level >= 1 && wt->level <= s->T)) return GSL_EDOM;
+    return GSL_SUCCESS;
+}
+
+/* ---- per-level terms ----------------------------------------------------- */
+
+/* The §6 sandwich terms at level (a, b), θ*: A = 4a⁴b²Δ² E[r²(1 + rΔ²b²)],
+ * B = 2a²b²Δ² E[r²], with their quadrature errors. */
+static int sandwich_terms(ddpm_quad *q, const gmm2 *g, double a, double b, double *A, double *B,
+                          double *Ae, double *Be, double *lam_opt)
+{
+    ddpm_moments m;
+    double theta = spl_logit(g->pi), D = g->sep;
+    int st = ddpm_moments_eval(q, a * D, theta, theta, &m);
+    if (st) return st;
+    double c = a * a * b * b * D * D;
+    *A = 4 * a * a * c * (m.r2.val + D * D * b * b * m.r3.val);
+    *Ae = 4 * a * a * c * (m.r2.err + D * D * b * b * m.r3.err);
+    *B = 2 * c * m.r2.val;
+    *Be = 2 * c * m.r2.err;
+    /* 2B/A without the common factor (no underflow where c is tiny) */
+    *lam_opt = m.r2.val / (a * a * (m.r2.val + D * D * b * b * m.r3.val));
+    return GSL_SUCCESS;
+}
+
+int ddpm_weighting_lambda(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
+                          const ddpm_schedule *s, size_t t, double *lambda, double *qt)
+{
+    if (!wt || !s || !lambda) return GSL_EINVAL;
+    int st = ddpm_weighting_check(wt, s);
+    if (st) return st;
+    if (t < 1 || t > s->T) return GSL_EDOM;
+    double a = s->a[t - 1], b = s->b[t - 1], lam = 1.0;
+    switch (wt->kind) {
+    case DDPM_W_EPS: case DDPM_W_LEVEL: lam = 1.0; break;
+    case DDPM_W_X0: lam = (b * b) / (a * a); break;
+    case DDPM_W_V: lam = 1.0 / (a * a); break;
+    case DDPM_W_ELBO: {
+        /* SNR_{t−1}/SNR_t − 1 = β_t/((1−β_t) b_{t−1}²): no cancellation */
+        if (t == 1) { lam = 0.0; break; }
+        double beta = s->beta[t - 1], bp = s->b[t - 2];
+        lam = beta / ((1.0 - beta) * bp * bp);
+        break;
+    }
+    case DDPM_W_MINSNR: lam = fmin(1.0, wt->gamma * (b * b) / (a * a)); break;
+    case DDPM_W_OPTIMAL: {
+        if (!q || !g) return GSL_EINVAL;
+        double A, B, Ae, Be;
+        if ((st = sandwich_terms(q, g, a, b, &A, &B, &Ae, &Be, &lam))) return st;
+        break;
+    }
+    }
+    *lambda = lam;
+    if (qt) *qt = wt->kind == DDPM_W_LEVEL ? (t == wt->level ? 1.0 : 0.0) : 1.0 / (double)s->T;
+    return GSL_SUCCESS;
+}
+
+/* ---- plans ---------------------------------------------------------------- */
+
+typedef struct {
+    size_t lo, hi;            /* levels, 1-based, inclusive */
+    int direct;               /* summed level by level */
+    size_t node[NODES];
+    double whi[NODES], wlo[NODES];
+} wpanel;
+
+struct ddpm_wplan {
+    const ddpm_schedule *s;
+    ddpm_weighting wt;
+    ddpm_wsum_mode mode;
+    double tol;
+    size_t np, cap;
+    wpanel *pan;
+    size_t nnodes;            /* levels evaluated in the first pass */
+};
+
+/* Exact sums over the panel's integers of the Lagrange basis through the
+ * nodes `use` (others get weight 0).  Barycentric form on u ∈ [−1, 1]. */
+static void panel_weights(wpanel *P, const int *use, double *W)
+{
+    double L1 = (double)(P->hi - P->lo), u[NODES], bw[NODES];
+    for (int j = 0; j < NODES; j++) { u[j] = 2.0 * (double)(P->node[j] - P->lo) / L1 - 1.0; W[j] = 0.0; }
+    for (int j = 0; j < NODES; j++) {
+        if (!use[j]) continue;
+        double p = 1.0;
+        for (int k = 0; k < NODES; k++) if (use[k] && k != j) p *= u[j] - u[k];
+        bw[j] = 1.0 / p;
+    }
+    int next = 0;
+    for (size_t t = P->lo; t <= P->hi; t++) {
+        while (next < NODES && (!use[next] || P->node[next] < t)) next++;
+        if (next < NODES && P->node[next] == t) { W[next] += 1.0; continue; }
+        double x = 2.0 * (double)(t - P->lo) / L1 - 1.0, c[NODES], sum = 0.0;
+        for (int j = 0; j < NODES; j++) if (use[j]) { c[j] = bw[j] / (x - u[j]); sum += c[j]; }
+        for (int j = 0; j < NODES; j++) if (use[j]) W[j] += c[j] / sum;
+    }
+}
+
+static int add_panel(ddpm_wplan *p, size_t lo, size_t hi, int direct)
+{
+    if (p->np == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 16;
+        wpanel *np = realloc(p->pan, cap * sizeof *np);
+        if (!np) return GSL_ENOMEM;
+        p->pan = np;
+        p->cap = cap;
+    }
+    wpanel *P = &p->pan[p->np++];
+    memset(P, 0, sizeof *P);
+    P->lo = lo;
+    P->hi = hi;
+    P->direct = direct || hi - lo + 1 < PANEL_MIN;
+    if (!P->direct) {
+        double L1 = (double)(hi - lo);
+        for (int j = 0; j < NODES; j++)
+            P->node[j] = lo + (size_t)lround(0.5 * (1.0 - cos(M_PI * j / (NODES - 1))) * L1);
+        for (int j = 1; j < NODES; j++) if (P->node[j] <= P->node[j - 1]) P->direct = 1;
+    }
+    if (!P->direct) {
+        int use[NODES];
+        for (int j = 0; j < NODES; j++) use[j] = 1;
+        panel_weights(P, use, P->whi);
+        use[NODES / 2] = 0;
+        panel_weights(P, use, P->wlo);
+        p->nnodes += NODES;
+    } else {
+        p->nnodes += hi - lo + 1;
+    }
+    return GSL_SUCCESS;
+}
+
+/* Cover [lo, hi] with panels: graded away from level `pole` (< lo) if
+ * graded, else equal panels of at most PANEL_MAX levels. */
+static int add_segment(ddpm_wplan *p, size_t lo, size_t hi, int graded, size_t pole)
+{
+    int st;
+    while (graded && lo <= hi) {
+        size_t w = (size_t)(GRADE * (double)(lo - pole));
+        if (w >= PANEL_MAX) break;
+        if (w < PANEL_MIN) w = PANEL_MIN;   /* a direct panel */
+        size_t h = lo + w - 1 < hi ? lo + w - 1 : hi;
+        if ((st = add_panel(p, lo, h, 0))) return st;
+        lo = h + 1;
+    }
+    if (lo > hi) return GSL_SUCCESS;
+    size_t L = hi - lo + 1, n = (L + PANEL_MAX - 1) / PANEL_MAX;
+    for (size_t i = 0; i < n; i++) {
+        size_t a = lo + i * L / n, b = lo + (i + 1) * L / n - 1;
+        if ((st = add_panel(p, a, b, 0))) return st;
+    }
+    return GSL_SUCCESS;
+}
+
+void ddpm_wplan_free(ddpm_wplan *p)
+{
+    if (!p) return;
+    free(p->pan);
+    free(p);
+}
+
+ddpm_wplan *ddpm_wplan_alloc(const ddpm_schedule *s, const ddpm_weighting *wt,
+                             ddpm_wsum_mode mode, double tol)
+{
+    if (!s || !wt || ddpm_weighting_check(wt, s) || (mode != DDPM_WSUM_FAST && mode != DDPM_WSUM_FULL) ||
+        !(tol >= 0) || s->T < 2)
+        return NULL;
+    ddpm_wplan *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->s = s;
+    p->wt = *wt;
+    p->mode = mode;
+    p->tol = tol > 0 ? tol : DDPM_WSUM_TOL;
+    size_t T = s->T;
+    int st = GSL_SUCCESS;
+    if (wt->kind == DDPM_W_LEVEL) {
+        st = add_panel(p, wt->level, wt->level, 1);
+    } else if (mode == DDPM_WSUM_FULL) {
+        st = add_panel(p, 1, T, 1);
+    } else {
+        /* Break points: levels with a clipped β (cosine) at the end are summed
+         * one by one; min-SNR's kink splits the range; elbo's λ_1 = 0 and its
+         * 1/(t−1) growth near t = 1 grade the panels from level 1. */
+        size_t end = T;
+        while (end > 1 && s->beta[end - 1] >= 0.999) end--;
+        size_t lo = 1;
+        int graded = 0;
+        if (wt->kind == DDPM_W_ELBO) {
+            if (!(st = add_panel(p, 1, 1, 1))) { lo = 2; graded = 1; }
+        }
+        if (!st && wt->kind == DDPM_W_MINSNR) {
+            /* last level with SNR_t ≥ γ (SNR decreases with t) */
+            size_t k = 0;
+            for (size_t t = 1; t <= end; t++)
+                if (s->a[t - 1] * s->a[t - 1] >= wt->gamma * s->b[t - 1] * s->b[t - 1]) k = t;
+            if (k >= 1 && k < end) {
+                st = add_segment(p, 1, k, 0, 0);
+                lo = k + 1;
+            }
+        }
+        if (!st) st = add_segment(p, lo, end, graded, 1);
+        if (!st && end < T) st = add_panel(p, end + 1, T, 1);
+    }
+    if (st) { ddpm_wplan_free(p); return NULL; }
+    return p;
+}
+
+size_t ddpm_wplan_nodes(const ddpm_wplan *p) { return p ? p->nnodes : 0; }
+
+/* The summand at level t: nq values and their errors (already weighted by λ_t;
+ * q is applied at the end). */
+typedef int (*level_fn)(void *ctx, size_t t, double *val, double *err);
+
+/* Sum a level function over a run of levels into (val, err). */
+static int direct_sum(level_fn f, void *ctx, int nq, size_t lo, size_t hi, double *val, double *err)
+{
+    size_t n = hi - lo + 1;
+    double *buf = malloc(2 * NQ_MAX * n * sizeof *buf);
+    if (!buf) return GSL_ENOMEM;
+    int status = GSL_SUCCESS;
+    /* interleaved (the costly levels sit together), summed in index order */
+    #pragma omp parallel for schedule(static, 1) reduction(|:status) if (n > 32)
+    for (size_t i = 0; i < n; i++) {
+        int st = f(ctx, lo + i, buf + 2 * NQ_MAX * i, buf + 2 * NQ_MAX * i + NQ_MAX);
+        if (st) status |= st;
+    }
+    if (!status)
+        for (size_t i = 0; i < n; i++)
+            for (int k = 0; k < nq; k++) { val[k] += buf[2 * NQ_MAX * i + k]; err[k] += buf[2 * NQ_MAX * i + NQ_MAX + k]; }
+    free(buf);
+    return status ? GSL_EDOM : GSL_SUCCESS;
+}
+
+/* Σ_t f(t) over the plan's levels: val, err (nq each, overwritten). */
+static int plan_sum(const ddpm_wplan *p, level_fn f, void *ctx, int nq, double *val, double *err)
+{
+    for (int k = 0; k < nq; k++) val[k] = err[k] = 0.0;
+    size_t np = p->np, nint = 0;
+    for (size_t i = 0; i < np; i++) if (!p->pan[i].direct) nint++;
+    /* interpolated panels: every node in one parallel pass */
+    double *nv = NULL, *pe = NULL;
+    int status = GSL_SUCCESS;
+    if (nint) {
+        size_t nn = nint * NODES;
+        nv = malloc((2 * NQ_MAX * nn + 4 * NQ_MAX * np) * sizeof *nv);
+        if (!nv) return GSL_ENOMEM;
+        pe = nv + 2 * NQ_MAX * nn;   /* per panel: value, quadrature error, interpolation error, scale */
+        size_t *lev = malloc(nn * sizeof *lev);
+        if (!lev) { free(nv); return GSL_ENOMEM; }
+        size_t m = 0;
+        for (size_t i = 0; i < np; i++)
+            if (!p->pan[i].direct) for (int j = 0; j < NODES; j++) lev[m++] = p->pan[i].node[j];
+        #pragma omp parallel for schedule(static, 1) reduction(|:status) if (nn > 32)
+        for (size_t i = 0; i < nn; i++) {
+            int st = f(ctx, lev[i], nv + 2 * NQ_MAX * i, nv + 2 * NQ_MAX * i + NQ_MAX);
+            if (st) status |= st;
+        }
+        free(lev);
+        if (status) { free(nv); return GSL_EDOM; }
+    }
+    double ierr[NQ_MAX] = {0}, scale[NQ_MAX] = {0};
+    size_t m = 0;
+    for (size_t i = 0; i < np; i++) {
+        const wpanel *P = &p->pan[i];
+        double *pv = pe + 4 * NQ_MAX * i;
+        if (P->direct) continue;
+        for (int k = 0; k < nq; k++) {
+            double hi = 0, lo = 0, qe = 0, sc = 0;
+            for (int j = 0; j < NODES; j++) {
+                const double *x = nv + 2 * NQ_MAX * (m + (size_t)j);
+                hi += P->whi[j] * x[k];
+                lo += P->wlo[j] * x[k];
+                qe += fabs(P->whi[j]) * x[NQ_MAX + k];
+                sc += fabs(P->whi[j] * x[k]);
+            }
+            pv[k] = hi;
+            pv[NQ_MAX + k] = qe;
+            pv[2 * NQ_MAX + k] = fabs(hi - lo);
+            pv[3 * NQ_MAX + k] = sc;
+            ierr[k] += fabs(hi - lo);
+            scale[k] += sc;
+        }
+        m += NODES;
+    }
+    /* level-by-level panels, and interpolated panels whose interpolation
+     * error is too large for the tolerance (worst first) */
+    char *redo = calloc(np ? np : 1, 1);
+    if (!redo) { free(nv); return GSL_ENOMEM; }
+    for (;;) {
+        size_t worst = np;
+        double wr = 1.0;
+        for (size_t i = 0; i < np; i++) {
+            if (p->pan[i].direct || redo[i]) continue;
+            for (int k = 0; k < nq; k++) {
+                if (ierr[k] <= p->tol * scale[k]) continue;
+                double r = pe[4 * NQ_MAX * i + 2 * NQ_MAX + k] / (p->tol * scale[k] + DBL_MIN);
+                if (worst == np || r > wr) { worst = i; wr = r; }
+            }
+        }
+        if (worst == np) break;
+        redo[worst] = 1;
+        for (int k = 0; k < nq; k++) ierr[k] -= pe[4 * NQ_MAX * worst + 2 * NQ_MAX + k];
+    }
+    for (size_t i = 0; i < np && !status; i++) {
+        const wpanel *P = &p->pan[i];
+        if (P->direct || redo[i]) {
+            status = direct_sum(f, ctx, nq, P->lo, P->hi, val, err);
+        } else {
+            const double *pv = pe + 4 * NQ_MAX * i;
+            for (int k = 0; k < nq; k++) { val[k] += pv[k]; err[k] += pv[NQ_MAX + k] + pv[2 * NQ_MAX + k]; }
+        }
+    }
+    free(redo);
+    free(nv);
+    return status;
+}
+
+/* ---- the weighted loss ----------------------------------------------------- */
+
+typedef struct { ddpm_quad *q; const gmm2 *g; const ddpm_wplan *p; double w; } loss_ctx;
+
+static int loss_level_fn(void *vc, size_t t, double *val, double *err)
+{
+    loss_ctx *c = vc;
+    const ddpm_schedule *s = c->p->s;
+    double lam;
+    int st = ddpm_weighting_lambda(c->q, &c->p->wt, c->g, s, t, &lam, NULL);
+    if (st) return st;
+    ddpm_loss_result r;
+    if ((st = ddpm_loss_level(c->q, c->g, s->a[t - 1], s->b[t - 1], c->w, &r))) return st;
+    const ddpm_val *v[4] = { &r.loss, &r.excess, &r.grad, &r.hess };
+    for (int k = 0; k < 4; k++) { val[k] = lam * v[k]->val; err[k] = lam * v[k]->err; }
+    return GSL_SUCCESS;
+}
+
+/* The weighted mean over q: uniform q divides by T, a point mass by 1. */
+static double q_norm(const ddpm_wplan *p)
+{
+    return p->wt.kind == DDPM_W_LEVEL ? 1.0 : 1.0 / (double)p->s->T;
+}
+
+int ddpm_wplan_loss(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, double w, ddpm_loss_result *res)
+{
+    if (!q || !p || !g || !res) return GSL_EINVAL;
+    if (!isfinite(w)) return GSL_EDOM;
+    if (p->wt.kind == DDPM_W_EPS && p->mode == DDPM_WSUM_FULL) return ddpm_loss_avg(q, g, p->s, w, res);
+    loss_ctx c = { q, g, p, w };
+    double val[4], err[4];
+    int st = plan_sum(p, loss_level_fn, &c, 4, val, err);
+    if (st) return st;
+    double qn = q_norm(p);
+    ddpm_val *out[4] = { &res->loss, &res->excess, &res->grad, &res->hess };
+    for (int k = 0; k < 4; k++) { out[k]->val = qn * val[k]; out[k]->err = qn * err[k]; }
+    return GSL_SUCCESS;
+}
+
+int ddpm_obj_wavg(void *ctx, double w, double *f, double *df)
+{
+    ddpm_obj_wavg_ctx *c = ctx;
+    ddpm_loss_result r;
+    int st = ddpm_wplan_loss(c->q, c->p, c->g, w, &r);
+    if (st) return st;
+    *f = r.loss.val;
+    *df = r.grad.val;
+    return GSL_SUCCESS;
+}
+
+/* ---- the weighted sandwich and the efficiency ------------------------------- */
+
+typedef struct { ddpm_quad *q; const gmm2 *g; const ddpm_wplan *p; } sw_ctx;
+
+static int sw_level_fn(void *vc, size_t t, double *val, double *err)
+{
+    sw_ctx *c = vc;
+    const ddpm_schedule *s = c->p->s;
+    double A, B, Ae, Be, lopt, lam;
+    int st = sandwich_terms(c->q, c->g, s->a[t - 1], s->b[t - 1], &A, &B, &Ae, &Be, &lopt);
+    if (st) return st;
+    if (c->p->wt.kind == DDPM_W_OPTIMAL) lam = lopt;
+    else if ((st = ddpm_weighting_lambda(c->q, &c->p->wt, c->g, s, t, &lam, NULL))) return st;
+    val[0] = lam * lam * A; err[0] = lam * lam * Ae;
+    val[1] = lam * B;       err[1] = lam * Be;
+    return GSL_SUCCESS;
+}
+
+int ddpm_wplan_sandwich(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, ddpm_sandwich *sw)
+{
+    if (!q || !p || !g || !sw) return GSL_EINVAL;
+    if (!(g->sep > 0)) return GSL_EDOM;
+    sw_ctx c = { q, g, p };
+    double val[2], err[2];
+    int st = plan_sum(p, sw_level_fn, &c, 2, val, err);
+    if (st) return st;
+    double qn = q_norm(p), A = qn * val[0], B = qn * val[1];
+    if (!(A > 0 && B > 0)) return GSL_EDOM;
+    sw->A = A;
+    sw->B = B;
+    sw->nvar_w = A / (B * B);
+    double pq = g->pi * (1.0 - g->pi);
+    sw->nvar_p = pq * pq * sw->nvar_w;
+    sw->err = sw->nvar_w * (qn * err[0] / A + 2 * qn * err[1] / B);
+    return GSL_SUCCESS;
+}
+
+int ddpm_info_w(const gmm2 *g, double *info, double *err)
+{
+    if (!g || !info) return GSL_EINVAL;
+    double I, e = 0;
+    int st = gmm2_fisher_pi(g->pi, g->sep, &I, &e);
+    if (st) return st;
+    double pq = g->pi * (1.0 - g->pi);
+    *info = I * pq * pq;
+    if (err) *err = e * pq * pq;
+    return GSL_SUCCESS;
+}
+
+int ddpm_wplan_efficiency(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, int best, ddpm_efficiency *ef)
+{
+    if (!q || !p || !g || !ef) return GSL_EINVAL;
+    int st = ddpm_wplan_sandwich(q, p, g, &ef->sw);
+    double I, Ie;
+    if (!st) st = ddpm_info_w(g, &I, &Ie);
+    if (st) return st;
+    if (!(I > 0)) return GSL_EDOM;
+    ef->info_w = I;
+    ef->eff.val = 1.0 / (I * ef->sw.nvar_w);
+    ef->eff.err = ef->eff.val * (ef->sw.err / ef->sw.nvar_w + Ie / I);
+    ef->best_level = 0;
+    ef->best_eff.val = ef->best_eff.err = NAN;
+    if (!best) return GSL_SUCCESS;
+    const ddpm_schedule *s = p->s;
+    double bv = -1, be = 0;
+    for (size_t t = 1; t <= s->T; t++) {
+        double A, B, Ae, Be, lopt;
+        if ((st = sandwich_terms(q, g, s->a[t - 1], s->b[t - 1], &A, &B, &Ae, &Be, &lopt))) return st;
+        double v = B * B / A;
+        if (v > bv) { bv = v; be = v * (Ae / A + 2 * Be / B); ef->best_level = t; }
+    }
+    ef->best_eff.val = bv / I;
+    ef->best_eff.err = be / I + ef->best_eff.val * Ie / I;
+    return GSL_SUCCESS;
+}
+
+/* ---- sample sets ------------------------------------------------------------- */
+
+ddpm_sample *ddpm_weighting_sample_draw(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
+                                        const ddpm_schedule *s, size_t n, ddpm_mc_mode mode,
+                                        uint64_t seed)
+{
+    if (!wt || !g || !s || ddpm_weighting_check(wt, s)) return NULL;
+    if (wt->kind == DDPM_W_LEVEL)
+        return ddpm_sample_draw(g, NULL, s->a[wt->level - 1], s->b[wt->level - 1], n, mode, seed);
+    ddpm_sample *S = ddpm_sample_draw(g, s, 0, 0, n, mode, seed);
+    if (!S || wt->kind == DDPM_W_EPS) return S;
+    /* λ per level once, then per sample by its level (found from its a:
+     * the schedule's a_t are strictly decreasing and copied exactly) */
+    double *lt = malloc(s->T * sizeof *lt);
+    S->lam = malloc(n * sizeof *S->lam);
+    int bad = !lt || !S->lam;
+    for (size_t t = 1; t <= s->T && !bad; t++)
+        bad = ddpm_weighting_lambda(q, wt, g, s, t, &lt[t - 1], NULL) != GSL_SUCCESS;
+    double orth = 0;
+    for (size_t i = 0; i < n && !bad; i++) {
+        size_t lo = 0, hi = s->T - 1;
+        while (lo < hi) {   /* first index with a ≤ S->a[i] */
+            size_t mid = lo + (hi - lo) / 2;
+            if (s->a[mid] > S->a[i]) lo = mid + 1; else hi = mid;
+        }
+        if (s->a[lo] != S->a[i]) { bad = 1; break; }
+        S->lam[i] = lt[lo];
+        orth += lt[lo] * S->a[i] * S->a[i] * (double)(g->d - 1);
+    }
+    free(lt);
+    if (bad) { ddpm_sample_free(S); return NULL; }
+    S->orth = orth / (double)n;
+    return S;
+}

@@ -1,0 +1,140 @@
+/* ddpm/weighting.h — weighted DDPM objectives and the efficiency of the
+ * estimator of the mixing weight under each weighting (THEORY.md §9).
+ *
+ * A weighting draws the level t ~ q (uniform over 1..T, or a point mass for
+ * level:t) and weights its ε-prediction loss ℓ_t(w) (ddpm.h) by λ_t ≥ 0:
+ *     L_λ(w) = Σ_t q_t λ_t ℓ_t(w).
+ * With SNR_t = a_t²/b_t² the weights are
+ *     eps       λ = 1                               (L_simple: ddpm_loss_avg)
+ *     x0        λ = 1/SNR_t = b_t²/a_t²
+ *     v         λ = 1 + 1/SNR_t = 1/a_t²
+ *     elbo      λ = SNR_{t−1}/SNR_t − 1 = β_t/((1−β_t) b_{t−1}²), t ≥ 2;  λ_1 = 0
+ *     minsnr:γ  λ = min(SNR_t, γ)/SNR_t             (γ > 0, default 5)
+ *     level:t   q = δ_t, λ = 1                      (1 ≤ t ≤ T)
+ *     optimal   λ = 2B_t/A_t = 1/(a_t²(1 + Δ²b_t² E[r³]/E[r²]))   (∝ B_t/A_t;
+ *               scaled so that λ → 1 as b → 0)
+ * where A_t, B_t are the per-level sandwich terms of §6 at θ*.  Sandwich:
+ *     n·Var(ŵ_n) → A_λ/B_λ²,  A_λ = Σ q λ² A_t,  B_λ = Σ q λ B_t,
+ * efficiency = (1/I_w)/(A_λ/B_λ²) ∈ (0, 1], I_w = E[(ρ*(x0) − π)²] the
+ * Fisher information for w of one clean point (gmm2_fisher_pi·(π(1−π))²).
+ * By Cauchy–Schwarz the optimal weighting attains Σ_t q_t B_t²/A_t / I_w, the
+ * best over λ for uniform q; the best single level (max_t B_t²/A_t) is the
+ * best over q as well.
+ *
+ * Sums over levels.  Every Σ_t above is computed either level by level (the
+ * reference, DDPM_WSUM_FULL) or, by default (DDPM_WSUM_FAST), from far fewer
+ * levels: the summand is smooth in t between the weighting's break points
+ * (min-SNR's kink, elbo's first level, a clipped cosine β), so the index range
+ * is cut into panels; on each panel the summand is interpolated by a
+ * polynomial through integer levels near the Chebyshev–Lobatto points and the
+ * interpolant is summed exactly over the panel's integers (the weights of
+ * that exact sum are computed once, in the plan).  Error estimate per panel:
+ * |S_hi − S_lo|, S_lo the interpolant without the middle node (one degree
+ * lower: the lower rule's error, a bound on the higher one's while the
+ * Chebyshev coefficients decay), plus the per-level quadrature errors carried
+ * through the same weights.  Panels whose estimate exceeds the plan's relative
+ * tolerance are summed level by level, so the fast path is never less accurate
+ * than tol × Σ|summand| by its own estimate.
+ *
+ * Typical use:
+ *     ddpm_weighting wt;  ddpm_weighting_parse("minsnr:5", &wt);
+ *     ddpm_wplan *p = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FAST, 0);
+ *     ddpm_wplan_loss(q, p, g, w, &res);   ddpm_wplan_sandwich(q, p, g, &sw);
+ *     ddpm_wplan_free(p);
+ * The plan keeps a pointer to s (the caller keeps s alive); it is read-only
+ * once allocated, so threads may share it.
+ */
+#ifndef DDPM_WEIGHTING_H
+#define DDPM_WEIGHTING_H
+
+#include <stddef.h>
+#include "ddpm/ddpm.h"
+
+typedef enum {
+    DDPM_W_EPS = 0, DDPM_W_X0, DDPM_W_V, DDPM_W_ELBO, DDPM_W_MINSNR, DDPM_W_LEVEL, DDPM_W_OPTIMAL
+} ddpm_weighting_kind;
+#define DDPM_W_NKIND 7
+#define DDPM_MINSNR_GAMMA 5.0
+
+typedef struct {
+    ddpm_weighting_kind kind;
+    double gamma;     /* minsnr: γ > 0 */
+    size_t level;     /* level: t ≥ 1 (≤ T checked against a schedule) */
+} ddpm_weighting;
+
+/* "eps" | "x0" | "v" | "elbo" | "minsnr" | "minsnr:G" | "level:T" | "optimal".
+ * GSL_EINVAL for an unknown name (or NULL); GSL_EDOM for γ not a finite
+ * number > 0, or a level that is not an integer ≥ 1. */
+int ddpm_weighting_parse(const char *name, ddpm_weighting *wt);
+/* The canonical name ("minsnr:5", "level:250") into buf (n bytes). */
+void ddpm_weighting_name(const ddpm_weighting *wt, char *buf, size_t n);
+/* GSL_EDOM if the weighting does not fit the schedule (level > T). */
+int ddpm_weighting_check(const ddpm_weighting *wt, const ddpm_schedule *s);
+/* The canonical weightings of §9 with default parameters, in table order
+ * (eps, x0, v, elbo, minsnr:5, optimal; level:t is not listed). */
+#define DDPM_W_NAMED 6
+extern const ddpm_weighting ddpm_weighting_named[DDPM_W_NAMED];
+
+/* λ_t at level t ∈ [1, T] and its sampling probability q_t.  q and g are
+ * used by `optimal` only (may be NULL otherwise).  GSL_EDOM for t outside
+ * [1, T] or a weighting that does not fit s. */
+int ddpm_weighting_lambda(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
+                          const ddpm_schedule *s, size_t t, double *lambda, double *qt);
+
+/* ---- plans: how the sums over levels are done ---------------------------- */
+typedef enum { DDPM_WSUM_FAST = 0, DDPM_WSUM_FULL = 1 } ddpm_wsum_mode;
+#define DDPM_WSUM_TOL 1e-10   /* default relative tolerance of the fast path */
+
+typedef struct ddpm_wplan ddpm_wplan;
+/* A plan for weighting wt on schedule s (LINEAR or COSINE, any T ≥ 2).
+ * tol: relative tolerance of the fast path (0: DDPM_WSUM_TOL).  NULL on bad
+ * arguments (see ddpm_weighting_check) or out of memory. */
+ddpm_wplan *ddpm_wplan_alloc(const ddpm_schedule *s, const ddpm_weighting *wt,
+                             ddpm_wsum_mode mode, double tol);
+void ddpm_wplan_free(ddpm_wplan *p);
+/* Number of levels the plan evaluates per sum (T for FULL; for FAST the
+ * node count, before any panel falls back to a level-by-level sum). */
+size_t ddpm_wplan_nodes(const ddpm_wplan *p);
+
+/* The weighted loss L_λ(w), excess, gradient and Hessian in w, each with its
+ * error estimate (per-level quadrature errors + the fast sum's).  For eps
+ * with FULL this is ddpm_loss_avg.  GSL_EINVAL for NULL pointers, GSL_EDOM
+ * for a bad w or mixture. */
+int ddpm_wplan_loss(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, double w,
+                    ddpm_loss_result *res);
+
+/* The weighted sandwich at θ*: sw->A = A_λ, sw->B = B_λ, nvar_w = A_λ/B_λ²,
+ * nvar_p = (π(1−π))² nvar_w, err = error estimate of nvar_w.  Needs Δ > 0. */
+int ddpm_wplan_sandwich(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, ddpm_sandwich *sw);
+
+/* Efficiency against the MLE, and the best single level. */
+typedef struct {
+    ddpm_sandwich sw;       /* the weighted sandwich */
+    double info_w;          /* I_w = I(π)(π(1−π))², Fisher information for w of one clean point */
+    ddpm_val eff;           /* (1/I_w)/(A_λ/B_λ²) */
+    size_t best_level;      /* argmax_t B_t²/A_t over 1..T */
+    ddpm_val best_eff;      /* its efficiency B_t²/(A_t I_w) */
+} ddpm_efficiency;
+/* Efficiency of the plan's weighting.  The best level is found over all T
+ * levels (T quadratures: level by level whatever the mode).  best may be 0
+ * to skip it (best_level = 0, best_eff NaN). */
+int ddpm_wplan_efficiency(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, int best,
+                          ddpm_efficiency *eff);
+
+/* Fisher information for w of one clean point, I_w = E[(ρ*(x0) − π)²]. */
+int ddpm_info_w(const gmm2 *g, double *info, double *err);
+
+/* ---- the empirical side (§6 with weights) --------------------------------
+ * Draw a sample set for the weighting: t ~ q per sample (level:t draws every
+ * sample at level t), and set S->lam to each sample's λ_t (NULL for eps and
+ * level:t, whose weights are all 1).  Same streams as ddpm_sample_draw, so
+ * eps gives the same sample set.  NULL on bad input or no memory. */
+ddpm_sample *ddpm_weighting_sample_draw(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
+                                        const ddpm_schedule *s, size_t n, ddpm_mc_mode mode,
+                                        uint64_t seed);
+
+/* A ready-made objective for ddpm_gd: L_λ and its gradient through a plan. */
+typedef struct { ddpm_quad *q; const gmm2 *g; const ddpm_wplan *p; } ddpm_obj_wavg_ctx;
+int ddpm_obj_wavg(void *ctx, double w, double *f, double *df);
+
+#endif
