@@ -20,9 +20,9 @@
 #include <gsl/gsl_errno.h>
 #include "common/spl.h"
 
-#define NODES 17              /* nodes per interpolated panel (odd) */
-#define PANEL_MAX 334         /* widest panel, in levels */
-#define PANEL_MIN 48          /* narrower panels are summed level by level */
+#define NODES 17
+#define PANEL_MIN 48          /* narrower panels are summed level by level; wider ones are halved down to it */
+#define ROOTS_PER_T 4         /* the first cover: panels of at most T/4 levels */
 #define GRADE 1.0             /* graded panels: width ≤ GRADE × distance to the singular level */
 #define NQ_MAX 4              /* quantities summed at once */
 
@@ -138,7 +138,8 @@ int ddpm_weighting_lambda(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
 
 typedef struct {
     size_t lo, hi;            /* levels, 1-based, inclusive */
-    int direct;               /* summed level by level */
+    int direct;               /* a leaf summed level by level */
+    int child[2];             /* the two halves (−1: none) */
     size_t node[NODES];
     double whi[NODES], wlo[NODES];
 } wpanel;
@@ -149,8 +150,10 @@ struct ddpm_wplan {
     ddpm_wsum_mode mode;
     double tol;
     size_t np, cap;
-    wpanel *pan;
-    size_t nnodes;            /* levels evaluated in the first pass */
+    wpanel *pan;              /* every panel of the trees */
+    size_t nroot;
+    int *root;                /* the first cover of the levels, in order */
+    size_t nnodes;            /* levels the first cover evaluates */
 };
 
 /* Exact sums over the panel's integers of the Lagrange basis through the
@@ -175,19 +178,23 @@ static void panel_weights(wpanel *P, const int *use, double *W)
     }
 }
 
-static int add_panel(ddpm_wplan *p, size_t lo, size_t hi, int direct)
+/* A panel and, unless it is a leaf, the tree of its halves.  Returns its
+ * index, or −1 out of memory. */
+static int add_tree(ddpm_wplan *p, size_t lo, size_t hi, int direct)
 {
     if (p->np == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 16;
+        size_t cap = p->cap ? 2 * p->cap : 32;
         wpanel *np = realloc(p->pan, cap * sizeof *np);
-        if (!np) return GSL_ENOMEM;
+        if (!np) return -1;
         p->pan = np;
         p->cap = cap;
     }
-    wpanel *P = &p->pan[p->np++];
+    int id = (int)p->np++;
+    wpanel *P = &p->pan[id];
     memset(P, 0, sizeof *P);
     P->lo = lo;
     P->hi = hi;
+    P->child[0] = P->child[1] = -1;
     P->direct = direct || hi - lo + 1 < PANEL_MIN;
     if (!P->direct) {
         double L1 = (double)(hi - lo);
@@ -195,38 +202,54 @@ static int add_panel(ddpm_wplan *p, size_t lo, size_t hi, int direct)
             P->node[j] = lo + (size_t)lround(0.5 * (1.0 - cos(M_PI * j / (NODES - 1))) * L1);
         for (int j = 1; j < NODES; j++) if (P->node[j] <= P->node[j - 1]) P->direct = 1;
     }
-    if (!P->direct) {
-        int use[NODES];
-        for (int j = 0; j < NODES; j++) use[j] = 1;
-        panel_weights(P, use, P->whi);
-        use[NODES / 2] = 0;
-        panel_weights(P, use, P->wlo);
-        p->nnodes += NODES;
-    } else {
-        p->nnodes += hi - lo + 1;
+    if (P->direct) return id;
+    int use[NODES];
+    for (int j = 0; j < NODES; j++) use[j] = 1;
+    panel_weights(P, use, P->whi);
+    use[NODES / 2] = 0;
+    panel_weights(P, use, P->wlo);
+    if (hi - lo + 1 >= 2 * PANEL_MIN) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c0 = add_tree(p, lo, mid, 0);
+        if (c0 < 0) return -1;
+        int c1 = add_tree(p, mid + 1, hi, 0);
+        if (c1 < 0) return -1;
+        p->pan[id].child[0] = c0;   /* p->pan may have moved */
+        p->pan[id].child[1] = c1;
     }
+    return id;
+}
+
+static int add_root(ddpm_wplan *p, size_t lo, size_t hi, int direct)
+{
+    int id = add_tree(p, lo, hi, direct);
+    if (id < 0) return GSL_ENOMEM;
+    int *r = realloc(p->root, (p->nroot + 1) * sizeof *r);
+    if (!r) return GSL_ENOMEM;
+    p->root = r;
+    p->root[p->nroot++] = id;
+    p->nnodes += p->pan[id].direct ? hi - lo + 1 : NODES;
     return GSL_SUCCESS;
 }
 
-/* Cover [lo, hi] with panels: graded away from level `pole` (< lo) if
- * graded, else equal panels of at most PANEL_MAX levels. */
+/* Cover [lo, hi]: graded away from level `pole` (< lo) if graded, then one tree. */
 static int add_segment(ddpm_wplan *p, size_t lo, size_t hi, int graded, size_t pole)
 {
     int st;
     while (graded && lo <= hi) {
         size_t w = (size_t)(GRADE * (double)(lo - pole));
-        if (w >= PANEL_MAX) break;
-        if (w < PANEL_MIN) w = PANEL_MIN;   /* a direct panel */
+        if (lo + w > hi) break;
+        if (w < PANEL_MIN) w = PANEL_MIN;   /* a leaf summed level by level */
         size_t h = lo + w - 1 < hi ? lo + w - 1 : hi;
-        if ((st = add_panel(p, lo, h, 0))) return st;
+        if ((st = add_root(p, lo, h, 0))) return st;
         lo = h + 1;
     }
-    if (lo > hi) return GSL_SUCCESS;
-    size_t L = hi - lo + 1, n = (L + PANEL_MAX - 1) / PANEL_MAX;
-    for (size_t i = 0; i < n; i++) {
-        size_t a = lo + i * L / n, b = lo + (i + 1) * L / n - 1;
-        if ((st = add_panel(p, a, b, 0))) return st;
-    }
+    /* roots of at most ROOTS_PER_T-th of the schedule: ᾱ spans decades over
+     * the schedule whatever T, so one polynomial rarely covers more */
+    size_t wmax = (p->s->T + ROOTS_PER_T - 1) / ROOTS_PER_T, L = lo <= hi ? hi - lo + 1 : 0;
+    size_t n = (L + wmax - 1) / wmax;
+    for (size_t i = 0; i < n; i++)
+        if ((st = add_root(p, lo + i * L / n, lo + (i + 1) * L / n - 1, 0))) return st;
     return GSL_SUCCESS;
 }
 
@@ -234,6 +257,7 @@ void ddpm_wplan_free(ddpm_wplan *p)
 {
     if (!p) return;
     free(p->pan);
+    free(p->root);
     free(p);
 }
 
@@ -252,9 +276,9 @@ ddpm_wplan *ddpm_wplan_alloc(const ddpm_schedule *s, const ddpm_weighting *wt,
     size_t T = s->T;
     int st = GSL_SUCCESS;
     if (wt->kind == DDPM_W_LEVEL) {
-        st = add_panel(p, wt->level, wt->level, 1);
+        st = add_root(p, wt->level, wt->level, 1);
     } else if (mode == DDPM_WSUM_FULL) {
-        st = add_panel(p, 1, T, 1);
+        st = add_root(p, 1, T, 1);
     } else {
         /* Break points: levels with a clipped β (cosine) at the end are summed
          * one by one; min-SNR's kink splits the range; elbo's λ_1 = 0 and its
@@ -264,7 +288,7 @@ ddpm_wplan *ddpm_wplan_alloc(const ddpm_schedule *s, const ddpm_weighting *wt,
         size_t lo = 1;
         int graded = 0;
         if (wt->kind == DDPM_W_ELBO) {
-            if (!(st = add_panel(p, 1, 1, 1))) { lo = 2; graded = 1; }
+            if (!(st = add_root(p, 1, 1, 1))) { lo = 2; graded = 1; }
         }
         if (!st && wt->kind == DDPM_W_MINSNR) {
             /* last level with SNR_t ≥ γ (SNR decreases with t) */
@@ -276,8 +300,8 @@ ddpm_wplan *ddpm_wplan_alloc(const ddpm_schedule *s, const ddpm_weighting *wt,
                 lo = k + 1;
             }
         }
-        if (!st) st = add_segment(p, lo, end, graded, 1);
-        if (!st && end < T) st = add_panel(p, end + 1, T, 1);
+        if (!st && lo <= end) st = add_segment(p, lo, end, graded, 1);
+        if (!st && end < T) st = add_root(p, end + 1, T, 1);
     }
     if (st) { ddpm_wplan_free(p); return NULL; }
     return p;
@@ -289,108 +313,149 @@ size_t ddpm_wplan_nodes(const ddpm_wplan *p) { return p ? p->nnodes : 0; }
  * q is applied at the end). */
 typedef int (*level_fn)(void *ctx, size_t t, double *val, double *err);
 
-/* Sum a level function over a run of levels into (val, err). */
-static int direct_sum(level_fn f, void *ctx, int nq, size_t lo, size_t hi, double *val, double *err)
+/* One sum's working state: each level evaluated at most once. */
+typedef struct {
+    level_fn f;
+    void *ctx;
+    size_t T;
+    double *v;                /* (T, 2 NQ_MAX) values then errors */
+    char *done;               /* (T) */
+    size_t *todo;             /* (T) levels to evaluate in the next batch */
+    size_t ntodo;
+} wcache;
+
+static void want(wcache *c, size_t t)
 {
-    size_t n = hi - lo + 1;
-    double *buf = malloc(2 * NQ_MAX * n * sizeof *buf);
-    if (!buf) return GSL_ENOMEM;
+    if (!c->done[t - 1]) { c->done[t - 1] = 2; c->todo[c->ntodo++] = t; }
+}
+
+/* Evaluate the batch in parallel (interleaved: the costly levels sit together). */
+static int flush(wcache *c)
+{
     int status = GSL_SUCCESS;
-    /* interleaved (the costly levels sit together), summed in index order */
-    #pragma omp parallel for schedule(static, 1) reduction(|:status) if (n > 32)
+    size_t n = c->ntodo;
+    #pragma omp parallel for schedule(static, 1) reduction(|:status) if (n > 24)
     for (size_t i = 0; i < n; i++) {
-        int st = f(ctx, lo + i, buf + 2 * NQ_MAX * i, buf + 2 * NQ_MAX * i + NQ_MAX);
+        size_t t = c->todo[i];
+        int st = c->f(c->ctx, t, c->v + 2 * NQ_MAX * (t - 1), c->v + 2 * NQ_MAX * (t - 1) + NQ_MAX);
         if (st) status |= st;
+        c->done[t - 1] = 1;
     }
-    if (!status)
-        for (size_t i = 0; i < n; i++)
-            for (int k = 0; k < nq; k++) { val[k] += buf[2 * NQ_MAX * i + k]; err[k] += buf[2 * NQ_MAX * i + NQ_MAX + k]; }
-    free(buf);
+    c->ntodo = 0;
     return status ? GSL_EDOM : GSL_SUCCESS;
 }
 
-/* Σ_t f(t) over the plan's levels: val, err (nq each, overwritten). */
-static int plan_sum(const ddpm_wplan *p, level_fn f, void *ctx, int nq, double *val, double *err)
+static void want_panel(wcache *c, const wpanel *P)
 {
-    for (int k = 0; k < nq; k++) val[k] = err[k] = 0.0;
-    size_t np = p->np, nint = 0;
-    for (size_t i = 0; i < np; i++) if (!p->pan[i].direct) nint++;
-    /* interpolated panels: every node in one parallel pass */
-    double *nv = NULL, *pe = NULL;
-    int status = GSL_SUCCESS;
-    if (nint) {
-        size_t nn = nint * NODES;
-        nv = malloc((2 * NQ_MAX * nn + 4 * NQ_MAX * np) * sizeof *nv);
-        if (!nv) return GSL_ENOMEM;
-        pe = nv + 2 * NQ_MAX * nn;   /* per panel: value, quadrature error, interpolation error, scale */
-        size_t *lev = malloc(nn * sizeof *lev);
-        if (!lev) { free(nv); return GSL_ENOMEM; }
-        size_t m = 0;
-        for (size_t i = 0; i < np; i++)
-            if (!p->pan[i].direct) for (int j = 0; j < NODES; j++) lev[m++] = p->pan[i].node[j];
-        #pragma omp parallel for schedule(static, 1) reduction(|:status) if (nn > 32)
-        for (size_t i = 0; i < nn; i++) {
-            int st = f(ctx, lev[i], nv + 2 * NQ_MAX * i, nv + 2 * NQ_MAX * i + NQ_MAX);
-            if (st) status |= st;
-        }
-        free(lev);
-        if (status) { free(nv); return GSL_EDOM; }
-    }
-    double ierr[NQ_MAX] = {0}, scale[NQ_MAX] = {0};
-    size_t m = 0;
-    for (size_t i = 0; i < np; i++) {
-        const wpanel *P = &p->pan[i];
-        double *pv = pe + 4 * NQ_MAX * i;
-        if (P->direct) continue;
-        for (int k = 0; k < nq; k++) {
-            double hi = 0, lo = 0, qe = 0, sc = 0;
+    if (P->direct) for (size_t t = P->lo; t <= P->hi; t++) want(c, t);
+    else for (int j = 0; j < NODES; j++) want(c, P->node[j]);
+}
+
+/* A panel's sum (pv[k]), carried quadrature + rounding error (pv[NQ+k]),
+ * interpolation error (pv[2NQ+k]) and scale Σ|terms| (pv[3NQ+k]). */
+static void panel_eval(const wcache *c, const wpanel *P, int nq, double *pv)
+{
+    for (int k = 0; k < nq; k++) {
+        double hi = 0, lo = 0, qe = 0, sc = 0;
+        if (P->direct) {
+            for (size_t t = P->lo; t <= P->hi; t++) {
+                const double *x = c->v + 2 * NQ_MAX * (t - 1);
+                hi += x[k];
+                qe += x[NQ_MAX + k];
+                sc += fabs(x[k]);
+            }
+            lo = hi;
+        } else {
             for (int j = 0; j < NODES; j++) {
-                const double *x = nv + 2 * NQ_MAX * (m + (size_t)j);
+                const double *x = c->v + 2 * NQ_MAX * (P->node[j] - 1);
                 hi += P->whi[j] * x[k];
                 lo += P->wlo[j] * x[k];
                 qe += fabs(P->whi[j]) * x[NQ_MAX + k];
                 sc += fabs(P->whi[j] * x[k]);
             }
-            pv[k] = hi;
-            pv[NQ_MAX + k] = qe;
-            pv[2 * NQ_MAX + k] = fabs(hi - lo);
-            pv[3 * NQ_MAX + k] = sc;
-            ierr[k] += fabs(hi - lo);
-            scale[k] += sc;
+            qe += 8 * NODES * DBL_EPSILON * sc;   /* rounding of the weighted sum */
         }
-        m += NODES;
+        pv[k] = hi;
+        pv[NQ_MAX + k] = qe;
+        pv[2 * NQ_MAX + k] = fabs(hi - lo);
+        pv[3 * NQ_MAX + k] = sc;
     }
-    /* level-by-level panels, and interpolated panels whose interpolation
-     * error is too large for the tolerance (worst first) */
-    char *redo = calloc(np ? np : 1, 1);
-    if (!redo) { free(nv); return GSL_ENOMEM; }
+}
+
+/* Σ_t f(t) over the plan's levels into val, err (nq each).  Start from the
+ * roots; while the interpolation error of some quantity exceeds tol × its
+ * scale, replace the worst panel by its halves (a leaf: level by level). */
+static int plan_sum(const ddpm_wplan *p, level_fn f, void *ctx, int nq, double *val, double *err)
+{
+    size_t T = p->s->T, np = p->np;
+    wcache c = { f, ctx, T, NULL, NULL, NULL, 0 };
+    c.v = malloc(2 * NQ_MAX * T * sizeof *c.v);
+    c.done = calloc(T, 1);
+    c.todo = malloc(T * sizeof *c.todo);
+    int *act = malloc(np * sizeof *act);            /* active panels */
+    double *pv = malloc(4 * NQ_MAX * np * sizeof *pv); /* per panel, by index */
+    int st = GSL_ENOMEM;
+    if (!c.v || !c.done || !c.todo || !act || !pv) goto done;
+    size_t na = p->nroot;
+    for (size_t i = 0; i < na; i++) { act[i] = p->root[i]; want_panel(&c, &p->pan[act[i]]); }
+    if ((st = flush(&c))) goto done;
+    for (size_t i = 0; i < na; i++) panel_eval(&c, &p->pan[act[i]], nq, pv + 4 * NQ_MAX * act[i]);
     for (;;) {
-        size_t worst = np;
-        double wr = 1.0;
-        for (size_t i = 0; i < np; i++) {
-            if (p->pan[i].direct || redo[i]) continue;
+        double ie[NQ_MAX] = {0}, sc[NQ_MAX] = {0};
+        for (size_t i = 0; i < na; i++)
             for (int k = 0; k < nq; k++) {
-                if (ierr[k] <= p->tol * scale[k]) continue;
-                double r = pe[4 * NQ_MAX * i + 2 * NQ_MAX + k] / (p->tol * scale[k] + DBL_MIN);
-                if (worst == np || r > wr) { worst = i; wr = r; }
+                ie[k] += pv[4 * NQ_MAX * act[i] + 2 * NQ_MAX + k];
+                sc[k] += pv[4 * NQ_MAX * act[i] + 3 * NQ_MAX + k];
+            }
+        size_t worst = na;
+        double wr = 0.0;
+        for (int k = 0; k < nq; k++) {
+            if (ie[k] <= p->tol * sc[k]) continue;
+            for (size_t i = 0; i < na; i++) {
+                double r = pv[4 * NQ_MAX * act[i] + 2 * NQ_MAX + k] / (p->tol * sc[k] + DBL_MIN);
+                if (r > wr) { worst = i; wr = r; }
             }
         }
-        if (worst == np) break;
-        redo[worst] = 1;
-        for (int k = 0; k < nq; k++) ierr[k] -= pe[4 * NQ_MAX * worst + 2 * NQ_MAX + k];
-    }
-    for (size_t i = 0; i < np && !status; i++) {
-        const wpanel *P = &p->pan[i];
-        if (P->direct || redo[i]) {
-            status = direct_sum(f, ctx, nq, P->lo, P->hi, val, err);
+        if (worst == na) break;
+        /* refine: the halves take the worst panel's place, in order */
+        wpanel *W = &p->pan[act[worst]];
+        int repl[2], nr = 0;
+        if (W->child[0] >= 0) { repl[0] = W->child[0]; repl[1] = W->child[1]; nr = 2; }
+        else {   /* a leaf: the same range level by level, as a direct panel */
+            repl[0] = act[worst];
+            nr = 1;
+        }
+        if (nr == 2) {
+            memmove(act + worst + 2, act + worst + 1, (na - worst - 1) * sizeof *act);
+            act[worst] = repl[0];
+            act[worst + 1] = repl[1];
+            na++;
+            for (int r = 0; r < 2; r++) want_panel(&c, &p->pan[repl[r]]);
+            if ((st = flush(&c))) goto done;
+            for (int r = 0; r < 2; r++) panel_eval(&c, &p->pan[repl[r]], nq, pv + 4 * NQ_MAX * repl[r]);
         } else {
-            const double *pv = pe + 4 * NQ_MAX * i;
-            for (int k = 0; k < nq; k++) { val[k] += pv[k]; err[k] += pv[NQ_MAX + k] + pv[2 * NQ_MAX + k]; }
+            wpanel D = *W;
+            D.direct = 1;
+            want_panel(&c, &D);
+            if ((st = flush(&c))) goto done;
+            panel_eval(&c, &D, nq, pv + 4 * NQ_MAX * repl[0]);
         }
     }
-    free(redo);
-    free(nv);
-    return status;
+    for (int k = 0; k < nq; k++) val[k] = err[k] = 0.0;
+    for (size_t i = 0; i < na; i++)
+        for (int k = 0; k < nq; k++) {
+            const double *x = pv + 4 * NQ_MAX * act[i];
+            val[k] += x[k];
+            err[k] += x[NQ_MAX + k] + x[2 * NQ_MAX + k];
+        }
+    st = GSL_SUCCESS;
+done:
+    free(c.v);
+    free(c.done);
+    free(c.todo);
+    free(act);
+    free(pv);
+    return st;
 }
 
 /* ---- the weighted loss ----------------------------------------------------- */
