@@ -13,7 +13,7 @@
 #include "gmm/gmm.h"
 
 static const struct option longopts[] = {
-    OPT_LONG_HELP, OPT_LONG_MIXTURE, OPT_LONG_NOISE, OPT_LONG_MC,
+    OPT_LONG_HELP, OPT_LONG_MIXTURE, OPT_LONG_NOISE, OPT_LONG_WEIGHTING, OPT_LONG_MC,
     KOPT_LONG,
     { NULL, 0, NULL, 0 }
 };
@@ -44,7 +44,12 @@ static void usage(FILE *f, const opt_common *o)
 "A row that did not converge has converged = 0 and a note on stderr.\n"
 "\n",
             FIT_DDPM_W0, FIT_DDPM_TOL, (unsigned)FIT_DDPM_MAXIT, FIT_MLE_TOL, (unsigned)FIT_MLE_MAXIT);
-    opt_common_usage(f, o, OPT_G_MIXTURE | OPT_G_NOISE);
+    opt_common_usage(f, o, OPT_G_MIXTURE | OPT_G_NOISE | OPT_G_WEIGHTING);
+    fprintf(f,
+"  (with --weighting each sample's loss is weighted by lambda_t of its step\n"
+"   (level:T draws every sample at step T) and sd_pred of the ddpm row is the\n"
+"   weighted sandwich sqrt((pi(1-pi))^2 A_lambda / B_lambda^2 / n); two\n"
+"   components only)\n");
     kopt_usage(f, 0);
     fprintf(f,
 "  with K >= 3 components the rows are, per estimator and component k,\n"
@@ -78,8 +83,10 @@ int cmd_fit(int argc, char **argv)
     int rc = 1, st;
     if (opt_model_build(&o, &m)) return 1;
 
-    S = ddpm_sample_draw(m.g, m.avg ? m.s : NULL, m.a, m.b, o.n, o.mc, o.seed, &st);
-    if (!S) { opt_lib_error(o.cmd, "ddpm_sample_draw", st); goto done; }
+    if (!(q = ddpm_quad_alloc())) { opt_lib_error(o.cmd, "ddpm_quad_alloc", GSL_ENOMEM); goto done; }
+    S = m.plan ? ddpm_wplan_sample_draw(q, m.plan, m.g, o.n, o.mc, o.seed, &st)
+               : ddpm_sample_draw(m.g, m.avg ? m.s : NULL, m.a, m.b, o.n, o.mc, o.seed, &st);
+    if (!S) { opt_lib_error(o.cmd, m.plan ? "ddpm_wplan_sample_draw" : "ddpm_sample_draw", st); goto done; }
 
     /* a failure before the first iterate leaves res untouched: print nan, not garbage */
     ddpm_fit_result rd = { NAN, NAN, 0, 0, NAN }, rm = rd;
@@ -88,11 +95,11 @@ int cmd_fit(int argc, char **argv)
     st = ddpm_fit_mle(m.g, S, FIT_MLE_TOL, FIT_MLE_MAXIT, &rm);
     if (st != GSL_SUCCESS && st != GSL_EMAXITER) { opt_lib_error(o.cmd, "ddpm_fit_mle", st); goto done; }
 
-    if (!(q = ddpm_quad_alloc())) { opt_lib_error(o.cmd, "ddpm_quad_alloc", GSL_ENOMEM); goto done; }
     ddpm_sandwich sw;
-    st = m.avg ? ddpm_sandwich_avg(q, m.g, m.s, &sw) : ddpm_sandwich_level(q, m.g, m.a, m.b, &sw);
+    st = m.plan ? ddpm_wplan_sandwich(q, m.plan, m.g, &sw)
+       : m.avg ? ddpm_sandwich_avg(q, m.g, m.s, &sw) : ddpm_sandwich_level(q, m.g, m.a, m.b, &sw);
     if (st != GSL_SUCCESS) {
-        opt_lib_error(o.cmd, m.avg ? "ddpm_sandwich_avg" : "ddpm_sandwich_level", st);
+        opt_lib_error(o.cmd, m.plan ? "ddpm_wplan_sandwich" : m.avg ? "ddpm_sandwich_avg" : "ddpm_sandwich_level", st);
         goto done;
     }
     double sd_ddpm = sqrt(sw.nvar_p / (double)o.n), sd_mle;

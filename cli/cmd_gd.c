@@ -14,7 +14,7 @@
 enum { OPT_INIT = OPT_COMMON_END, OPT_LR, OPT_STEPS, OPT_PARAM, OPT_TOL, OPT_CLIP, OPT_KP };
 
 static const struct option longopts[] = {
-    OPT_LONG_HELP, OPT_LONG_MIXTURE, OPT_LONG_NOISE, OPT_LONG_METHOD, OPT_LONG_MC,
+    OPT_LONG_HELP, OPT_LONG_MIXTURE, OPT_LONG_NOISE, OPT_LONG_WEIGHTING, OPT_LONG_METHOD, OPT_LONG_MC,
     { "init", required_argument, NULL, OPT_INIT },
     { "lr", required_argument, NULL, OPT_LR },
     { "steps", required_argument, NULL, OPT_STEPS },
@@ -50,7 +50,10 @@ static void usage(FILE *f, const opt_common *o, const gd_opts *g)
 "A summary on stderr: converged or not, iterations, final |p - pi|; a note\n"
 "when the loss grew (the step --lr is then too large).\n"
 "\n");
-    opt_common_usage(f, o, OPT_G_MIXTURE | OPT_G_NOISE);
+    opt_common_usage(f, o, OPT_G_MIXTURE | OPT_G_NOISE | OPT_G_WEIGHTING);
+    fprintf(f,
+"  (with --weighting, the loss descended is the weighted one; with --method mc\n"
+"   each sample's loss is weighted by lambda_t of its step; two components only)\n");
     kopt_usage(f, 0);
     fprintf(f,
 "  --p P1,...,PK        K components: the starting weights (default equal); the\n"
@@ -134,14 +137,20 @@ int cmd_gd(int argc, char **argv)
     void *ctx;
     ddpm_obj_level_ctx lctx;
     ddpm_obj_avg_ctx actx;
+    ddpm_obj_wavg_ctx wctx;
+    if (!(q = ddpm_quad_alloc())) { opt_lib_error(o.cmd, "ddpm_quad_alloc", GSL_ENOMEM); goto done; }
     if (o.method_mc) {
-        S = ddpm_sample_draw(m.g, m.avg ? m.s : NULL, m.a, m.b, o.n, o.mc, o.seed, &st);
-        if (!S) { opt_lib_error(o.cmd, "ddpm_sample_draw", st); goto done; }
+        S = m.plan ? ddpm_wplan_sample_draw(q, m.plan, m.g, o.n, o.mc, o.seed, &st)
+                   : ddpm_sample_draw(m.g, m.avg ? m.s : NULL, m.a, m.b, o.n, o.mc, o.seed, &st);
+        if (!S) { opt_lib_error(o.cmd, m.plan ? "ddpm_wplan_sample_draw" : "ddpm_sample_draw", st); goto done; }
         f = ddpm_obj_sample;
         ctx = S;
     } else {
-        if (!(q = ddpm_quad_alloc())) { opt_lib_error(o.cmd, "ddpm_quad_alloc", GSL_ENOMEM); goto done; }
-        if (m.avg) {
+        if (m.plan) {
+            wctx = (ddpm_obj_wavg_ctx){ .q = q, .g = m.g, .p = m.plan };
+            f = ddpm_obj_wavg;
+            ctx = &wctx;
+        } else if (m.avg) {
             actx = (ddpm_obj_avg_ctx){ .q = q, .g = m.g, .s = m.s };
             f = ddpm_obj_avg;
             ctx = &actx;

@@ -15,7 +15,7 @@
 enum { OPT_W = OPT_COMMON_END, OPT_P, OPT_GRID };
 
 static const struct option longopts[] = {
-    OPT_LONG_HELP, OPT_LONG_MIXTURE, OPT_LONG_NOISE, OPT_LONG_METHOD, OPT_LONG_MC,
+    OPT_LONG_HELP, OPT_LONG_MIXTURE, OPT_LONG_NOISE, OPT_LONG_WEIGHTING, OPT_LONG_METHOD, OPT_LONG_MC,
     { "w", required_argument, NULL, OPT_W },
     { "p", required_argument, NULL, OPT_P },
     { "grid", required_argument, NULL, OPT_GRID },
@@ -39,9 +39,11 @@ static void usage(FILE *f, const opt_common *o)
 "CSV on stdout, one row per w:\n"
 "  w,p,loss,loss_err,excess,excess_err,grad,grad_err,hess,hess_err\n"
 "\n");
-    opt_common_usage(f, o, OPT_G_MIXTURE | OPT_G_NOISE);
+    opt_common_usage(f, o, OPT_G_MIXTURE | OPT_G_NOISE | OPT_G_WEIGHTING);
     kopt_usage(f, 1);
     fprintf(f,
+"  (with --weighting the columns are the weighted average sum_t q_t lambda_t l_t,\n"
+"   by quadrature only: fast sum over far fewer steps, error estimate included)\n"
 "parameter -- at most one of (default --grid %s):\n"
 "  --w W                one logit, any finite number\n"
 "  --p P                one mixing weight, number in (0, 1) (w = logit P)\n"
@@ -98,7 +100,15 @@ int cmd_loss(int argc, char **argv)
         }
     }
     if (opt_no_positional(o.cmd, argc, argv) || opt_common_check(&o) || kopt_check(&ko, &o, &p_one)) return 2;
+    if (o.given_weighting && o.method_mc) {
+        opt_contradiction(o.cmd, "--weighting", "--method mc", "the weighted loss is computed by quadrature (--method analytic)");
+        return 2;
+    }
     if (ko.active) {
+        if (o.given_weighting) {
+            fprintf(stderr, "spirelab loss: --weighting needs two components (--pi P, not a list)\n");
+            return 2;
+        }
         if (param != OPT_GRID && param != OPT_P) {
             fprintf(stderr, "spirelab loss: %s needs two components; with --pi P1,...,PK give the model as --p P1,...,PK\n", param_flag);
             return 2;
@@ -130,8 +140,9 @@ int cmd_loss(int argc, char **argv)
         int st;
         const char *what;
         if (!o.method_mc) {
-            what = m.avg ? "ddpm_loss_avg" : "ddpm_loss_level";
-            st = m.avg ? ddpm_loss_avg(q, m.g, m.s, ws[i], &res[i])
+            what = m.plan ? "ddpm_wplan_loss" : m.avg ? "ddpm_loss_avg" : "ddpm_loss_level";
+            st = m.plan ? ddpm_wplan_loss(q, m.plan, m.g, ws[i], &res[i])
+               : m.avg ? ddpm_loss_avg(q, m.g, m.s, ws[i], &res[i])
                        : ddpm_loss_level(q, m.g, m.a, m.b, ws[i], &res[i]);
         } else {
             what = m.avg ? "ddpm_mc_avg" : "ddpm_mc_level";

@@ -37,6 +37,7 @@ static const struct option longopts[] = {
     { "T", required_argument, NULL, OPT_TT },
     { "schedule", required_argument, NULL, OPT_SCHEDULE },
     { "avg", no_argument, NULL, OPT_AVG },
+    OPT_LONG_WEIGHTING,
     { "mc", required_argument, NULL, OPT_MC },
     { "estimator", required_argument, NULL, OPT_ESTIMATOR },
     { "reps", required_argument, NULL, OPT_REPS },
@@ -89,6 +90,10 @@ static void usage(FILE *f)
 "  --t LIST             steps of a discrete schedule, integers in [1, T]\n"
 "  --avg                t uniform over the schedule's steps, drawn per sample\n"
 "  --schedule linear|cosine  the schedule for --t and --avg (default linear)\n"
+"  --weighting NAME     with --avg: eps|x0|v|elbo|minsnr[:GAMMA]|level:T|optimal,\n"
+"                       each sample's loss weighted by lambda_t of its step (level:T:\n"
+"                       every sample at step T); sd_sandwich is the weighted sandwich\n"
+"                       (THEORY.md s9, docs/weighting.md; default eps)\n"
 "  --T N                steps of the schedule, integer in [2, %u] (default 1000)\n"
 "estimators and replicates:\n"
 "  --estimator LIST     ddpm, mle or both (default ddpm,mle): one row each per cell\n"
@@ -907,6 +912,7 @@ int cmd_sweep(int argc, char **argv)
                          sflag, SWEEP_ALPHA_DEFAULT);
             goto done;
         }
+        if (opt_weighting_check(&o)) goto done;
         if (resume && !out_path) {
             fprintf(stderr, "spirelab sweep: --resume needs --out FILE (the file to resume)\n");
             goto done;
@@ -926,6 +932,7 @@ int cmd_sweep(int argc, char **argv)
     sp.mc = o.mc;
     sp.seed = o.seed;
     sp.shift = o.shift;
+    sp.weighting = o.weighting;
 
     int st;
     double ncells = pc_sweep_spec_ncells(&sp);

@@ -7,6 +7,7 @@ CMD(check, cmd_check, "run every claim of the theory as a numerical check with a
 CMD(train, cmd_train, "train the score network on one data set, write a checkpoint")
 CMD(sample, cmd_sample, "generate samples from a trained network (DDPM or DDIM), CSV")
 CMD(kid, cmd_kid, "kernel inception distance between two sample files")
+CMD(weighting, cmd_weighting, "efficiency of the mixing-weight estimator under each loss weighting (eps, x0, v, elbo, min-SNR, optimal), CSV")
 CMD(sweep, cmd_sweep, "sampling distribution of the mixing-weight estimators over a grid of d, sep, pi, level, n (CSV)")
 CMD(figs, cmd_figs, "regenerate every figure (PNG/SVG/PDF + CSV + gnuplot script), index.html and REPORT.md")
 CMD(demo, cmd_demo, "lecture animations (gd, diffusion, dimension) as an animated GIF or a live gnuplot window")

@@ -229,6 +229,7 @@ void opt_common_init(opt_common *o, const char *cmd, size_t n_default)
     o->method_mc = 0;
     o->mc = DDPM_MC_PROJECTED;
     o->n = n_default;
+    o->weighting = ddpm_weighting_named[0];   /* eps */
 }
 
 int opt_common_handle(opt_common *o, int code, const char *arg, char **argv,
@@ -276,6 +277,21 @@ int opt_common_handle(opt_common *o, int code, const char *arg, char **argv,
         o->mc = idx == 0 ? DDPM_MC_EXPLICIT : DDPM_MC_PROJECTED;
         return 0;
     case OPT_N:     return opt_size(c, "--n", arg, 1, OPT_N_MAX, &o->n);
+    case OPT_WEIGHTING: {
+        int st = ddpm_weighting_parse(arg, &o->weighting);
+        if (st == GSL_EINVAL) {
+            fprintf(stderr, "spirelab %s: --weighting must be one of eps|x0|v|elbo|minsnr[:GAMMA]|level:T|optimal, got '%s'\n",
+                    c, arg ? arg : "");
+            return -1;
+        }
+        if (st) {
+            fprintf(stderr, "spirelab %s: --weighting: minsnr:GAMMA needs GAMMA a number in (0, inf), "
+                    "level:T an integer T in [1, --T], got '%s'\n", c, arg);
+            return -1;
+        }
+        o->given_weighting = 1;
+        return 0;
+    }
     case '?': case ':':
         opt_getopt_error(c, code, argv, longopts);
         return -1;
@@ -346,6 +362,21 @@ int opt_common_check(opt_common *o)
     } else {
         o->noise = OPT_NOISE_ALPHA;
     }
+    return opt_weighting_check(o);
+}
+
+int opt_weighting_check(const opt_common *o)
+{
+    if (!o->given_weighting) return 0;
+    if (!o->given_avg) {
+        fprintf(stderr, "spirelab %s: --weighting needs --avg (the weights are over the steps t of the schedule)\n", o->cmd);
+        return -1;
+    }
+    if (o->weighting.kind == DDPM_W_LEVEL && o->weighting.level > o->T) {
+        fprintf(stderr, "spirelab %s: --weighting level:T needs T an integer in [1, --T = %zu], got %zu\n",
+                o->cmd, o->T, o->weighting.level);
+        return -1;
+    }
     return 0;
 }
 
@@ -386,6 +417,14 @@ void opt_common_usage(FILE *f, const opt_common *o, unsigned groups)
 "  --n N                number of samples, integer in [1, %u] (default %zu)\n",
                 o->mc == DDPM_MC_EXPLICIT ? "explicit" : "projected", (unsigned)OPT_N_MAX, o->n);
     }
+    if (groups & OPT_G_WEIGHTING) {
+        fprintf(f,
+"loss weighting over the steps, with --avg (THEORY.md s9; default: the plain average):\n"
+"  --weighting NAME     eps|x0|v|elbo|minsnr[:GAMMA]|level:T|optimal: lambda_t = 1, 1/SNR,\n"
+"                       1 + 1/SNR, SNR_{t-1}/SNR_t - 1, min(SNR, GAMMA)/SNR (GAMMA in\n"
+"                       (0, inf), default 5), all weight on step T in [1, --T], or\n"
+"                       proportional to B_t/A_t (the most efficient); see docs/weighting.md\n");
+    }
 }
 
 /* ---- the library objects ----------------------------------------------- */
@@ -393,8 +432,10 @@ void opt_common_usage(FILE *f, const opt_common *o, unsigned groups)
 void opt_model_free(opt_model *m)
 {
     if (!m) return;
+    ddpm_wplan_free(m->plan);
     gmm2_free(m->g);
     ddpm_schedule_free(m->s);
+    m->plan = NULL;
     m->g = NULL;
     m->s = NULL;
 }
@@ -432,6 +473,10 @@ int opt_model_build(const opt_common *o, opt_model *m)
         if (o->noise == OPT_NOISE_AVG) {
             m->s = s;
             m->avg = 1;
+            if (o->given_weighting && !(m->plan = ddpm_wplan_alloc(s, &o->weighting, DDPM_WSUM_FAST, 0))) {
+                opt_lib_error(c, "ddpm_wplan_alloc", GSL_ENOMEM);
+                goto fail;
+            }
         } else {
             m->a = s->a[o->t - 1];
             m->b = s->b[o->t - 1];

@@ -39,6 +39,7 @@
 #include "gmm/gmm.h"
 #include "ddpm/ddpm.h"
 #include "ddpm/schedule.h"
+#include "ddpm/weighting.h"
 
 /* ---- value parsers ------------------------------------------------------ */
 
@@ -89,6 +90,8 @@ enum {
     OPT_ALPHA, OPT_T, OPT_TT, OPT_SCHEDULE, OPT_AVG, OPT_TAU,
     /* method and Monte Carlo */
     OPT_METHOD, OPT_MC, OPT_N,
+    /* loss weighting (with --avg) */
+    OPT_WEIGHTING,
     OPT_COMMON_END    /* a subcommand numbers its own options from here */
 };
 
@@ -108,6 +111,8 @@ enum {
     { "schedule", required_argument, NULL, OPT_SCHEDULE }, \
     { "avg", no_argument, NULL, OPT_AVG }, \
     { "tau", required_argument, NULL, OPT_TAU }
+#define OPT_LONG_WEIGHTING \
+    { "weighting", required_argument, NULL, OPT_WEIGHTING }
 #define OPT_LONG_METHOD \
     { "method", required_argument, NULL, OPT_METHOD }
 #define OPT_LONG_MC \
@@ -153,6 +158,9 @@ typedef struct {
     int method_mc;            /* --method analytic (0, default) | mc (1) */
     ddpm_mc_mode mc;          /* --mc, default projected */
     size_t n;                 /* --n; the subcommand sets its default */
+    /* loss weighting (THEORY.md §9) */
+    int given_weighting;
+    ddpm_weighting weighting; /* --weighting, default eps; level:t checked against --T */
 } opt_common;
 
 /* Defaults as listed above; n = n_default. */
@@ -167,11 +175,17 @@ int opt_common_handle(opt_common *o, int code, const char *arg, char **argv,
  * with --t or --avg; 1 ≤ --t ≤ --T.  Sets o->noise and o->t.  0 or -1. */
 int opt_common_check(opt_common *o);
 
+/* --weighting given: it needs --avg, and level:t needs t ≤ --T.  0 or -1
+ * (one line).  opt_common_check calls it; for subcommands with their own
+ * cross-flag rules (sweep). */
+int opt_weighting_check(const opt_common *o);
+
 /* Help text of the common flags with the defaults in o. */
 #define OPT_G_MIXTURE 1u
 #define OPT_G_NOISE   2u
 #define OPT_G_METHOD  4u
 #define OPT_G_MC      8u
+#define OPT_G_WEIGHTING 16u
 void opt_common_usage(FILE *f, const opt_common *o, unsigned groups);
 
 /* The library objects the common flags describe. */
@@ -180,6 +194,7 @@ typedef struct {
     ddpm_schedule *s;         /* the schedule for --avg, else NULL */
     double a, b;              /* the level for --alpha, --t, --tau (unset for --avg) */
     int avg;                  /* 1 for --avg */
+    ddpm_wplan *plan;         /* --weighting given (with --avg): its plan (fast sums), else NULL */
 } opt_model;
 
 /* Build the mixture (random direction from stream (seed, 0xD1, 0)) and the

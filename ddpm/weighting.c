@@ -586,22 +586,31 @@ int ddpm_wplan_efficiency(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, int 
 
 /* ---- sample sets ------------------------------------------------------------- */
 
-ddpm_sample *ddpm_weighting_sample_draw(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
+int ddpm_weighting_table(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
+                         const ddpm_schedule *s, double *lam)
+{
+    if (!wt || !s || !lam) return GSL_EINVAL;
+    for (size_t t = 1; t <= s->T; t++) {
+        int st = ddpm_weighting_lambda(q, wt, g, s, t, &lam[t - 1], NULL);
+        if (st) return st;
+    }
+    return GSL_SUCCESS;
+}
+
+ddpm_sample *ddpm_weighting_sample_draw(const ddpm_weighting *wt, const double *lam, const gmm2 *g,
                                         const ddpm_schedule *s, size_t n, ddpm_mc_mode mode,
                                         uint64_t seed)
 {
     if (!wt || !g || !s || ddpm_weighting_check(wt, s)) return NULL;
     if (wt->kind == DDPM_W_LEVEL)
         return ddpm_sample_draw(g, NULL, s->a[wt->level - 1], s->b[wt->level - 1], n, mode, seed);
+    if (wt->kind != DDPM_W_EPS && !lam) return NULL;
     ddpm_sample *S = ddpm_sample_draw(g, s, 0, 0, n, mode, seed);
     if (!S || wt->kind == DDPM_W_EPS) return S;
-    /* λ per level once, then per sample by its level (found from its a:
-     * the schedule's a_t are strictly decreasing and copied exactly) */
-    double *lt = malloc(s->T * sizeof *lt);
+    /* each sample's level from its a: the schedule's a_t are strictly
+     * decreasing and were copied exactly */
     S->lam = malloc(n * sizeof *S->lam);
-    int bad = !lt || !S->lam;
-    for (size_t t = 1; t <= s->T && !bad; t++)
-        bad = ddpm_weighting_lambda(q, wt, g, s, t, &lt[t - 1], NULL) != GSL_SUCCESS;
+    int bad = !S->lam;
     double orth = 0;
     for (size_t i = 0; i < n && !bad; i++) {
         size_t lo = 0, hi = s->T - 1;
@@ -610,11 +619,25 @@ ddpm_sample *ddpm_weighting_sample_draw(ddpm_quad *q, const ddpm_weighting *wt, 
             if (s->a[mid] > S->a[i]) lo = mid + 1; else hi = mid;
         }
         if (s->a[lo] != S->a[i]) { bad = 1; break; }
-        S->lam[i] = lt[lo];
-        orth += lt[lo] * S->a[i] * S->a[i] * (double)(g->d - 1);
+        S->lam[i] = lam[lo];
+        orth += lam[lo] * S->a[i] * S->a[i] * (double)(g->d - 1);
     }
-    free(lt);
     if (bad) { ddpm_sample_free(S); return NULL; }
     S->orth = orth / (double)n;
     return S;
 }
+
+ddpm_sample *ddpm_wplan_sample_draw(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, size_t n,
+                                    ddpm_mc_mode mode, uint64_t seed)
+{
+    if (!p || !g) return NULL;
+    double *lam = malloc(p->s->T * sizeof *lam);
+    if (!lam) return NULL;
+    ddpm_sample *S = NULL;
+    if (ddpm_weighting_table(q, &p->wt, g, p->s, lam) == GSL_SUCCESS)
+        S = ddpm_weighting_sample_draw(&p->wt, lam, g, p->s, n, mode, seed);
+    free(lam);
+    return S;
+}
+
+const ddpm_weighting *ddpm_wplan_weighting(const ddpm_wplan *p) { return p ? &p->wt : NULL; }

@@ -125,13 +125,26 @@ int ddpm_wplan_efficiency(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, int 
 int ddpm_info_w(const gmm2 *g, double *info, double *err);
 
 /* ---- the empirical side (§6 with weights) --------------------------------
- * Draw a sample set for the weighting: t ~ q per sample (level:t draws every
- * sample at level t), and set S->lam to each sample's λ_t (NULL for eps and
- * level:t, whose weights are all 1).  Same streams as ddpm_sample_draw, so
- * eps gives the same sample set.  NULL on bad input or no memory. */
-ddpm_sample *ddpm_weighting_sample_draw(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
+ * λ_t for t = 1..T into lam (T doubles): the table the sample sets use. */
+int ddpm_weighting_table(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
+                         const ddpm_schedule *s, double *lam);
+/* Draw a sample set for the weighting: t ~ q per sample (level:t draws every
+ * sample at level t), and set S->lam to each sample's λ_t from the table lam
+ * (ddpm_weighting_table; unused, may be NULL, for eps and level:t, whose
+ * weights are all 1 and S->lam stays NULL).  Same streams as
+ * ddpm_sample_draw, so eps gives the same sample set.  S->orth becomes the
+ * mean of λ_t a_t²(d−1) (the expected w-independent part, also for EXPLICIT
+ * draws).  NULL on bad input or no memory. */
+ddpm_sample *ddpm_weighting_sample_draw(const ddpm_weighting *wt, const double *lam, const gmm2 *g,
                                         const ddpm_schedule *s, size_t n, ddpm_mc_mode mode,
                                         uint64_t seed);
+
+/* The same for a plan's weighting and schedule (the table built inside:
+ * T quadratures for optimal). */
+ddpm_sample *ddpm_wplan_sample_draw(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, size_t n,
+                                    ddpm_mc_mode mode, uint64_t seed);
+/* The plan's weighting. */
+const ddpm_weighting *ddpm_wplan_weighting(const ddpm_wplan *p);
 
 /* A ready-made objective for ddpm_gd: L_λ and its gradient through a plan. */
 typedef struct { ddpm_quad *q; const gmm2 *g; const ddpm_wplan *p; } ddpm_obj_wavg_ctx;

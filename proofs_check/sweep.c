@@ -297,6 +297,7 @@ void pc_sweep_spec_init(pc_sweep_spec *sp)
     sp->reps = 100;
     sp->seed = 1;
     sp->shift = 0.0;
+    sp->weighting = ddpm_weighting_named[0];   /* eps */
 }
 
 void pc_sweep_spec_free(pc_sweep_spec *sp)
@@ -393,6 +394,22 @@ pc_sweep_grid *pc_sweep_grid_alloc(const pc_sweep_spec *sp, int *status, char *w
         say(why, whylen, "the shift must be finite");
         *status = GSL_EDOM;
         return NULL;
+    }
+    if (sp->weighting.kind != DDPM_W_EPS) {
+        if (sp->level != PC_SWEEP_LEVEL_AVG) {
+            say(why, whylen, "a weighting other than eps needs the level avg (t drawn per sample)");
+            return NULL;
+        }
+        if (sp->weighting.kind == DDPM_W_LEVEL && !(sp->weighting.level >= 1 && sp->weighting.level <= sp->T)) {
+            say(why, whylen, "the weighting's level must be in [1, T = %zu], got %zu", sp->T, sp->weighting.level);
+            *status = GSL_EDOM;
+            return NULL;
+        }
+        if (sp->weighting.kind == DDPM_W_MINSNR && !(sp->weighting.gamma > 0 && isfinite(sp->weighting.gamma))) {
+            say(why, whylen, "min-SNR's gamma must be a finite number > 0");
+            *status = GSL_EDOM;
+            return NULL;
+        }
     }
     double nc = pc_sweep_spec_ncells(sp);
     if (nc > PC_SWEEP_MAX_CELLS) {
@@ -523,12 +540,13 @@ int pc_sweep_cell_at(const pc_sweep_grid *G, size_t index, pc_sweep_cell *c)
 }
 
 /* One replicate: draw, fit, keep p̂ and whether the fit converged. */
-static int replicate(const gmm2 *g, const ddpm_schedule *s, double a, double b, size_t n,
-                     ddpm_mc_mode mc, uint64_t seed, unsigned est, double *p_ddpm, double *p_mle,
-                     unsigned char *nc_ddpm, unsigned char *nc_mle)
+static int replicate(const gmm2 *g, const ddpm_schedule *s, const ddpm_weighting *wt, const double *lam,
+                     double a, double b, size_t n, ddpm_mc_mode mc, uint64_t seed, unsigned est,
+                     double *p_ddpm, double *p_mle, unsigned char *nc_ddpm, unsigned char *nc_mle)
 {
     int st;
-    ddpm_sample *S = ddpm_sample_draw(g, s, a, b, n, mc, seed, &st);
+    ddpm_sample *S = s && wt->kind != DDPM_W_EPS ? ddpm_weighting_sample_draw(wt, lam, g, s, n, mc, seed, &st)
+                                                 : ddpm_sample_draw(g, s, a, b, n, mc, seed, &st);
     if (!S) return st;
     if (est & PC_SWEEP_DDPM) {
         ddpm_fit_result fr = { .p_hat = NAN, .converged = 0 };
@@ -605,8 +623,14 @@ int pc_sweep_cell_reps(const pc_sweep_grid *G, size_t index, size_t r0, size_t r
     const ddpm_schedule *s = sp->level == PC_SWEEP_LEVEL_AVG ? G->sched : NULL;
     gmm2 *g = gmm2_alloc(c.d, NULL);
     int *rst = calloc(R ? R : 1, sizeof *rst);
-    if (!g || !rst) { st = GSL_ENOMEM; goto done; }
+    const ddpm_weighting *wt = &sp->weighting;
+    int weighted = s && wt->kind != DDPM_W_EPS;
+    double *lam = weighted ? malloc(s->T * sizeof *lam) : NULL;
+    ddpm_quad *q = weighted ? ddpm_quad_alloc() : NULL;
+    if (!g || !rst || (weighted && (!lam || !q))) { st = GSL_ENOMEM; goto done; }
     if ((st = gmm2_set(g, c.pi, c.sep, sp->shift))) goto done;
+    /* each sample's weight λ_t: the table once per cell */
+    if (weighted && (st = ddpm_weighting_table(q, wt, g, s, lam))) goto done;
     memset(nc_ddpm, 0, R);
     memset(nc_mle, 0, R);
     for (size_t k = 0; k < R; k++) p_ddpm[k] = p_mle[k] = NAN;
@@ -615,7 +639,7 @@ int pc_sweep_cell_reps(const pc_sweep_grid *G, size_t index, size_t r0, size_t r
     #pragma omp parallel for schedule(dynamic, 1)
     for (size_t k = 0; k < R; k++) {
         size_t r = r0 + k;
-        rst[k] = replicate(g, s, c.a, c.b, c.n, sp->mc, spl_stream_seed(sp->seed, index, r),
+        rst[k] = replicate(g, s, wt, lam, c.a, c.b, c.n, sp->mc, spl_stream_seed(sp->seed, index, r),
                            sp->estimators, &p_ddpm[k], &p_mle[k], &nc_ddpm[k], &nc_mle[k]);
         if (progress) {
             #pragma omp critical (pc_sweep_progress)
@@ -625,6 +649,8 @@ int pc_sweep_cell_reps(const pc_sweep_grid *G, size_t index, size_t r0, size_t r
     for (size_t k = 0; k < R; k++)
         if (rst[k]) { st = rst[k]; goto done; }
 done:
+    ddpm_quad_free(q);
+    free(lam);
     free(rst);
     gmm2_free(g);
     return st;
@@ -650,7 +676,13 @@ int pc_sweep_cell_rows(const pc_sweep_grid *G, size_t index, const double *p_ddp
 
     /* predictions: sandwich (§6) and Cramér–Rao */
     ddpm_sandwich sw;
-    st = s ? ddpm_sandwich_avg(q, g, s, &sw) : ddpm_sandwich_level(q, g, c.a, c.b, &sw);
+    if (s && sp->weighting.kind != DDPM_W_EPS) {   /* the weighted sandwich (§9) */
+        ddpm_wplan *wp = ddpm_wplan_alloc(s, &sp->weighting, DDPM_WSUM_FAST, 0);
+        st = wp ? ddpm_wplan_sandwich(q, wp, g, &sw) : GSL_ENOMEM;
+        ddpm_wplan_free(wp);
+    } else {
+        st = s ? ddpm_sandwich_avg(q, g, s, &sw) : ddpm_sandwich_level(q, g, c.a, c.b, &sw);
+    }
     if (st) goto done;
     double sd_sand = sqrt(sw.nvar_p / (double)c.n), sd_crlb;
     if ((st = gmm2_crlb_sd(c.pi, c.sep, c.n, &sd_crlb))) goto done;

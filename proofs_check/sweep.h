@@ -43,6 +43,7 @@
 #include <stdint.h>
 #include "ddpm/ddpm.h"
 #include "ddpm/schedule.h"
+#include "ddpm/weighting.h"
 
 /* Largest grid (cells) and largest list accepted. */
 #define PC_SWEEP_MAX_CELLS 10000000u
@@ -128,10 +129,12 @@ typedef struct {
     size_t reps;                  /* replicates per cell, ≥ 1 (the sd needs ≥ 2) */
     uint64_t seed;
     double shift;                 /* c, finite (THEORY.md §1; drops out of p̂'s law) */
+    ddpm_weighting weighting;     /* AVG only (others: eps): t ~ q and loss weight λ_t per
+                                   * sample (THEORY.md §9); sd_sandwich is the weighted one */
 } pc_sweep_spec;
 
 /* Empty lists, level ALPHA, linear schedule of 1000 steps, both estimators,
- * projected draws, 100 replicates, seed 1, shift 0. */
+ * projected draws, 100 replicates, seed 1, shift 0, weighting eps. */
 void pc_sweep_spec_init(pc_sweep_spec *sp);   /* nothing for NULL */
 void pc_sweep_spec_free(pc_sweep_spec *sp);   /* frees the lists */
 
