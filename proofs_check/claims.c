@@ -669,7 +669,7 @@ const pc_claim pc_claims[] = {
     { "C1", pc_c1_identifiability }, { "C2", pc_c2_landscape }, { "C3", pc_c3_gd_rate },
     { "C4", pc_c4_mc_agreement },    { "C5", pc_c5_dimension_free }, { "C6", pc_c6_rate },
     { "C7", pc_c7_mle_bridge },      { "C8", pc_c8_step_size },  { "C9", pc_c9_means_contrast },
-    { "C10", pc_c10_embedding_bias },
+    { "C10", pc_c10_embedding_bias }, { "C11", pc_c11_weighting },
     { "C12", pc_c12_kcomp_landscape }, { "C13", pc_c13_kcomp_dimension_free },
 };
 const size_t pc_nclaims = sizeof pc_claims / sizeof pc_claims[0];

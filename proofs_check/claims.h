@@ -60,6 +60,7 @@ int pc_c7_mle_bridge(const pc_opts *o, pc_result *r);
 int pc_c8_step_size(const pc_opts *o, pc_result *r);
 int pc_c9_means_contrast(const pc_opts *o, pc_result *r);
 int pc_c10_embedding_bias(const pc_opts *o, pc_result *r);   /* proofs_check/c10.c */
+int pc_c11_weighting(const pc_opts *o, pc_result *r);        /* proofs_check/c11.c */
 int pc_c12_kcomp_landscape(const pc_opts *o, pc_result *r);        /* proofs_check/kclaims.c */
 int pc_c13_kcomp_dimension_free(const pc_opts *o, pc_result *r);   /* proofs_check/kclaims.c */
 

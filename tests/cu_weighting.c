@@ -23,6 +23,7 @@
 #include "common/spl.h"
 #include "ddpm/ddpm.h"
 #include "ddpm/weighting.h"
+#include "proofs_check/claims.h"
 #include "tests/cu_util.h"
 
 static gmm2 *mk(double pi, double sep)
@@ -402,7 +403,29 @@ static void test_sandwich_replicates(void)
     ddpm_quad_free(q);
 }
 
+/* Claim C11 on its tiny grid: passes; an impossible threshold fails it. */
+static void test_c11(void)
+{
+    pc_opts o;
+    pc_opts_default(&o);
+    o.quick = 2;
+    o.seed = cu_seed(1);
+    pc_result r;
+    CU_ASSERT_EQUAL_FATAL(pc_c11_weighting(&o, &r), GSL_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(r.id, "C11");
+    if (!r.pass) fprintf(stderr, "\n  C11 tiny: %s measured %g threshold %g\n", r.claim, r.measured, r.threshold);
+    CU_ASSERT(r.pass);
+    CU_ASSERT(r.threshold > 3 && r.threshold < 4);   /* Bonferroni over 7 comparisons at 1%: 3.19 */
+    o.threshold = 1e-6;
+    CU_ASSERT_EQUAL_FATAL(pc_c11_weighting(&o, &r), GSL_SUCCESS);
+    CU_ASSERT(!r.pass);
+    int found = 0;
+    for (size_t i = 0; i < pc_nclaims; i++) found |= pc_claims[i].run == pc_c11_weighting;
+    CU_ASSERT(found);
+}
+
 CU_TestInfo cu_weighting_tests[] = {
+    { "c11", test_c11 },
     { "parse", test_parse },
     { "lambda_by_hand", test_lambda_by_hand },
     { "fast_vs_full", test_fast_vs_full },
