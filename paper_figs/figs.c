@@ -436,6 +436,7 @@ const pf_figure pf_figures[] = {
     { "F9", "means", "Means against weights: dimension dependence", "C9", pf_f9_means },
     { "F10", "network-gmm8", "Score network on a 2-D 8-component mixture", "none", pf_f10_network_gmm },
     { "F11", "network-digits", "Generated 8×8 digits beside real ones", "none", pf_f11_network_digits },
+    { "F18", "weighting", "Efficiency of the estimator under each loss weighting", "C11", pf_f18_weighting },
     { "F19", "simplex", "K = 3: excess loss over the simplex with gradient-descent paths", "C12", pf_f19_simplex },
     { "F20", "kdimension", "K components: the estimator’s error does not depend on the dimension", "C13", pf_f20_kdimension },
 };

@@ -24,6 +24,8 @@
  *   F10 network-gmm8  the score network (spire/) on a 2-D 8-component mixture:
  *                     held-out vs generated samples, loss, KID against steps (§8)
  *   F11 network-digits generated 8×8 digits beside real ones, with KID (§8)
+ *   F18 weighting     efficiency of ŵ_n under each loss weighting against Δ and
+ *                     π, linear and cosine, best single level, MLE (§9; C11)
  *   F19 simplex       K = 3: the excess loss over the probability simplex (a
  *                     ternary map) with GD paths from several starts (§10; C12)
  *   F20 kdimension    error of p̂_n against d for K = 3 and 5, explicit draws,
@@ -102,6 +104,7 @@ int pf_f8_step_size(const pf_opts *o, pf_result *r);
 int pf_f9_means(const pf_opts *o, pf_result *r);
 int pf_f10_network_gmm(const pf_opts *o, pf_result *r);      /* paper_figs/figs_net.c */
 int pf_f11_network_digits(const pf_opts *o, pf_result *r);
+int pf_f18_weighting(const pf_opts *o, pf_result *r);         /* paper_figs/figs_weighting.c */
 int pf_f19_simplex(const pf_opts *o, pf_result *r);          /* paper_figs/figs_kmix.c */
 int pf_f20_kdimension(const pf_opts *o, pf_result *r);
 
