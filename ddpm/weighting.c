@@ -20,9 +20,9 @@
 #include <gsl/gsl_errno.h>
 #include "common/spl.h"
 
-#define NODES 17
+#define NODES 21              /* nodes per interpolated panel (odd) */
 #define PANEL_MIN 48          /* narrower panels are summed level by level; wider ones are halved down to it */
-#define ROOTS_PER_T 4         /* the first cover: panels of at most T/4 levels */
+#define ROOTS_PER_T 2         /* the first cover: panels of at most T/2 levels */
 #define GRADE 1.0             /* graded panels: width ≤ GRADE × distance to the singular level */
 #define NQ_MAX 4              /* quantities summed at once */
 
@@ -149,6 +149,7 @@ struct ddpm_wplan {
     ddpm_weighting wt;
     ddpm_wsum_mode mode;
     double tol;
+    int strict;               /* tol given: refine to tol × scale even below the quadrature errors */
     size_t np, cap;
     wpanel *pan;              /* every panel of the trees */
     size_t nroot;
@@ -273,6 +274,7 @@ ddpm_wplan *ddpm_wplan_alloc(const ddpm_schedule *s, const ddpm_weighting *wt,
     p->wt = *wt;
     p->mode = mode;
     p->tol = tol > 0 ? tol : DDPM_WSUM_TOL;
+    p->strict = tol > 0;
     size_t T = s->T;
     int st = GSL_SUCCESS;
     if (wt->kind == DDPM_W_LEVEL) {
@@ -383,8 +385,9 @@ static void panel_eval(const wcache *c, const wpanel *P, int nq, double *pv)
 }
 
 /* Σ_t f(t) over the plan's levels into val, err (nq each).  Start from the
- * roots; while the interpolation error of some quantity exceeds tol × its
- * scale, replace the worst panel by its halves (a leaf: level by level). */
+ * roots; while the interpolation error of some quantity exceeds
+ * max(tol × its scale Σ|terms|, the quadrature errors it carries), replace
+ * the worst panel by its halves (a leaf: level by level). */
 static int plan_sum(const ddpm_wplan *p, level_fn f, void *ctx, int nq, double *val, double *err)
 {
     size_t T = p->s->T, np = p->np;
@@ -401,12 +404,16 @@ static int plan_sum(const ddpm_wplan *p, level_fn f, void *ctx, int nq, double *
     if ((st = flush(&c))) goto done;
     for (size_t i = 0; i < na; i++) panel_eval(&c, &p->pan[act[i]], nq, pv + 4 * NQ_MAX * act[i]);
     for (;;) {
-        double ie[NQ_MAX] = {0}, sc[NQ_MAX] = {0};
+        double ie[NQ_MAX] = {0}, sc[NQ_MAX] = {0}, qe[NQ_MAX] = {0};
         for (size_t i = 0; i < na; i++)
             for (int k = 0; k < nq; k++) {
                 ie[k] += pv[4 * NQ_MAX * act[i] + 2 * NQ_MAX + k];
                 sc[k] += pv[4 * NQ_MAX * act[i] + 3 * NQ_MAX + k];
+                qe[k] += pv[4 * NQ_MAX * act[i] + NQ_MAX + k];
             }
+        /* no finer than the per-level quadrature errors already carried */
+        if (!p->strict)
+            for (int k = 0; k < nq; k++) sc[k] = fmax(sc[k], qe[k] / p->tol);
         size_t worst = na;
         double wr = 0.0;
         for (int k = 0; k < nq; k++) {

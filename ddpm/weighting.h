@@ -25,16 +25,21 @@
  * reference, DDPM_WSUM_FULL) or, by default (DDPM_WSUM_FAST), from far fewer
  * levels: the summand is smooth in t between the weighting's break points
  * (min-SNR's kink, elbo's first level, a clipped cosine β), so the index range
- * is cut into panels; on each panel the summand is interpolated by a
- * polynomial through integer levels near the Chebyshev–Lobatto points and the
- * interpolant is summed exactly over the panel's integers (the weights of
- * that exact sum are computed once, in the plan).  Error estimate per panel:
- * |S_hi − S_lo|, S_lo the interpolant without the middle node (one degree
- * lower: the lower rule's error, a bound on the higher one's while the
- * Chebyshev coefficients decay), plus the per-level quadrature errors carried
- * through the same weights.  Panels whose estimate exceeds the plan's relative
- * tolerance are summed level by level, so the fast path is never less accurate
- * than tol × Σ|summand| by its own estimate.
+ * is cut into panels (at most T/2 levels to start with); on each panel the
+ * summand is interpolated by a polynomial through 21 integer levels near the
+ * Chebyshev–Lobatto points and the interpolant is summed exactly over the
+ * panel's integers (the weights of that exact sum are computed once, in the
+ * plan).  Error estimate per panel: |S_hi − S_lo|, S_lo the interpolant
+ * without the middle node (one degree lower: the lower rule's error, a bound
+ * on the higher one's while the Chebyshev coefficients decay), plus the
+ * per-level quadrature errors carried through the same weights, plus
+ * rounding.  While the interpolation estimate of a quantity exceeds
+ * max(tol × Σ|terms|, its carried quadrature error) — only tol × Σ|terms|
+ * when the plan was given a tol — the worst panel is
+ * halved (down to 48 levels, then summed level by level).  At T = 1000 the
+ * fast path evaluates 42 levels for π = 0.3, Δ = 2 and 89 on average over
+ * random mixtures (Δ up to 10), and agrees with the level-by-level sum to
+ * ≤ 1e-11 relative (tests/cu_weighting.c, bench/bench_weighting.c).
  *
  * Typical use:
  *     ddpm_weighting wt;  ddpm_weighting_parse("minsnr:5", &wt);
@@ -87,7 +92,10 @@ typedef enum { DDPM_WSUM_FAST = 0, DDPM_WSUM_FULL = 1 } ddpm_wsum_mode;
 
 typedef struct ddpm_wplan ddpm_wplan;
 /* A plan for weighting wt on schedule s (LINEAR or COSINE, any T ≥ 2).
- * tol: relative tolerance of the fast path (0: DDPM_WSUM_TOL).  NULL on bad
+ * tol: relative tolerance of the fast path; 0: DDPM_WSUM_TOL, and no finer
+ * than the per-level quadrature error estimates (the default: the fast sum's
+ * error estimate is then at most about twice the level-by-level one); > 0:
+ * refine to tol × Σ|terms| whatever the quadrature errors.  NULL on bad
  * arguments (see ddpm_weighting_check) or out of memory. */
 ddpm_wplan *ddpm_wplan_alloc(const ddpm_schedule *s, const ddpm_weighting *wt,
                              ddpm_wsum_mode mode, double tol);
