@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_math.h>
 #include "common/spl.h"
 
 #define NODES 21              /* nodes per interpolated panel (odd) */
@@ -94,9 +95,9 @@ static int sandwich_terms(ddpm_quad *q, const gmm2 *g, double a, double b, doubl
     if (st) return st;
     double c = a * a * b * b * D * D;
     *A = 4 * a * a * c * (m.r2.val + D * D * b * b * m.r3.val);
-    *Ae = 4 * a * a * c * (m.r2.err + D * D * b * b * m.r3.err);
+    *Ae = 4 * a * a * c * (m.r2.err + D * D * b * b * m.r3.err) + 6 * DBL_EPSILON * *A;
     *B = 2 * c * m.r2.val;
-    *Be = 2 * c * m.r2.err;
+    *Be = 2 * c * m.r2.err + 4 * DBL_EPSILON * *B;
     /* 2B/A without the common factor (no underflow where c is tiny) */
     *lam_opt = m.r2.val / (a * a * (m.r2.val + D * D * b * b * m.r3.val));
     return GSL_SUCCESS;
@@ -543,12 +544,19 @@ int ddpm_wplan_sandwich(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, ddpm_s
     if (st) return st;
     double qn = q_norm(p), A = qn * val[0], B = qn * val[1];
     if (!(A > 0 && B > 0)) return GSL_EDOM;
+    const double eps = DBL_EPSILON;
     sw->A = A;
     sw->B = B;
+    sw->A_err = qn * err[0] + 2 * eps * A;
+    sw->B_err = qn * err[1] + 2 * eps * B;
     sw->nvar_w = A / (B * B);
+    /* worst case of (A + A_err)/(B − B_err)², as ddpm_sandwich_avg does */
+    double rA = sw->A_err / A, rB = sw->B_err / B;
+    double rel = rB < 1 ? (1 + rA) / ((1 - rB) * (1 - rB)) - 1 : GSL_POSINF;
+    sw->err = sw->nvar_w * (rel + 4 * eps);
     double pq = g->pi * (1.0 - g->pi);
     sw->nvar_p = pq * pq * sw->nvar_w;
-    sw->err = sw->nvar_w * (qn * err[0] / A + 2 * qn * err[1] / B);
+    sw->err_p = pq * pq * sw->err + 6 * eps * sw->nvar_p;
     return GSL_SUCCESS;
 }
 
