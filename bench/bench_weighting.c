@@ -48,11 +48,11 @@ int main(void)
     spl_init();
     const double pi = 0.3, sep = 2.0, w = 0.1;
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     gmm2_set(g, pi, sep, 0.0);
     printf("%-52s %8s %12s %10s\n", "benchmark (T = 1000, pi = 0.3, Delta = 2)", "threads", "result", "target");
     for (int k = 0; k < 2; k++) {
-        ddpm_schedule *s = ddpm_schedule_alloc(k ? DDPM_COSINE : DDPM_LINEAR, 1000);
+        ddpm_schedule *s = ddpm_schedule_alloc(k ? DDPM_COSINE : DDPM_LINEAR, 1000, NULL);
         const char *names[] = { "eps", "x0", "optimal" };
         for (int n = 0; n < 3; n++) {
             ddpm_weighting wt;
@@ -84,7 +84,7 @@ int main(void)
         ddpm_schedule_free(s);
     }
     /* the plan's one-time cost (panel trees and their exact-sum weights) */
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
     double t[15];
     for (int k = 0; k < 15; k++) {
         double t0 = omp_get_wtime();

@@ -614,43 +614,50 @@ int ddpm_weighting_table(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
 
 ddpm_sample *ddpm_weighting_sample_draw(const ddpm_weighting *wt, const double *lam, const gmm2 *g,
                                         const ddpm_schedule *s, size_t n, ddpm_mc_mode mode,
-                                        uint64_t seed)
+                                        uint64_t seed, int *status)
 {
-    if (!wt || !g || !s || ddpm_weighting_check(wt, s)) return NULL;
+    int dummy;
+    if (!status) status = &dummy;
+    if (!wt || !g || !s || (wt->kind != DDPM_W_EPS && wt->kind != DDPM_W_LEVEL && !lam)) {
+        *status = GSL_EINVAL;
+        return NULL;
+    }
+    if ((*status = ddpm_weighting_check(wt, s))) return NULL;
     if (wt->kind == DDPM_W_LEVEL)
-        return ddpm_sample_draw(g, NULL, s->a[wt->level - 1], s->b[wt->level - 1], n, mode, seed);
-    if (wt->kind != DDPM_W_EPS && !lam) return NULL;
-    ddpm_sample *S = ddpm_sample_draw(g, s, 0, 0, n, mode, seed);
+        return ddpm_sample_draw(g, NULL, s->a[wt->level - 1], s->b[wt->level - 1], n, mode, seed, status);
+    ddpm_sample *S = ddpm_sample_draw(g, s, 0, 0, n, mode, seed, status);
     if (!S || wt->kind == DDPM_W_EPS) return S;
     /* each sample's level from its a: the schedule's a_t are strictly
      * decreasing and were copied exactly */
     S->lam = malloc(n * sizeof *S->lam);
-    int bad = !S->lam;
+    if (!S->lam) { ddpm_sample_free(S); *status = GSL_ENOMEM; return NULL; }
     double orth = 0;
-    for (size_t i = 0; i < n && !bad; i++) {
+    for (size_t i = 0; i < n; i++) {
         size_t lo = 0, hi = s->T - 1;
         while (lo < hi) {   /* first index with a ≤ S->a[i] */
             size_t mid = lo + (hi - lo) / 2;
             if (s->a[mid] > S->a[i]) lo = mid + 1; else hi = mid;
         }
-        if (s->a[lo] != S->a[i]) { bad = 1; break; }
+        if (s->a[lo] != S->a[i]) { ddpm_sample_free(S); *status = GSL_EFAILED; return NULL; }
         S->lam[i] = lam[lo];
         orth += lam[lo] * S->a[i] * S->a[i] * (double)(g->d - 1);
     }
-    if (bad) { ddpm_sample_free(S); return NULL; }
     S->orth = orth / (double)n;
+    *status = GSL_SUCCESS;
     return S;
 }
 
 ddpm_sample *ddpm_wplan_sample_draw(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, size_t n,
-                                    ddpm_mc_mode mode, uint64_t seed)
+                                    ddpm_mc_mode mode, uint64_t seed, int *status)
 {
-    if (!p || !g) return NULL;
+    int dummy;
+    if (!status) status = &dummy;
+    if (!p || !g) { *status = GSL_EINVAL; return NULL; }
     double *lam = malloc(p->s->T * sizeof *lam);
-    if (!lam) return NULL;
+    if (!lam) { *status = GSL_ENOMEM; return NULL; }
     ddpm_sample *S = NULL;
-    if (ddpm_weighting_table(q, &p->wt, g, p->s, lam) == GSL_SUCCESS)
-        S = ddpm_weighting_sample_draw(&p->wt, lam, g, p->s, n, mode, seed);
+    if ((*status = ddpm_weighting_table(q, &p->wt, g, p->s, lam)) == GSL_SUCCESS)
+        S = ddpm_weighting_sample_draw(&p->wt, lam, g, p->s, n, mode, seed, status);
     free(lam);
     return S;
 }

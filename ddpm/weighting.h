@@ -144,15 +144,17 @@ int ddpm_weighting_table(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
  * weights are all 1 and S->lam stays NULL).  Same streams as
  * ddpm_sample_draw, so eps gives the same sample set.  S->orth becomes the
  * mean of λ_t a_t²(d−1) (the expected w-independent part, also for EXPLICIT
- * draws).  NULL on bad input or no memory. */
+ * draws).  NULL on failure, with *status (status may be NULL) as for
+ * ddpm_sample_draw: GSL_EINVAL (NULL pointers, lam NULL where needed),
+ * GSL_EDOM (a weighting that does not fit s, n = 0), GSL_ENOMEM. */
 ddpm_sample *ddpm_weighting_sample_draw(const ddpm_weighting *wt, const double *lam, const gmm2 *g,
                                         const ddpm_schedule *s, size_t n, ddpm_mc_mode mode,
-                                        uint64_t seed);
+                                        uint64_t seed, int *status);
 
 /* The same for a plan's weighting and schedule (the table built inside:
  * T quadratures for optimal). */
 ddpm_sample *ddpm_wplan_sample_draw(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, size_t n,
-                                    ddpm_mc_mode mode, uint64_t seed);
+                                    ddpm_mc_mode mode, uint64_t seed, int *status);
 /* The plan's weighting. */
 const ddpm_weighting *ddpm_wplan_weighting(const ddpm_wplan *p);
 

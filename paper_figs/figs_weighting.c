@@ -86,8 +86,8 @@ int pf_f18_weighting(const pf_opts *o, pf_result *r)
     const size_t NC = pf_pick(o, 40, 20), n = 2000, R = pf_pick(o, 300, 80);
     plots_fig *f = plots_fig_alloc();
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(1);
-    ddpm_schedule *sch[2] = { ddpm_schedule_alloc(DDPM_LINEAR, 1000), ddpm_schedule_alloc(DDPM_COSINE, 1000) };
+    gmm2 *g = gmm2_alloc(1, NULL);
+    ddpm_schedule *sch[2] = { ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL), ddpm_schedule_alloc(DDPM_COSINE, 1000, NULL) };
     int st = (!f || !q || !g || !sch[0] || !sch[1]) ? GSL_ENOMEM : GSL_SUCCESS;
     double at[2][NWT], at_best[2] = { 0, 0 }, worst = 0;
     size_t at_t[2] = { 0, 0 }, cells = 0;

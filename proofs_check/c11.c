@@ -50,9 +50,10 @@ static int c11_replicates(const ddpm_weighting *wt, const double *lam, const gmm
     int status = GSL_SUCCESS;
     #pragma omp parallel for schedule(dynamic, 1) reduction(|:status)
     for (size_t r = 0; r < R; r++) {
+        int sd;
         ddpm_sample *S = ddpm_weighting_sample_draw(wt, lam, g, s, n, DDPM_MC_PROJECTED,
-                                                    spl_stream_seed(seed, tag, r));
-        if (!S) { status |= GSL_ENOMEM; continue; }
+                                                    spl_stream_seed(seed, tag, r), &sd);
+        if (!S) { status |= sd; continue; }
         ddpm_fit_result fr;
         int st = ddpm_fit_ddpm(S, 0.0, 1e-10, 200, &fr);
         if (st != GSL_SUCCESS && st != GSL_EMAXITER) status |= st;
@@ -71,14 +72,14 @@ int pc_c11_weighting(const pc_opts *o, pc_result *r)
     const size_t T = o->quick >= 2 ? 200 : 1000, nsched = o->quick >= 2 ? 1 : 2;
     const size_t m = nsched * C11_NW;
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     double *wh = malloc(R * sizeof *wh), *lam = malloc(T * sizeof *lam);
     int status = (!q || !g || !wh || !lam) ? GSL_ENOMEM : gmm2_set(g, pi, sep, 0.0);
     double worst = 0, det_gap = INFINITY, eff_tab[2][C11_NW] = {{0}};
     size_t best_t[2] = { 0, 0 };
     char worst_name[32] = "";
     for (size_t k = 0; k < nsched && !status; k++) {
-        ddpm_schedule *s = ddpm_schedule_alloc(k == 0 ? DDPM_LINEAR : DDPM_COSINE, T);
+        ddpm_schedule *s = ddpm_schedule_alloc(k == 0 ? DDPM_LINEAR : DDPM_COSINE, T, NULL);
         if (!s) { status = GSL_ENOMEM; break; }
         ddpm_efficiency ef[C11_NW];
         for (size_t i = 0; i < C11_NW && !status; i++) {

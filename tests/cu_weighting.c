@@ -28,7 +28,7 @@
 
 static gmm2 *mk(double pi, double sep)
 {
-    gmm2 *g = gmm2_alloc(1);
+    gmm2 *g = gmm2_alloc(1, NULL);
     if (g) gmm2_set(g, pi, sep, 0.0);
     return g;
 }
@@ -51,7 +51,7 @@ static void test_parse(void)
     const char *dom[] = { "minsnr:0", "minsnr:-1", "minsnr:abc", "minsnr:", "minsnr:inf", "minsnr:nan",
                           "level", "level:0", "level:2.5", "level:-3", "level:x" };
     for (int i = 0; i < 11; i++) CU_ASSERT_EQUAL(ddpm_weighting_parse(dom[i], &w), GSL_EDOM);
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 100);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 100, NULL);
     CU_ASSERT_EQUAL(ddpm_weighting_parse("level:101", &w), GSL_SUCCESS);
     CU_ASSERT_EQUAL(ddpm_weighting_check(&w, s), GSL_EDOM);
     CU_ASSERT_PTR_NULL(ddpm_wplan_alloc(s, &w, DDPM_WSUM_FAST, 0));
@@ -85,7 +85,7 @@ static void test_lambda_by_hand(void)
     const size_t T = 1000, ts[] = { 1, 2, 3, 250, 999, 1000 };
     const char *names[] = { "eps", "x0", "v", "elbo", "minsnr:5", "minsnr:0.5", "optimal", "level:250" };
     for (int k = 0; k < 2; k++) {
-        ddpm_schedule *s = ddpm_schedule_alloc(k, T);
+        ddpm_schedule *s = ddpm_schedule_alloc(k, T, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
         for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) {
             size_t t = ts[i];
@@ -139,7 +139,7 @@ static void test_fast_vs_full(void)
     uint64_t seed = cu_seed(1313);
     gsl_rng *r = spl_rng_alloc(seed, 13, 0);
     ddpm_quad *q = ddpm_quad_alloc();
-    gmm2 *g = gmm2_alloc(3);
+    gmm2 *g = gmm2_alloc(3, NULL);
     const size_t Ts[] = { 60, 200, 1000 };
     const char *names[] = { "eps", "x0", "v", "elbo", "minsnr:5", "minsnr:0.3", "optimal" };
     int cases = 0, bad = 0;
@@ -148,7 +148,7 @@ static void test_fast_vs_full(void)
         double sep = 0.2 + 9.8 * gsl_rng_uniform(r), pi = 0.02 + 0.96 * gsl_rng_uniform(r);
         gmm2_set(g, pi, sep, 0.0);
         double w = spl_logit(pi) + 2 * (gsl_rng_uniform(r) - 0.5) * 3;
-        ddpm_schedule *s = ddpm_schedule_alloc(it % 2, Ts[it % 3]);
+        ddpm_schedule *s = ddpm_schedule_alloc(it % 2, Ts[it % 3], NULL);
         for (int n = 0; n < 7; n++) {
             ddpm_weighting wt;
             ddpm_weighting_parse(names[n], &wt);
@@ -197,7 +197,7 @@ static void test_fast_vs_full(void)
             cases, worst, worst_strict);
     CU_ASSERT_EQUAL(bad, 0);
     /* eps, FULL, is ddpm_loss_avg itself (property) */
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
     ddpm_wplan *pF = ddpm_wplan_alloc(s, &ddpm_weighting_named[0], DDPM_WSUM_FULL, 0);
     ddpm_loss_result a, b;
     gmm2_set(g, 0.3, 2.0, 0.0);
@@ -231,7 +231,7 @@ static void test_sandwich_and_optimal(void)
     const double seps[] = { 0.7, 2.0, 5.0 }, pis[] = { 0.1, 0.5 };
     double A[200], B[200];
     for (int k = 0; k < 2; k++) {
-        ddpm_schedule *s = ddpm_schedule_alloc(k, T);
+        ddpm_schedule *s = ddpm_schedule_alloc(k, T, NULL);
         for (int i = 0; i < 3; i++) for (int j = 0; j < 2; j++) {
             gmm2 *g = mk(pis[j], seps[i]);
             double I;
@@ -287,7 +287,7 @@ static void test_sandwich_and_optimal(void)
         ddpm_schedule_free(s);
     }
     /* level:t is the single-level sandwich */
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_COSINE, 1000);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_COSINE, 1000, NULL);
     gmm2 *g = mk(0.3, 2.0);
     ddpm_weighting w;
     ddpm_weighting_parse("level:400", &w);
@@ -317,11 +317,11 @@ static void test_weighted_sample(void)
     uint64_t seed = cu_seed(1315);
     ddpm_quad *q = ddpm_quad_alloc();
     gmm2 *g = mk(0.3, 2.0);
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
     const size_t n = 200000;
-    ddpm_sample *S0 = ddpm_sample_draw(g, s, 0, 0, n, DDPM_MC_PROJECTED, seed);
+    ddpm_sample *S0 = ddpm_sample_draw(g, s, 0, 0, n, DDPM_MC_PROJECTED, seed, NULL);
     ddpm_wplan *pe = ddpm_wplan_alloc(s, &ddpm_weighting_named[0], DDPM_WSUM_FAST, 0);
-    ddpm_sample *Se = ddpm_wplan_sample_draw(q, pe, g, n, DDPM_MC_PROJECTED, seed);
+    ddpm_sample *Se = ddpm_wplan_sample_draw(q, pe, g, n, DDPM_MC_PROJECTED, seed, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(S0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(Se);
     CU_ASSERT_PTR_NULL(Se->lam);
@@ -331,7 +331,7 @@ static void test_weighted_sample(void)
         ddpm_weighting w;
         ddpm_weighting_parse(names[k], &w);
         ddpm_wplan *p = ddpm_wplan_alloc(s, &w, DDPM_WSUM_FAST, 0);
-        ddpm_sample *S = ddpm_wplan_sample_draw(q, p, g, n, DDPM_MC_PROJECTED, seed);
+        ddpm_sample *S = ddpm_wplan_sample_draw(q, p, g, n, DDPM_MC_PROJECTED, seed, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(S);
         CU_ASSERT_PTR_NOT_NULL_FATAL(S->lam);
         CU_ASSERT_EQUAL(memcmp(S0->v, S->v, n * sizeof(double)), 0);
@@ -380,7 +380,7 @@ static void test_sandwich_replicates(void)
     uint64_t seed = cu_seed(1316);
     ddpm_quad *q = ddpm_quad_alloc();
     gmm2 *g = mk(0.3, 2.0);
-    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_COSINE, 1000);
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_COSINE, 1000, NULL);
     const size_t n = 8000;
     const int R = 200;
     const char *names[] = { "v", "optimal" };
@@ -396,7 +396,7 @@ static void test_sandwich_replicates(void)
         memset(&st, 0, sizeof st);
         for (int rep = 0; rep < R; rep++) {
             ddpm_sample *S = ddpm_weighting_sample_draw(&w, lam, g, s, n, DDPM_MC_PROJECTED,
-                                                        spl_stream_seed(seed, 16, (uint64_t)rep));
+                                                        spl_stream_seed(seed, 16, (uint64_t)rep), NULL);
             CU_ASSERT_PTR_NOT_NULL_FATAL(S);
             ddpm_fit_result fr;
             CU_ASSERT_EQUAL(ddpm_fit_ddpm(S, 0.0, 1e-10, 200, &fr), GSL_SUCCESS);
