@@ -65,6 +65,7 @@ static int c11_replicates(const ddpm_weighting *wt, const double *lam, const gmm
 
 int pc_c11_weighting(const pc_opts *o, pc_result *r)
 {
+    if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     const double sep = 2.0, pi = 0.3, th = spl_logit(pi);
     const size_t R = o->quick >= 2 ? 40 : o->quick ? 120 : 400;

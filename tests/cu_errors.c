@@ -490,6 +490,8 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EINVAL, pc_c8_step_size(NULL, &F.pr))                                        \
     X(GSL_EINVAL, pc_c9_means_contrast(NULL, &F.pr))                                   \
     X(GSL_EINVAL, pc_c10_embedding_bias(NULL, &F.pr))                                  \
+    X(GSL_EINVAL, pc_c11_weighting(NULL, &F.pr))                                       \
+    X(GSL_EINVAL, pc_c11_weighting(&F.po, NULL))                                       \
     X(GSL_EINVAL, pc_c12_kcomp_landscape(NULL, &F.pr))                                 \
     X(GSL_EINVAL, pc_c13_kcomp_dimension_free(&F.po, NULL))                            \
     X(GSL_EINVAL, pc_joint_fit(NULL, 0.6, 10, 1, 1, F.out, F.out + 1))                             \
