@@ -48,8 +48,7 @@ static void usage(FILE *f, const opt_common *o)
     fprintf(f,
 "  (with --weighting each sample's loss is weighted by lambda_t of its step\n"
 "   (level:T draws every sample at step T) and sd_pred of the ddpm row is the\n"
-"   weighted sandwich sqrt((pi(1-pi))^2 A_lambda / B_lambda^2 / n); two\n"
-"   components only)\n");
+"   weighted sandwich sqrt((pi(1-pi))^2 A_lambda / B_lambda^2 / n))\n");
     kopt_usage(f, 0);
     fprintf(f,
 "  with K >= 3 components the rows are, per estimator and component k,\n"

@@ -53,7 +53,7 @@ static void usage(FILE *f, const opt_common *o, const gd_opts *g)
     opt_common_usage(f, o, OPT_G_MIXTURE | OPT_G_NOISE | OPT_G_WEIGHTING);
     fprintf(f,
 "  (with --weighting, the loss descended is the weighted one; with --method mc\n"
-"   each sample's loss is weighted by lambda_t of its step; two components only)\n");
+"   each sample's loss is weighted by lambda_t of its step)\n");
     kopt_usage(f, 0);
     fprintf(f,
 "  --p P1,...,PK        K components: the starting weights (default equal); the\n"

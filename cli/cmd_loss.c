@@ -105,10 +105,6 @@ int cmd_loss(int argc, char **argv)
         return 2;
     }
     if (ko.active) {
-        if (o.given_weighting) {
-            fprintf(stderr, "spirelab loss: --weighting needs two components (--pi P, not a list)\n");
-            return 2;
-        }
         if (param != OPT_GRID && param != OPT_P) {
             fprintf(stderr, "spirelab loss: %s needs two components; with --pi P1,...,PK give the model as --p P1,...,PK\n", param_flag);
             return 2;

@@ -69,3 +69,8 @@ expect_bad "stray"       -- weighting stray
   && awk -F, 'NR==FNR && $1 == "optimal" { nv = $4 } NR!=FNR && FNR == 1 { for (i = 1; i <= NF; i++) if ($i == "sd_sandwich") c = i }
               NR!=FNR && FNR == 2 { r = $c * $c * 500 / nv; exit !(r > 0.999999 && r < 1.000001) }' "$tmp/wt2" "$tmp/sw" \
   && ok || bad "sweep --weighting optimal: sd_sandwich is not the weighted sandwich"
+
+# ---- K >= 3 components take one level, so --avg (and --weighting with it) is refused
+for cmd in loss gd fit; do
+  expect_bad "--avg" -- $cmd --avg --weighting v --pi 0.2,0.3,0.5 --means 0,2,4
+done
