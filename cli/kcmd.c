@@ -104,8 +104,8 @@ int kcmd_gd(const opt_common *o, const kopt *k, double lr, size_t steps, double 
     kmix_objective f;
     void *ctx;
     if (o->method_mc) {
-        S = kmix_sample_draw(m, a, b, o->n, o->mc, o->seed);
-        if (!S) { opt_lib_error(o->cmd, "kmix_sample_draw", GSL_ENOMEM); goto done; }
+        S = kmix_sample_draw(m, a, b, o->n, o->mc, o->seed, &st);
+        if (!S) { opt_lib_error(o->cmd, "kmix_sample_draw", st); goto done; }
         sc = (sample_ctx){ m, S };
         f = obj_sample;
         ctx = &sc;
@@ -173,11 +173,11 @@ int kcmd_fit(const opt_common *o, const kopt *k)
         return 2;
     }
     kmix_quad *q = kmix_quad_alloc(0, 0, NULL);
-    kmix_sample *S = kmix_sample_draw(m, a, b, o->n, o->mc, o->seed);
     int rc = 1, st;
+    kmix_sample *S = kmix_sample_draw(m, a, b, o->n, o->mc, o->seed, &st);
     kmix_fit_result fd, fm;
     kmix_sandwich sw;
-    if (!q || !S) { opt_lib_error(o->cmd, q ? "kmix_sample_draw" : "kmix_quad_alloc", GSL_ENOMEM); goto done; }
+    if (!q || !S) { opt_lib_error(o->cmd, q ? "kmix_sample_draw" : "kmix_quad_alloc", q ? st : GSL_ENOMEM); goto done; }
     st = kmix_fit_ddpm(m, S, NULL, 1e-10, 500, &fd);
     if (st && st != GSL_EMAXITER) { opt_lib_error(o->cmd, "kmix_fit_ddpm", st); goto done; }
     st = kmix_fit_mle(m, S, 1e-12, 100000, &fm);

@@ -46,6 +46,7 @@ void kmix_free(kmix *m)
 
 void kmix_softmax(size_t K, const double *w, double *p)
 {
+    if (!w || !p || K < 2 || K > KMIX_KMAX) return;
     double mx = 0.0, s = 0.0;
     for (size_t k = 0; k + 1 < K; k++) mx = fmax(mx, w[k]);
     for (size_t k = 0; k < K; k++) { p[k] = exp((k + 1 < K ? w[k] : 0.0) - mx); s += p[k]; }
@@ -54,6 +55,7 @@ void kmix_softmax(size_t K, const double *w, double *p)
 
 void kmix_logits(size_t K, const double *p, double *w)
 {
+    if (!p || !w || K < 2 || K > KMIX_KMAX) return;
     for (size_t k = 0; k + 1 < K; k++) w[k] = log(p[k]) - log(p[K - 1]);
 }
 
@@ -299,20 +301,13 @@ static void loss_integrand(const kmix *m, const double *y, void *vctx, double *o
         }
 }
 
-static int check_level(const kmix *m, double a, double b, const double *w)
-{
-    if (!m || !w) return GSL_EINVAL;
-    if (!(a > 0 && a < 1) || !(b > 0 && b < 1) || fabs(a * a + b * b - 1.0) > 1e-9) return GSL_EDOM;
-    for (size_t k = 0; k + 1 < m->K; k++) if (!isfinite(w[k])) return GSL_EDOM;
-    return GSL_SUCCESS;
-}
-
 int kmix_loss_quad(const kmix_quad *q, const kmix *m, double a, double b, const double *w,
                    int what, kmix_result *res)
 {
-    int st = check_level(m, a, b, w);
+    if (!q || !m || !w || !res) return GSL_EINVAL;
+    if (what & ~(KMIX_ALL | KMIX_NOERR)) return GSL_EINVAL;
+    int st = kmix_check_level(m, a, b, w);
     if (st) return st;
-    if (!q || !res) return GSL_EINVAL;
     const size_t n = m->K - 1;
     size_t nf = 2 + ((what & (KMIX_GRAD | KMIX_HESS)) ? n : 0) + ((what & KMIX_HESS) ? n * n : 0);
     double ew[KMIX_KMAX], dmax = 0.0;
@@ -439,10 +434,10 @@ int kmix_sandwich_cov(size_t n, const double *A, const double *B, double *cov)
 
 int kmix_sandwich_level(const kmix_quad *q, const kmix *m, double a, double b, kmix_sandwich *sw)
 {
+    if (!q || !m || !sw) return GSL_EINVAL;
     double w0[KMIX_NMAX] = { 0 };
-    int st = check_level(m, a, b, w0);
+    int st = kmix_check_level(m, a, b, w0);
     if (st) return st;
-    if (!q || !sw) return GSL_EINVAL;
     const size_t n = m->K - 1, nn = n * n;
     sand_ctx c = { a, b };
     double val[KMIX_TERMS_MAX], err[KMIX_TERMS_MAX], fv[KMIX_TERMS_MAX], fe[KMIX_TERMS_MAX];

@@ -4,9 +4,25 @@
 #define DDPM_KMIX_INTERNAL_H
 
 #include <math.h>
+#include <gsl/gsl_errno.h>
 #include "ddpm/kmix.h"
 
 #define KMIX_TERMS_MAX (2 * KMIX_NMAX * KMIX_NMAX + 2)
+
+/* GSL_EDOM if one of the K − 1 logits w is not finite. */
+static inline int kmix_check_logits(size_t K, const double *w)
+{
+    for (size_t k = 0; k + 1 < K; k++) if (!isfinite(w[k])) return GSL_EDOM;
+    return GSL_SUCCESS;
+}
+
+/* GSL_EDOM unless a, b ∈ (0, 1), a² + b² = 1 (to 1e-9) and the logits w
+ * are finite (the pointers are checked by the caller). */
+static inline int kmix_check_level(const kmix *m, double a, double b, const double *w)
+{
+    if (!(a > 0 && a < 1) || !(b > 0 && b < 1) || fabs(a * a + b * b - 1.0) > 1e-9) return GSL_EDOM;
+    return kmix_check_logits(m->K, w);
+}
 
 /* softmax of (w_k + l_k), w_K = 0, into p (K). */
 static inline void kmix_softmax_shift(size_t K, const double *w, const double *l, double *p)

@@ -139,22 +139,14 @@ static double span_terms(const kmix *m, double a, double b, const double *w, con
     return rr;
 }
 
-static int check_level(const kmix *m, double a, double b, const double *w)
-{
-    if (!m || !w) return GSL_EINVAL;
-    if (!(a > 0 && a < 1) || !(b > 0 && b < 1) || fabs(a * a + b * b - 1.0) > 1e-9) return GSL_EDOM;
-    for (size_t k = 0; k + 1 < m->K; k++) if (!isfinite(w[k])) return GSL_EDOM;
-    return GSL_SUCCESS;
-}
-
 int kmix_loss_mc(const kmix *m, double a, double b, const double *w, const ddpm_mc_opts *o,
                  kmix_result *res)
 {
-    int st = check_level(m, a, b, w);
-    if (st) return st;
-    if (!o || !res) return GSL_EINVAL;
-    if (o->n < 1) return GSL_EDOM;
+    if (!m || !w || !o || !res) return GSL_EINVAL;
     if (o->mode != DDPM_MC_EXPLICIT && o->mode != DDPM_MC_PROJECTED) return GSL_EINVAL;
+    int st = kmix_check_level(m, a, b, w);
+    if (st) return st;
+    if (o->n < 1) return GSL_EDOM;
     const size_t K = m->K, n = K - 1, nf = 2 + n + n * n, d = m->d, r = m->r;
     const size_t nblocks = (o->n + DDPM_MC_BLOCK - 1) / DDPM_MC_BLOCK;
     spl_stat *bs = calloc(nblocks * nf, sizeof *bs);
@@ -221,18 +213,23 @@ void kmix_sample_free(kmix_sample *S)
 }
 
 kmix_sample *kmix_sample_draw(const kmix *m, double a, double b, size_t n, ddpm_mc_mode mode,
-                              uint64_t seed)
+                              uint64_t seed, int *status)
 {
     double w0[KMIX_NMAX] = { 0 };
-    if (!m || n < 1 || check_level(m, a, b, w0)) return NULL;
-    if (mode != DDPM_MC_EXPLICIT && mode != DDPM_MC_PROJECTED) return NULL;
+    if (!m || (mode != DDPM_MC_EXPLICIT && mode != DDPM_MC_PROJECTED)) return spl_fail(status, GSL_EINVAL);
+    if (n < 1 || kmix_check_level(m, a, b, w0)) return spl_fail(status, GSL_EDOM);
     const size_t r = m->r, d = m->d, nblocks = (n + DDPM_MC_BLOCK - 1) / DDPM_MC_BLOCK;
     kmix_sample *S = calloc(1, sizeof *S);
-    if (!S) return NULL;
+    if (!S) return spl_fail(status, GSL_ENOMEM);
     S->y = malloc(3 * n * r * sizeof *S->y);
     double *orth = calloc(nblocks, sizeof *orth);
     gsl_ran_discrete_t *tab = gsl_ran_discrete_preproc(m->K, m->g->w);
-    if (!S->y || !orth || !tab) { free(orth); gsl_ran_discrete_free(tab); kmix_sample_free(S); return NULL; }
+    if (!S->y || !orth || !tab) {
+        free(orth);
+        gsl_ran_discrete_free(tab);
+        kmix_sample_free(S);
+        return spl_fail(status, GSL_ENOMEM);
+    }
     S->e = S->y + n * r;
     S->x0 = S->y + 2 * n * r;
     S->n = n; S->K = m->K; S->r = r; S->a = a; S->b = b;
@@ -259,11 +256,12 @@ kmix_sample *kmix_sample_draw(const kmix *m, double a, double b, size_t n, ddpm_
         gsl_rng_free(rng);
     }
     gsl_ran_discrete_free(tab);
-    if (failed) { free(orth); kmix_sample_free(S); return NULL; }
+    if (failed) { free(orth); kmix_sample_free(S); return spl_fail(status, GSL_ENOMEM); }
     double os = 0.0;
     for (size_t j = 0; j < nblocks; j++) os += orth[j];
     S->orth = os / (double)n;
     free(orth);
+    spl_status(status, GSL_SUCCESS);
     return S;
 }
 
@@ -288,9 +286,19 @@ static int span_loss(const kmix *m, const kmix_sample *S, const double *w, doubl
     return GSL_SUCCESS;
 }
 
+/* A sample set of this model: GSL_EINVAL for a NULL pointer or another
+ * model's set. */
+static int check_sample(const kmix *m, const kmix_sample *S)
+{
+    if (!m || !S || S->K != m->K || S->r != m->r) return GSL_EINVAL;
+    return GSL_SUCCESS;
+}
+
 int kmix_sample_loss(const kmix *m, const kmix_sample *S, const double *w, double *loss,
                      double *grad, double *hess)
 {
+    if (check_sample(m, S) || !w) return GSL_EINVAL;
+    if (kmix_check_logits(m->K, w)) return GSL_EDOM;
     int st = span_loss(m, S, w, loss, grad, hess);
     if (!st && loss) *loss += S->orth;
     return st;
@@ -322,8 +330,8 @@ static void fit_fdf(const gsl_vector *x, void *p, double *f, gsl_vector *g)
 int kmix_fit_ddpm(const kmix *m, const kmix_sample *S, const double *w0, double tol,
                   size_t maxiter, kmix_fit_result *res)
 {
-    if (!m || !S || !res) return GSL_EINVAL;
-    if (!(tol > 0)) return GSL_EDOM;
+    if (check_sample(m, S) || !res) return GSL_EINVAL;
+    if (!(tol > 0) || (w0 && kmix_check_logits(m->K, w0))) return GSL_EDOM;
     const size_t n = m->K - 1;
     fit_ctx c = { m, S, 0 };
     gsl_multimin_function_fdf F = { fit_f, fit_df, fit_fdf, n, &c };
@@ -374,7 +382,8 @@ int kmix_fit_ddpm(const kmix *m, const kmix_sample *S, const double *w0, double 
 int kmix_fit_mle(const kmix *m, const kmix_sample *S, double tol, size_t maxiter,
                  kmix_fit_result *res)
 {
-    if (!m || !S || !res) return GSL_EINVAL;
+    if (check_sample(m, S) || !res) return GSL_EINVAL;
+    if (!(tol > 0)) return GSL_EDOM;
     gmmk *g = gmmk_alloc(m->K, m->r, NULL);
     if (!g) return GSL_ENOMEM;
     memcpy(g->mu, m->z, m->K * m->r * sizeof *g->mu);   /* equal weights from gmmk_alloc */
@@ -408,21 +417,19 @@ static int gd_eval(kmix_gd *gd)
 int kmix_gd_set(kmix_gd *gd, kmix_objective f, void *ctx, size_t K, const double *w0, double lr)
 {
     if (!gd || !f || !w0) return GSL_EINVAL;
-    if (K < 2 || K > KMIX_KMAX || !(lr > 0) || !isfinite(lr)) return GSL_EDOM;
+    if (K < 2 || K > KMIX_KMAX || !(lr > 0) || !isfinite(lr) || kmix_check_logits(K, w0)) return GSL_EDOM;
     gd->f = f;
     gd->ctx = ctx;
     gd->n = K - 1;
     gd->lr = lr;
     gd->iter = 0;
-    for (size_t j = 0; j < gd->n; j++) {
-        if (!isfinite(w0[j])) return GSL_EDOM;
-        gd->w[j] = w0[j];
-    }
+    for (size_t j = 0; j < gd->n; j++) gd->w[j] = w0[j];
     return gd_eval(gd);
 }
 
 int kmix_gd_iterate(kmix_gd *gd)
 {
+    if (!gd || !gd->f) return GSL_EINVAL;
     for (size_t j = 0; j < gd->n; j++) gd->w[j] -= gd->lr * gd->grad[j];
     gd->iter++;
     return gd_eval(gd);
@@ -430,6 +437,8 @@ int kmix_gd_iterate(kmix_gd *gd)
 
 int kmix_gd_test(const kmix_gd *gd, double tol)
 {
+    if (!gd) return GSL_EINVAL;
+    if (!(tol >= 0)) return GSL_EDOM;
     double s = 0.0;
     for (size_t j = 0; j < gd->n; j++) s += gd->grad[j] * gd->grad[j];
     return sqrt(s) < tol ? GSL_SUCCESS : GSL_CONTINUE;
@@ -438,10 +447,11 @@ int kmix_gd_test(const kmix_gd *gd, double tol)
 int kmix_obj_quad(void *ctx, const double *w, double *f, double *grad)
 {
     kmix_obj_quad_ctx *c = ctx;
+    if (!c || !f || !grad) return GSL_EINVAL;
     kmix_result r;
     int st = kmix_loss_quad(c->q, c->m, c->a, c->b, w, KMIX_GRAD | KMIX_NOERR, &r);
     if (st) return st;
     *f = r.loss.val;
-    for (size_t j = 0; j + 1 < c->m->K; j++) grad[j] = r.grad[j];
+    for (size_t j = 0; j < r.n; j++) grad[j] = r.grad[j];
     return GSL_SUCCESS;
 }

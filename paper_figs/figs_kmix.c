@@ -159,9 +159,10 @@ int pf_f20_kdimension(const pf_opts *o, pf_result *r)
             int bad = 0;
             #pragma omp parallel for schedule(dynamic) reduction(+:bad)
             for (size_t rep = 0; rep < R; rep++) {
-                kmix_sample *S = kmix_sample_draw(m, AK, b, n, DDPM_MC_EXPLICIT, pf_stream(o, 20, kk * 16 + id, rep));
+                int s2;
+                kmix_sample *S = kmix_sample_draw(m, AK, b, n, DDPM_MC_EXPLICIT, pf_stream(o, 20, kk * 16 + id, rep), &s2);
                 kmix_fit_result fr;
-                int s2 = S ? kmix_fit_ddpm(m, S, NULL, 1e-10, 500, &fr) : GSL_ENOMEM;
+                if (S) s2 = kmix_fit_ddpm(m, S, NULL, 1e-10, 500, &fr);
                 double e = 0;
                 for (size_t j = 0; j < K; j++) e += pow(fr.p[j] - m->g->w[j], 2);
                 e2[rep] = e;

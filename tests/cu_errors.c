@@ -25,6 +25,7 @@
 #include <gsl/gsl_errno.h>
 #include "common/spl.h"
 #include "ddpm/ddpm.h"
+#include "ddpm/kmix.h"
 #include "ddpm/schedule.h"
 #include "gmm/gmm.h"
 #include "proofs_check/claims.h"
@@ -83,6 +84,16 @@ typedef struct {
     pc_sweep_cell cell;
     pc_sweep_list list;
     pc_sweep_domain dom_t1;
+    /* ddpm/kmix.h: K = 3 on a line (d = 1), π = (0.2, 0.3, 0.5), μ = (−1, 0, 2) */
+    kmix *km, *kx;       /* set; allocated but never set (the failing kmix_set rows) */
+    kmix_quad *kq;
+    kmix_sample *kS;
+    kmix_gd *kgd;        /* allocated, never set */
+    kmix_obj_quad_ctx kctx;
+    double kpi[3], kmu[3], kw[2], kA[4], kB[4];
+    kmix_result kres;
+    kmix_fit_result kfit;
+    kmix_sandwich ksw;
 } fixture;
 
 static fixture F;
@@ -142,6 +153,15 @@ static int fixture_open(void)
     if (!F.grid) return st;
     F.ckpt = "cu_errors_no_such_file.bin";
     F.dom_t1 = pc_sweep_dom_t(1);
+    F.kpi[0] = 0.2; F.kpi[1] = 0.3; F.kpi[2] = 0.5;
+    F.kmu[0] = -1; F.kmu[1] = 0; F.kmu[2] = 2;
+    F.kA[0] = F.kA[3] = 1;   /* kB stays 0: not positive definite */
+    if (!(F.km = kmix_alloc(3, 1, &st)) || !(F.kx = kmix_alloc(3, 1, &st))) return st;
+    if ((st = kmix_set_line(F.km, F.kpi, F.kmu, F.err, sizeof F.err))) return st;
+    if (!(F.kq = kmix_quad_alloc(16, 8, &st))) return st;
+    if (!(F.kS = kmix_sample_draw(F.km, 0.6, 0.8, 50, DDPM_MC_PROJECTED, 1, &st))) return st;
+    if (!(F.kgd = kmix_gd_alloc())) return GSL_ENOMEM;
+    F.kctx = (kmix_obj_quad_ctx){ F.kq, F.km, 0.6, 0.8 };
     return GSL_SUCCESS;
 }
 
@@ -154,6 +174,7 @@ static void fixture_close(void)
     spire_model_free(F.m); spire_model_free(F.m2); spire_model_free_d(F.md);
     spire_fed_data_free(F.fd); spire_fed_run_free(F.run);
     pc_sweep_grid_free(F.grid); pc_sweep_spec_free(&F.sp);
+    kmix_free(F.km); kmix_free(F.kx); kmix_quad_free(F.kq); kmix_sample_free(F.kS); kmix_gd_free(F.kgd);
 }
 
 /* ---- wrappers: constructors, values ------------------------------------- */
@@ -184,11 +205,16 @@ CTOR_WRAP(spire_fed_data_make, spire_fed_data, spire_fed_data_free, (const spire
 CTOR_WRAP(spire_data_load, spire_data, spire_data_free, (const char *spec), (spec, &st, NULL, 0))
 CTOR_WRAP(pc_sweep_grid_alloc, pc_sweep_grid, pc_sweep_grid_free, (const pc_sweep_spec *sp),
           (sp, &st, NULL, 0))
+CTOR_WRAP(kmix_alloc, kmix, kmix_free, (size_t K, size_t d), (K, d, &st))
+CTOR_WRAP(kmix_quad_alloc, kmix_quad, kmix_quad_free, (size_t nhi, size_t nlo), (nhi, nlo, &st))
+CTOR_WRAP(kmix_sample_draw, kmix_sample, kmix_sample_free,
+          (const kmix *m, double a, double b, size_t n, ddpm_mc_mode mode), (m, a, b, n, mode, 1, &st))
 /* ENOMEM-only constructors: they succeed here */
 static int ctor_plain(void *p, void (*freef)(void *)) { int st = p ? GSL_SUCCESS : GSL_ENOMEM; freef(p); return st; }
 static void free_quad(void *p) { ddpm_quad_free(p); }
 static void free_gd(void *p) { ddpm_gd_free(p); }
 static void free_adam(void *p) { spire_adam_free(p); }
+static void free_kgd(void *p) { kmix_gd_free(p); }
 
 #define NAN_IS_EINVAL(v) (isnan(v) ? GSL_EINVAL : GSL_SUCCESS)
 #define ZERO_IS_EINVAL(v) ((v) == 0 ? GSL_EINVAL : GSL_SUCCESS)
@@ -355,6 +381,89 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EINVAL, ddpm_obj_avg(&(ddpm_obj_avg_ctx){ F.q, F.g, F.s }, 0.0, NULL, F.out))            \
     X(GSL_EINVAL, ddpm_obj_sample(NULL, 0.0, F.out, F.out + 1))                                    \
     X(GSL_EDOM, ddpm_obj_sample(F.S, INFINITY, F.out, F.out + 1))                                  \
+    /* ddpm/kmix.h */                                                                              \
+    X(GSL_EDOM, ctor_kmix_alloc(1, 1))                                                             \
+    X(GSL_EDOM, ctor_kmix_alloc(KMIX_KMAX + 1, 1))                                                 \
+    X(GSL_EDOM, ctor_kmix_alloc(3, 0))                                                             \
+    X(GSL_SUCCESS, (kmix_free(NULL), GSL_SUCCESS))                                                 \
+    X(GSL_EINVAL, kmix_set(NULL, F.kpi, F.kmu, NULL, 0))                                           \
+    X(GSL_EINVAL, kmix_set(F.kx, NULL, F.kmu, NULL, 0))                                            \
+    X(GSL_EINVAL, kmix_set(F.kx, F.kpi, NULL, NULL, 0))                                            \
+    X(GSL_EDOM, kmix_set(F.kx, (double[]){ 0.2, 0.3, 0.6 }, F.kmu, NULL, 0))                       \
+    X(GSL_EDOM, kmix_set(F.kx, (double[]){ 0.0, 0.5, 0.5 }, F.kmu, NULL, 0))                       \
+    X(GSL_EDOM, kmix_set(F.kx, F.kpi, (double[]){ -1, -1, 2 }, NULL, 0))                           \
+    X(GSL_EDOM, kmix_set(F.kx, F.kpi, (double[]){ -1, NAN, 2 }, NULL, 0))                          \
+    X(GSL_EINVAL, kmix_set_line(NULL, F.kpi, F.kmu, NULL, 0))                                      \
+    X(GSL_EINVAL, kmix_set_line(F.kx, F.kpi, NULL, NULL, 0))                                       \
+    X(GSL_EDOM, kmix_set_line(F.kx, (double[]){ 0.2, 1.3, -0.5 }, F.kmu, NULL, 0))                 \
+    X(GSL_SUCCESS, (kmix_softmax(3, NULL, F.out), GSL_SUCCESS))                                    \
+    X(GSL_SUCCESS, (kmix_softmax(3, F.kw, NULL), GSL_SUCCESS))                                     \
+    X(GSL_SUCCESS, (kmix_softmax(KMIX_KMAX + 50, F.kw, F.out), GSL_SUCCESS))                       \
+    X(GSL_SUCCESS, (kmix_logits(3, NULL, F.out), GSL_SUCCESS))                                     \
+    X(GSL_SUCCESS, (kmix_logits(3, F.kpi, NULL), GSL_SUCCESS))                                     \
+    X(GSL_SUCCESS, (kmix_logits(KMIX_KMAX + 50, F.kpi, F.out), GSL_SUCCESS))                       \
+    X(GSL_EDOM, ctor_kmix_quad_alloc(1, 0))                                                        \
+    X(GSL_EDOM, ctor_kmix_quad_alloc(16, 1))                                                       \
+    X(GSL_SUCCESS, (kmix_quad_free(NULL), GSL_SUCCESS))                                            \
+    X(GSL_EINVAL, kmix_loss_quad(NULL, F.km, 0.6, 0.8, F.kw, KMIX_ALL, &F.kres))                   \
+    X(GSL_EINVAL, kmix_loss_quad(F.kq, NULL, 0.6, 0.8, F.kw, KMIX_ALL, &F.kres))                   \
+    X(GSL_EINVAL, kmix_loss_quad(F.kq, F.km, 0.6, 0.8, NULL, KMIX_ALL, &F.kres))                   \
+    X(GSL_EINVAL, kmix_loss_quad(F.kq, F.km, 0.6, 0.6, F.kw, KMIX_ALL, NULL))                      \
+    X(GSL_EINVAL, kmix_loss_quad(F.kq, F.km, 0.6, 0.8, F.kw, 64, &F.kres))                         \
+    X(GSL_EDOM, kmix_loss_quad(F.kq, F.km, 0.6, 0.6, F.kw, KMIX_ALL, &F.kres))                     \
+    X(GSL_EDOM, kmix_loss_quad(F.kq, F.km, 0.0, 1.0, F.kw, KMIX_ALL, &F.kres))                     \
+    X(GSL_EDOM, kmix_loss_quad(F.kq, F.km, 0.6, 0.8, (double[]){ NAN, 0 }, KMIX_ALL, &F.kres))     \
+    X(GSL_EDOM, kmix_loss_quad(F.kq, F.kx, 0.6, 0.8, F.kw, KMIX_ALL, &F.kres))                     \
+    X(GSL_EINVAL, kmix_loss_mc(NULL, 0.6, 0.8, F.kw, &(ddpm_mc_opts){ DDPM_MC_PROJECTED, 10, 1, 0 }, &F.kres))\
+    X(GSL_EINVAL, kmix_loss_mc(F.km, 0.6, 0.8, F.kw, NULL, &F.kres))                               \
+    X(GSL_EINVAL, kmix_loss_mc(F.km, 0.6, 0.8, F.kw, &(ddpm_mc_opts){ (ddpm_mc_mode)5, 0, 1, 0 }, &F.kres))\
+    X(GSL_EDOM, kmix_loss_mc(F.km, 0.6, 0.8, F.kw, &(ddpm_mc_opts){ DDPM_MC_PROJECTED, 0, 1, 0 }, &F.kres))\
+    X(GSL_EDOM, kmix_loss_mc(F.km, 1.5, 0.8, F.kw, &(ddpm_mc_opts){ DDPM_MC_EXPLICIT, 10, 1, 0 }, &F.kres))\
+    X(GSL_EDOM, kmix_loss_mc(F.km, 0.6, 0.8, (double[]){ 0, INFINITY }, &(ddpm_mc_opts){ DDPM_MC_PROJECTED, 10, 1, 0 }, &F.kres))\
+    X(GSL_EINVAL, ctor_kmix_sample_draw(NULL, 0.6, 0.8, 10, DDPM_MC_PROJECTED))                    \
+    X(GSL_EINVAL, ctor_kmix_sample_draw(F.km, 0.6, 0.8, 0, (ddpm_mc_mode)5))                       \
+    X(GSL_EDOM, ctor_kmix_sample_draw(F.km, 0.6, 0.8, 0, DDPM_MC_PROJECTED))                       \
+    X(GSL_EDOM, ctor_kmix_sample_draw(F.km, 0.6, 0.6, 10, DDPM_MC_EXPLICIT))                       \
+    X(GSL_SUCCESS, ctor_kmix_sample_draw(F.km, 0.6, 0.8, 10, DDPM_MC_EXPLICIT))                    \
+    X(GSL_SUCCESS, (kmix_sample_free(NULL), GSL_SUCCESS))                                          \
+    X(GSL_EINVAL, kmix_sample_loss(NULL, F.kS, F.kw, F.out, NULL, NULL))                           \
+    X(GSL_EINVAL, kmix_sample_loss(F.km, NULL, F.kw, F.out, NULL, NULL))                           \
+    X(GSL_EINVAL, kmix_sample_loss(F.km, F.kS, NULL, F.out, NULL, NULL))                           \
+    X(GSL_EINVAL, kmix_sample_loss(F.kx, F.kS, F.kw, F.out, NULL, NULL))                           \
+    X(GSL_EDOM, kmix_sample_loss(F.km, F.kS, (double[]){ NAN, 0 }, F.out, NULL, NULL))             \
+    X(GSL_EINVAL, kmix_fit_ddpm(NULL, F.kS, NULL, 1e-10, 10, &F.kfit))                             \
+    X(GSL_EINVAL, kmix_fit_ddpm(F.km, F.kS, NULL, 1e-10, 10, NULL))                                \
+    X(GSL_EDOM, kmix_fit_ddpm(F.km, F.kS, NULL, 0.0, 10, &F.kfit))                                 \
+    X(GSL_EDOM, kmix_fit_ddpm(F.km, F.kS, (double[]){ 0, NAN }, 1e-10, 10, &F.kfit))               \
+    X(GSL_EINVAL, kmix_fit_mle(F.km, NULL, 1e-10, 10, &F.kfit))                                    \
+    X(GSL_EINVAL, kmix_fit_mle(F.km, F.kS, 1e-10, 10, NULL))                                       \
+    X(GSL_EDOM, kmix_fit_mle(F.km, F.kS, -1.0, 10, &F.kfit))                                       \
+    X(GSL_EINVAL, kmix_sandwich_level(NULL, F.km, 0.6, 0.8, &F.ksw))                               \
+    X(GSL_EINVAL, kmix_sandwich_level(F.kq, F.km, 0.6, 0.6, NULL))                                 \
+    X(GSL_EDOM, kmix_sandwich_level(F.kq, F.km, 0.0, 0.8, &F.ksw))                                 \
+    X(GSL_EINVAL, kmix_sandwich_cov(2, NULL, F.kB, F.out))                                         \
+    X(GSL_EINVAL, kmix_sandwich_cov(2, F.kA, F.kB, NULL))                                          \
+    X(GSL_EDOM, kmix_sandwich_cov(0, F.kA, F.kA, F.out))                                           \
+    X(GSL_EDOM, kmix_sandwich_cov(KMIX_NMAX + 1, F.kA, F.kA, F.out))                               \
+    X(GSL_EDOM, kmix_sandwich_cov(2, F.kA, F.kB, F.out))                                           \
+    X(GSL_SUCCESS, ctor_plain(kmix_gd_alloc(), free_kgd))                                          \
+    X(GSL_SUCCESS, (kmix_gd_free(NULL), GSL_SUCCESS))                                              \
+    X(GSL_EINVAL, kmix_gd_set(NULL, kmix_obj_quad, &F.kctx, 3, F.kw, 0.1))                         \
+    X(GSL_EINVAL, kmix_gd_set(F.kgd, NULL, &F.kctx, 3, F.kw, 0.1))                                 \
+    X(GSL_EINVAL, kmix_gd_set(F.kgd, kmix_obj_quad, &F.kctx, 3, NULL, 0.1))                        \
+    X(GSL_EDOM, kmix_gd_set(F.kgd, kmix_obj_quad, &F.kctx, 1, F.kw, 0.1))                          \
+    X(GSL_EDOM, kmix_gd_set(F.kgd, kmix_obj_quad, &F.kctx, 3, F.kw, -0.1))                         \
+    X(GSL_EDOM, kmix_gd_set(F.kgd, kmix_obj_quad, &F.kctx, 3, (double[]){ NAN, 0 }, 0.1))          \
+    X(GSL_EINVAL, kmix_gd_iterate(NULL))                                                           \
+    X(GSL_EINVAL, kmix_gd_iterate(F.kgd))                                                          \
+    X(GSL_EINVAL, kmix_gd_test(NULL, 1e-6))                                                        \
+    X(GSL_EDOM, kmix_gd_test(F.kgd, -1.0))                                                         \
+    X(GSL_EDOM, kmix_gd_test(F.kgd, NAN))                                                          \
+    X(GSL_EINVAL, kmix_obj_quad(NULL, F.kw, F.out, F.out + 2))                                     \
+    X(GSL_EINVAL, kmix_obj_quad(&F.kctx, F.kw, NULL, F.out + 2))                                   \
+    X(GSL_EINVAL, kmix_obj_quad(&F.kctx, F.kw, F.out, NULL))                                       \
+    X(GSL_EDOM, kmix_obj_quad(&F.kctx, (double[]){ NAN, 0 }, F.out, F.out + 2))                    \
+    X(GSL_EDOM, kmix_obj_quad(&(kmix_obj_quad_ctx){ F.kq, F.km, 0.8, 0.8 }, F.kw, F.out, F.out + 2))\
     /* spire/model.h */                                                                            \
     X(GSL_EINVAL, spire_config_check(NULL))                                                        \
     X(GSL_EINVAL, spire_config_check(&(spire_config){ 2, 4, 4, 2, (spire_embed_at)5, 1 }))         \
@@ -580,7 +689,7 @@ static void test_coverage(void)
     static const char *headers[] = { "gmm/gmm.h", "ddpm/ddpm.h", "ddpm/schedule.h", "spire/ckpt.h",
                                      "spire/data.h", "spire/fed.h", "spire/kid.h", "spire/model.h",
                                      "spire/sample.h", "spire/train.h", "proofs_check/claims.h",
-                                     "proofs_check/sweep.h", "spire/nn.h" };
+                                     "proofs_check/sweep.h", "spire/nn.h", "ddpm/kmix.h" };
     size_t tlen = 1;
     for (size_t i = 0; i < nrows; i++) tlen += strlen(rows[i].call) + 1;
     char *table = malloc(tlen);
@@ -602,7 +711,8 @@ static void test_coverage(void)
             while (e > line && (e[-1] == '_' || (e[-1] >= 'a' && e[-1] <= 'z') || (e[-1] >= '0' && e[-1] <= '9'))) e--;
             size_t n = (size_t)(paren - e);
             if (n < 4 || !(strncmp(e, "gmm", 3) == 0 || strncmp(e, "ddpm_", 5) == 0 ||
-                           strncmp(e, "spire_", 6) == 0 || strncmp(e, "pc_", 3) == 0))
+                           strncmp(e, "spire_", 6) == 0 || strncmp(e, "pc_", 3) == 0 ||
+                           strncmp(e, "kmix_", 5) == 0))
                 continue;
             char name[128];
             snprintf(name, sizeof name, "%.*s(", (int)n, e);

@@ -388,10 +388,10 @@ static void test_threads(void)
     int nt = omp_get_max_threads();
     omp_set_num_threads(1);
     kmix_loss_mc(m, a, b, C->w, &o, &r1);
-    kmix_sample *S1 = kmix_sample_draw(m, a, b, 3000, DDPM_MC_EXPLICIT, 7);
+    kmix_sample *S1 = kmix_sample_draw(m, a, b, 3000, DDPM_MC_EXPLICIT, 7, NULL);
     omp_set_num_threads(2);
     kmix_loss_mc(m, a, b, C->w, &o, &r2);
-    kmix_sample *S2 = kmix_sample_draw(m, a, b, 3000, DDPM_MC_EXPLICIT, 7);
+    kmix_sample *S2 = kmix_sample_draw(m, a, b, 3000, DDPM_MC_EXPLICIT, 7, NULL);
     omp_set_num_threads(nt);
     CU_ASSERT(memcmp(&r1, &r2, sizeof r1) == 0);
     CU_ASSERT(memcmp(S1->y, S2->y, 3 * 3000 * m->r * sizeof(double)) == 0);
@@ -408,7 +408,7 @@ static void test_sample_loss(void)
     const kcase *C = &CASES[2];
     kmix *m = mk(C->K, 3, C->pi, (double[]){ 0, 0, 1, 2, 0.5, 0, -0.5, 1.8, 0 });
     double a = C->a, b = ddpm_b_of_a(a);
-    kmix_sample *S = kmix_sample_draw(m, a, b, 2000, DDPM_MC_PROJECTED, 3);
+    kmix_sample *S = kmix_sample_draw(m, a, b, 2000, DDPM_MC_PROJECTED, 3, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(S);
     double f, g[2], H[4], h = 1e-5;
     kmix_sample_loss(m, S, C->w, &f, g, H);
@@ -444,7 +444,7 @@ static void test_sandwich(void)
     int fails = 0;
     #pragma omp parallel for schedule(dynamic) reduction(+:fails)
     for (size_t k = 0; k < R; k++) {
-        kmix_sample *S = kmix_sample_draw(m, a, b, n, DDPM_MC_PROJECTED, spl_stream_seed(seed, 0x5A, k));
+        kmix_sample *S = kmix_sample_draw(m, a, b, n, DDPM_MC_PROJECTED, spl_stream_seed(seed, 0x5A, k), NULL);
         kmix_fit_result f1, f2;
         if (!S || kmix_fit_ddpm(m, S, NULL, 1e-9, 200, &f1) || kmix_fit_mle(m, S, 1e-12, 10000, &f2)) fails++;
         for (size_t j = 0; j < 2; j++) {
