@@ -771,7 +771,7 @@ void pc_tally_init(pc_tally *t)
 
 void pc_tally_add(pc_tally *t, const pc_result *r)
 {
-    double gap = r->sense * (r->measured - r->threshold);
+    double gap = (r->sense < 0 ? -1 : 1) * (r->measured - r->threshold);
     if (isnan(gap)) gap = INFINITY;                 /* NaN: as bad as it gets */
     t->n++;
     t->pass += r->pass != 0;

@@ -56,8 +56,8 @@ typedef struct {
     double measured;
     double threshold;
     int pass;
-    int sense;              /* +1: passes when measured is below the threshold; -1: above */
     double seconds;
+    int sense;              /* +1: passes when measured is below the threshold; -1: above (0 unset: +1) */
 } pc_result;
 
 void pc_opts_default(pc_opts *o);   /* full mode, seed 1, the library's loss (nothing for NULL) */
