@@ -17,3 +17,23 @@ expect_bad "--seed" -- check --seed -3
 expect_bad "--seed" -- check --seed abc
 expect_bad "--frob" -- check --frob
 expect_bad "extra" -- check extra
+# --seeds: one summary row per claim; deterministic claims pass every seed
+"$BIN" check --quick --only C8,C3 --seeds 1:2,7 >"$tmp/seeds.csv" 2>"$tmp/seeds.err"; rc=$?
+if [ $rc -eq 0 ] && [ "$(head -1 "$tmp/seeds.csv")" = "id,random,seeds,passes,pass_fraction,ci95_low,ci95_high,worst_measured,worst_threshold,tail_p,verdict,seconds" ] \
+   && [ "$(cut -d, -f1-4,11 "$tmp/seeds.csv" | tail -n +2 | tr '\n' ' ')" = "C3,0,3,3,PASS C8,0,3,3,PASS " ] \
+   && [ "$(grep -c 'seed 7' "$tmp/seeds.err")" -eq 2 ]; then ok; else
+  bad "check --seeds 1:2,7: exit $rc"; cat "$tmp/seeds.csv" "$tmp/seeds.err" >&2; fi
+# --mutant: the wrong model of C4 (shifted loss) is detected on every seed
+"$BIN" check --quick --only C4,C8 --mutant --seeds 1,2 >"$tmp/mut.csv" 2>/dev/null; rc=$?
+[ $rc -eq 0 ] && [ "$(cut -d, -f1,4,5,11 "$tmp/mut.csv" | tail -n +2 | tr '\n' ' ')" = "C4,0,1.0000,DETECTS " ] && ok \
+  || { bad "check --mutant --seeds: exit $rc"; cat "$tmp/mut.csv" >&2; }
+"$BIN" check --help | grep -q -- '--seeds LIST' && ok || bad "check --help: --seeds"
+expect_bad "--seeds" -- check --seeds 3:1
+expect_bad "--seeds" -- check --seeds ""
+expect_bad "--seeds" -- check --seeds a
+expect_bad "--seeds" -- check --seeds 1,,2
+expect_bad "--seeds" -- check --seeds 1:
+expect_bad "--seeds" -- check --seeds :3
+expect_bad "--seeds" -- check --seeds -1
+expect_bad "--seeds" -- check --seeds 1:20000
+expect_bad "--seeds" -- check --seed 1 --seeds 1:2
