@@ -773,6 +773,9 @@ void pc_tally_add(pc_tally *t, const pc_result *r)
 {
     double gap = (r->sense < 0 ? -1 : 1) * (r->measured - r->threshold);
     if (isnan(gap)) gap = INFINITY;                 /* NaN: as bad as it gets */
+    /* A failing seed is worse than any passing one, even when it failed on a
+     * secondary figure (C5's sd, C7's EM, C9's weight slope). */
+    if (!r->pass) gap = 1e300 + (isinf(gap) ? 0 : fmax(gap, 0.0));
     t->n++;
     t->pass += r->pass != 0;
     if (gap > t->worst_gap || t->n == 1) {

@@ -103,7 +103,8 @@ int pc_loss_bad_hess(ddpm_quad *q, const gmm2 *g, double a, double b, double w, 
  * rate (PC_ALPHA for a random claim, pc_rate_seeds_verdict at level
  * PC_SEEDS_LEVEL; none allowed for a deterministic one).  worst: the
  * measured value of the seed closest to (or furthest past) its threshold,
- * i.e. the largest sense·(measured − threshold). */
+ * i.e. the largest sense·(measured − threshold), a failing seed first (a
+ * claim may fail on a secondary figure while its measured value is fine). */
 typedef struct {
     size_t n, pass;
     double worst, worst_thr, worst_gap;

@@ -222,6 +222,13 @@ static void test_tally(void)
     ASSERT_REL(t.worst, 0.7, 0.0);
     r.measured = NAN; pc_tally_add(&t, &r);
     CU_ASSERT(isnan(t.worst));
+    /* A failing seed is the worst even if its measured value looks fine
+     * (it failed on a secondary figure). */
+    pc_tally_init(&t);
+    r.pass = 1; r.measured = 3.1; pc_tally_add(&t, &r);
+    r.pass = 0; r.measured = 5.0; pc_tally_add(&t, &r);
+    r.pass = 1; r.measured = 3.01; pc_tally_add(&t, &r);
+    ASSERT_REL(t.worst, 5.0, 0.0);
 }
 
 CU_TestInfo cu_rates_tests[] = {
