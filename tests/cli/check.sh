@@ -6,6 +6,11 @@ if [ $rc -eq 0 ] && [ "$(head -1 "$tmp/check.csv")" = "id,claim,measured,thresho
    && [ "$(grep -c ',PASS,' "$tmp/check.csv")" -ge 13 ] \
    && [ "$(grep -c ',PASS,' "$tmp/check.csv")" -eq "$(($(wc -l <"$tmp/check.csv") - 1))" ]; then ok; else
   bad "check --quick: exit $rc, $(grep -c ',PASS,' "$tmp/check.csv") PASS rows"; cat "$tmp/check.csv" >&2; fi
+# the random claims' thresholds are those of their 1% false-alarm rate (docs/claims.md):
+# C4 Sidak over 72, C5 Bonferroni 0.5% over 10 pairs, C7 Sidak over 3, C10 Fisher bound with 12 clients
+thr=$(awk -F, '/^C(4|5|7|10),/ { print $1 "=" $(NF-2) }' "$tmp/check.csv" | tr '\n' ' ')
+[ "$thr" = "C4=3.80891 C5=0.0005 C7=2.93416 C10=0.784256 " ] && ok || bad "check --quick thresholds: $thr"
+grep -q '^C4,.*false-alarm rate 1%' "$tmp/check.csv" && ok || bad "check --quick: C4 claim text does not name its rate"
 # --only selects; the ids come out in order
 "$BIN" check --quick --only C8,C1 >"$tmp/only.csv" 2>/dev/null
 [ "$(cut -d, -f1 "$tmp/only.csv" | tr '\n' ' ')" = "id C1 C8 " ] && ok || bad "check --only C8,C1: $(cut -d, -f1 "$tmp/only.csv" | tr '\n' ' ')"
