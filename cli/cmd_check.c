@@ -75,7 +75,8 @@ static int seed_study(const pc_claim *cl, pc_opts o, const uint64_t *seeds, size
                       : pc_tally_verdict(&t, cl->random, &frac, &lo, &hi, &tail, &ok);
     if (st) { ok = 0; frac = lo = hi = NAN; }
     printf("%s,%d,%zu,%zu,%.4f,%.4f,%.4f,%.6g,%.6g,%.4g,%s,%.2f\n", cl->id, cl->random, t.n, t.pass, frac, lo,
-           hi, t.worst, t.worst_thr, tail, o.mutant ? (ok ? "DETECTS" : "MISSES") : (ok ? "PASS" : "FAIL"), secs);
+           hi, o.mutant ? t.least : t.worst, o.mutant ? t.least_thr : t.worst_thr, tail,
+           o.mutant ? (ok ? "DETECTS" : "MISSES") : (ok ? "PASS" : "FAIL"), secs);
     fflush(stdout);
     return ok;
 }

@@ -765,14 +765,20 @@ _Static_assert(sizeof pc_claims / sizeof pc_claims[0] <= PC_CLAIMS_MAX, "more cl
 void pc_tally_init(pc_tally *t)
 {
     t->n = t->pass = 0;
-    t->worst = t->worst_thr = NAN;
+    t->worst = t->worst_thr = t->least = t->least_thr = NAN;
     t->worst_gap = -INFINITY;
+    t->least_gap = INFINITY;
 }
 
 void pc_tally_add(pc_tally *t, const pc_result *r)
 {
     double gap = (r->sense < 0 ? -1 : 1) * (r->measured - r->threshold);
     if (isnan(gap)) gap = INFINITY;                 /* NaN: as bad as it gets */
+    if (gap < t->least_gap || t->n == 0) {
+        t->least_gap = gap;
+        t->least = r->measured;
+        t->least_thr = r->threshold;
+    }
     /* A failing seed is worse than any passing one, even when it failed on a
      * secondary figure (C5's sd, C7's EM, C9's weight slope). */
     if (!r->pass) gap = 1e300 + (isinf(gap) ? 0 : fmax(gap, 0.0));

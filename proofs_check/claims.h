@@ -108,6 +108,8 @@ int pc_loss_bad_hess(ddpm_quad *q, const gmm2 *g, double a, double b, double w, 
 typedef struct {
     size_t n, pass;
     double worst, worst_thr, worst_gap;
+    double least, least_thr, least_gap;   /* the seed with the smallest sense·(measured − threshold):
+                                             in a power study, the weakest detection */
 } pc_tally;
 void pc_tally_init(pc_tally *t);
 void pc_tally_add(pc_tally *t, const pc_result *r);

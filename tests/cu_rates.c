@@ -205,6 +205,7 @@ static void test_tally(void)
     CU_ASSERT_EQUAL(t.n, 5);
     CU_ASSERT_EQUAL(t.pass, 4);
     ASSERT_REL(t.worst, 3.5, 0.0);
+    ASSERT_REL(t.least, 0.2, 0.0);            /* the furthest inside its threshold */
     CU_ASSERT_EQUAL(pc_tally_verdict(&t, 1, &f, &lo, &hi, &tail, &ok), GSL_SUCCESS);
     ASSERT_REL(f, 0.8, TOL0);
     CU_ASSERT_TRUE(ok);                       /* 1 of 5 at rate 1%: P(X ≥ 1) = 0.049 */
