@@ -32,6 +32,7 @@ int pc_loss_shifted(ddpm_quad *q, const gmm2 *g, double a, double b, double w, d
 
 int pc_loss_bad_hess(ddpm_quad *q, const gmm2 *g, double a, double b, double w, ddpm_loss_result *r)
 {
+    if (!r) return GSL_EINVAL;
     int st = ddpm_loss_level(q, g, a, b, w, r);
     r->hess.val *= PC_HESS_FACTOR;
     return st;
@@ -764,6 +765,7 @@ _Static_assert(sizeof pc_claims / sizeof pc_claims[0] <= PC_CLAIMS_MAX, "more cl
 /* ---- seed studies ----------------------------------------------------------- */
 void pc_tally_init(pc_tally *t)
 {
+    if (!t) return;
     t->n = t->pass = 0;
     t->worst = t->worst_thr = t->least = t->least_thr = NAN;
     t->worst_gap = -INFINITY;
@@ -772,6 +774,7 @@ void pc_tally_init(pc_tally *t)
 
 void pc_tally_add(pc_tally *t, const pc_result *r)
 {
+    if (!t || !r) return;
     double gap = (r->sense < 0 ? -1 : 1) * (r->measured - r->threshold);
     if (isnan(gap)) gap = INFINITY;                 /* NaN: as bad as it gets */
     if (gap < t->least_gap || t->n == 0) {

@@ -111,8 +111,8 @@ typedef struct {
     double least, least_thr, least_gap;   /* the seed with the smallest sense·(measured − threshold):
                                              in a power study, the weakest detection */
 } pc_tally;
-void pc_tally_init(pc_tally *t);
-void pc_tally_add(pc_tally *t, const pc_result *r);
+void pc_tally_init(pc_tally *t);                        /* NULL: nothing */
+void pc_tally_add(pc_tally *t, const pc_result *r);     /* NULL t or r: nothing */
 /* Pass fraction with its Clopper–Pearson 95% interval, the tail probability
  * P(X ≥ failures) under the design rate (1 for a deterministic claim with
  * no failure, 0 with one), and ok.  GSL_EDOM if no seed was added. */
