@@ -25,9 +25,9 @@ static void usage(FILE *f)
         "                one CSV row per claim:\n"
         "  id,random,seeds,passes,pass_fraction,ci95_low,ci95_high,worst_measured,worst_threshold,tail_p,verdict,seconds\n"
         "                verdict FAIL if the failures are improbable under the design rate\n"
-        "                (binomial tail P(X >= failures | 1%%) < 0.001; none for C1-C3, C8)\n"
+        "                (binomial tail P(X >= failures | 1%%) < 0.001; none for C1-C3, C8, C12)\n"
         "  --mutant      run each random claim with its deliberately wrong model (power\n"
-        "                study; deterministic claims are skipped); with --seeds the\n"
+        "                study; claims without one are skipped); with --seeds the\n"
         "                fraction columns are the failure fraction (power), verdict\n"
         "                DETECTS if it is >= 0.99, exit 0 only if every claim DETECTS\n", pc_nclaims);
 }

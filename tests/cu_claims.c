@@ -91,8 +91,10 @@ static void test_rates(void)
     ASSERT_REL(r.threshold, z, TOL0);
     for (size_t k = 0; k < pc_nclaims; k++) {
         int det = !strcmp(pc_claims[k].id, "C1") || !strcmp(pc_claims[k].id, "C2") ||
-                  !strcmp(pc_claims[k].id, "C3") || !strcmp(pc_claims[k].id, "C8");
+                  !strcmp(pc_claims[k].id, "C3") || !strcmp(pc_claims[k].id, "C8") ||
+                  !strcmp(pc_claims[k].id, "C12");
         CU_ASSERT_EQUAL(pc_claims[k].random, !det);
+        CU_ASSERT(!pc_claims[k].mutant || pc_claims[k].random);
     }
 }
 
