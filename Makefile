@@ -64,7 +64,7 @@ VERSION  = $(shell sed -n 's/^\#define SPL_VERSION "\(.*\)"/\1/p' common/spl.h)
 PRIVATE_HDRS = ddpm/draw.h $(wildcard $(addsuffix /*_internal.h,$(LIB_DIRS)))
 PUBLIC_HDRS  = $(filter-out $(PRIVATE_HDRS),$(wildcard $(addsuffix /*.h,$(LIB_DIRS))))
 
-.PHONY: all test install-check run bench deps install clean figs reference
+.PHONY: all test install-check run bench deps install clean figs reference check-seeds
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/spirelab
@@ -128,6 +128,29 @@ run: deps all
 	$(BUILD)/spirelab spire experiment --preset gmm2 --out paper_figs/out/spire_gmm2
 	$(BUILD)/spirelab spire experiment --preset gmmK --out paper_figs/out/spire_gmmK
 	$(BUILD)/spirelab spire experiment --preset digits --out paper_figs/out/spire_digits
+
+# The seed study of spirelab check (docs/claims.md; not in CI): every claim for
+# seeds CHECK_SEEDS, quick then full mode, one claim at a time under nice, then
+# the power study (--mutant) of the random claims in full mode.  One CSV per
+# claim and study in $(BUILD)/check-seeds/; fails if any claim fails its rate.
+# About 3 hours on 2 idle cores with 20 seeds (the full mode is most of it).
+CHECK_SEEDS  ?= 1:20
+CHECK_CLAIMS ?= C1 C2 C3 C4 C5 C6 C7 C8 C9 C10
+CHECK_RANDOM ?= C4 C5 C6 C7 C9 C10
+check-seeds: $(BUILD)/spirelab
+	@mkdir -p $(BUILD)/check-seeds
+	@rc=0; \
+	for mode in quick full; do for c in $(CHECK_CLAIMS); do \
+	  flag=; [ $$mode = quick ] && flag=--quick; \
+	  nice -n 10 $(BUILD)/spirelab check $$flag --only $$c --seeds $(CHECK_SEEDS) \
+	    >$(BUILD)/check-seeds/null-$$mode-$$c.csv 2>$(BUILD)/check-seeds/null-$$mode-$$c.log || rc=1; \
+	  tail -n +2 $(BUILD)/check-seeds/null-$$mode-$$c.csv | sed "s/^/null $$mode: /"; \
+	done; done; \
+	for c in $(CHECK_RANDOM); do \
+	  nice -n 10 $(BUILD)/spirelab check --mutant --only $$c --seeds $(CHECK_SEEDS) \
+	    >$(BUILD)/check-seeds/power-full-$$c.csv 2>$(BUILD)/check-seeds/power-full-$$c.log || rc=1; \
+	  tail -n +2 $(BUILD)/check-seeds/power-full-$$c.csv | sed "s/^/power full: /"; \
+	done; exit $$rc
 
 figs: all
 	$(BUILD)/spirelab figs --out paper_figs/out

@@ -86,22 +86,64 @@ int opt_size(const char *cmd, const char *flag, const char *arg,
     return 0;
 }
 
+/* Decimal digits only, no sign, within uint64_t: 0 and *out, else -1. */
+static int u64_digits(const char *b, size_t len, uint64_t *out)
+{
+    if (len == 0 || len > 20) return -1;
+    char buf[24];
+    for (size_t i = 0; i < len; i++) {
+        if (!isdigit((unsigned char)b[i])) return -1;
+        buf[i] = b[i];
+    }
+    buf[len] = '\0';
+    errno = 0;
+    unsigned long long v = strtoull(buf, NULL, 10);
+    if (errno == ERANGE || v > UINT64_MAX) return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
 int opt_u64(const char *cmd, const char *flag, const char *arg, uint64_t *out)
 {
-    int ok = arg && *arg;
-    for (const char *p = arg; ok && *p; p++) ok = isdigit((unsigned char)*p);
-    unsigned long long v = 0;
-    if (ok) {
-        errno = 0;
-        v = strtoull(arg, NULL, 10);
-        ok = errno != ERANGE && v <= UINT64_MAX;
-    }
-    if (!ok) {
+    if (!arg || u64_digits(arg, strlen(arg), out)) {
         fprintf(stderr, "spirelab %s: %s must be an integer in [0, %llu], got '%s'\n",
                 cmd, flag, (unsigned long long)UINT64_MAX, arg ? arg : "");
         return -1;
     }
-    *out = (uint64_t)v;
+    return 0;
+}
+
+int opt_seed_list(const char *cmd, const char *flag, const char *arg, uint64_t **out, size_t *n)
+{
+    uint64_t *v = NULL;
+    size_t cnt = 0;
+    int ok = arg && *arg;
+    for (const char *p = arg; ok; ) {
+        const char *end = strchr(p, ','), *stop = end ? end : p + strlen(p);
+        const char *colon = memchr(p, ':', (size_t)(stop - p));
+        uint64_t lo, hi;
+        ok = colon ? !u64_digits(p, (size_t)(colon - p), &lo) && !u64_digits(colon + 1, (size_t)(stop - colon - 1), &hi) && lo <= hi
+                   : !u64_digits(p, (size_t)(stop - p), &lo) && ((hi = lo), 1);
+        ok = ok && hi - lo < OPT_SEEDS_MAX && cnt + (size_t)(hi - lo) + 1 <= OPT_SEEDS_MAX;
+        if (ok) {
+            uint64_t *nv = realloc(v, (cnt + (size_t)(hi - lo) + 1) * sizeof *v);
+            if (!nv) ok = 0;
+            else {
+                v = nv;
+                for (uint64_t s = lo; ; s++) { v[cnt++] = s; if (s == hi) break; }
+            }
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    if (!ok) {
+        free(v);
+        fprintf(stderr, "spirelab %s: %s must be a comma list of seeds S and ranges A:B (A <= B, integers, "
+                "at most %u seeds), got '%s'\n", cmd, flag, OPT_SEEDS_MAX, arg ? arg : "");
+        return -1;
+    }
+    *out = v;
+    *n = cnt;
     return 0;
 }
 

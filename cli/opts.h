@@ -57,6 +57,11 @@ int opt_size(const char *cmd, const char *flag, const char *arg,
              size_t lo, size_t hi, size_t *out);
 /* A 64-bit unsigned integer (decimal digits only), for seeds. */
 int opt_u64(const char *cmd, const char *flag, const char *arg, uint64_t *out);
+/* A list of seeds: a comma list whose items are a seed S or an inclusive
+ * range A:B (A ≤ B), e.g. "1:20" or "1,2,5" or "1:3,10"; at most
+ * OPT_SEEDS_MAX seeds.  *out is malloc'ed (the caller frees it), *n ≥ 1. */
+#define OPT_SEEDS_MAX 10000u
+int opt_seed_list(const char *cmd, const char *flag, const char *arg, uint64_t **out, size_t *n);
 /* One of the '|'-separated words in `choices` ("analytic|mc"); its index
  * (0-based, in the order given) into *out. */
 int opt_choice(const char *cmd, const char *flag, const char *arg,

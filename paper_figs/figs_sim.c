@@ -530,7 +530,7 @@ int pf_f9_means(const pf_opts *o, pf_result *r)
         st = gmm2_set(g, PI0, sep, 0.0);
         /* the weight and both means, jointly (serial: the products run on OpenBLAS's threads) */
         for (size_t rep = 0; rep < R && !st; rep++)
-            st = pc_joint_fit(g, a, n, steps, pf_stream(o, 9, k, rep), &me[rep], &pj[rep]);
+            st = pc_joint_fit(g, a, n, steps, pf_stream(o, 9, k, rep), &me[rep], NULL, &pj[rep]);
         gmm2_free(g);
         if (st) break;
         const pc_sweep_row *w = &rows[k];

@@ -12,6 +12,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include "common/spl.h"
+#include "proofs_check/rates.h"
 
 void pc_opts_default(pc_opts *o)
 {
@@ -21,10 +22,32 @@ void pc_opts_default(pc_opts *o)
     o->loss = NULL;
     o->threshold = NAN;
     o->kloss = NULL;
+    o->mutant = 0;
+}
+
+int pc_loss_shifted(ddpm_quad *q, const gmm2 *g, double a, double b, double w, ddpm_loss_result *r)
+{
+    return ddpm_loss_level(q, g, a, b, w - PC_SHIFT, r);
+}
+
+int pc_loss_bad_hess(ddpm_quad *q, const gmm2 *g, double a, double b, double w, ddpm_loss_result *r)
+{
+    if (!r) return GSL_EINVAL;
+    int st = ddpm_loss_level(q, g, a, b, w, r);
+    r->hess.val *= PC_HESS_FACTOR;
+    return st;
 }
 
 static pc_loss_fn loss_of(const pc_opts *o) { return o->loss ? o->loss : ddpm_loss_level; }
 static double thr(const pc_opts *o, double own) { return isnan(o->threshold) ? own : o->threshold; }
+/* The two-sided normal threshold of a max-|z| test over m comparisons at
+ * family-wise rate alpha (Šidák); alpha and m are constants of the claim. */
+static double sidak(double alpha, size_t m)
+{
+    double z = INFINITY;
+    pc_rate_sidak_z(alpha, m, &z);
+    return z;
+}
 /* A size by mode: full, --quick, or the tiny grids of the unit tests (quick = 2). */
 static size_t pick(const pc_opts *o, size_t full, size_t quick, size_t tiny)
 {
@@ -99,6 +122,7 @@ out:
     r->measured = worst;
     r->threshold = thr(o, 1.0);
     r->pass = worst > r->threshold && at_opt <= 1.0;
+    r->sense = -1;
     snprintf(r->claim, sizeof r->claim,
              "excess(w) > its quadrature error for w != theta* and |excess(theta*)| <= error; "
              "%zu points: a in %zu levels, Delta 0.1..12, c -3..2, pi 0.01..0.9, |w-theta*| 1e-3..20; "
@@ -165,6 +189,7 @@ out:
     r->measured = (double)good / (double)total;
     r->threshold = thr(o, 1.0);
     r->pass = r->measured >= r->threshold;
+    r->sense = -1;
     snprintf(r->claim, sizeof r->claim,
              "sign of dl/dw = sign(w-theta*) and of dl/dp = sign(p-pi), certified beyond quadrature error; "
              "%zu checks: per level (C1 grid), in p-coordinates, and time-averaged L (linear and cosine, T=%zu); "
@@ -240,6 +265,7 @@ out:
     r->measured = worst;
     r->threshold = thr(o, 0.01);
     r->pass = converged == runs && worst <= r->threshold;
+    r->sense = 1;
     snprintf(r->claim, sizeof r->claim,
              "GD on the logit converges to theta* from p0 in 0.01..0.99 (%zu/%zu runs, 3 mixtures, "
              "eta = 0.5 and 1.5 over l''(theta*)); measured = worst |rate/|1-eta l''| - 1|", converged, runs);
@@ -250,9 +276,15 @@ out:
 /* ---- C4 analytic = Monte Carlo -------------------------------------------
  * loss, excess, grad and hess from the quadrature against both Monte Carlo
  * estimators (explicit d-dimensional draws; projected draws with the
- * chi-square term drawn), d ∈ {1, 10, 1000}, three (a, Δ, π, c, w) settings.
- * measured: the largest |MC − analytic| / SE over all 72 comparisons;
- * threshold 4 (THEORY.md §7; a false alarm has probability ≈ 72 × 6e-5). */
+ * chi-square term drawn), d ∈ {1, 10, 1000}, three (a, Δ, π, c, w) settings:
+ * 72 comparisons in every mode (n = 200000 draws full, 20000 quick).
+ * z = (MC − analytic)/√(SE² + err²), SE the Monte Carlo standard error, err
+ * the quadrature error estimate.  measured: max |z|.
+ * Null model: the quadrature is right, so each z is (CLT, n ≥ 5000) a
+ * standard normal; the 72 are jointly normal (the four figures of one run
+ * share draws).  Threshold: Šidák over 72 at 1%, Q⁻¹((1 − 0.99^(1/72))/2)
+ * = 3.81: P(FAIL | null) ≤ 1% (Šidák's inequality holds for any
+ * correlation).  Wrong model (--mutant): the shifted loss (minimum at θ* + 0.3). */
 typedef struct { double a, sep, pi, shift, w; } c4cfg;
 static const c4cfg C4_CFG[] = { { 0.7, 2.0, 0.3, 0.0, 0.5 }, { 0.4, 4.0, 0.8, 1.0, -1.0 }, { 0.95, 1.0, 0.5, 0.0, 2.0 } };
 static const size_t C4_D[] = { 1, 10, 1000 };
@@ -263,6 +295,7 @@ int pc_c4_mc_agreement(const pc_opts *o, pc_result *r)
     double t0 = omp_get_wtime();
     double worst = 0;
     size_t n = pick(o, 200000, 20000, 5000), comps = 0;
+    pc_loss_fn loss = o->mutant ? pc_loss_shifted : loss_of(o);
     int status = GSL_SUCCESS;
     for (size_t id = 0; id < LEN(C4_D); id++) {
         env e;
@@ -272,7 +305,7 @@ int pc_c4_mc_agreement(const pc_opts *o, pc_result *r)
             if ((status = gmm2_set(e.g, c->pi, c->sep, c->shift))) { env_close(&e); return status; }
             double b = ddpm_b_of_a(c->a);
             ddpm_loss_result an, mc;
-            if ((status = loss_of(o)(e.q, e.g, c->a, b, c->w, &an))) { env_close(&e); return status; }
+            if ((status = loss(e.q, e.g, c->a, b, c->w, &an))) { env_close(&e); return status; }
             for (int m = 0; m < 2; m++) {
                 ddpm_mc_opts mo = { m == 0 ? DDPM_MC_EXPLICIT : DDPM_MC_PROJECTED, n,
                                     spl_stream_seed(o->seed, 0xC4, id * 16 + ic * 2 + m), 1 };
@@ -280,7 +313,7 @@ int pc_c4_mc_agreement(const pc_opts *o, pc_result *r)
                 const ddpm_val *A[4] = { &an.loss, &an.excess, &an.grad, &an.hess };
                 const ddpm_val *M[4] = { &mc.loss, &mc.excess, &mc.grad, &mc.hess };
                 for (int k = 0; k < 4; k++) {
-                    double z = fabs(M[k]->val - A[k]->val) / M[k]->err;
+                    double z = fabs(M[k]->val - A[k]->val) / hypot(M[k]->err, A[k]->err);
                     worst = fmax(worst, isfinite(z) ? z : INFINITY);
                     comps++;
                 }
@@ -290,24 +323,34 @@ int pc_c4_mc_agreement(const pc_opts *o, pc_result *r)
     }
     r->id = "C4";
     r->measured = worst;
-    r->threshold = thr(o, 4.0);
-    r->pass = worst <= r->threshold;
+    r->threshold = thr(o, sidak(PC_ALPHA, LEN(C4_D) * LEN(C4_CFG) * 2 * 4));
+    r->pass = worst <= r->threshold && comps == LEN(C4_D) * LEN(C4_CFG) * 2 * 4;
+    r->sense = 1;
     snprintf(r->claim, sizeof r->claim,
              "quadrature loss/excess/grad/hess vs Monte Carlo (explicit and projected, n=%zu), "
-             "d in {1,10,1000}, 3 settings, %zu comparisons; measured = max |MC-analytic|/SE", n, comps);
+             "d in {1,10,1000}, 3 settings, %zu comparisons; measured = max |MC-analytic|/SE; "
+             "threshold: Sidak over %zu at false-alarm rate 1%%", n, comps, comps);
     r->seconds = omp_get_wtime() - t0;
     return GSL_SUCCESS;
 }
 
 /* ---- C5 dimension-free -------------------------------------------------------
  * R replicates of ŵ_n from explicit d-dimensional draws (n per replicate) for
- * d ∈ {1, 10, 100, 1000, 10000} at a = 0.7, Δ = 2, π = 0.3.  The law of
- * √n(p̂ − π) must be the same for every d: pairwise two-sample KS tests
- * (10 pairs; threshold: min p-value > 0.01/10, Bonferroni at 1%), and each
- * d's sd within 4 standard errors (SE of an sd ≈ sd/√(2(R−1))) of the sandwich
- * prediction.  measured: the smallest KS p-value. */
+ * d ∈ {1, 10, 100, 1000, 10000} at a = 0.7, Δ = 2, π = 0.3 (R = 400, n = 1000
+ * full; R = 100, n = 300 quick).  The law of √n(p̂ − π) must be the same for
+ * every d: pairwise two-sample KS tests (10 pairs), and each d's sd against
+ * the sandwich prediction, z = (sd/sd_pred − 1)/SE with the SE of a sample sd
+ * from the sample's own kurtosis (pc_rate_var_about).  measured: the
+ * smallest KS p-value.
+ * Null model: the laws are equal (they are exactly: ŵ depends on the draws
+ * only through their projections) and the sd is the sandwich's up to its
+ * sampling error (the O(1/n) finite-sample correction is far below the SE).
+ * Rate: 1% split in two halves: KS p > 0.005/10 (Bonferroni, any
+ * dependence), max |z| over the d's below Šidák at 0.5%: P(FAIL | null) ≤ 1%.
+ * Wrong model (--mutant): the sandwich sd from a Hessian 20% too large
+ * (n·Var = A/B², B → 1.2 B). */
 static int replicate_fits(const gmm2 *g, const ddpm_schedule *s, double a, size_t n, size_t R,
-                          ddpm_mc_mode mode, uint64_t seed, uint64_t tag, double *phat)
+                          ddpm_mc_mode mode, uint64_t seed, uint64_t tag, double w_shift, double *phat)
 {
     /* each replicate keeps its own status; the first failing one in replicate
      * order is returned (a fit that does not converge counts as a failure) */
@@ -319,7 +362,7 @@ static int replicate_fits(const gmm2 *g, const ddpm_schedule *s, double a, size_
         if (!S) continue;
         ddpm_fit_result fr;
         rst[rep] = ddpm_fit_ddpm(S, DDPM_FIT_W0, DDPM_FIT_TOL, DDPM_FIT_MAXITER, &fr);
-        phat[rep] = fr.p_hat;
+        phat[rep] = w_shift == 0 ? fr.p_hat : spl_sigmoid(fr.w_hat + w_shift);
         ddpm_sample_free(S);
     }
     int status = GSL_SUCCESS;
@@ -347,14 +390,15 @@ int pc_c5_dimension_free(const pc_opts *o, pc_result *r)
         if (k == 0) {
             ddpm_sandwich sw;
             if ((status = ddpm_sandwich_level(q, g, a, ddpm_b_of_a(a), &sw))) { gmm2_free(g); break; }
-            sd_pred = sqrt(sw.nvar_p);
+            sd_pred = sqrt(sw.nvar_p) / (o->mutant ? PC_HESS_FACTOR : 1.0);
         }
-        status = replicate_fits(g, NULL, a, n, R, DDPM_MC_EXPLICIT, o->seed, 0xC5000 + k, z + k * R);
+        status = replicate_fits(g, NULL, a, n, R, DDPM_MC_EXPLICIT, o->seed, 0xC5000 + k, 0.0, z + k * R);
         gmm2_free(g);
         if (status) break;
         for (size_t i = 0; i < R; i++) z[k * R + i] = sqrt((double)n) * (z[k * R + i] - pi);
-        double sd = gsl_stats_sd(z + k * R, 1, R);
-        worst_sd = fmax(worst_sd, fabs(sd / sd_pred - 1) * sqrt(2.0 * (R - 1)));
+        double var, rel;
+        if ((status = pc_rate_var_about(z + k * R, R, gsl_stats_mean(z + k * R, 1, R), &var, &rel))) break;
+        worst_sd = fmax(worst_sd, fabs(sqrt(var) / sd_pred - 1) / (0.5 * rel));
     }
     double minp = 1.0;
     if (!status)
@@ -367,14 +411,19 @@ int pc_c5_dimension_free(const pc_opts *o, pc_result *r)
     free(z);
     ddpm_quad_free(q);
     if (status) return status;
+    double ks_level = 0, z_sd = INFINITY;
+    pc_rate_bonferroni(PC_ALPHA / 2, nd * (nd - 1) / 2, &ks_level);
+    pc_rate_sidak_z(PC_ALPHA / 2, nd, &z_sd);
     r->id = "C5";
     r->measured = minp;
-    r->threshold = thr(o, 0.01 / (double)(nd * (nd - 1) / 2));
-    r->pass = minp > r->threshold && worst_sd <= 4.0;
+    r->threshold = thr(o, ks_level);
+    r->pass = minp > r->threshold && worst_sd <= z_sd;
+    r->sense = -1;
     snprintf(r->claim, sizeof r->claim,
              "law of sqrt(n)(p_hat-pi) identical for d = 1..%zu (x10 steps; explicit d-dim MC, "
-             "R=%zu, n=%zu, a=0.7, Delta=2, pi=0.3); measured = min pairwise KS p-value (Bonferroni 1%%); "
-             "sd vs sandwich %.4f: worst |z| = %.2f (<= 4)", D[nd - 1], R, n, sd_pred, worst_sd);
+             "R=%zu, n=%zu, a=0.7, Delta=2, pi=0.3); measured = min pairwise KS p-value (Bonferroni 0.5%%); "
+             "sd vs sandwich %.4f: worst |z| = %.2f (<= %.2f, Sidak 0.5%%); false-alarm rate 1%%",
+             D[nd - 1], R, n, sd_pred, worst_sd, z_sd);
     r->seconds = omp_get_wtime() - t0;
     return GSL_SUCCESS;
 }
@@ -382,40 +431,51 @@ int pc_c5_dimension_free(const pc_opts *o, pc_result *r)
 /* ---- C6 rate -------------------------------------------------------------------
  * RMSE of p̂_n over R replicates for n = 10^2 … 10^5 (7 log-spaced values,
  * projected draws, a = 0.9, Δ = 4, π = 0.3: well inside the asymptotic regime
- * already at n = 100); least-squares slope of log RMSE on log n.
- * threshold: |slope + 1/2| ≤ 0.05 (THEORY.md §7). */
+ * already at n = 100; R = 400 full, 100 quick); weighted least-squares slope
+ * of log RMSE on log n, each point weighted by its own delta-method SE
+ * (pc_rate_log_rms: from the spread of the squared errors), and the slope's
+ * SE from those (pc_rate_slope).  measured: |slope + 1/2|.
+ * Null model: the true slope of log E[(p̂−π)²]^½ on log n over this range is
+ * −1/2 within 0.05 (THEORY.md §7: the pre-asymptotic slack) and the fitted
+ * slope is normal about it with its SE.  Threshold: 0.05 + z_{0.995}·SE
+ * (pc_rate_tolerance): P(FAIL | null) ≤ 1%.
+ * Wrong model (--mutant): the minimiser of the shifted loss, ŵ + 0.3 (a
+ * bias that does not vanish with n). */
 int pc_c6_rate(const pc_opts *o, pc_result *r)
 {
     if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
-    const double a = 0.9, sep = 4.0, pi = 0.3;
+    const double a = 0.9, sep = 4.0, pi = 0.3, tol = 0.05;
     size_t R = pick(o, 400, 100, 40);
     enum { NN = 7 };
-    double logn[NN], logrmse[NN];
+    double logn[NN], logrmse[NN], se[NN];
     double *ph = malloc(R * sizeof(double));
     gmm2 *g = gmm2_alloc(1, NULL);
     if (!ph || !g) { free(ph); gmm2_free(g); return GSL_ENOMEM; }
     int status = gmm2_set(g, pi, sep, 0.0);
     for (int k = 0; k < NN && !status; k++) {
         size_t n = (size_t)llround(pow(10.0, 2.0 + 0.5 * k));
-        if ((status = replicate_fits(g, NULL, a, n, R, DDPM_MC_PROJECTED, o->seed, 0xC6000 + k, ph))) break;
-        double mse = 0;
-        for (size_t i = 0; i < R; i++) mse += (ph[i] - pi) * (ph[i] - pi);
+        if ((status = replicate_fits(g, NULL, a, n, R, DDPM_MC_PROJECTED, o->seed, 0xC6000 + k,
+                                     o->mutant ? PC_SHIFT : 0.0, ph))) break;
+        for (size_t i = 0; i < R; i++) ph[i] -= pi;
         logn[k] = log((double)n);
-        logrmse[k] = 0.5 * log(mse / (double)R);
+        if ((status = pc_rate_log_rms(ph, R, &logrmse[k], &se[k]))) break;
     }
     free(ph);
     gmm2_free(g);
+    double slope = NAN, slope_se = NAN, t = NAN;
+    if (!status) status = pc_rate_slope(logn, logrmse, se, NN, &slope, &slope_se);
+    if (!status) status = pc_rate_tolerance(tol, slope_se, PC_ALPHA, &t);
     if (status) return status;
-    double c0, c1, cov00, cov01, cov11, sumsq;
-    if ((status = gsl_fit_linear(logn, 1, logrmse, 1, NN, &c0, &c1, &cov00, &cov01, &cov11, &sumsq))) return status;
     r->id = "C6";
-    r->measured = c1;
-    r->threshold = thr(o, 0.05);
-    r->pass = fabs(c1 + 0.5) <= r->threshold;
+    r->measured = fabs(slope + 0.5);
+    r->threshold = thr(o, t);
+    r->pass = r->measured <= r->threshold;
+    r->sense = 1;
     snprintf(r->claim, sizeof r->claim,
              "log-log slope of RMSE(p_hat) vs n in [1e2,1e5] (7 sizes, R=%zu, projected, a=0.9, Delta=4, pi=0.3) "
-             "is -0.5 within the threshold; slope fit SE %.3f", R, sqrt(cov11));
+             "is -0.5: slope %.4f, SE %.4f; measured = |slope+0.5|, threshold 0.05 + 2.58 SE "
+             "(false-alarm rate 1%%)", R, slope, slope_se);
     r->seconds = omp_get_wtime() - t0;
     return GSL_SUCCESS;
 }
@@ -424,9 +484,18 @@ int pc_c6_rate(const pc_opts *o, pc_result *r)
  * (i) the population minimiser of ℓ (root of the analytic ℓ', Brent) is θ*
  *     to 1e-9; (ii) EM on 10^6 clean points recovers π within 4 CRLB sd;
  * (iii) the efficiency CRLB/Var(p̂_ddpm) predicted by quadrature (sandwich vs
- *     Fisher information) matches simulation (R replicates of n = 1000) at
- *     several noise levels: z = (eff_sim/eff_pred − 1)/√(2/(R−1)) (the relative
- *     SE of a sample variance).  measured: max |z| over levels; threshold 4. */
+ *     Fisher information) matches simulation (R replicates of n = 1000; R = 500
+ *     at 5 levels full, R = 150 at 2 levels quick) at several noise levels:
+ *     z = (Var_sim/Var_pred − 1)/SE, Var_sim about the true π, SE its relative
+ *     standard error from the sample's own fourth moment (pc_rate_var_about).
+ *     measured: max |z| over levels.
+ * Null model: EM's π̂ is normal about π with the CRLB sd (10^6 points), and
+ * Var_sim is normal about the sandwich variance with its SE (the O(1/n)
+ * finite-n correction is far below it).  Threshold: the nA + 1 z's (EM and
+ * one per level) below Šidák at 1% (3.14 full, 2.94 quick): P(FAIL | null)
+ * ≤ 1%; (i) is deterministic.  Wrong model (--mutant): the sandwich variance
+ * from a Hessian 20% too large (B → 1.2 B), i.e. an efficiency 1.44× too
+ * high. */
 typedef struct { const pc_opts *o; env *e; double a; int status; } c7_ctx;
 /* The gradient for GSL's solver; a failed evaluation is kept in status and
  * returns NaN (GSL then stops with GSL_EBADFUNC), never a made-up value. */
@@ -489,30 +558,34 @@ int pc_c7_mle_bridge(const pc_opts *o, pc_result *r)
     free(x);
     gsl_rng_free(rng);
     /* (iii) */
-    double info, ierr, *ph = malloc(R * sizeof(double));
+    double info, ierr, eff_sim[5] = { 0 }, *ph = malloc(R * sizeof(double));
     if (!ph) status = GSL_ENOMEM;
     if (!status) status = gmm2_fisher_pi(pi, sep, &info, &ierr);
     for (size_t k = 0; k < nA && !status; k++) {
         ddpm_sandwich sw;
         if ((status = ddpm_sandwich_level(e.q, e.g, As[k], ddpm_b_of_a(As[k]), &sw))) break;
-        double eff_pred = (1.0 / info) / sw.nvar_p;
-        if ((status = replicate_fits(e.g, NULL, As[k], n, R, DDPM_MC_PROJECTED, o->seed, 0xC7000 + k, ph))) break;
-        double var = gsl_stats_variance_m(ph, 1, R, pi) * (R - 1) / R;   /* about the true π */
-        double eff_sim = (1.0 / (info * n)) / var;
-        worst = fmax(worst, fabs(eff_sim / eff_pred - 1) / sqrt(2.0 / (R - 1)));
+        double var_pred = sw.nvar_p / (double)n;
+        if (o->mutant) var_pred /= PC_HESS_FACTOR * PC_HESS_FACTOR;
+        if ((status = replicate_fits(e.g, NULL, As[k], n, R, DDPM_MC_PROJECTED, o->seed, 0xC7000 + k, 0.0, ph))) break;
+        double var, rel;
+        if ((status = pc_rate_var_about(ph, R, pi, &var, &rel))) break;   /* about the true π */
+        eff_sim[k] = (1.0 / (info * n)) / var;
+        worst = fmax(worst, fabs(var / var_pred - 1) / rel);
     }
     free(ph);
     env_close(&e);
     if (status) return status;
-    double em_z = fabs(pi_em - pi) / crlb;
+    double em_z = fabs(pi_em - pi) / crlb, zt = sidak(PC_ALPHA, nA + 1);
     r->id = "C7";
     r->measured = worst;
-    r->threshold = thr(o, 4.0);
-    r->pass = worst <= r->threshold && worst_root <= 1e-9 && em_z <= 4.0;
+    r->threshold = thr(o, zt);
+    r->pass = worst <= r->threshold && worst_root <= 1e-9 && em_z <= zt;
+    r->sense = 1;
     snprintf(r->claim, sizeof r->claim,
-             "population argmin = theta* (worst %.1e <= 1e-9); EM on %zu points within %.2f CRLB sd (<= 4); "
-             "efficiency CRLB/Var(p_hat) quadrature vs simulation at %zu levels (R=%zu, n=%zu); measured = max |z|",
-             worst_root, big, em_z, nA, R, n);
+             "population argmin = theta* (worst %.1e <= 1e-9); EM on %zu points within %.2f CRLB sd; "
+             "efficiency CRLB/Var(p_hat) quadrature vs simulation at %zu levels (R=%zu, n=%zu, eff %.3f..%.3f); "
+             "measured = max |z| of the variances; EM and levels Sidak at false-alarm rate 1%%",
+             worst_root, big, em_z, nA, R, n, eff_sim[0], eff_sim[nA - 1]);
     r->seconds = omp_get_wtime() - t0;
     return GSL_SUCCESS;
 }
@@ -568,6 +641,7 @@ int pc_c8_step_size(const pc_opts *o, pc_result *r)
     r->measured = worst;
     r->threshold = thr(o, 0.05);
     r->pass = worst <= r->threshold;
+    r->sense = 1;
     snprintf(r->claim, sizeof r->claim,
              "largest stable GD step (bisection, 400 steps from theta*+1e-3) vs 2/l''(theta*), 3 mixtures; "
              "measured = worst relative deviation");
@@ -576,59 +650,72 @@ int pc_c8_step_size(const pc_opts *o, pc_result *r)
 }
 
 /* ---- C9 means against weights ----------------------------------------------
- * On n explicit d-dimensional draws at one level (a = 0.8, Δ = 3, π = 0.3),
+ * On n explicit d-dimensional draws at one level (a = 0.8, Δ = 3, π = 0.3;
+ * d = 4..1024 ×4, n = 2000, R = 12 full; d = 4, 32, 256, n = 1000, R = 6 quick),
  * (1) GD on the same empirical DDPM loss over (w, μ1, μ2) jointly, from the
  *     truth, 400 steps: the mean error ||μ̂1 − μ1|| + ||μ̂2 − μ2|| grows like
- *     √(d/n): fitted exponent in d must be 1/2 ± 0.1;
+ *     √(d/n): fitted exponent s in d must be 1/2;
  * (2) the mixing weight alone with the means known (ŵ on the projections of
- *     the same draws): its RMSE must not grow: |slope in d| ≤ 0.15.
+ *     Rw = 400 (200 quick) other draws): its RMSE must not grow, slope 0.
+ * Both slopes are weighted least squares of the log of the mean (of the RMS)
+ * over replicates on log d, each point weighted by its delta-method SE
+ * (pc_rate_log_mean, pc_rate_log_rms), with the slope's SE (pc_rate_slope).
+ * measured: |s − 1/2|.
+ * Null model: the true exponents are 1/2 within 0.1 and 0 within 0.15 (the
+ * pre-asymptotic slack of 400 GD steps and finite d, n), each fitted slope
+ * normal about its true value with its SE.  Threshold: tolerance + z·SE at
+ * 0.5% each (pc_rate_tolerance): P(FAIL | null) ≤ 1%.
+ * Wrong model (--mutant): a model that learns only the projection of the
+ * means on the separating direction (the error of that component alone,
+ * which does not grow with d).
  * The joint fit is pc_joint_fit (proofs_check/joint.c), shared with figure F9. */
 int pc_c9_means_contrast(const pc_opts *o, pc_result *r)
 {
     if (!o || !r) return GSL_EINVAL;
     double t0 = omp_get_wtime();
-    const double a = 0.8, sep = 3.0, pi = 0.3;
+    const double a = 0.8, sep = 3.0, pi = 0.3, tol_mean = 0.1, tol_w = 0.15;
     const size_t D_full[] = { 4, 16, 64, 256, 1024 }, D_quick[] = { 4, 32, 256 }, D_tiny[] = { 4, 16, 64 };
     const size_t *Ds = o->quick >= 2 ? D_tiny : o->quick ? D_quick : D_full;
     size_t nd = pick(o, 5, 3, 3), n = pick(o, 2000, 1000, 500), R = pick(o, 12, 6, 3), steps = 400;
     size_t Rw = pick(o, 400, 200, 100);
-    double logd[5], logmean[5], logw[5];
+    double logd[5], logmean[5], se_mean[5], logw[5], se_w[5];
     int status = GSL_SUCCESS;
-    double *me = malloc(R * sizeof(double)), *pj = malloc(R * sizeof(double)), *ph = malloc(Rw * sizeof(double));
-    if (!me || !pj || !ph) status = GSL_ENOMEM;
+    double *me = malloc(R * sizeof(double)), *mu = malloc(R * sizeof(double));
+    double *pj = malloc(R * sizeof(double)), *ph = malloc(Rw * sizeof(double));
+    if (!me || !mu || !pj || !ph) status = GSL_ENOMEM;
     for (size_t k = 0; k < nd && !status; k++) {
         gmm2 *g = gmm2_alloc(Ds[k], NULL);
         if (!g) { status = GSL_ENOMEM; break; }
         if ((status = gmm2_set(g, pi, sep, 0.0))) { gmm2_free(g); break; }
         /* (2) weight alone, means known: ŵ from explicit d-dimensional draws.
          * Cheap next to (1), so with more replicates (its RMSE is noisier). */
-        status = replicate_fits(g, NULL, a, n, Rw, DDPM_MC_EXPLICIT, o->seed, 0xC9100 + k, ph);
-        double sum_w_sq = 0, sum_mean_err = 0;
-        for (size_t rep = 0; rep < Rw && !status; rep++) sum_w_sq += (ph[rep] - pi) * (ph[rep] - pi);
+        status = replicate_fits(g, NULL, a, n, Rw, DDPM_MC_EXPLICIT, o->seed, 0xC9100 + k, 0.0, ph);
+        for (size_t rep = 0; rep < Rw && !status; rep++) ph[rep] -= pi;
+        if (!status) status = pc_rate_log_rms(ph, Rw, &logw[k], &se_w[k]);
         /* (1) joint GD over (w, μ1, μ2) from the truth */
-        for (size_t rep = 0; rep < R && !status; rep++) {
-            status = pc_joint_fit(g, a, n, steps, spl_stream_seed(o->seed, 0xC9000 + k, rep), &me[rep], &pj[rep]);
-            sum_mean_err += me[rep];
-        }
+        for (size_t rep = 0; rep < R && !status; rep++)
+            status = pc_joint_fit(g, a, n, steps, spl_stream_seed(o->seed, 0xC9000 + k, rep), &me[rep], &mu[rep], &pj[rep]);
+        if (!status) status = pc_rate_log_mean(o->mutant ? mu : me, R, &logmean[k], &se_mean[k]);
         logd[k] = log((double)Ds[k]);
-        logmean[k] = log(sum_mean_err / (double)R);
-        logw[k] = 0.5 * log(sum_w_sq / (double)Rw);
         gmm2_free(g);
     }
-    free(me); free(pj); free(ph);
+    free(me); free(mu); free(pj); free(ph);
+    double sm = NAN, sm_se = NAN, sw = NAN, sw_se = NAN, t_mean = NAN, t_w = NAN;
+    if (!status) status = pc_rate_slope(logd, logmean, se_mean, nd, &sm, &sm_se);
+    if (!status) status = pc_rate_slope(logd, logw, se_w, nd, &sw, &sw_se);
+    if (!status) status = pc_rate_tolerance(tol_mean, sm_se, PC_ALPHA / 2, &t_mean);
+    if (!status) status = pc_rate_tolerance(tol_w, sw_se, PC_ALPHA / 2, &t_w);
     if (status) return status;
-    double c0, sm, sw, cov00, cov01, cov11, ss;
-    if ((status = gsl_fit_linear(logd, 1, logmean, 1, nd, &c0, &sm, &cov00, &cov01, &cov11, &ss)) ||
-        (status = gsl_fit_linear(logd, 1, logw, 1, nd, &c0, &sw, &cov00, &cov01, &cov11, &ss)))
-        return status;
     r->id = "C9";
-    r->measured = sm;
-    r->threshold = thr(o, 0.1);
-    r->pass = fabs(sm - 0.5) <= r->threshold && fabs(sw) <= 0.15;
+    r->measured = fabs(sm - 0.5);
+    r->threshold = thr(o, t_mean);
+    r->pass = r->measured <= r->threshold && fabs(sw) <= t_w;
+    r->sense = 1;
     snprintf(r->claim, sizeof r->claim,
-             "joint GD on (w,mu1,mu2), explicit d-dim MC, d=%zu..%zu, n=%zu, R=%zu: mean error ~ d^s with "
-             "measured s (|s-0.5| <= threshold); weight alone (means known, R=%zu): slope %.3f (|.| <= 0.15)",
-             Ds[0], Ds[nd - 1], n, R, Rw, sw);
+             "joint GD on (w,mu1,mu2), explicit d-dim MC, d=%zu..%zu, n=%zu, R=%zu: mean error ~ d^s, "
+             "s = %.3f (SE %.3f), measured = |s-0.5| <= 0.1 + 2.81 SE; weight alone (R=%zu): slope %.3f "
+             "(|.| <= %.3f = 0.15 + 2.81 SE); false-alarm rate 1%%",
+             Ds[0], Ds[nd - 1], n, R, sm, sm_se, Rw, sw, t_w);
     r->seconds = omp_get_wtime() - t0;
     return GSL_SUCCESS;
 }
@@ -666,11 +753,70 @@ int pc_ks2(double *x, size_t nx, double *y, size_t ny, double *D, double *pvalue
 }
 
 const pc_claim pc_claims[] = {
-    { "C1", pc_c1_identifiability }, { "C2", pc_c2_landscape }, { "C3", pc_c3_gd_rate },
-    { "C4", pc_c4_mc_agreement },    { "C5", pc_c5_dimension_free }, { "C6", pc_c6_rate },
-    { "C7", pc_c7_mle_bridge },      { "C8", pc_c8_step_size },  { "C9", pc_c9_means_contrast },
-    { "C10", pc_c10_embedding_bias }, { "C11", pc_c11_weighting },
-    { "C12", pc_c12_kcomp_landscape }, { "C13", pc_c13_kcomp_dimension_free },
+    { "C1", pc_c1_identifiability, 0, 0 }, { "C2", pc_c2_landscape, 0, 0 },       { "C3", pc_c3_gd_rate, 0, 0 },
+    { "C4", pc_c4_mc_agreement, 1, 1 },    { "C5", pc_c5_dimension_free, 1, 1 },  { "C6", pc_c6_rate, 1, 1 },
+    { "C7", pc_c7_mle_bridge, 1, 1 },      { "C8", pc_c8_step_size, 0, 0 },       { "C9", pc_c9_means_contrast, 1, 1 },
+    { "C10", pc_c10_embedding_bias, 1, 1 }, { "C11", pc_c11_weighting, 1, 0 },
+    { "C12", pc_c12_kcomp_landscape, 0, 0 }, { "C13", pc_c13_kcomp_dimension_free, 1, 0 },
 };
 const size_t pc_nclaims = sizeof pc_claims / sizeof pc_claims[0];
 _Static_assert(sizeof pc_claims / sizeof pc_claims[0] <= PC_CLAIMS_MAX, "more claims than PC_CLAIMS_MAX");
+
+/* ---- seed studies ----------------------------------------------------------- */
+void pc_tally_init(pc_tally *t)
+{
+    if (!t) return;
+    t->n = t->pass = 0;
+    t->worst = t->worst_thr = t->least = t->least_thr = NAN;
+    t->worst_gap = -INFINITY;
+    t->least_gap = INFINITY;
+}
+
+void pc_tally_add(pc_tally *t, const pc_result *r)
+{
+    if (!t || !r) return;
+    double gap = (r->sense < 0 ? -1 : 1) * (r->measured - r->threshold);
+    if (isnan(gap)) gap = INFINITY;                 /* NaN: as bad as it gets */
+    if (gap < t->least_gap || t->n == 0) {
+        t->least_gap = gap;
+        t->least = r->measured;
+        t->least_thr = r->threshold;
+    }
+    /* A failing seed is worse than any passing one, even when it failed on a
+     * secondary figure (C5's sd, C7's EM, C9's weight slope). */
+    if (!r->pass) gap = 1e300 + (isinf(gap) ? 0 : fmax(gap, 0.0));
+    t->n++;
+    t->pass += r->pass != 0;
+    if (gap > t->worst_gap || t->n == 1) {
+        t->worst_gap = gap;
+        t->worst = r->measured;
+        t->worst_thr = r->threshold;
+    }
+}
+
+int pc_tally_verdict(const pc_tally *t, int random, double *frac, double *lo, double *hi,
+                     double *tail, int *ok)
+{
+    if (!t || !frac || !lo || !hi || !tail || !ok) return GSL_EINVAL;
+    if (t->n == 0) return GSL_EDOM;
+    int st = pc_rate_binom_ci(t->pass, t->n, 0.95, lo, hi);
+    if (st) return st;
+    *frac = (double)t->pass / (double)t->n;
+    size_t fails = t->n - t->pass;
+    if (random) return pc_rate_seeds_verdict(fails, t->n, PC_ALPHA, PC_SEEDS_LEVEL, ok, tail);
+    *tail = fails ? 0.0 : 1.0;
+    *ok = fails == 0;
+    return GSL_SUCCESS;
+}
+
+int pc_tally_power(const pc_tally *t, double *power, double *lo, double *hi, int *ok)
+{
+    if (!t || !power || !lo || !hi || !ok) return GSL_EINVAL;
+    if (t->n == 0) return GSL_EDOM;
+    size_t fails = t->n - t->pass;
+    int st = pc_rate_binom_ci(fails, t->n, 0.95, lo, hi);
+    if (st) return st;
+    *power = (double)fails / (double)t->n;
+    *ok = *power >= 0.99;
+    return GSL_SUCCESS;
+}

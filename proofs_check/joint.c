@@ -58,7 +58,8 @@ static void joint_grad(pc_joint_work *W, double w, const double *m1, const doubl
     }
 }
 
-int pc_joint_fit(const gmm2 *g, double a, size_t n, size_t steps, uint64_t seed, double *mean_err, double *p_hat)
+int pc_joint_fit(const gmm2 *g, double a, size_t n, size_t steps, uint64_t seed, double *mean_err,
+                 double *mean_err_u, double *p_hat)
 {
     if (!g || !mean_err || !p_hat) return GSL_EINVAL;
     if (!(a > 0 && a < 1) || n == 0) return GSL_EDOM;
@@ -81,14 +82,17 @@ int pc_joint_fit(const gmm2 *g, double a, size_t n, size_t steps, uint64_t seed,
             w -= eta * gw;
             for (size_t j = 0; j < d; j++) { m1[j] -= eta * g1[j]; m2[j] -= eta * g2[j]; }
         }
-        double e1 = 0, e2 = 0;
+        double e1 = 0, e2 = 0, u1 = 0, u2 = 0;
         for (size_t j = 0; j < d; j++) {
             double u = g->u[j], d1 = m1[j] - gmm2_m1(g) * u, d2 = m2[j] - gmm2_m2(g) * u;
             e1 += d1 * d1;
             e2 += d2 * d2;
+            u1 += d1 * u;
+            u2 += d2 * u;
         }
         if (!st) {
             *mean_err = sqrt(e1) + sqrt(e2);
+            if (mean_err_u) *mean_err_u = fabs(u1) + fabs(u2);
             *p_hat = spl_sigmoid(w);
         }
     }

@@ -551,6 +551,7 @@ int pc_c13_kcomp_dimension_free(const pc_opts *o, pc_result *res)
     res->measured = adj;
     res->threshold = thr(o, 0.01);
     res->pass = adj > res->threshold;
+    res->sense = -1;
     snprintf(res->claim, sizeof res->claim,
              "K=3 plane, pi=.2/.3/.5, a=0.7: law of sqrt(n)(w_hat-theta*) same for d=2..%zu (%zu dims, "
              "explicit draws, R=%zu, n=%zu; min KS p %.3g of %zu) and n*Cov = B^-1AB^-1 "

@@ -1,6 +1,7 @@
 /* tests/cu_c10.c — claim C10 (proofs_check/c10.c) on its tiny grid: the
  * verdict follows the threshold (an impossible threshold 1.01 FAILS, the
- * claim's own 0.95 is reported), and the probe it relies on passes exact
+ * claim's own is the 1% Fisher bound of ρ ≥ 0.95; the wrong model, shuffled
+ * embeddings, FAILS), and the probe it relies on passes exact
  * linear embeddings and FAILS random or shuffled ones (a broken probe: the
  * embeddings of the wrong clients). */
 #include <math.h>
@@ -12,13 +13,14 @@
 #include "spire/fed.h"
 #include "tests/cu_util.h"
 
-static pc_result run(double threshold)
+static pc_result run(double threshold, int mutant)
 {
     pc_opts o;
     pc_opts_default(&o);
     o.quick = 2;
     o.seed = cu_seed(1);
     o.threshold = threshold;
+    o.mutant = mutant;
     pc_result r = { 0 };
     CU_ASSERT_EQUAL(pc_c10_embedding_bias(&o, &r), GSL_SUCCESS);
     CU_ASSERT_STRING_EQUAL(r.id, "C10");
@@ -27,15 +29,19 @@ static pc_result run(double threshold)
 
 static void test_c10_verdict(void)
 {
-    pc_result ok = run(NAN);
-    CU_ASSERT_EQUAL(ok.threshold, 0.95);
+    pc_result ok = run(NAN, 0);
+    /* tiny grid: C = 8 clients; tanh(atanh 0.95 − z_{0.99}/√5) */
+    ASSERT_REL(ok.threshold, tanh(atanh(0.95) - 2.3263478740408408 / sqrt(5.0)), 1e-10);
     CU_ASSERT(ok.measured >= -1 && ok.measured <= 1);
-    CU_ASSERT_EQUAL(ok.pass, ok.measured > 0.95);
-    if (!ok.pass) fprintf(stderr, "\n  C10 tiny: measured %g (threshold 0.95)\n", ok.measured);
+    CU_ASSERT_EQUAL(ok.pass, ok.measured > ok.threshold);
+    if (!ok.pass) fprintf(stderr, "\n  C10 tiny: measured %g (threshold %g)\n", ok.measured, ok.threshold);
     CU_ASSERT_TRUE(ok.pass);
-    pc_result bad = run(1.01);
+    pc_result bad = run(1.01, 0);
     CU_ASSERT_FALSE(bad.pass);
     CU_ASSERT_EQUAL(bad.measured, ok.measured);   /* same run, only the threshold differs */
+    pc_result mut = run(NAN, 1);                  /* embeddings of the wrong clients */
+    if (mut.pass) fprintf(stderr, "\n  C10 tiny mutant: measured %g passed\n", mut.measured);
+    CU_ASSERT_FALSE(mut.pass);
 }
 
 static void test_c10_table(void)

@@ -1,27 +1,21 @@
 /* tests/cu_claims.c — each claim of proofs_check/ on its tiny grid: it must
  * PASS with the library's loss and FAIL when fed a deliberately wrong loss
- * (minimum moved off θ*, or a curvature 20% too large) or an impossible
- * threshold. */
+ * (minimum moved off θ*, or a curvature 20% too large: pc_loss_shifted,
+ * pc_loss_bad_hess), its own wrong model (pc_opts.mutant, where the tiny
+ * grid has the power to see it) or an impossible threshold; and each random
+ * claim's threshold is the one its stated false-alarm rate gives. */
 #include <math.h>
+#include <string.h>
 #include <gsl/gsl_errno.h>
 #include "common/spl.h"
 #include "proofs_check/claims.h"
+#include "proofs_check/rates.h"
 #include "tests/cu_util.h"
 
-/* The true loss with its minimum moved to θ* + 0.3. */
-static int loss_shifted(ddpm_quad *q, const gmm2 *g, double a, double b, double w, ddpm_loss_result *r)
-{
-    return ddpm_loss_level(q, g, a, b, w - 0.3, r);
-}
-/* The true loss, but a Hessian 20% too large. */
-static int loss_bad_hess(ddpm_quad *q, const gmm2 *g, double a, double b, double w, ddpm_loss_result *r)
-{
-    int st = ddpm_loss_level(q, g, a, b, w, r);
-    r->hess.val *= 1.2;
-    return st;
-}
+#define loss_shifted pc_loss_shifted
+#define loss_bad_hess pc_loss_bad_hess
 
-static pc_result run(int (*fn)(const pc_opts *, pc_result *), pc_loss_fn loss, double threshold)
+static pc_result run_m(int (*fn)(const pc_opts *, pc_result *), pc_loss_fn loss, double threshold, int mutant)
 {
     pc_opts o;
     pc_opts_default(&o);
@@ -29,12 +23,18 @@ static pc_result run(int (*fn)(const pc_opts *, pc_result *), pc_loss_fn loss, d
     o.seed = cu_seed(1);
     o.loss = loss;
     o.threshold = threshold;
+    o.mutant = mutant;
     pc_result r = {0};
     int st = fn(&o, &r);
     CU_ASSERT_EQUAL(st, GSL_SUCCESS);
     CU_ASSERT(r.id != NULL);
     CU_ASSERT(r.claim[0] != '\0');
+    CU_ASSERT(r.sense == 1 || r.sense == -1);
     return r;
+}
+static pc_result run(int (*fn)(const pc_opts *, pc_result *), pc_loss_fn loss, double threshold)
+{
+    return run_m(fn, loss, threshold, 0);
 }
 
 #define BOTH_WAYS(name, fn, wrong_loss, wrong_thr)                        \
@@ -62,6 +62,40 @@ static void test_c3_hess(void)
     /* A wrong curvature predicts the wrong contraction rate. */
     pc_result bad = run(pc_c3_gd_rate, loss_bad_hess, NAN);
     CU_ASSERT_FALSE(bad.pass);
+}
+
+/* The claims' own wrong models, where the tiny grid sees them. */
+static void test_mutants(void)
+{
+    int (*fns[])(const pc_opts *, pc_result *) = { pc_c4_mc_agreement, pc_c6_rate };
+    for (size_t i = 0; i < 2; i++) {
+        pc_result bad = run_m(fns[i], NULL, NAN, 1);
+        CU_ASSERT_FALSE(bad.pass);
+        if (bad.pass) fprintf(stderr, "\n  %s mutant passed: measured %g threshold %g\n", bad.id, bad.measured, bad.threshold);
+    }
+}
+
+/* The thresholds of the random claims are those of their stated 1% rate
+ * (the two cheap ones here; tests/cli/check.sh reads the others' from
+ * check --quick): C4 Šidák over 72, C7 Šidák over EM + its 2 levels. */
+static void test_rates(void)
+{
+    double z;
+    pc_result r = run(pc_c4_mc_agreement, NULL, NAN);
+    pc_rate_sidak_z(0.01, 72, &z);
+    ASSERT_REL(r.threshold, z, TOL0);
+    ASSERT_REL(z, 3.8089, 1e-4);
+    CU_ASSERT(strstr(r.claim, "1%") != NULL);
+    r = run(pc_c7_mle_bridge, NULL, NAN);
+    pc_rate_sidak_z(0.01, 3, &z);                  /* EM + 2 levels (quick and tiny) */
+    ASSERT_REL(r.threshold, z, TOL0);
+    for (size_t k = 0; k < pc_nclaims; k++) {
+        int det = !strcmp(pc_claims[k].id, "C1") || !strcmp(pc_claims[k].id, "C2") ||
+                  !strcmp(pc_claims[k].id, "C3") || !strcmp(pc_claims[k].id, "C8") ||
+                  !strcmp(pc_claims[k].id, "C12");
+        CU_ASSERT_EQUAL(pc_claims[k].random, !det);
+        CU_ASSERT(!pc_claims[k].mutant || pc_claims[k].random);
+    }
 }
 
 static void test_ks(void)
@@ -98,6 +132,8 @@ CU_TestInfo cu_claims_tests[] = {
     { "C7_mle_bridge", test_c7 },
     { "C8_step_size", test_c8 },
     { "C9_means_contrast", test_c9 },
+    { "mutants", test_mutants },
+    { "rates", test_rates },
     { "ks_two_sample", test_ks },
     CU_TEST_INFO_NULL
 };

@@ -29,6 +29,7 @@
 #include "ddpm/schedule.h"
 #include "gmm/gmm.h"
 #include "proofs_check/claims.h"
+#include "proofs_check/rates.h"
 #include "proofs_check/sweep.h"
 #include "spire/ckpt.h"
 #include "spire/data.h"
@@ -603,10 +604,45 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EINVAL, pc_c11_weighting(&F.po, NULL))                                       \
     X(GSL_EINVAL, pc_c12_kcomp_landscape(NULL, &F.pr))                                 \
     X(GSL_EINVAL, pc_c13_kcomp_dimension_free(&F.po, NULL))                            \
-    X(GSL_EINVAL, pc_joint_fit(NULL, 0.6, 10, 1, 1, F.out, F.out + 1))                             \
-    X(GSL_EDOM, pc_joint_fit(F.g, 1.5, 10, 1, 1, F.out, F.out + 1))                                \
-    X(GSL_EDOM, pc_joint_fit(F.g, 0.6, 0, 1, 1, F.out, F.out + 1))                                 \
+    X(GSL_EINVAL, pc_joint_fit(NULL, 0.6, 10, 1, 1, F.out, NULL, F.out + 1))                             \
+    X(GSL_EDOM, pc_joint_fit(F.g, 1.5, 10, 1, 1, F.out, NULL, F.out + 1))                                \
+    X(GSL_EDOM, pc_joint_fit(F.g, 0.6, 0, 1, 1, F.out, NULL, F.out + 1))                                 \
     X(GSL_EINVAL, pc_ks2(NULL, 2, F.y, 2, F.out, F.out + 1))                                       \
+    X(GSL_EINVAL, pc_loss_shifted(F.q, F.g, 0.5, 0.5, 0.0, NULL))                                  \
+    X(GSL_EINVAL, pc_loss_bad_hess(F.q, F.g, 0.5, 0.5, 0.0, NULL))                                 \
+    X(GSL_SUCCESS, (pc_tally_init(NULL), GSL_SUCCESS))                                             \
+    X(GSL_SUCCESS, (pc_tally_add(NULL, &F.pr), GSL_SUCCESS))                                       \
+    X(GSL_EINVAL, pc_tally_verdict(NULL, 1, F.out, F.out, F.out, F.out, &(int){ 0 }))              \
+    X(GSL_EDOM, tally_empty(0))                                                                    \
+    X(GSL_EINVAL, pc_tally_power(NULL, F.out, F.out, F.out, &(int){ 0 }))                          \
+    X(GSL_EDOM, tally_empty(1))                                                                    \
+    /* proofs_check/rates.h */                                                                     \
+    X(GSL_EINVAL, pc_rate_sidak_level(0.01, 2, NULL))                                              \
+    X(GSL_EDOM, pc_rate_sidak_level(1.0, 2, F.out))                                                \
+    X(GSL_EINVAL, pc_rate_sidak_z(0.01, 2, NULL))                                                  \
+    X(GSL_EDOM, pc_rate_sidak_z(0.01, 0, F.out))                                                   \
+    X(GSL_EINVAL, pc_rate_bonferroni(0.01, 2, NULL))                                               \
+    X(GSL_EDOM, pc_rate_bonferroni(0.0, 2, F.out))                                                 \
+    X(GSL_EINVAL, pc_rate_fisher_upper(0.5, 10, 0.01, NULL))                                       \
+    X(GSL_EDOM, pc_rate_fisher_upper(1.5, 10, 0.01, F.out))                                        \
+    X(GSL_EINVAL, pc_rate_fisher_crit(0.5, 10, 0.01, NULL))                                        \
+    X(GSL_EDOM, pc_rate_fisher_crit(0.5, 3, 0.01, F.out))                                          \
+    X(GSL_EINVAL, pc_rate_tolerance(0.1, 0.1, 0.01, NULL))                                         \
+    X(GSL_EDOM, pc_rate_tolerance(-0.1, 0.1, 0.01, F.out))                                         \
+    X(GSL_EINVAL, pc_rate_slope(NULL, F.y, F.y, 2, F.out, F.out))                                  \
+    X(GSL_EDOM, pc_rate_slope(F.x, F.y, F.y, 1, F.out, F.out))                                     \
+    X(GSL_EINVAL, pc_rate_log_mean(NULL, 2, F.out, F.out))                                         \
+    X(GSL_EDOM, pc_rate_log_mean(F.y, 1, F.out, F.out))                                            \
+    X(GSL_EINVAL, pc_rate_log_rms(NULL, 2, F.out, F.out))                                          \
+    X(GSL_EDOM, pc_rate_log_rms(F.y, 1, F.out, F.out))                                             \
+    X(GSL_EINVAL, pc_rate_var_about(NULL, 2, 0.0, F.out, F.out))                                   \
+    X(GSL_EDOM, pc_rate_var_about(F.y, 2, NAN, F.out, F.out))                                      \
+    X(GSL_EINVAL, pc_rate_binom_ci(1, 2, 0.95, NULL, F.out))                                       \
+    X(GSL_EDOM, pc_rate_binom_ci(3, 2, 0.95, F.out, F.out))                                        \
+    X(GSL_EINVAL, pc_rate_binom_tail(1, 2, 0.5, NULL))                                             \
+    X(GSL_EDOM, pc_rate_binom_tail(1, 2, 1.5, F.out))                                              \
+    X(GSL_EINVAL, pc_rate_seeds_verdict(1, 2, 0.01, 0.001, NULL, F.out))                           \
+    X(GSL_EDOM, pc_rate_seeds_verdict(1, 0, 0.01, 0.001, &(int){ 0 }, F.out))                      \
     X(GSL_EDOM, pc_ks2(F.x, 0, F.y, 2, F.out, F.out + 1))                                          \
     /* proofs_check/sweep.h */                                                                     \
     X(GSL_SUCCESS, pc_sweep_dom_t(0).hi == 0 ? GSL_SUCCESS : GSL_EFAILED) /* no failure mode */ \
@@ -646,6 +682,16 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EINVAL, pc_sweep_estimator_name(9) ? GSL_SUCCESS : GSL_EINVAL)                           \
     X(GSL_EINVAL, pc_sweep_estimators_parse("mom", &(unsigned){ 0 }, NULL, 0))                     \
     X(GSL_EINVAL, pc_sweep_estimators_parse("ddpm", NULL, NULL, 0))
+
+/* An empty tally: verdict (power = 0) or power (1) on no seed is GSL_EDOM. */
+static int tally_empty(int power)
+{
+    pc_tally t;
+    double a, b, c, d;
+    int ok;
+    pc_tally_init(&t);
+    return power ? pc_tally_power(&t, &a, &b, &c, &ok) : pc_tally_verdict(&t, 1, &a, &b, &c, &d, &ok);
+}
 
 static int run_row(size_t i)
 {
@@ -689,7 +735,7 @@ static void test_coverage(void)
     static const char *headers[] = { "gmm/gmm.h", "ddpm/ddpm.h", "ddpm/schedule.h", "spire/ckpt.h",
                                      "spire/data.h", "spire/fed.h", "spire/kid.h", "spire/model.h",
                                      "spire/sample.h", "spire/train.h", "proofs_check/claims.h",
-                                     "proofs_check/sweep.h", "spire/nn.h", "ddpm/kmix.h" };
+                                     "proofs_check/sweep.h", "proofs_check/rates.h", "spire/nn.h", "ddpm/kmix.h" };
     size_t tlen = 1;
     for (size_t i = 0; i < nrows; i++) tlen += strlen(rows[i].call) + 1;
     char *table = malloc(tlen);

@@ -272,8 +272,8 @@ static void test_index(void)
     CU_ASSERT_EQUAL_FATAL(pf_figure_run(pf_figure_find("F7"), &o, &r[0]), GSL_SUCCESS);
     CU_ASSERT_EQUAL_FATAL(pf_figure_run(pf_figure_find("F8"), &o, &r[1]), GSL_SUCCESS);
     r[0].rendered = (1u << PLOTS_PNG) | (1u << PLOTS_SVG);   /* as if gnuplot had drawn F7 */
-    pc_result cl[2] = { { "C2", "sign check <with> & escapes", 1.0, 1.0, 1, 0.5 },
-                        { "C8", "step size", 0.2, 0.05, 0, 0.1 } };
+    pc_result cl[2] = { { "C2", "sign check <with> & escapes", 1.0, 1.0, 1, 0.5, 1 },
+                        { "C8", "step size", 0.2, 0.05, 0, 0.1, 1 } };
     CU_ASSERT_EQUAL_FATAL(pf_index_write(&o, r, 2, cl, 2, 12.0), GSL_SUCCESS);
     char *h = cu_slurp(d, "index.html"), *m = cu_slurp(d, "REPORT.md");
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
