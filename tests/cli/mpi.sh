@@ -44,7 +44,9 @@ for i in 1 2 3; do $MPIRUN -np 2 "$MPIBIN" sweep $MP --threads 1 --shard $i/3 --
   | cmp -s - <(noseconds "$tmp/mpi_ref.csv") && ok || bad "mpirun shards 1/3..3/3 merged: not the one-process CSV"
 
 # ---- SIGKILL of a running MPI sweep, then --resume under MPI: the same CSV
-MK="--d 1,2,3,4,5,6,7,8 --sep 1,2 --pi 0.3 --n 200 --reps 400 --seed 7 --threads 1"
+# long enough (about 4 s on one core) that the first rewrite of --out (after
+# 1 s) comes well before the end on a fast machine
+MK="--d 1,2,3,4,5,6,7,8 --sep 1,2 --pi 0.3 --n 600 --reps 400 --seed 7 --threads 1"
 "$REF" sweep $MK --out "$tmp/mpi_kref.csv" 2>/dev/null
 $MPIRUN -np 3 "$MPIBIN" sweep $MK --out "$tmp/mpi_k.csv" >/dev/null 2>&1 &
 mpid=$!
