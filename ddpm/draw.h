@@ -45,6 +45,11 @@ int ddpm_terms_explicit(const gmm2 *g, const double *mu, double a, double b, dou
 typedef int (*ddpm_block_fn)(void *ctx, gsl_rng *r, size_t j, size_t i0, size_t i1,
                              double *scratch);
 static inline size_t ddpm_blocks_count(size_t n) { return (n + DDPM_MC_BLOCK - 1) / DDPM_MC_BLOCK; }
+/* The n-point Gauss–Hermite rule for the N(0,1) expectation (GSL's fixed
+ * Hermite rule for the weight e^{−x²/2}, weights divided by √(2π)): nodes x,
+ * weights w (n each).  GSL_ENOMEM.  Shared by ddpm/loss.c and ddpm/kmix.c. */
+int ddpm_hermite_normal(size_t n, double *x, double *w);
+
 int ddpm_blocks_run(size_t n, uint64_t seed, size_t scratch, ddpm_block_fn body, void *ctx);
 
 #endif

@@ -12,6 +12,7 @@
 #include <gsl/gsl_math.h>
 #include <lapacke.h>
 #include "common/spl.h"
+#include "ddpm/draw.h"
 #include "ddpm/kmix_internal.h"
 
 /* ---- the mixture --------------------------------------------------------- */
@@ -153,25 +154,13 @@ struct kmix_quad {
     rule r2[2];   /* 2-d tensor rules */
 };
 
-/* Gauss–Hermite with weight e^{−x²/2}, normalised to the N(0,1) expectation. */
-static int hermite(size_t n, double *x, double *w)
-{
-    gsl_integration_fixed_workspace *t =
-        gsl_integration_fixed_alloc(gsl_integration_fixed_hermite, n, 0.0, 0.5, 0.0, 0.0);
-    if (!t) return GSL_ENOMEM;
-    const double *nx = gsl_integration_fixed_nodes(t), *nw = gsl_integration_fixed_weights(t);
-    for (size_t i = 0; i < n; i++) { x[i] = nx[i]; w[i] = nw[i] / sqrt(2 * M_PI); }
-    gsl_integration_fixed_free(t);
-    return GSL_SUCCESS;
-}
-
 static int rule_1d(rule *R, size_t n)
 {
     R->n = n;
     R->x = malloc(n * sizeof *R->x);
     R->w = malloc(n * sizeof *R->w);
     if (!R->x || !R->w) return GSL_ENOMEM;
-    return hermite(n, R->x, R->w);
+    return ddpm_hermite_normal(n, R->x, R->w);
 }
 
 /* Tensor product of the n-point rule; nodes of weight below 1e-20 of the
@@ -182,7 +171,7 @@ static int rule_2d(rule *R, size_t n)
     R->x = malloc(2 * n * n * sizeof *R->x);
     R->w = malloc(n * n * sizeof *R->w);
     if (!x || !w || !R->x || !R->w) { free(x); free(w); return GSL_ENOMEM; }
-    int st = hermite(n, x, w);
+    int st = ddpm_hermite_normal(n, x, w);
     size_t c = 0;
     double wmax = 0.0;
     for (size_t i = 0; i < n && !st; i++) wmax = fmax(wmax, w[i]);

@@ -82,8 +82,7 @@ static int fill_rule(size_t n, double *x, double *w)
     return GSL_SUCCESS;
 }
 
-/* Gauss–Hermite with weight e^{−x²/2}, normalised to the N(0,1) expectation. */
-static int fill_hermite(size_t n, double *x, double *w)
+int ddpm_hermite_normal(size_t n, double *x, double *w)
 {
     gsl_integration_fixed_workspace *t =
         gsl_integration_fixed_alloc(gsl_integration_fixed_hermite, n, 0.0, 0.5, 0.0, 0.0);
@@ -99,7 +98,7 @@ ddpm_quad *ddpm_quad_alloc(void)
     ddpm_quad *q = malloc(sizeof *q);
     if (!q) return NULL;
     if (fill_rule(NHI, q->xhi, q->whi) || fill_rule(NLO, q->xlo, q->wlo) ||
-        fill_hermite(GH_HI, q->ghx, q->ghw) || fill_hermite(GH_LO, q->glx, q->glw)) {
+        ddpm_hermite_normal(GH_HI, q->ghx, q->ghw) || ddpm_hermite_normal(GH_LO, q->glx, q->glw)) {
         free(q);
         return NULL;
     }
