@@ -57,7 +57,7 @@ int main(void)
         for (int n = 0; n < 3; n++) {
             ddpm_weighting wt;
             ddpm_weighting_parse(names[n], &wt);
-            ddpm_wplan *pf = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FAST, 0), *pF = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FULL, 0);
+            ddpm_wplan *pf = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FAST, 0, NULL), *pF = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FULL, 0, NULL);
             ddpm_loss_result a, b;
             ddpm_wplan_loss(q, pf, g, w, &a);
             ddpm_wplan_loss(q, pF, g, w, &b);
@@ -88,7 +88,7 @@ int main(void)
     double t[15];
     for (int k = 0; k < 15; k++) {
         double t0 = omp_get_wtime();
-        ddpm_wplan *p = ddpm_wplan_alloc(s, &ddpm_weighting_named[0], DDPM_WSUM_FAST, 0);
+        ddpm_wplan *p = ddpm_wplan_alloc(s, &ddpm_weighting_named[0], DDPM_WSUM_FAST, 0, NULL);
         t[k] = omp_get_wtime() - t0;
         ddpm_wplan_free(p);
     }
@@ -96,7 +96,7 @@ int main(void)
     /* At the accuracy the lab claims (1e-12 relative, docs/accuracy.md): a
      * strict plan, checked against the level-by-level sum before it is timed. */
     {
-        ddpm_wplan *ps = ddpm_wplan_alloc(s, &ddpm_weighting_named[0], DDPM_WSUM_FAST, 1e-12);
+        ddpm_wplan *ps = ddpm_wplan_alloc(s, &ddpm_weighting_named[0], DDPM_WSUM_FAST, 1e-12, NULL);
         ddpm_loss_result a, b;
         ddpm_wplan_loss(q, ps, g, w, &a);
         ddpm_loss_avg(q, g, s, w, &b);

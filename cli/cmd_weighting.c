@@ -77,9 +77,10 @@ int cmd_weighting(int argc, char **argv)
     int rc = 1;
     if (!q) { opt_lib_error(o.cmd, "ddpm_quad_alloc", GSL_ENOMEM); goto done; }
     for (int i = 0; i < DDPM_W_NAMED; i++) {
-        ddpm_wplan *p = ddpm_wplan_alloc(m.s, &ddpm_weighting_named[i], full ? DDPM_WSUM_FULL : DDPM_WSUM_FAST, 0);
-        if (!p) { opt_lib_error(o.cmd, "ddpm_wplan_alloc", GSL_ENOMEM); goto done; }
-        int st = ddpm_wplan_efficiency(q, p, m.g, i == 0, &ef[i]);
+        int st;
+        ddpm_wplan *p = ddpm_wplan_alloc(m.s, &ddpm_weighting_named[i], full ? DDPM_WSUM_FULL : DDPM_WSUM_FAST, 0, &st);
+        if (!p) { opt_lib_error(o.cmd, "ddpm_wplan_alloc", st); goto done; }
+        st = ddpm_wplan_efficiency(q, p, m.g, i == 0, &ef[i]);
         ddpm_wplan_free(p);
         if (st) { opt_lib_error(o.cmd, "ddpm_wplan_efficiency", st); goto done; }
     }

@@ -515,8 +515,8 @@ int opt_model_build(const opt_common *o, opt_model *m)
         if (o->noise == OPT_NOISE_AVG) {
             m->s = s;
             m->avg = 1;
-            if (o->given_weighting && !(m->plan = ddpm_wplan_alloc(s, &o->weighting, DDPM_WSUM_FAST, 0))) {
-                opt_lib_error(c, "ddpm_wplan_alloc", GSL_ENOMEM);
+            if (o->given_weighting && !(m->plan = ddpm_wplan_alloc(s, &o->weighting, DDPM_WSUM_FAST, 0, &st))) {
+                opt_lib_error(c, "ddpm_wplan_alloc", st);
                 goto fail;
             }
         } else {

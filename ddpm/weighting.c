@@ -76,7 +76,7 @@ void ddpm_weighting_name(const ddpm_weighting *wt, char *buf, size_t n)
 int ddpm_weighting_check(const ddpm_weighting *wt, const ddpm_schedule *s)
 {
     if (!wt || !s) return GSL_EINVAL;
-    if (wt->kind < 0 || wt->kind >= DDPM_W_NKIND) return GSL_EDOM;
+    if (wt->kind < 0 || wt->kind >= DDPM_W_NKIND) return GSL_EINVAL;   /* an unknown kind */
     if (wt->kind == DDPM_W_MINSNR && !(wt->gamma > 0 && isfinite(wt->gamma))) return GSL_EDOM;
     if (wt->kind == DDPM_W_LEVEL && !(wt->level >= 1 && wt->level <= s->T)) return GSL_EDOM;
     return GSL_SUCCESS;
@@ -264,13 +264,14 @@ void ddpm_wplan_free(ddpm_wplan *p)
 }
 
 ddpm_wplan *ddpm_wplan_alloc(const ddpm_schedule *s, const ddpm_weighting *wt,
-                             ddpm_wsum_mode mode, double tol)
+                             ddpm_wsum_mode mode, double tol, int *status)
 {
-    if (!s || !wt || ddpm_weighting_check(wt, s) || (mode != DDPM_WSUM_FAST && mode != DDPM_WSUM_FULL) ||
-        !(tol >= 0) || s->T < 2)
-        return NULL;
+    if (!s || !wt || (mode != DDPM_WSUM_FAST && mode != DDPM_WSUM_FULL)) return spl_fail(status, GSL_EINVAL);
+    int ck = ddpm_weighting_check(wt, s);
+    if (ck) return spl_fail(status, ck);
+    if (!(tol >= 0) || !isfinite(tol) || s->T < 2) return spl_fail(status, GSL_EDOM);
     ddpm_wplan *p = calloc(1, sizeof *p);
-    if (!p) return NULL;
+    if (!p) return spl_fail(status, GSL_ENOMEM);
     p->s = s;
     p->wt = *wt;
     p->mode = mode;
@@ -306,7 +307,8 @@ ddpm_wplan *ddpm_wplan_alloc(const ddpm_schedule *s, const ddpm_weighting *wt,
         if (!st && lo <= end) st = add_segment(p, lo, end, graded, 1);
         if (!st && end < T) st = add_root(p, end + 1, T, 1);
     }
-    if (st) { ddpm_wplan_free(p); return NULL; }
+    if (st) { ddpm_wplan_free(p); return spl_fail(status, st); }
+    spl_status(status, GSL_SUCCESS);
     return p;
 }
 
@@ -508,6 +510,7 @@ int ddpm_wplan_loss(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, double w, 
 int ddpm_obj_wavg(void *ctx, double w, double *f, double *df)
 {
     ddpm_obj_wavg_ctx *c = ctx;
+    if (!c || !f || !df) return GSL_EINVAL;
     ddpm_loss_result r;
     int st = ddpm_wplan_loss(c->q, c->p, c->g, w, &r);
     if (st) return st;
@@ -653,6 +656,7 @@ ddpm_sample *ddpm_wplan_sample_draw(ddpm_quad *q, const ddpm_wplan *p, const gmm
     int dummy;
     if (!status) status = &dummy;
     if (!p || !g) { *status = GSL_EINVAL; return NULL; }
+    if (n == 0) { *status = GSL_EDOM; return NULL; }
     double *lam = malloc(p->s->T * sizeof *lam);
     if (!lam) { *status = GSL_ENOMEM; return NULL; }
     ddpm_sample *S = NULL;

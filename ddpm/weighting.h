@@ -21,6 +21,11 @@
  * best over λ for uniform q; the best single level (max_t B_t²/A_t) is the
  * best over q as well.
  *
+ * Errors (common/spl.h): GSL_EINVAL for a NULL pointer (or an unknown kind),
+ * GSL_EDOM for a number out of its range, GSL_ENOMEM; the constructors
+ * report through a trailing `int *status` (may be NULL).  Functions that
+ * return a value instead return 0 / NULL / "?" on NULL.
+ *
  * Sums over levels.  Every Σ_t above is computed either level by level (the
  * reference, DDPM_WSUM_FULL) or, by default (DDPM_WSUM_FAST), from far fewer
  * levels: the summand is smooth in t between the weighting's break points
@@ -45,7 +50,7 @@
  *
  * Typical use:
  *     ddpm_weighting wt;  ddpm_weighting_parse("minsnr:5", &wt);
- *     ddpm_wplan *p = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FAST, 0);
+ *     ddpm_wplan *p = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FAST, 0, &status);
  *     ddpm_wplan_loss(q, p, g, w, &res);   ddpm_wplan_sandwich(q, p, g, &sw);
  *     ddpm_wplan_free(p);
  * The plan keeps a pointer to s (the caller keeps s alive); it is read-only
@@ -73,9 +78,11 @@ typedef struct {
  * GSL_EINVAL for an unknown name (or NULL); GSL_EDOM for γ not a finite
  * number > 0, or a level that is not an integer ≥ 1. */
 int ddpm_weighting_parse(const char *name, ddpm_weighting *wt);
-/* The canonical name ("minsnr:5", "level:250") into buf (n bytes). */
+/* The canonical name ("minsnr:5", "level:250") into buf (n bytes); "?" for
+ * wt NULL or an unknown kind; nothing for buf NULL or n = 0. */
 void ddpm_weighting_name(const ddpm_weighting *wt, char *buf, size_t n);
-/* GSL_EDOM if the weighting does not fit the schedule (level > T). */
+/* GSL_EINVAL for NULL pointers or an unknown kind; GSL_EDOM for γ not a
+ * finite number > 0, or a level outside [1, T]. */
 int ddpm_weighting_check(const ddpm_weighting *wt, const ddpm_schedule *s);
 /* The canonical weightings of §9 with default parameters, in table order
  * (eps, x0, v, elbo, minsnr:5, optimal; level:t is not listed). */
@@ -83,8 +90,9 @@ int ddpm_weighting_check(const ddpm_weighting *wt, const ddpm_schedule *s);
 extern const ddpm_weighting ddpm_weighting_named[DDPM_W_NAMED];
 
 /* λ_t at level t ∈ [1, T] and its sampling probability q_t.  q and g are
- * used by `optimal` only (may be NULL otherwise).  GSL_EDOM for t outside
- * [1, T] or a weighting that does not fit s. */
+ * used by `optimal` only (may be NULL otherwise; qt may be NULL).  GSL_EINVAL
+ * for NULL wt, s, lambda (or q, g for optimal); GSL_EDOM for t outside [1, T]
+ * or a weighting that does not fit s. */
 int ddpm_weighting_lambda(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
                           const ddpm_schedule *s, size_t t, double *lambda, double *qt);
 
@@ -97,13 +105,16 @@ typedef struct ddpm_wplan ddpm_wplan;
  * tol: relative tolerance of the fast path; 0: DDPM_WSUM_TOL, and no finer
  * than the per-level quadrature error estimates (the default: the fast sum's
  * error estimate is then at most about twice the level-by-level one); > 0:
- * refine to tol × Σ|terms| whatever the quadrature errors.  NULL on bad
- * arguments (see ddpm_weighting_check) or out of memory. */
+ * refine to tol × Σ|terms| whatever the quadrature errors.  NULL on failure,
+ * with *status (status may be NULL): GSL_EINVAL (s or wt NULL, an unknown
+ * kind or mode), GSL_EDOM (a weighting that does not fit s — ddpm_weighting_check —,
+ * tol negative or not finite, T < 2), GSL_ENOMEM. */
 ddpm_wplan *ddpm_wplan_alloc(const ddpm_schedule *s, const ddpm_weighting *wt,
-                             ddpm_wsum_mode mode, double tol);
+                             ddpm_wsum_mode mode, double tol, int *status);
+/* free(NULL) is a no-op. */
 void ddpm_wplan_free(ddpm_wplan *p);
 /* Number of levels the plan's first cover evaluates per sum (T for FULL;
- * for FAST before any panel is halved). */
+ * for FAST before any panel is halved); 0 for p NULL. */
 size_t ddpm_wplan_nodes(const ddpm_wplan *p);
 
 /* The weighted loss L_λ(w), excess, gradient and Hessian in w, each with its
@@ -114,7 +125,8 @@ int ddpm_wplan_loss(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, double w,
                     ddpm_loss_result *res);
 
 /* The weighted sandwich at θ*: sw->A = A_λ, sw->B = B_λ, nvar_w = A_λ/B_λ²,
- * nvar_p = (π(1−π))² nvar_w, err = error estimate of nvar_w.  Needs Δ > 0. */
+ * nvar_p = (π(1−π))² nvar_w, err = error estimate of nvar_w.  GSL_EINVAL
+ * for NULL pointers; GSL_EDOM for Δ = 0 (needs Δ > 0) or a bad mixture. */
 int ddpm_wplan_sandwich(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, ddpm_sandwich *sw);
 
 /* Efficiency against the MLE, and the best single level. */
@@ -127,15 +139,19 @@ typedef struct {
 } ddpm_efficiency;
 /* Efficiency of the plan's weighting.  The best level is found over all T
  * levels (T quadratures: level by level whatever the mode).  best may be 0
- * to skip it (best_level = 0, best_eff NaN). */
+ * to skip it (best_level = 0, best_eff NaN).  Codes as ddpm_wplan_sandwich. */
 int ddpm_wplan_efficiency(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, int best,
                           ddpm_efficiency *eff);
 
-/* Fisher information for w of one clean point, I_w = E[(ρ*(x0) − π)²]. */
+/* Fisher information for w of one clean point, I_w = E[(ρ*(x0) − π)²]
+ * (err may be NULL).  GSL_EINVAL for g or info NULL; GSL_EDOM for π outside
+ * (0, 1) or Δ < 0 (as gmm2_fisher_pi). */
 int ddpm_info_w(const gmm2 *g, double *info, double *err);
 
 /* ---- the empirical side (§6 with weights) --------------------------------
- * λ_t for t = 1..T into lam (T doubles): the table the sample sets use. */
+ * λ_t for t = 1..T into lam (T doubles): the table the sample sets use.
+ * q, g as for ddpm_weighting_lambda.  GSL_EINVAL for NULL wt, s, lam (or q, g
+ * for optimal); GSL_EDOM for a weighting that does not fit s. */
 int ddpm_weighting_table(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
                          const ddpm_schedule *s, double *lam);
 /* Draw a sample set for the weighting: t ~ q per sample (level:t draws every
@@ -152,13 +168,16 @@ ddpm_sample *ddpm_weighting_sample_draw(const ddpm_weighting *wt, const double *
                                         uint64_t seed, int *status);
 
 /* The same for a plan's weighting and schedule (the table built inside:
- * T quadratures for optimal). */
+ * T quadratures for optimal; q may be NULL otherwise).  NULL on failure,
+ * with *status (may be NULL): GSL_EINVAL (p or g NULL, q NULL for optimal,
+ * an unknown mode), GSL_EDOM (n = 0), GSL_ENOMEM. */
 ddpm_sample *ddpm_wplan_sample_draw(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, size_t n,
                                     ddpm_mc_mode mode, uint64_t seed, int *status);
-/* The plan's weighting. */
+/* The plan's weighting; NULL for p NULL. */
 const ddpm_weighting *ddpm_wplan_weighting(const ddpm_wplan *p);
 
-/* A ready-made objective for ddpm_gd: L_λ and its gradient through a plan. */
+/* A ready-made objective for ddpm_gd: L_λ and its gradient through a plan.
+ * GSL_EINVAL for ctx, f, df NULL; otherwise the codes of ddpm_wplan_loss. */
 typedef struct { ddpm_quad *q; const gmm2 *g; const ddpm_wplan *p; } ddpm_obj_wavg_ctx;
 int ddpm_obj_wavg(void *ctx, double w, double *f, double *df);
 

@@ -26,8 +26,8 @@ static int f18_eff(ddpm_quad *q, gmm2 *g, const ddpm_schedule *s, double pi, dou
 {
     int st = gmm2_set(g, pi, sep, 0.0);
     for (int i = 0; i < NWT && !st; i++) {
-        ddpm_wplan *p = ddpm_wplan_alloc(s, &ddpm_weighting_named[i], DDPM_WSUM_FAST, 0);
-        if (!p) return GSL_ENOMEM;
+        ddpm_wplan *p = ddpm_wplan_alloc(s, &ddpm_weighting_named[i], DDPM_WSUM_FAST, 0, &st);
+        if (!p) return st;
         ddpm_efficiency ef;
         st = ddpm_wplan_efficiency(q, p, g, i == 0, &ef);
         ddpm_wplan_free(p);

@@ -86,8 +86,8 @@ int pc_c11_weighting(const pc_opts *o, pc_result *r)
         for (size_t i = 0; i < C11_NW && !status; i++) {
             ddpm_weighting wt = i < DDPM_W_NAMED ? ddpm_weighting_named[i]
                                                  : (ddpm_weighting){ DDPM_W_LEVEL, 0, best_t[k] };
-            ddpm_wplan *p = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FAST, 0);
-            if (!p) { status = GSL_ENOMEM; break; }
+            ddpm_wplan *p = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FAST, 0, &status);
+            if (!p) break;
             status = ddpm_wplan_efficiency(q, p, g, i == 0, &ef[i]);
             ddpm_wplan_free(p);
             if (status) break;

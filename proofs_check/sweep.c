@@ -677,8 +677,8 @@ int pc_sweep_cell_rows(const pc_sweep_grid *G, size_t index, const double *p_ddp
     /* predictions: sandwich (§6) and Cramér–Rao */
     ddpm_sandwich sw;
     if (s && sp->weighting.kind != DDPM_W_EPS) {   /* the weighted sandwich (§9) */
-        ddpm_wplan *wp = ddpm_wplan_alloc(s, &sp->weighting, DDPM_WSUM_FAST, 0);
-        st = wp ? ddpm_wplan_sandwich(q, wp, g, &sw) : GSL_ENOMEM;
+        ddpm_wplan *wp = ddpm_wplan_alloc(s, &sp->weighting, DDPM_WSUM_FAST, 0, &st);
+        if (wp) st = ddpm_wplan_sandwich(q, wp, g, &sw);
         ddpm_wplan_free(wp);
     } else {
         st = s ? ddpm_sandwich_avg(q, g, s, &sw) : ddpm_sandwich_level(q, g, c.a, c.b, &sw);

@@ -27,6 +27,7 @@
 #include "ddpm/ddpm.h"
 #include "ddpm/kmix.h"
 #include "ddpm/schedule.h"
+#include "ddpm/weighting.h"
 #include "gmm/gmm.h"
 #include "proofs_check/claims.h"
 #include "proofs_check/rates.h"
@@ -95,6 +96,10 @@ typedef struct {
     kmix_result kres;
     kmix_fit_result kfit;
     kmix_sandwich ksw;
+    /* ddpm/weighting.h: a plan for eps on F.s (linear, T = 20) */
+    ddpm_wplan *wp;
+    ddpm_weighting wt;
+    ddpm_efficiency eff;
 } fixture;
 
 static fixture F;
@@ -163,6 +168,8 @@ static int fixture_open(void)
     if (!(F.kS = kmix_sample_draw(F.km, 0.6, 0.8, 50, DDPM_MC_PROJECTED, 1, &st))) return st;
     if (!(F.kgd = kmix_gd_alloc())) return GSL_ENOMEM;
     F.kctx = (kmix_obj_quad_ctx){ F.kq, F.km, 0.6, 0.8 };
+    F.wt = ddpm_weighting_named[0];
+    if (!(F.wp = ddpm_wplan_alloc(F.s, &F.wt, DDPM_WSUM_FAST, 0, &st))) return st;
     return GSL_SUCCESS;
 }
 
@@ -176,6 +183,7 @@ static void fixture_close(void)
     spire_fed_data_free(F.fd); spire_fed_run_free(F.run);
     pc_sweep_grid_free(F.grid); pc_sweep_spec_free(&F.sp);
     kmix_free(F.km); kmix_free(F.kx); kmix_quad_free(F.kq); kmix_sample_free(F.kS); kmix_gd_free(F.kgd);
+    ddpm_wplan_free(F.wp);
 }
 
 /* ---- wrappers: constructors, values ------------------------------------- */
@@ -210,6 +218,15 @@ CTOR_WRAP(kmix_alloc, kmix, kmix_free, (size_t K, size_t d), (K, d, &st))
 CTOR_WRAP(kmix_quad_alloc, kmix_quad, kmix_quad_free, (size_t nhi, size_t nlo), (nhi, nlo, &st))
 CTOR_WRAP(kmix_sample_draw, kmix_sample, kmix_sample_free,
           (const kmix *m, double a, double b, size_t n, ddpm_mc_mode mode), (m, a, b, n, mode, 1, &st))
+CTOR_WRAP(ddpm_wplan_alloc, ddpm_wplan, ddpm_wplan_free,
+          (const ddpm_schedule *s, const ddpm_weighting *wt, ddpm_wsum_mode mode, double tol),
+          (s, wt, mode, tol, &st))
+CTOR_WRAP(ddpm_weighting_sample_draw, ddpm_sample, ddpm_sample_free,
+          (const ddpm_weighting *wt, const double *lam, const gmm2 *g, const ddpm_schedule *s, size_t n),
+          (wt, lam, g, s, n, DDPM_MC_PROJECTED, 1, &st))
+CTOR_WRAP(ddpm_wplan_sample_draw, ddpm_sample, ddpm_sample_free,
+          (ddpm_quad *q, const ddpm_wplan *wp, const gmm2 *g, size_t n, ddpm_mc_mode mode),
+          (q, wp, g, n, mode, 1, &st))
 /* ENOMEM-only constructors: they succeed here */
 static int ctor_plain(void *p, void (*freef)(void *)) { int st = p ? GSL_SUCCESS : GSL_ENOMEM; freef(p); return st; }
 static void free_quad(void *p) { ddpm_quad_free(p); }
@@ -249,6 +266,19 @@ static int data_make_kind(void)
 static int fed_round_lr0(void) { spire_fed_opts o = F.fo; o.lr = 0; return spire_fed_round(F.run, F.s, F.fd, F.known, &o); }
 static int adapt_lr0(void) { spire_fed_adapt_opts o = F.ao; o.lr = 0; return spire_fed_adapt(F.m2, F.s, SPIRE_FED_M_SPIRE, 2, F.xf, 8, F.known, &o, NULL); }
 static int train_opts_lr0(void) { spire_train_opts o = F.to; o.lr = 0; return ctor_spire_trainer_alloc(F.m, F.s, F.xf, 64, &o); }
+/* weightings that do not fit F.s (T = 20): level 21, γ < 0; an unknown kind */
+#define WT_LEVEL21 (&(ddpm_weighting){ DDPM_W_LEVEL, 0, 21 })
+#define WT_GAMMA_NEG (&(ddpm_weighting){ DDPM_W_MINSNR, -1.0, 0 })
+#define WT_KIND9 (&(ddpm_weighting){ (ddpm_weighting_kind)9, 0, 0 })
+/* F.g with Δ = 0 (which = 0: sandwich, 1: efficiency) or π = 1.5 (info_w) */
+static int wplan_sep0(int which)
+{
+    gmm2 g = *F.g;
+    g.sep = 0;
+    return which ? ddpm_wplan_efficiency(F.q, F.wp, &g, 0, &F.eff) : ddpm_wplan_sandwich(F.q, F.wp, &g, &F.sw);
+}
+static int info_w_pi(void) { gmm2 g = *F.g; g.pi = 1.5; return ddpm_info_w(&g, F.out, NULL); }
+static int wname(const ddpm_weighting *wt) { ddpm_weighting_name(wt, F.line, sizeof F.line); return QMARK_IS_EINVAL(F.line); }
 static int exact_bad_step(void) { return spire_fed_exact_eps(&F.ex, F.xf, 0, 1, F.ef); }
 static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return spire_fed_exact_eps(&e, F.xf, 1, 1, F.ef); }
 
@@ -382,6 +412,56 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EINVAL, ddpm_obj_avg(&(ddpm_obj_avg_ctx){ F.q, F.g, F.s }, 0.0, NULL, F.out))            \
     X(GSL_EINVAL, ddpm_obj_sample(NULL, 0.0, F.out, F.out + 1))                                    \
     X(GSL_EDOM, ddpm_obj_sample(F.S, INFINITY, F.out, F.out + 1))                                  \
+    /* ddpm/weighting.h */                                                                         \
+    X(GSL_EINVAL, ddpm_weighting_parse(NULL, &F.wt))                                               \
+    X(GSL_EINVAL, ddpm_weighting_parse("eps", NULL))                                               \
+    X(GSL_EINVAL, ddpm_weighting_parse("snr", &F.wt))                                              \
+    X(GSL_EDOM, ddpm_weighting_parse("minsnr:0", &F.wt))                                           \
+    X(GSL_EDOM, ddpm_weighting_parse("level:0", &F.wt))                                            \
+    X(GSL_EINVAL, wname(NULL))                                                                     \
+    X(GSL_EINVAL, wname(WT_KIND9))                                                                 \
+    X(GSL_SUCCESS, (ddpm_weighting_name(&F.wt, NULL, 8), GSL_SUCCESS))                             \
+    X(GSL_EINVAL, ddpm_weighting_check(NULL, F.s))                                                 \
+    X(GSL_EINVAL, ddpm_weighting_check(&F.wt, NULL))                                               \
+    X(GSL_EINVAL, ddpm_weighting_check(WT_KIND9, F.s))                                             \
+    X(GSL_EDOM, ddpm_weighting_check(WT_LEVEL21, F.s))                                             \
+    X(GSL_EDOM, ddpm_weighting_check(WT_GAMMA_NEG, F.s))                                           \
+    X(GSL_EINVAL, ddpm_weighting_lambda(F.q, &F.wt, F.g, F.s, 1, NULL, NULL))                      \
+    X(GSL_EINVAL, ddpm_weighting_lambda(NULL, &ddpm_weighting_named[5], F.g, F.s, 1, F.out, NULL)) \
+    X(GSL_EDOM, ddpm_weighting_lambda(F.q, &F.wt, F.g, F.s, 0, F.out, NULL))                       \
+    X(GSL_EDOM, ddpm_weighting_lambda(F.q, &F.wt, F.g, F.s, 21, F.out, NULL))                      \
+    X(GSL_EINVAL, ctor_ddpm_wplan_alloc(NULL, &F.wt, DDPM_WSUM_FAST, 0))                           \
+    X(GSL_EINVAL, ctor_ddpm_wplan_alloc(F.s, NULL, DDPM_WSUM_FAST, 0))                             \
+    X(GSL_EINVAL, ctor_ddpm_wplan_alloc(F.s, &F.wt, (ddpm_wsum_mode)5, 0))                         \
+    X(GSL_EINVAL, ctor_ddpm_wplan_alloc(F.s, WT_KIND9, DDPM_WSUM_FAST, 0))                         \
+    X(GSL_EDOM, ctor_ddpm_wplan_alloc(F.s, WT_LEVEL21, DDPM_WSUM_FAST, 0))                         \
+    X(GSL_EDOM, ctor_ddpm_wplan_alloc(F.s, &F.wt, DDPM_WSUM_FAST, -1.0))                           \
+    X(GSL_EDOM, ctor_ddpm_wplan_alloc(F.s, &F.wt, DDPM_WSUM_FULL, NAN))                            \
+    X(GSL_SUCCESS, (ddpm_wplan_free(NULL), GSL_SUCCESS))                                           \
+    X(GSL_EINVAL, ZERO_IS_EINVAL(ddpm_wplan_nodes(NULL)))                                          \
+    X(GSL_EINVAL, ddpm_wplan_loss(F.q, NULL, F.g, 0.0, &F.lres))                                   \
+    X(GSL_EINVAL, ddpm_wplan_loss(F.q, F.wp, F.g, 0.0, NULL))                                      \
+    X(GSL_EDOM, ddpm_wplan_loss(F.q, F.wp, F.g, NAN, &F.lres))                                     \
+    X(GSL_EINVAL, ddpm_wplan_sandwich(F.q, F.wp, NULL, &F.sw))                                     \
+    X(GSL_EDOM, wplan_sep0(0))                                                                     \
+    X(GSL_EINVAL, ddpm_wplan_efficiency(F.q, F.wp, F.g, 0, NULL))                                  \
+    X(GSL_EDOM, wplan_sep0(1))                                                                     \
+    X(GSL_EINVAL, ddpm_info_w(NULL, F.out, NULL))                                                  \
+    X(GSL_EINVAL, ddpm_info_w(F.g, NULL, NULL))                                                    \
+    X(GSL_EDOM, info_w_pi())                                                                       \
+    X(GSL_EINVAL, ddpm_weighting_table(F.q, &F.wt, F.g, F.s, NULL))                                \
+    X(GSL_EDOM, ddpm_weighting_table(F.q, WT_LEVEL21, F.g, F.s, F.out))                            \
+    X(GSL_EINVAL, ctor_ddpm_weighting_sample_draw(NULL, NULL, F.g, F.s, 10))                       \
+    X(GSL_EINVAL, ctor_ddpm_weighting_sample_draw(&ddpm_weighting_named[1], NULL, F.g, F.s, 10))   \
+    X(GSL_EDOM, ctor_ddpm_weighting_sample_draw(WT_LEVEL21, NULL, F.g, F.s, 10))                   \
+    X(GSL_EDOM, ctor_ddpm_weighting_sample_draw(&F.wt, NULL, F.g, F.s, 0))                         \
+    X(GSL_EINVAL, ctor_ddpm_wplan_sample_draw(F.q, NULL, F.g, 10, DDPM_MC_PROJECTED))              \
+    X(GSL_EINVAL, ctor_ddpm_wplan_sample_draw(F.q, F.wp, F.g, 10, (ddpm_mc_mode)5))                \
+    X(GSL_EDOM, ctor_ddpm_wplan_sample_draw(F.q, F.wp, F.g, 0, DDPM_MC_PROJECTED))                 \
+    X(GSL_EINVAL, ddpm_wplan_weighting(NULL) ? GSL_SUCCESS : GSL_EINVAL)                           \
+    X(GSL_EINVAL, ddpm_obj_wavg(NULL, 0.0, F.out, F.out))                                          \
+    X(GSL_EINVAL, ddpm_obj_wavg(&(ddpm_obj_wavg_ctx){ F.q, F.g, F.wp }, 0.0, NULL, F.out))         \
+    X(GSL_EDOM, ddpm_obj_wavg(&(ddpm_obj_wavg_ctx){ F.q, F.g, F.wp }, INFINITY, F.out, F.out))     \
     /* ddpm/kmix.h */                                                                              \
     X(GSL_EDOM, ctor_kmix_alloc(1, 1))                                                             \
     X(GSL_EDOM, ctor_kmix_alloc(KMIX_KMAX + 1, 1))                                                 \
@@ -735,7 +815,8 @@ static void test_coverage(void)
     static const char *headers[] = { "gmm/gmm.h", "ddpm/ddpm.h", "ddpm/schedule.h", "spire/ckpt.h",
                                      "spire/data.h", "spire/fed.h", "spire/kid.h", "spire/model.h",
                                      "spire/sample.h", "spire/train.h", "proofs_check/claims.h",
-                                     "proofs_check/sweep.h", "proofs_check/rates.h", "spire/nn.h", "ddpm/kmix.h" };
+                                     "proofs_check/sweep.h", "proofs_check/rates.h", "spire/nn.h", "ddpm/kmix.h",
+                                     "ddpm/weighting.h" };
     size_t tlen = 1;
     for (size_t i = 0; i < nrows; i++) tlen += strlen(rows[i].call) + 1;
     char *table = malloc(tlen);

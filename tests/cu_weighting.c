@@ -54,7 +54,9 @@ static void test_parse(void)
     ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 100, NULL);
     CU_ASSERT_EQUAL(ddpm_weighting_parse("level:101", &w), GSL_SUCCESS);
     CU_ASSERT_EQUAL(ddpm_weighting_check(&w, s), GSL_EDOM);
-    CU_ASSERT_PTR_NULL(ddpm_wplan_alloc(s, &w, DDPM_WSUM_FAST, 0));
+    int ast = 0;
+    CU_ASSERT_PTR_NULL(ddpm_wplan_alloc(s, &w, DDPM_WSUM_FAST, 0, &ast));
+    CU_ASSERT_EQUAL(ast, GSL_EDOM);
     CU_ASSERT_EQUAL(ddpm_weighting_parse("level:100", &w), GSL_SUCCESS);
     CU_ASSERT_EQUAL(ddpm_weighting_check(&w, s), GSL_SUCCESS);
     ddpm_schedule_free(s);
@@ -152,7 +154,7 @@ static void test_fast_vs_full(void)
         for (int n = 0; n < 7; n++) {
             ddpm_weighting wt;
             ddpm_weighting_parse(names[n], &wt);
-            ddpm_wplan *pf = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FAST, 0), *pF = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FULL, 0);
+            ddpm_wplan *pf = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FAST, 0, NULL), *pF = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FULL, 0, NULL);
             CU_ASSERT_PTR_NOT_NULL_FATAL(pf);
             CU_ASSERT_PTR_NOT_NULL_FATAL(pF);
             ddpm_loss_result a, b;
@@ -181,7 +183,7 @@ static void test_fast_vs_full(void)
                 }
             }
             /* a strict plan (tol given) refines below the quadrature errors */
-            ddpm_wplan *ps = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FAST, 1e-12);
+            ddpm_wplan *ps = ddpm_wplan_alloc(s, &wt, DDPM_WSUM_FAST, 1e-12, NULL);
             ddpm_loss_result c;
             CU_ASSERT_EQUAL(ddpm_wplan_loss(q, ps, g, w, &c), GSL_SUCCESS);
             double rs = fabs(c.grad.val - b.grad.val) / sc[1];
@@ -198,7 +200,7 @@ static void test_fast_vs_full(void)
     CU_ASSERT_EQUAL(bad, 0);
     /* eps, FULL, is ddpm_loss_avg itself (property) */
     ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
-    ddpm_wplan *pF = ddpm_wplan_alloc(s, &ddpm_weighting_named[0], DDPM_WSUM_FULL, 0);
+    ddpm_wplan *pF = ddpm_wplan_alloc(s, &ddpm_weighting_named[0], DDPM_WSUM_FULL, 0, NULL);
     ddpm_loss_result a, b;
     gmm2_set(g, 0.3, 2.0, 0.0);
     CU_ASSERT_EQUAL(ddpm_wplan_loss(q, pF, g, 0.4, &a), GSL_SUCCESS);
@@ -246,7 +248,7 @@ static void test_sandwich_and_optimal(void)
             for (size_t t = 0; t < T; t++) { bound += B[t] * B[t] / A[t] / T; best = fmax(best, B[t] * B[t] / A[t]); }
             for (int n = 0; n < DDPM_W_NAMED; n++) {
                 const ddpm_weighting *wt = &ddpm_weighting_named[n];
-                ddpm_wplan *p = ddpm_wplan_alloc(s, wt, DDPM_WSUM_FAST, 0);
+                ddpm_wplan *p = ddpm_wplan_alloc(s, wt, DDPM_WSUM_FAST, 0, NULL);
                 ddpm_efficiency ef;
                 CU_ASSERT_EQUAL_FATAL(ddpm_wplan_efficiency(q, p, g, n == 0, &ef), GSL_SUCCESS);
                 eff[n] = ef.eff.val;
@@ -291,7 +293,7 @@ static void test_sandwich_and_optimal(void)
     gmm2 *g = mk(0.3, 2.0);
     ddpm_weighting w;
     ddpm_weighting_parse("level:400", &w);
-    ddpm_wplan *p = ddpm_wplan_alloc(s, &w, DDPM_WSUM_FAST, 0);
+    ddpm_wplan *p = ddpm_wplan_alloc(s, &w, DDPM_WSUM_FAST, 0, NULL);
     ddpm_sandwich sa, sb;
     CU_ASSERT_EQUAL(ddpm_wplan_sandwich(q, p, g, &sa), GSL_SUCCESS);
     CU_ASSERT_EQUAL(ddpm_sandwich_level(q, g, s->a[399], s->b[399], &sb), GSL_SUCCESS);
@@ -303,7 +305,9 @@ static void test_sandwich_and_optimal(void)
     ddpm_wplan_free(p);
     gmm2_free(g);
     ddpm_schedule_free(s);
-    CU_ASSERT_PTR_NULL(ddpm_wplan_alloc(NULL, &w, DDPM_WSUM_FAST, 0));
+    int ast = 0;
+    CU_ASSERT_PTR_NULL(ddpm_wplan_alloc(NULL, &w, DDPM_WSUM_FAST, 0, &ast));
+    CU_ASSERT_EQUAL(ast, GSL_EINVAL);
     CU_ASSERT_EQUAL(ddpm_wplan_loss(q, NULL, NULL, 0, &la), GSL_EINVAL);
     ddpm_quad_free(q);
     gsl_rng_free(r);
@@ -320,7 +324,7 @@ static void test_weighted_sample(void)
     ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
     const size_t n = 200000;
     ddpm_sample *S0 = ddpm_sample_draw(g, s, 0, 0, n, DDPM_MC_PROJECTED, seed, NULL);
-    ddpm_wplan *pe = ddpm_wplan_alloc(s, &ddpm_weighting_named[0], DDPM_WSUM_FAST, 0);
+    ddpm_wplan *pe = ddpm_wplan_alloc(s, &ddpm_weighting_named[0], DDPM_WSUM_FAST, 0, NULL);
     ddpm_sample *Se = ddpm_wplan_sample_draw(q, pe, g, n, DDPM_MC_PROJECTED, seed, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(S0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(Se);
@@ -330,7 +334,7 @@ static void test_weighted_sample(void)
     for (int k = 0; k < 4; k++) {
         ddpm_weighting w;
         ddpm_weighting_parse(names[k], &w);
-        ddpm_wplan *p = ddpm_wplan_alloc(s, &w, DDPM_WSUM_FAST, 0);
+        ddpm_wplan *p = ddpm_wplan_alloc(s, &w, DDPM_WSUM_FAST, 0, NULL);
         ddpm_sample *S = ddpm_wplan_sample_draw(q, p, g, n, DDPM_MC_PROJECTED, seed, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(S);
         CU_ASSERT_PTR_NOT_NULL_FATAL(S->lam);
@@ -387,7 +391,7 @@ static void test_sandwich_replicates(void)
     for (int k = 0; k < 2; k++) {
         ddpm_weighting w;
         ddpm_weighting_parse(names[k], &w);
-        ddpm_wplan *p = ddpm_wplan_alloc(s, &w, DDPM_WSUM_FAST, 0);
+        ddpm_wplan *p = ddpm_wplan_alloc(s, &w, DDPM_WSUM_FAST, 0, NULL);
         ddpm_sandwich sw;
         CU_ASSERT_EQUAL_FATAL(ddpm_wplan_sandwich(q, p, g, &sw), GSL_SUCCESS);
         double *lam = malloc(s->T * sizeof *lam);
