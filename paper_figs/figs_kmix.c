@@ -42,6 +42,43 @@ static const double PI3[3] = { 0.2, 0.3, 0.5 }, PI5[5] = { 0.1, 0.15, 0.2, 0.25,
 static double tx(const double *p) { return p[1] + 0.5 * p[2]; }
 static double ty(const double *p) { return 0.5 * sqrt(3.0) * p[2]; }
 
+/* The excess loss on a barycentric grid of the K = 3 simplex (p_k ≥ 1/(2N)),
+ * appended to f as "map" rows: with the frame column and no p columns for the
+ * demo (map,0,0,x,y,excess), else map,0,x,y,p1,p2,p3,excess.  The range of
+ * the excess (floored at 1e-12 for the log colour scale) into emin, emax. */
+static int ternary_map(const kmix_quad *q, const kmix *m, double a, double b, size_t N, int demo,
+                       plots_fig *f, double *emin, double *emax)
+{
+    int st = GSL_SUCCESS;
+    for (size_t i = 0; i <= N && !st; i++)
+        for (size_t j = 0; i + j <= N && !st; j++) {
+            double p[3] = { (i + 0.5) / (N + 1.5), (j + 0.5) / (N + 1.5), 0 }, w[2];
+            p[2] = 1 - p[0] - p[1];
+            kmix_logits(3, p, w);
+            kmix_result res;
+            if ((st = kmix_loss_quad(q, m, a, b, w, KMIX_NOERR, &res))) break;
+            double ex = fmax(res.excess.val, 1e-12);
+            *emin = fmin(*emin, ex);
+            *emax = fmax(*emax, ex);
+            st = demo ? plots_fig_data(f, "map,0,0,%.5f,%.5f,%.5g\n", tx(p), ty(p), ex)
+                      : plots_fig_data(f, "map,0,%.6f,%.6f,%.5f,%.5f,%.5f,%.6g\n", tx(p), ty(p), p[0], p[1],
+                                       p[2], ex);
+        }
+    return st;
+}
+
+/* The two eigenvalues (ascending) of the 2 × 2 Hessian ∇²ℓ(θ*) at level (a, b). */
+static int hess_eigs(const kmix_quad *q, const kmix *m, double a, double b, double lam[2])
+{
+    kmix_result h;
+    int st = kmix_loss_quad(q, m, a, b, m->theta, KMIX_ALL, &h);
+    if (st) return st;
+    double tr = h.hess[0] + h.hess[3], det = h.hess[0] * h.hess[3] - h.hess[1] * h.hess[2];
+    lam[1] = 0.5 * (tr + sqrt(tr * tr - 4 * det));
+    lam[0] = det / lam[1];
+    return GSL_SUCCESS;
+}
+
 int pf_f19_simplex(const pf_opts *o, pf_result *r)
 {
     const size_t N = pf_pick(o, 90, 45), steps = pf_pick(o, 3000, 1500);
@@ -52,27 +89,9 @@ int pf_f19_simplex(const pf_opts *o, pf_result *r)
     int st = (!f || !q) ? GSL_ENOMEM : polygon(3, 1.5, PI3, 2, &m);
     double emin = INFINITY, emax = 0, lam[2] = { NAN, NAN };
     if (!st) st = plots_fig_data(f, "kind,run,x,y,p1,p2,p3,excess\n");
-    /* the map: a barycentric grid, p_k ≥ 1/(2N) */
-    for (size_t i = 0; i <= N && !st; i++)
-        for (size_t j = 0; i + j <= N && !st; j++) {
-            double p[3] = { (i + 0.5) / (N + 1.5), (j + 0.5) / (N + 1.5), 0 }, w[2];
-            p[2] = 1 - p[0] - p[1];
-            kmix_logits(3, p, w);
-            kmix_result res;
-            if ((st = kmix_loss_quad(q, m, AK, b, w, KMIX_NOERR, &res))) break;
-            double ex = fmax(res.excess.val, 1e-12);
-            emin = fmin(emin, ex);
-            emax = fmax(emax, ex);
-            plots_fig_data(f, "map,0,%.6f,%.6f,%.5f,%.5f,%.5f,%.6g\n", tx(p), ty(p), p[0], p[1], p[2], ex);
-        }
+    if (!st) st = ternary_map(q, m, AK, b, N, 0, f, &emin, &emax);
     /* GD on w from the corners and edge midpoints, step 1/λ_max(∇²ℓ(θ*)) */
-    kmix_result h;
-    if (!st) st = kmix_loss_quad(q, m, AK, b, m->theta, KMIX_ALL, &h);
-    if (!st) {
-        double tr = h.hess[0] + h.hess[3], det = h.hess[0] * h.hess[3] - h.hess[1] * h.hess[2];
-        lam[1] = 0.5 * (tr + sqrt(tr * tr - 4 * det));
-        lam[0] = det / lam[1];
-    }
+    if (!st) st = hess_eigs(q, m, AK, b, lam);
     static const double S[6][3] = { { 0.96, 0.02, 0.02 }, { 0.02, 0.96, 0.02 }, { 0.02, 0.02, 0.96 },
                                     { 0.49, 0.49, 0.02 }, { 0.02, 0.49, 0.49 }, { 0.49, 0.02, 0.49 } };
     size_t reached = 0, worst_steps = 0;
@@ -209,8 +228,9 @@ int pf_f20_kdimension(const pf_opts *o, pf_result *r)
  * ==================================================================================== */
 int pf_demo_simplex(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
 {
-    if (!d || !f || !(d->alpha > 0 && d->alpha < 1) || !(d->lr >= 0) || !isfinite(d->lr)
-        || d->steps < 1 || d->steps > 100000)
+    if (!d || !f) return GSL_EINVAL;
+    if (!(d->alpha > 0 && d->alpha < 1) || !(d->lr >= 0) || !isfinite(d->lr) || d->steps < 1
+        || d->steps > 100000)
         return GSL_EDOM;
     const size_t NG = 40, F = d->steps, TOTAL = 600, stride = (TOTAL + F - 1) / F;
     const double a = d->alpha, b = ddpm_b_of_a(a);
@@ -220,24 +240,10 @@ int pf_demo_simplex(const pf_demo_opts *d, plots_fig *f, size_t *nframes)
     int st = (!q || !gd) ? GSL_ENOMEM : polygon(3, 1.5, PI3, 2, &m);
     double emin = INFINITY, emax = 0, eta = d->lr;
     if (!st) st = plots_fig_data(f, "kind,run,frame,x,y,excess\n");
-    for (size_t i = 0; i <= NG && !st; i++)
-        for (size_t j = 0; i + j <= NG && !st; j++) {
-            double p[3] = { (i + 0.5) / (NG + 1.5), (j + 0.5) / (NG + 1.5), 0 }, w[2];
-            p[2] = 1 - p[0] - p[1];
-            kmix_logits(3, p, w);
-            kmix_result res;
-            if ((st = kmix_loss_quad(q, m, a, b, w, KMIX_NOERR, &res))) break;
-            double ex = fmax(res.excess.val, 1e-12);
-            emin = fmin(emin, ex);
-            emax = fmax(emax, ex);
-            plots_fig_data(f, "map,0,0,%.5f,%.5f,%.5g\n", tx(p), ty(p), ex);
-        }
+    if (!st) st = ternary_map(q, m, a, b, NG, 1, f, &emin, &emax);
     if (!st && !(eta > 0)) {
-        kmix_result h;
-        if (!(st = kmix_loss_quad(q, m, a, b, m->theta, KMIX_ALL, &h))) {
-            double tr = h.hess[0] + h.hess[3], det = h.hess[0] * h.hess[3] - h.hess[1] * h.hess[2];
-            eta = 1.0 / (0.5 * (tr + sqrt(tr * tr - 4 * det)));
-        }
+        double lam[2];
+        if (!(st = hess_eigs(q, m, a, b, lam))) eta = 1.0 / lam[1];
     }
     static const double S[3][3] = { { 0.96, 0.02, 0.02 }, { 0.02, 0.96, 0.02 }, { 0.02, 0.02, 0.96 } };
     kmix_obj_quad_ctx ctx = { q, m, a, b };
