@@ -15,6 +15,7 @@
 #include <gsl/gsl_randist.h>
 #include <lapacke.h>
 #include "common/spl.h"
+#include "ddpm/draw.h"
 #include "ddpm/kmix_internal.h"
 
 /* One draw.  Explicit: x0 = μ_k + ξ, ε in R^d (buf: 2d), projected on U.
@@ -139,6 +140,46 @@ static double span_terms(const kmix *m, double a, double b, const double *w, con
     return rr;
 }
 
+/* One block of kmix_loss_mc (ddpm_blocks_run's body): samples i0..i1 from r,
+ * their terms accumulated into block j's statistics. */
+typedef struct {
+    const kmix *m;
+    const gsl_ran_discrete_t *tab;
+    double a, b;
+    const double *w;
+    const ddpm_mc_opts *o;
+    spl_stat *bs;       /* (nblocks, nf) */
+    size_t nf;
+} mc_ctx;
+
+static int mc_block(void *ctx, gsl_rng *rng, size_t j, size_t i0, size_t i1, double *buf)
+{
+    const mc_ctx *c = ctx;
+    const kmix *m = c->m;
+    const double a = c->a, b = c->b, *w = c->w;
+    const size_t d = m->d, r = m->r;
+    drawer D = { m, c->tab, a, b, c->o->mode, buf };
+    spl_stat *st_ = c->bs + j * c->nf;
+    for (size_t i = i0; i < i1; i++) {
+        double y[KMIX_NMAX], e[KMIX_NMAX], x0p[KMIX_NMAX], l[KMIX_KMAX], s[KMIX_KMAX];
+        double out[KMIX_TERMS_MAX];
+        double rr;
+        if (c->o->mode == DDPM_MC_EXPLICIT) {
+            draw_explicit(&D, rng);
+            rr = explicit_terms(&D, w, l, s);
+            kmix_sample_terms(m, m->gram_d, a, b, w, l, s, rr, 1, out);
+        } else {
+            draw_one(&D, rng, y, e, x0p);
+            rr = span_terms(m, a, b, w, y, e, l, s);
+            if (d > r)
+                rr += a * a * (c->o->draw_chi2 ? gsl_ran_chisq(rng, (double)(d - r)) : (double)(d - r));
+            kmix_sample_terms(m, m->gram, a, b, w, l, s, rr, 1, out);
+        }
+        for (size_t f = 0; f < c->nf; f++) spl_stat_add(&st_[f], out[f]);
+    }
+    return GSL_SUCCESS;
+}
+
 int kmix_loss_mc(const kmix *m, double a, double b, const double *w, const ddpm_mc_opts *o,
                  kmix_result *res)
 {
@@ -147,47 +188,15 @@ int kmix_loss_mc(const kmix *m, double a, double b, const double *w, const ddpm_
     int st = kmix_check_level(m, a, b, w);
     if (st) return st;
     if (o->n < 1) return GSL_EDOM;
-    const size_t K = m->K, n = K - 1, nf = 2 + n + n * n, d = m->d, r = m->r;
-    const size_t nblocks = (o->n + DDPM_MC_BLOCK - 1) / DDPM_MC_BLOCK;
+    const size_t K = m->K, n = K - 1, nf = 2 + n + n * n, d = m->d;
+    const size_t nblocks = ddpm_blocks_count(o->n);
     spl_stat *bs = calloc(nblocks * nf, sizeof *bs);
     gsl_ran_discrete_t *tab = gsl_ran_discrete_preproc(K, m->g->w);
     if (!bs || !tab) { free(bs); gsl_ran_discrete_free(tab); return GSL_ENOMEM; }
-    int failed = 0;
-    #pragma omp parallel reduction(|:failed)
-    {
-        gsl_rng *rng = gsl_rng_alloc(gsl_rng_taus2);
-        double *buf = o->mode == DDPM_MC_EXPLICIT ? malloc(2 * d * sizeof(double)) : NULL;
-        if (!rng || (o->mode == DDPM_MC_EXPLICIT && !buf)) failed = 1;
-        drawer D = { m, tab, a, b, o->mode, buf };
-        #pragma omp for schedule(static)
-        for (size_t j = 0; j < nblocks; j++) {
-            if (failed) continue;
-            spl_rng_seed(rng, o->seed, j, 0);
-            size_t i0 = j * DDPM_MC_BLOCK, i1 = i0 + DDPM_MC_BLOCK < o->n ? i0 + DDPM_MC_BLOCK : o->n;
-            spl_stat *st_ = bs + j * nf;
-            for (size_t i = i0; i < i1; i++) {
-                double y[KMIX_NMAX], e[KMIX_NMAX], x0p[KMIX_NMAX], l[KMIX_KMAX], s[KMIX_KMAX];
-                double out[KMIX_TERMS_MAX];
-                double rr;
-                if (o->mode == DDPM_MC_EXPLICIT) {
-                    draw_explicit(&D, rng);
-                    rr = explicit_terms(&D, w, l, s);
-                    kmix_sample_terms(m, m->gram_d, a, b, w, l, s, rr, 1, out);
-                } else {
-                    draw_one(&D, rng, y, e, x0p);
-                    rr = span_terms(m, a, b, w, y, e, l, s);
-                    if (d > r)
-                        rr += a * a * (o->draw_chi2 ? gsl_ran_chisq(rng, (double)(d - r)) : (double)(d - r));
-                    kmix_sample_terms(m, m->gram, a, b, w, l, s, rr, 1, out);
-                }
-                for (size_t f = 0; f < nf; f++) spl_stat_add(&st_[f], out[f]);
-            }
-        }
-        free(buf);
-        gsl_rng_free(rng);
-    }
+    mc_ctx c = { m, tab, a, b, w, o, bs, nf };
+    int bst = ddpm_blocks_run(o->n, o->seed, o->mode == DDPM_MC_EXPLICIT ? 2 * d : 0, mc_block, &c);
     gsl_ran_discrete_free(tab);
-    if (failed) { free(bs); return GSL_ENOMEM; }
+    if (bst) { free(bs); return bst; }
     for (size_t j = 1; j < nblocks; j++)
         for (size_t f = 0; f < nf; f++) spl_stat_merge(&bs[f], &bs[j * nf + f]);
     memset(res, 0, sizeof *res);
@@ -212,13 +221,39 @@ void kmix_sample_free(kmix_sample *S)
     free(S);
 }
 
+/* One block of kmix_sample_draw (ddpm_blocks_run's body): samples i0..i1
+ * into the set, block j's w-free orthogonal sum into orth[j]. */
+typedef struct {
+    const kmix *m;
+    const gsl_ran_discrete_t *tab;
+    double a, b;
+    ddpm_mc_mode mode;
+    kmix_sample *S;
+    double *orth;
+} draw_ctx;
+
+static int draw_block(void *ctx, gsl_rng *rng, size_t j, size_t i0, size_t i1, double *buf)
+{
+    const draw_ctx *c = ctx;
+    const size_t r = c->m->r, d = c->m->d;
+    drawer D = { c->m, c->tab, c->a, c->b, c->mode, buf };
+    kmix_sample *S = c->S;
+    double os = 0.0;
+    for (size_t i = i0; i < i1; i++) {
+        os += draw_one(&D, rng, S->y + i * r, S->e + i * r, S->x0 + i * r);
+        if (c->mode == DDPM_MC_PROJECTED) os += c->a * c->a * (double)(d - r);
+    }
+    c->orth[j] = os;
+    return GSL_SUCCESS;
+}
+
 kmix_sample *kmix_sample_draw(const kmix *m, double a, double b, size_t n, ddpm_mc_mode mode,
                               uint64_t seed, int *status)
 {
     double w0[KMIX_NMAX] = { 0 };
     if (!m || (mode != DDPM_MC_EXPLICIT && mode != DDPM_MC_PROJECTED)) return spl_fail(status, GSL_EINVAL);
     if (n < 1 || kmix_check_level(m, a, b, w0)) return spl_fail(status, GSL_EDOM);
-    const size_t r = m->r, d = m->d, nblocks = (n + DDPM_MC_BLOCK - 1) / DDPM_MC_BLOCK;
+    const size_t r = m->r, d = m->d, nblocks = ddpm_blocks_count(n);
     kmix_sample *S = calloc(1, sizeof *S);
     if (!S) return spl_fail(status, GSL_ENOMEM);
     S->y = malloc(3 * n * r * sizeof *S->y);
@@ -233,30 +268,10 @@ kmix_sample *kmix_sample_draw(const kmix *m, double a, double b, size_t n, ddpm_
     S->e = S->y + n * r;
     S->x0 = S->y + 2 * n * r;
     S->n = n; S->K = m->K; S->r = r; S->a = a; S->b = b;
-    int failed = 0;
-    #pragma omp parallel reduction(|:failed)
-    {
-        gsl_rng *rng = gsl_rng_alloc(gsl_rng_taus2);
-        double *buf = mode == DDPM_MC_EXPLICIT ? malloc(2 * d * sizeof(double)) : NULL;
-        if (!rng || (mode == DDPM_MC_EXPLICIT && !buf)) failed = 1;
-        drawer D = { m, tab, a, b, mode, buf };
-        #pragma omp for schedule(static)
-        for (size_t j = 0; j < nblocks; j++) {
-            if (failed) continue;
-            spl_rng_seed(rng, seed, j, 0);
-            size_t i0 = j * DDPM_MC_BLOCK, i1 = i0 + DDPM_MC_BLOCK < n ? i0 + DDPM_MC_BLOCK : n;
-            double os = 0.0;
-            for (size_t i = i0; i < i1; i++) {
-                os += draw_one(&D, rng, S->y + i * r, S->e + i * r, S->x0 + i * r);
-                if (mode == DDPM_MC_PROJECTED) os += a * a * (double)(d - r);
-            }
-            orth[j] = os;
-        }
-        free(buf);
-        gsl_rng_free(rng);
-    }
+    draw_ctx c = { m, tab, a, b, mode, S, orth };
+    int bst = ddpm_blocks_run(n, seed, mode == DDPM_MC_EXPLICIT ? 2 * d : 0, draw_block, &c);
     gsl_ran_discrete_free(tab);
-    if (failed) { free(orth); kmix_sample_free(S); return spl_fail(status, GSL_ENOMEM); }
+    if (bst) { free(orth); kmix_sample_free(S); return spl_fail(status, bst); }
     double os = 0.0;
     for (size_t j = 0; j < nblocks; j++) os += orth[j];
     S->orth = os / (double)n;
