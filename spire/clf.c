@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include "common/spl.h"
 #include "spire/clf.h"
@@ -20,6 +21,7 @@ struct spire_clf {
     size_t offb[NL_MAX];       /* b_l (dim[l+1]) at params + offb[l] */
     size_t n_params;
     float *params;
+    float *fmean, *fscale;     /* (nfeatures): feature = (SiLU output − fmean) · fscale */
     double loss;               /* last training batch */
 };
 
@@ -90,17 +92,19 @@ void spire_clf_opts_default(spire_clf_opts *o)
     o->nhidden = 2;
     o->hidden[0] = 128;
     o->hidden[1] = 64;
-    o->steps = 1500;
+    o->steps = 2000;
     o->batch = 64;
     o->lr = 3e-3;
     o->wd = 1e-4;
+    o->shift = 0;
+    o->noise = 0.3;
     o->seed = 1;
 }
 
 void spire_clf_free(spire_clf *c)
 {
     if (!c) return;
-    free(c->params);
+    free(c->params); free(c->fmean); free(c->fscale);
     free(c);
 }
 
@@ -111,6 +115,7 @@ static int check_opts(const spire_clf_opts *o)
         if (o->hidden[l] < 1 || o->hidden[l] > 65536) return GSL_EDOM;
     if (o->steps < 1 || o->batch < 1 || o->batch > 1u << 20) return GSL_EDOM;
     if (!(o->lr > 0) || !isfinite(o->lr) || !(o->wd >= 0) || !isfinite(o->wd)) return GSL_EDOM;
+    if (!(o->noise >= 0) || !isfinite(o->noise)) return GSL_EDOM;
     return GSL_SUCCESS;
 }
 
@@ -147,6 +152,30 @@ static spire_clf *clf_alloc(size_t D, size_t ncls, const spire_clf_opts *o)
     return c;
 }
 
+/* One training row: src shifted by (dy, dx) ∈ [−shift, shift]² (side×side
+ * image, uncovered pixels = the row's minimum) plus N(0, noise²) per value. */
+static void augment(float *dst, const float *src, size_t D, size_t side,
+                    const spire_clf_opts *o, gsl_rng *r)
+{
+    if (o->shift) {
+        long s = (long)o->shift, S = (long)side;
+        long dy = (long)gsl_rng_uniform_int(r, 2 * o->shift + 1) - s;
+        long dx = (long)gsl_rng_uniform_int(r, 2 * o->shift + 1) - s;
+        float lo = src[0];
+        for (size_t j = 1; j < D; j++) if (src[j] < lo) lo = src[j];
+        for (long i = 0; i < S; i++)
+            for (long j = 0; j < S; j++) {
+                long si = i - dy, sj = j - dx;
+                dst[i * S + j] = (si >= 0 && si < S && sj >= 0 && sj < S) ? src[si * S + sj] : lo;
+            }
+    } else
+        memcpy(dst, src, D * sizeof *dst);
+    if (o->noise > 0)
+        for (size_t j = 0; j < D; j++) dst[j] += (float)gsl_ran_gaussian_ziggurat(r, o->noise);
+}
+
+static int feature_moments(spire_clf *c, const float *x, size_t n);
+
 spire_clf *spire_clf_train(const float *x, const int *label, size_t n, size_t D, size_t ncls,
                            const spire_clf_opts *o, int *status)
 {
@@ -156,6 +185,9 @@ spire_clf *spire_clf_train(const float *x, const int *label, size_t n, size_t D,
         if (label[i] < 0 || (size_t)label[i] >= ncls) return spl_fail(status, GSL_EDOM);
     for (size_t i = 0; i < n * D; i++)
         if (!isfinite(x[i])) return spl_fail(status, GSL_EDOM);
+
+    size_t side = (size_t)llround(sqrt((double)D));
+    if (o->shift && (side * side != D || o->shift >= side)) return spl_fail(status, GSL_EDOM);
 
     spire_clf *c = clf_alloc(D, ncls, o);
     if (!c) return spl_fail(status, GSL_ENOMEM);
@@ -173,7 +205,7 @@ spire_clf *spire_clf_train(const float *x, const int *label, size_t n, size_t D,
         spl_rng_seed(r, o->seed, SPIRE_STREAM_CLF, k);
         for (size_t b = 0; b < B; b++) {
             size_t i = (size_t)gsl_rng_uniform_int(r, n);
-            memcpy(xb + b * D, x + i * D, D * sizeof *xb);
+            augment(xb + b * D, x + i * D, D, side, o, r);
             yb[b] = label[i];
         }
         forward(c, c->params, xb, B, &a);
@@ -190,6 +222,7 @@ spire_clf *spire_clf_train(const float *x, const int *label, size_t n, size_t D,
     acts_free(&a); acts_free(&d);
     free(grad); free(xb); free(prob); free(dlog); free(yb);
     if (r) gsl_rng_free(r);
+    if (st == GSL_SUCCESS) st = feature_moments(c, x, n);
     if (st != GSL_SUCCESS) { spire_clf_free(c); return spl_fail(status, st); }
     spl_status(status, GSL_SUCCESS);
     return c;
@@ -235,7 +268,41 @@ static void take_features(void *ctx, const spire_clf *c, size_t i0, size_t m, co
 {
     float *feat = ctx;
     size_t F = c->dim[c->nl - 1];
-    memcpy(feat + i0 * F, a->act[c->nl - 2], m * F * sizeof *feat);
+    const float *h = a->act[c->nl - 2];
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < F; j++)
+            feat[(i0 + i) * F + j] = (h[i * F + j] - c->fmean[j]) * c->fscale[j];
+}
+
+/* Per-feature mean and standard deviation of the raw features of the n
+ * training rows (Welford, row order): fmean, fscale = 1/sd (1 if sd = 0). */
+typedef struct { spl_stat *st; } moments_ctx;
+
+static void take_moments(void *ctx, const spire_clf *c, size_t i0, size_t m, const acts *a)
+{
+    (void)i0;
+    spl_stat *st = ((moments_ctx *)ctx)->st;
+    size_t F = c->dim[c->nl - 1];
+    const float *h = a->act[c->nl - 2];
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < F; j++) spl_stat_add(&st[j], (double)h[i * F + j]);
+}
+
+static int feature_moments(spire_clf *c, const float *x, size_t n)
+{
+    size_t F = c->dim[c->nl - 1];
+    moments_ctx mc = { calloc(F, sizeof *mc.st) };
+    c->fmean = malloc(F * sizeof *c->fmean);
+    c->fscale = malloc(F * sizeof *c->fscale);
+    int st = (mc.st && c->fmean && c->fscale) ? GSL_SUCCESS : GSL_ENOMEM;
+    if (st == GSL_SUCCESS) st = run_chunks(c, x, n, take_moments, &mc);
+    for (size_t j = 0; st == GSL_SUCCESS && j < F; j++) {
+        double sd = sqrt(mc.st[j].m2 / mc.st[j].n);
+        c->fmean[j] = (float)mc.st[j].mean;
+        c->fscale[j] = sd > 0 ? (float)(1.0 / sd) : 1.0f;
+    }
+    free(mc.st);
+    return st;
 }
 
 int spire_clf_predict(const spire_clf *c, const float *x, size_t n, int *label)

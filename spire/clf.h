@@ -50,6 +50,10 @@ typedef struct {
     size_t batch;                          /* rows per step ≥ 1 (drawn with replacement) */
     double lr;                             /* peak learning rate > 0, cosine decay to 0 */
     double wd;                             /* AdamW weight decay ≥ 0 (β1 0.9, β2 0.999, eps 1e-8) */
+    size_t shift;                          /* augmentation: rows are side×side images (D = side²)
+                                              shifted by −shift..shift pixels in each direction,
+                                              uncovered pixels set to the row's minimum (0: off) */
+    double noise;                          /* augmentation: N(0, noise²) added to each input ≥ 0 */
     uint64_t seed;
 } spire_clf_opts;
 
