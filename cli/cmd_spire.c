@@ -605,6 +605,10 @@ int cmd_spire(int argc, char **argv)
         fprintf(stderr, "spirelab %s: --dim must be >= 2 for gmmK (means on a circle), got %zu\n", cmd, j.x.data.D);
         return 2;
     }
+    if (action == 3 && j.x.n_new < 1) {
+        fprintf(stderr, "spirelab %s: --new must be an integer in [1, %zu) for experiment, got 0\n", cmd, j.x.data.C);
+        return 2;
+    }
     if (action <= 2 && !j.state) {
         fprintf(stderr, "spirelab %s: --state FILE is required\n", cmd);
         return 2;
