@@ -252,11 +252,12 @@ typedef struct {
  * turn through ws->shared when the method adapts the shared backbone), its
  * training rows xtr[c] (ntr[c]); per client KID, TV and feature KID into
  * kid[c], tv[c], fkid[c] (may be NULL).  show (may be NULL): where the first
- * NSHOW samples of the j-th new client go.  GSL_EDOM from the adaptation
+ * NSHOW samples of the j-th new client go.  keep: SPIRE's adapted embeddings
+ * are kept in ws->base[0] (for the probe).  GSL_EDOM from the adaptation
  * (a diverged run) is returned as is. */
 static int adapt_all(seed_ws *w, spire_fed_method m, const spire_fed_adapt_opts *ao,
                      float *const *xtr, const size_t *ntr, double *kid, double *tv, double *fkid,
-                     float *show)
+                     float *show, int keep)
 {
     const spire_fed_method_info *in = spire_fed_method_get(m);
     const spire_fed_data *d = w->d;
@@ -289,7 +290,7 @@ static int adapt_all(seed_ws *w, spire_fed_method m, const spire_fed_adapt_opts 
         if (show)
             for (size_t i = 0; i < SPIRE_EXP_NSHOW && i < ng; i++)
                 memcpy(show + (j * SPIRE_EXP_NSHOW + i) * D, w->xg + i * D, D * sizeof(float));
-        if (m == SPIRE_FED_M_SPIRE && xtr == d->train)   /* the adapted embedding, for the probe */
+        if (keep && m == SPIRE_FED_M_SPIRE)   /* the adapted embedding, for the probe */
             memcpy(w->base[0]->embed + c * w->W->ee, w->W->embed + c * w->W->ee, w->W->ee * sizeof(float));
         if (in->shared) st = spire_fed_model_copy(w->shared, w->W);
         j++;
@@ -408,7 +409,7 @@ static int run_seed(const spire_exp_opts *o, const ddpm_schedule *sch, size_t si
         int b = in->start == SPIRE_FED_FROM_SPIRE ? 0 : 1;
         for (size_t c = 0; c < C; c++) kc[c] = tc[c] = fc[c] = NAN;
         float *show = si == 0 && o->kind == SPIRE_FED_DIGITS ? r->show_gen + (size_t)m * o->n_new * SPIRE_EXP_NSHOW * D : NULL;
-        st = adapt_all(&w, (spire_fed_method)m, &ao, d->train, d->n_train, kc, tc, fc, show);
+        st = adapt_all(&w, (spire_fed_method)m, &ao, d->train, d->n_train, kc, tc, fc, show, 1);
         if (st) break;
         size_t i = si * NM + (size_t)m;
         r->kid_new[i] = mean_new(kc, w.known, C);
@@ -481,7 +482,7 @@ static int run_seed(const spire_exp_opts *o, const ddpm_schedule *sch, size_t si
                 spire_fed_adapt_opts a2 = ao;
                 a2.lr = r->grid_lr[a]; a2.steps = r->grid_steps[b];
                 for (size_t c = 0; c < C; c++) kc[c] = tc[c] = NAN;
-                st = adapt_all(&w, (spire_fed_method)m, &a2, d->train, d->n_train, kc, tc, NULL, NULL);
+                st = adapt_all(&w, (spire_fed_method)m, &a2, d->train, d->n_train, kc, tc, NULL, NULL, 0);
                 double v = NAN;
                 if (st == GSL_EDOM) st = GSL_SUCCESS;   /* diverged: NaN */
                 else if (!st) v = mean_new(kc, w.known, C);
@@ -509,7 +510,7 @@ static int run_seed(const spire_exp_opts *o, const ddpm_schedule *sch, size_t si
         for (size_t c = 0; c < C; c++) nsub[c] = w.known[c] ? 0 : (r->sizes[k] < d->n_train[c] ? r->sizes[k] : d->n_train[c]);
         for (int m = 0; !st && m < NM; m++) {
             for (size_t c = 0; c < C; c++) kc[c] = tc[c] = NAN;
-            st = adapt_all(&w, (spire_fed_method)m, &ao, xsub, nsub, kc, tc, NULL, NULL);
+            st = adapt_all(&w, (spire_fed_method)m, &ao, xsub, nsub, kc, tc, NULL, NULL, 0);
             double v = NAN, t = NAN;
             if (st == GSL_EDOM) st = GSL_SUCCESS;   /* diverged: NaN */
             else if (!st) { v = mean_new(kc, w.known, C); t = mean_new(tc, w.known, C); }
