@@ -95,6 +95,12 @@ typedef struct { double mean, lo, hi; size_t n; } spire_exp_ci;   /* NaN bounds 
  * k = 1: lo = hi = NaN.  GSL_EINVAL for NULL, GSL_EDOM for level ∉ (0, 1). */
 int spire_exp_ci_t(const double *x, size_t n, double level, spire_exp_ci *ci);
 
+/* The share k/n and its two-sided `level` Clopper-Pearson interval
+ * [B⁻¹(a; k, n−k+1), B⁻¹(1−a; k+1, n−k)], a = (1−level)/2 (lo = 0 for k = 0,
+ * hi = 1 for k = n; gsl_cdf_beta_Pinv): the sign test of E4.  n = 0: NaN.
+ * GSL_EINVAL for NULL, GSL_EDOM for k > n or level ∉ (0, 1). */
+int spire_exp_sign_ci(size_t k, size_t n, double level, spire_exp_ci *ci);
+
 typedef struct {
     const char *id;              /* "E1".."E5" */
     const char *claim;           /* the claim, its operationalisation, null model and false-alarm rate */
