@@ -264,12 +264,13 @@ typedef struct {
  * turn through ws->shared when the method adapts the shared backbone), its
  * training rows xtr[c] (ntr[c]); per client KID, TV and feature KID into
  * kid[c], tv[c], fkid[c] (may be NULL).  show (may be NULL): where the first
- * NSHOW samples of the j-th new client go.  keep: SPIRE's adapted embeddings
- * are kept in ws->base[0] (for the probe).  GSL_EDOM from the adaptation
- * (a diverged run) is returned as is. */
+ * NSHOW samples of the j-th new client go.  main_run = 1: SPIRE's
+ * adapted embeddings are kept in ws->base[0] (for the probe); main_run = 0 (grid,
+ * sizes): a run whose samples leave |x| ≤ SPIRE_EXP_BLOWUP also counts as
+ * diverged.  GSL_EDOM for a diverged run (non-finite loss, or so). */
 static int adapt_all(seed_ws *w, spire_fed_method m, const spire_fed_adapt_opts *ao,
                      float *const *xtr, const size_t *ntr, double *kid, double *tv, double *fkid,
-                     float *show, int keep)
+                     float *show, int main_run)
 {
     const spire_fed_method_info *in = spire_fed_method_get(m);
     const spire_fed_data *d = w->d;
@@ -282,6 +283,9 @@ static int adapt_all(seed_ws *w, spire_fed_method m, const spire_fed_adapt_opts 
         st = spire_fed_model_copy(w->W, w->shared);
         if (!st) st = spire_fed_adapt(w->W, w->s, m, (int)c, xtr[c], ntr[c], w->known, ao, NULL);
         if (!st) st = spire_fed_kid(w->W, w->s, d, (int)c, &w->eo, w->xg, &kr);
+        if (!st && !main_run)
+            for (size_t i = 0; i < ng * D; i++)
+                if (!(fabs(w->xg[i]) <= SPIRE_EXP_BLOWUP)) { st = GSL_EDOM; break; }
         if (st) break;
         kid[c] = kr.mean;
         if (d->mu) {
@@ -302,7 +306,7 @@ static int adapt_all(seed_ws *w, spire_fed_method m, const spire_fed_adapt_opts 
         if (show)
             for (size_t i = 0; i < SPIRE_EXP_NSHOW && i < ng; i++)
                 memcpy(show + (j * SPIRE_EXP_NSHOW + i) * D, w->xg + i * D, D * sizeof(float));
-        if (keep && m == SPIRE_FED_M_SPIRE)   /* the adapted embedding, for the probe */
+        if (main_run && m == SPIRE_FED_M_SPIRE)   /* the adapted embedding, for the probe */
             memcpy(w->base[0]->embed + c * w->W->ee, w->W->embed + c * w->W->ee, w->W->ee * sizeof(float));
         if (in->shared) st = spire_fed_model_copy(w->shared, w->W);
         j++;

@@ -26,10 +26,12 @@
  *      with the truths, pooled);
  *   7. robustness: every method with a pre-trained start and trainable
  *      parameters over the lr × steps grid, KID of the new clients per cell
- *      (a run whose loss turns non-finite is "diverged": NaN, counted);
+ *      (a run whose loss turns non-finite, or whose samples leave
+ *      |x| ≤ SPIRE_EXP_BLOWUP, is "diverged": NaN, counted);
  *   8. sample-size curve: for each size n, every new client's training rows are
  *      replaced by the first min(n, n_train) rows of a permutation (stream
- *      (s, SPIRE_EXP_STREAM_SIZES, c)), held-out rows unchanged, every method.
+ *      (s, SPIRE_EXP_STREAM_SIZES, c)), held-out rows unchanged, every method
+ *      (a diverged run, as in 7: NaN, left out of the interval).
  * Seeds run concurrently on `threads` workers (each single-threaded BLAS,
  * inner parallel loops off); with one worker the inner loops (clients of a
  * round, clients' KID) use the threads.  Results are bit-identical whatever
@@ -54,6 +56,7 @@
 #define SPIRE_EXP_GRID_MAX 8
 #define SPIRE_EXP_NCLAIMS 5
 #define SPIRE_EXP_NSHOW 8     /* digits: samples shown per new client and method (first seed) */
+#define SPIRE_EXP_BLOWUP 1e4  /* grid and sizes: generated |x| above this = a diverged run */
 
 typedef struct {                 /* everything that determines an experiment */
     spire_fed_kind kind;
