@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "paper_figs/figs.h"
+#include "paper_figs/figs_fed.h"
 #include "plots/plots.h"
 #include "proofs_check/claims.h"
 
@@ -260,7 +261,11 @@ int cmd_figs(int argc, char **argv)
         }
     }
     double total = omp_get_wtime() - t0;
-    int st = pf_index_write(&o, res, nres, claims, nclaims, total);
+    pf_erow erows[3 * PF_FED_E];   /* the verdicts of the experiments the federated figures ran */
+    size_t nerows = 0;
+    pf_fed_erows(&o, erows, sizeof erows / sizeof erows[0], &nerows);
+    int st = pf_index_write(&o, res, nres, claims, nclaims, erows, nerows, total);
+    pf_fed_cache_free();
     if (st) {
         fprintf(stderr, "spirelab figs: cannot write index.html / REPORT.md in '%s': %s\n", o.outdir, gsl_strerror(st));
         return 1;

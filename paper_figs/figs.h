@@ -108,6 +108,16 @@ int pf_f18_weighting(const pf_opts *o, pf_result *r);         /* paper_figs/figs
 int pf_f19_simplex(const pf_opts *o, pf_result *r);          /* paper_figs/figs_kmix.c */
 int pf_f20_kdimension(const pf_opts *o, pf_result *r);
 
+/* One verdict of the federated experiments (E1–E5 of THEORY.md §8, from
+ * spire/experiment.h) for the index: strings are borrowed, NaN where a
+ * number was not measured. */
+typedef struct {
+    const char *preset, *id, *claim;
+    double measured, lo, hi, threshold;
+    const char *verdict;        /* "REPRODUCED", "NOT REPRODUCED", "UNDECIDED" */
+    const char *detail;         /* what decided it (may be NULL) */
+} pf_erow;
+
 /* ---- the index ------------------------------------------------------------
  * DIR/index.html and DIR/REPORT.md (each written atomically): a header (mode,
  * seed, spirelab and gnuplot versions, total time), every figure of figs[]
@@ -115,9 +125,13 @@ int pf_f20_kdimension(const pf_opts *o, pf_result *r);
  * verdicts of its claims and links to its .csv/.gp/.svg; then the table of
  * claims (the `spirelab check` table: id, claim, measured, threshold,
  * verdict, seconds).  claims may be NULL (nclaims 0): "claims not run".
+ * Then the table of the federated experiments' verdicts E1–E5 (preset, id,
+ * claim, measured, 95% interval, threshold, verdict); erows may be NULL
+ * (nerows 0): "not run".
  * total_seconds < 0: not printed.  GSL_EFAILED if a file cannot be written. */
 int pf_index_write(const pf_opts *o, const pf_result *figs, size_t nfigs,
-                   const pc_result *claims, size_t nclaims, double total_seconds);
+                   const pc_result *claims, size_t nclaims,
+                   const pf_erow *erows, size_t nerows, double total_seconds);
 
 /* ---- lecture demos (spirelab demo) ----------------------------------------
  * Each builds an animation as a plots_fig (data: every frame's rows with a

@@ -1,0 +1,680 @@
+/* paper_figs/figs_fed.c — the federated figures F12–F17, F21 (see figs_fed.h).
+ *
+ * Each renderer draws one panel per pf_fed_view (preset) from the numbers of
+ * the experiment (spire/experiment.h): a CSV with a `preset` column, a
+ * gnuplot body with one plot per panel, a caption with the numbers.  Axes
+ * whose values are signed and span decades (paired differences, forgetting)
+ * use an asinh scale (linear near 0, logarithmic beyond a scale S) so that
+ * no method's outlier flattens the others; KID axes are logarithmic when
+ * every value is positive. */
+#include "paper_figs/figs_fed.h"
+#include "paper_figs/figs_internal.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+
+#define LEN(x) (sizeof(x) / sizeof((x)[0]))
+
+static int ok_views(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
+{
+    return o && v && r && nv >= 1 && nv <= 3;
+}
+
+static int isfin(double x) { return isfinite(x); }
+
+/* A number for the CSV: NaN as "nan" (gnuplot skips the point). */
+static void num(plots_fig *f, double x) { plots_fig_data(f, isfinite(x) ? "%.6g" : "nan", x); }
+static void ci3(plots_fig *f, pf_ci c)
+{
+    num(f, c.mean); plots_fig_data(f, ",");
+    num(f, c.lo); plots_fig_data(f, ",");
+    num(f, c.hi);
+}
+
+/* "1.23 [0.9, 1.5]" into buf. */
+static const char *ci_text(pf_ci c, char *buf, size_t len)
+{
+    if (!isfin(c.mean)) snprintf(buf, len, "n/a");
+    else if (isfin(c.lo) && isfin(c.hi)) snprintf(buf, len, "%.3g [%.3g, %.3g]", c.mean, c.lo, c.hi);
+    else snprintf(buf, len, "%.3g", c.mean);
+    return buf;
+}
+
+/* ---- axes ------------------------------------------------------------------------ */
+typedef struct { double lo, hi, amax, amin, scale; size_t n; int pos; } span;   /* scale: of an asinh axis (0: from amin) */
+static void span_init(span *s) { s->lo = INFINITY; s->hi = -INFINITY; s->amax = 0; s->amin = INFINITY; s->scale = 0; s->n = 0; s->pos = 1; }
+static void span_add(span *s, double x)
+{
+    if (!isfin(x)) return;
+    s->lo = fmin(s->lo, x);
+    s->hi = fmax(s->hi, x);
+    s->amax = fmax(s->amax, fabs(x));
+    if (x != 0) s->amin = fmin(s->amin, fabs(x));
+    if (x <= 0) s->pos = 0;
+    s->n++;
+}
+static void span_ci(span *s, pf_ci c) { span_add(s, c.mean); span_add(s, c.lo); span_add(s, c.hi); }
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+/* The scale of an asinh axis for signed values: the median of the nonzero |mean|. */
+static void span_scale(span *s, const pf_ci *c, size_t n)
+{
+    double a[PF_FED_M];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < PF_FED_M; i++)
+        if (isfin(c[i].mean) && c[i].mean != 0) a[k++] = fabs(c[i].mean);
+    if (!k) return;
+    qsort(a, k, sizeof a[0], cmp_double);
+    s->scale = a[k / 2];
+}
+
+/* Tics at 1, 2, 5 × 10^k in [lo, hi] (a log axis spanning few decades). */
+static void log_tics(plots_fig *f, char ax, double lo, double hi)
+{
+    plots_fig_body(f, "set %ctics (", ax);
+    int first = 1;
+    for (double d = pow(10, floor(log10(lo))); d <= hi; d *= 10)
+        for (int k = 0; k < 3; k++) {
+            double t = d * (k == 0 ? 1 : k == 1 ? 2 : 5);
+            if (t < lo || t > hi) continue;
+            plots_fig_body(f, "%s'%g' %g", first ? "" : ", ", t, t);
+            first = 0;
+        }
+    plots_fig_body(f, ")\n");
+}
+
+/* The axis settings for the values of s: logarithmic when all positive and
+ * spanning more than a factor 20; an asinh scale when signed and spanning
+ * more than two decades; else linear.  Range with a margin. */
+static void axis(plots_fig *f, char ax, const span *s)
+{
+    plots_fig_body(f, "unset logscale %c\nunset nonlinear %c\nset %ctics auto\n", ax, ax, ax);
+    if (!s->n) { plots_fig_body(f, "set %crange [*:*]\n", ax); return; }
+    if (s->pos && s->hi / s->lo > 20) {
+        plots_fig_body(f, "set logscale %c\nset %crange [%.6g:%.6g]\n", ax, ax, s->lo / 1.5, s->hi * 1.5);
+        if (s->hi / s->lo < 1000) log_tics(f, ax, s->lo / 1.5, s->hi * 1.5);
+        return;
+    }
+    double S = s->scale > 0 ? s->scale : s->amin < INFINITY ? s->amin : 1;
+    if (S < s->amax * 1e-4) S = s->amax * 1e-4;
+    S = pow(10, floor(log10(S)));
+    if (!s->pos && s->amax / S > 100) {
+        double lo = s->lo < 0 ? s->lo * 1.6 : -S, hi = s->hi > 0 ? s->hi * 1.6 : S;
+        plots_fig_body(f, "S%c = %.6g\nset nonlinear %c via asinh(%c/S%c) inverse S%c*sinh(%c)\nset %crange [%.6g:%.6g]\nset %ctics (",
+                       ax, S, ax, ax, ax, ax, ax, ax, lo, hi, ax);
+        plots_fig_body(f, "'0' 0");
+        for (double t = S; t <= s->amax * 1.6; t *= 10) {
+            if (t <= hi) plots_fig_body(f, ", '%g' %g", t, t);
+            if (-t >= lo) plots_fig_body(f, ", '−%g' %g", t, -t);
+        }
+        plots_fig_body(f, ")\n");
+        return;
+    }
+    double pad = 0.08 * (s->hi - s->lo);
+    if (pad == 0) pad = fmax(fabs(s->hi) * 0.1, 1e-3);
+    plots_fig_body(f, "set %crange [%.6g:%.6g]\n", ax, s->lo - pad, s->hi + pad);
+}
+
+/* The panels of a figure: rows × cols inside the screen margins (left,
+ * bottom, top; right 0.97), spacing (sx, sy) between them, each placed by
+ * explicit screen margins (so that a legend can span the whole width above
+ * them: legend()). */
+typedef struct { size_t rows, cols; double l, b, t, sx, sy; } layout;
+
+static layout head(plots_fig *f, const pf_result *r, size_t rows, size_t cols, const char *sub,
+                   double left, double bottom, double top, double sx, double sy)
+{
+    plots_fig_body(f, "set multiplot title '%s  %s' font sprintf(',%%g', FONTSIZE + 2)\n", r->id, sub);
+    return (layout){ rows, cols, left, bottom, top, sx, sy };
+}
+static void tail(plots_fig *f) { plots_fig_body(f, "unset multiplot\n"); }
+/* Place panel k (row-major). */
+static void panel(plots_fig *f, const layout *L, size_t k)
+{
+    double w = (0.97 - L->l - (double)(L->cols - 1) * L->sx) / (double)L->cols;
+    double h = (L->t - L->b - (double)(L->rows - 1) * L->sy) / (double)L->rows;
+    size_t i = k / L->cols, j = k % L->cols;
+    double x0 = L->l + (double)j * (w + L->sx), y1 = L->t - (double)i * (h + L->sy);
+    plots_fig_body(f, "set lmargin at screen %.4f\nset rmargin at screen %.4f\nset tmargin at screen %.4f\nset bmargin at screen %.4f\n",
+                   x0, x0 + w, y1, y1 - h);
+}
+/* The legend of the whole figure across the top (between the panels and the
+ * title), up to `rows` rows: an empty plot whose key the caller fills with
+ * ", keyentry ..." clauses and ends with a newline. */
+static void legend(plots_fig *f, const layout *L, int rows)
+{
+    plots_fig_body(f, "# the legend\nset lmargin at screen 0.03\nset rmargin at screen 0.97\nset bmargin at screen %.4f\nset tmargin at screen 0.935\n"
+                   "unset border\nunset xtics\nunset ytics\nunset x2tics\nunset y2tics\nunset xlabel\nunset ylabel\nunset title\nunset grid\n"
+                   "unset logscale\nunset nonlinear x\nunset nonlinear y\nunset arrow\nunset label\nset size noratio\nset xrange [0:1]\nset yrange [0:1]\n"
+                   "set key center center horizontal maxrows %d box opaque samplen 1.5 width 1\nplot 2 notitle",
+                   L->t + 0.065, rows);
+}
+/* The title of a panel: the preset and its seeds */
+static void panel_title(plots_fig *f, const pf_fed_view *v)
+{
+    plots_fig_body(f, "set title '%s  (%zu seed%s)'\n", v->preset, v->seeds, v->seeds == 1 ? "" : "s");
+}
+
+/* ====================================================================================
+ * F12 — paired differences to SPIRE (forest plot)
+ * ==================================================================================== */
+static const char *decide(pf_ci d)
+{
+    if (!isfin(d.lo) || !isfin(d.hi)) return "undecided";
+    return d.lo > 0 ? "spire_better" : d.hi < 0 ? "method_better" : "undecided";
+}
+
+/* The rows of a forest plot of the quantity q (per method) for every view:
+ * preset,method,y,mean,lo,hi,class. */
+static void forest_data(plots_fig *f, const pf_fed_view *v, size_t nv, int skip_spire, const pf_ci *(*q)(const pf_fed_view *, size_t),
+                        const char *(*cls)(pf_ci))
+{
+    plots_fig_data(f, "preset,method,trainable,y,mean,lo,hi,seeds,class\n");
+    for (size_t p = 0; p < nv; p++)
+        for (size_t m = skip_spire ? 1 : 0; m < v[p].nm; m++) {
+            pf_ci c = *q(&v[p], m);
+            plots_fig_data(f, "%s,%s,%zu,%zu,", v[p].preset, v[p].method[m], v[p].trainable[m], v[p].nm - m);
+            ci3(f, c);
+            plots_fig_data(f, ",%zu,%s\n", c.n, cls(c));
+        }
+}
+
+/* ytics naming the methods (row y = nm − m) and the y range. */
+static void method_ytics(plots_fig *f, const pf_fed_view *v, int skip_spire)
+{
+    plots_fig_body(f, "set ytics (");
+    for (size_t m = skip_spire ? 1 : 0; m < v->nm; m++)
+        plots_fig_body(f, "%s'%s' %zu", m > (skip_spire ? 1u : 0u) ? ", " : "", v->method[m], v->nm - m);
+    plots_fig_body(f, ")\nset yrange [0.4:%g]\nset grid noytics\n", (double)(v->nm - (skip_spire ? 1 : 0)) + 0.6);
+}
+
+static const pf_ci *q_diff(const pf_fed_view *v, size_t m) { return &v->diff[m]; }
+
+/* A class of points in a forest plot: its name in the CSV, point type, colour, legend. */
+typedef struct { const char *cls; int pt; const char *rgb, *title; } fclass;
+static const fclass F12_CLASSES[] = {
+    { "spire_better", 7, "#0072b2", "SPIRE lower" },
+    { "method_better", 5, "#d55e00", "baseline lower" },
+    { "undecided", 6, "#777777", "undecided (holds 0)" },
+};
+static const fclass F14_CLASSES[] = {
+    { "forgets", 7, "#d55e00", "forgets" },
+    { "undecided", 6, "#777777", "undecided (holds 0)" },
+    { "improves", 5, "#009e73", "improves" },
+    { "none", 4, "#0072b2", "shared weights untouched (0)" },
+};
+/* One plot of the panel P: a clause per class (horizontal 95% bars). */
+static void forest_plot(plots_fig *f, const fclass *c, size_t nc)
+{
+    plots_fig_body(f, "plot ");
+    for (size_t k = 0; k < nc; k++)
+        plots_fig_body(f, "%sDATA using (strcol('preset') eq P && strcol('class') eq '%s' ? column('mean') : NaN):'y':'lo':'hi' "
+                       "with xerrorbars pt %d ps 1.4 lw 2 lc rgb '%s' notitle", k ? ", \\\n     " : "", c[k].cls, c[k].pt, c[k].rgb);
+    plots_fig_body(f, "\n");
+}
+static void forest_legend(plots_fig *f, const layout *L, const fclass *c, size_t nc)
+{
+    legend(f, L, 1);
+    for (size_t k = 0; k < nc; k++)
+        plots_fig_body(f, ", \\\n     keyentry with xerrorbars pt %d ps 1.4 lw 2 lc rgb '%s' title '%s'", c[k].pt, c[k].rgb, c[k].title);
+    plots_fig_body(f, "\n");
+}
+
+int pf_fed_f12(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
+{
+    if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
+    plots_fig *f = plots_fig_alloc();
+    if (!f) return GSL_ENOMEM;
+    forest_data(f, v, nv, 1, q_diff, decide);
+    layout L = head(f, r, nv, 1, "New-client KID of each method minus SPIRE’s, paired over seeds (95% intervals)", 0.1, 0.1, 0.78, 0, 0.13);
+    for (size_t p = 0; p < nv; p++) {
+        span s;
+        span_init(&s);
+        span_add(&s, 0);
+        for (size_t m = 1; m < v[p].nm; m++) span_ci(&s, v[p].diff[m]);
+        s.pos = 0;
+        span_scale(&s, v[p].diff + 1, v[p].nm - 1);
+        panel(f, &L, p);
+        panel_title(f, &v[p]);
+        axis(f, 'x', &s);
+        method_ytics(f, &v[p], 1);
+        if (p + 1 == nv) plots_fig_body(f, "set xlabel 'new-client %s(method) − %s(SPIRE)  (dimensionless; > 0: SPIRE lower)'\n", v[p].kid_name, v[p].kid_name);
+        else plots_fig_body(f, "unset xlabel\n");
+        plots_fig_body(f, "unset key\n");
+        plots_fig_body(f, "set arrow 1 from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb '#555555'\nP = '%s'\n", v[p].preset);
+        forest_plot(f, F12_CLASSES, LEN(F12_CLASSES));
+    }
+    forest_legend(f, &L, F12_CLASSES, LEN(F12_CLASSES));
+    tail(f);
+    pf_cap(r, "Forest plot: for each baseline, the new-client %s minus SPIRE’s, paired over seeds (every method sees the same clients, "
+           "splits and pre-trained backbone in a seed), mean and 95%% t-interval; right of the dashed line SPIRE is lower (better). "
+           "Blue: the interval excludes 0 in SPIRE’s favour; orange: in the baseline’s; grey: undecided. The x axis is asinh-scaled "
+           "where the differences span decades. ", v[0].kid_name);
+    for (size_t p = 0; p < nv; p++) {
+        pf_cap(r, "%s (%zu seeds, SPIRE %s ", v[p].preset, v[p].seeds, v[p].kid_name);
+        char b[96];
+        pf_cap(r, "%s):", ci_text(v[p].kid_new[0], b, sizeof b));
+        for (size_t m = 1; m < v[p].nm; m++)
+            pf_cap(r, " %s %s%s", v[p].method[m], ci_text(v[p].diff[m], b, sizeof b), m + 1 < v[p].nm ? ";" : ". ");
+    }
+    return pf_finish(o, r, f, GSL_SUCCESS);
+}
+
+/* ====================================================================================
+ * F13 — new-client KID against trainable parameters
+ * ==================================================================================== */
+int pf_fed_f13(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
+{
+    if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
+    plots_fig *f = plots_fig_alloc();
+    if (!f) return GSL_ENOMEM;
+    plots_fig_data(f, "preset,method,mi,trainable,x,mean,lo,hi,seeds\n");
+    size_t pmax = 1;
+    for (size_t p = 0; p < nv; p++)
+        for (size_t m = 0; m < v[p].nm; m++) {
+            plots_fig_data(f, "%s,%s,%zu,%zu,%zu,", v[p].preset, v[p].method[m], m + 1, v[p].trainable[m], v[p].trainable[m] ? v[p].trainable[m] : 1);
+            ci3(f, v[p].kid_new[m]);
+            plots_fig_data(f, ",%zu\n", v[p].kid_new[m].n);
+            if (v[p].trainable[m] > pmax) pmax = v[p].trainable[m];
+        }
+    layout L = head(f, r, 1, nv, "New-client KID against trainable parameters per new client", 0.09, 0.12, 0.78, 0.1, 0);
+    plots_fig_body(f, "unset key\nset xlabel 'trainable parameters  (log; 0 at 1)'\n"
+                   "set logscale x\nset format x '10^{%%L}'\nset xrange [0.5:%g]\n", pmax * 3.0);
+    for (size_t p = 0; p < nv; p++) {
+        span s;
+        span_init(&s);
+        for (size_t m = 0; m < v[p].nm; m++) span_ci(&s, v[p].kid_new[m]);
+        panel(f, &L, p);
+        panel_title(f, &v[p]);
+        axis(f, 'y', &s);
+        plots_fig_body(f, "set ylabel 'new-client %s  (dimensionless)'\nP = '%s'\nplot ", v[p].kid_name, v[p].preset);
+        for (size_t m = 0; m < v[p].nm; m++)
+            plots_fig_body(f, "%sDATA using (strcol('preset') eq P && column('mi') == %zu ? column('x') : NaN):'mean':'lo':'hi' "
+                           "with yerrorbars lt %zu pt 7 ps 1.4 lw 2 notitle", m ? ", \\\n     " : "", m + 1, m + 1);
+        plots_fig_body(f, "\n");
+    }
+    legend(f, &L, 1);
+    for (size_t m = 0; m < v[0].nm; m++)
+        plots_fig_body(f, ", keyentry with yerrorbars lt %zu pt 7 ps 1.4 lw 2 title '%s'", m + 1, v[0].method[m]);
+    plots_fig_body(f, "\n");
+    tail(f);
+    pf_cap(r, "New-client %s (mean over the new clients, then mean and 95%% t-interval over seeds) against the parameters each method "
+           "trains per new client (log scale; FedAvg trains none and is drawn at 1). ", v[0].kid_name);
+    for (size_t p = 0; p < nv; p++) {
+        pf_cap(r, "%s:", v[p].preset);
+        char b[96];
+        for (size_t m = 0; m < v[p].nm; m++)
+            pf_cap(r, " %s (%zu) %s%s", v[p].method[m], v[p].trainable[m], ci_text(v[p].kid_new[m], b, sizeof b), m + 1 < v[p].nm ? ";" : ". ");
+    }
+    return pf_finish(o, r, f, GSL_SUCCESS);
+}
+
+/* ====================================================================================
+ * F14 — forgetting
+ * ==================================================================================== */
+static const pf_ci *q_forget(const pf_fed_view *v, size_t m) { return &v->forget[m]; }
+static const char *forget_class(pf_ci c)
+{
+    if (isfin(c.mean) && c.mean == 0 && (!isfin(c.hi) || c.hi == c.lo)) return "none";
+    if (!isfin(c.lo) || !isfin(c.hi)) return "undecided";
+    return c.lo > 0 ? "forgets" : c.hi < 0 ? "improves" : "undecided";
+}
+
+int pf_fed_f14(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
+{
+    if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
+    plots_fig *f = plots_fig_alloc();
+    if (!f) return GSL_ENOMEM;
+    forest_data(f, v, nv, 0, q_forget, forget_class);
+    layout L = head(f, r, nv, 1, "Forgetting: pre-training clients’ KID after the new clients were adapted, minus before", 0.1, 0.1, 0.78, 0, 0.13);
+    for (size_t p = 0; p < nv; p++) {
+        span s;
+        span_init(&s);
+        span_add(&s, 0);
+        for (size_t m = 0; m < v[p].nm; m++) span_ci(&s, v[p].forget[m]);
+        s.pos = 0;
+        span_scale(&s, v[p].forget, v[p].nm);
+        panel(f, &L, p);
+        panel_title(f, &v[p]);
+        axis(f, 'x', &s);
+        method_ytics(f, &v[p], 0);
+        if (p + 1 == nv) plots_fig_body(f, "set xlabel 'ΔKID of the pre-training clients  (dimensionless; > 0: forgetting)'\n");
+        else plots_fig_body(f, "unset xlabel\n");
+        plots_fig_body(f, "unset key\n");
+        plots_fig_body(f, "set arrow 1 from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb '#555555'\nP = '%s'\n", v[p].preset);
+        forest_plot(f, F14_CLASSES, LEN(F14_CLASSES));
+    }
+    forest_legend(f, &L, F14_CLASSES, LEN(F14_CLASSES));
+    tail(f);
+    pf_cap(r, "Forgetting: KID of the pre-training clients with the shared model after the new clients were adapted, minus before "
+           "(mean and 95%% t-interval over seeds). Methods that leave the shared weights untouched (SPIRE trains only the new "
+           "client’s embedding) forget exactly nothing (squares at 0). ");
+    for (size_t p = 0; p < nv; p++) {
+        pf_cap(r, "%s:", v[p].preset);
+        char b[96];
+        for (size_t m = 0; m < v[p].nm; m++)
+            pf_cap(r, " %s %s%s", v[p].method[m], ci_text(v[p].forget[m], b, sizeof b), m + 1 < v[p].nm ? ";" : ". ");
+    }
+    return pf_finish(o, r, f, GSL_SUCCESS);
+}
+
+/* ====================================================================================
+ * F15 — robustness over learning rate × steps
+ * ==================================================================================== */
+static const int F15_PT[] = { 6, 4, 8, 12 };   /* open circle, square, triangle, diamond */
+
+int pf_fed_f15(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
+{
+    if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
+    plots_fig *f = plots_fig_alloc();
+    if (!f) return GSL_ENOMEM;
+    plots_fig_data(f, "preset,method,mi,lr,steps,si,mean,lo,hi,diverged,runs,plot,mark\n");
+    double ytop[3];
+    int ylog[3];
+    size_t ndiv_cells = 0, ncells = 0;
+    for (size_t p = 0; p < nv; p++) {
+        const pf_fed_view *w = &v[p];
+        span s;
+        span_init(&s);
+        for (size_t q = 0; q < w->nrm; q++)
+            for (size_t a = 0; a < w->nlr; a++)
+                for (size_t b = 0; b < w->nst; b++)
+                    if (!w->rob_div[q][a][b]) span_ci(&s, w->rob[q][a][b]);
+        ylog[p] = s.n && s.pos;
+        ytop[p] = !s.n ? 1 : ylog[p] ? s.hi * 2.5 : s.hi + 0.15 * (s.hi - s.lo + 1e-12);
+        for (size_t q = 0; q < w->nrm; q++)   /* a series (method, steps) in consecutive rows */
+            for (size_t b = 0; b < w->nst; b++)
+                for (size_t a = 0; a < w->nlr; a++) {
+                    pf_ci c = w->rob[q][a][b];
+                    size_t dv = w->rob_div[q][a][b];
+                    int plotted = !dv && isfin(c.mean);
+                    ncells++;
+                    ndiv_cells += dv > 0;
+                    plots_fig_data(f, "%s,%s,%zu,%g,%zu,%zu,", w->preset, w->method[w->rob_m[q]], q + 1, w->lr[a], w->steps[b], b + 1);
+                    ci3(f, c);
+                    plots_fig_data(f, ",%zu,%zu,", dv, w->rob_runs[q][a][b]);
+                    num(f, plotted ? c.mean : NAN);
+                    plots_fig_data(f, ",");
+                    num(f, dv ? ytop[p] : NAN);
+                    plots_fig_data(f, "\n");
+                }
+    }
+    layout L = head(f, r, 1, nv, "New-client KID over fine-tuning learning rate × steps", 0.09, 0.12, 0.74, 0.1, 0);
+    plots_fig_body(f, "set xlabel 'fine-tuning learning rate  (log)'\nset logscale x\nset format x '10^{%%L}'\n");
+    for (size_t p = 0; p < nv; p++) {
+        const pf_fed_view *w = &v[p];
+        span s;
+        span_init(&s);
+        for (size_t q = 0; q < w->nrm; q++)
+            for (size_t a = 0; a < w->nlr; a++)
+                for (size_t b = 0; b < w->nst; b++)
+                    if (!w->rob_div[q][a][b]) span_ci(&s, w->rob[q][a][b]);
+        double lo = w->nlr ? w->lr[0] : 1e-3, hi = w->nlr ? w->lr[w->nlr - 1] : 1e-1;
+        plots_fig_body(f, "set xrange [%g:%g]\n", lo / 1.6, hi * 1.6);
+        panel(f, &L, p);
+        panel_title(f, w);
+        if (ylog[p]) {
+            plots_fig_body(f, "unset nonlinear y\nset logscale y\nset yrange [%.6g:%.6g]\n", s.lo / 1.5, ytop[p] * 1.6);
+            log_tics(f, 'y', s.lo / 1.5, ytop[p] * 1.6);
+        }
+        else plots_fig_body(f, "unset nonlinear y\nunset logscale y\nset ytics auto\nset yrange [%.6g:%.6g]\n", s.n ? s.lo - 0.1 * (s.hi - s.lo + 1e-12) : 0,
+                            ytop[p] + 0.1 * (ytop[p] - (s.n ? s.lo : 0)));
+        plots_fig_body(f, "set ylabel 'new-client %s  (dimensionless)'\nP = '%s'\n", w->kid_name, w->preset);
+        plots_fig_body(f, "unset key\n");
+        plots_fig_body(f, "plot ");
+        for (size_t q = 0; q < w->nrm; q++)
+            for (size_t b = 0; b < w->nst; b++)
+                plots_fig_body(f, "DATA using (strcol('preset') eq P && column('mi') == %zu && column('si') == %zu ? column('lr') : NaN):'plot' "
+                               "with linespoints lt %zu dt %zu pt %d ps 1.2 lw 2 notitle, \\\n     ",
+                               q + 1, b + 1, q + 1, b + 1, F15_PT[b % LEN(F15_PT)]);
+        plots_fig_body(f, "DATA using (strcol('preset') eq P ? column('lr') : NaN):'mark' with points pt 2 ps 2.2 lw 3 lc rgb '#cc0000' notitle\n");
+    }
+    /* the legend: colour = method, dash and point = steps */
+    legend(f, &L, 2);
+    for (size_t q = 0; q < v[0].nrm; q++)
+        plots_fig_body(f, ", \\\n     keyentry with lines lt %zu lw 3 title '%s'", q + 1, v[0].method[v[0].rob_m[q]]);
+    for (size_t b = 0; b < v[0].nst; b++)
+        plots_fig_body(f, ", \\\n     keyentry with linespoints lc rgb '#444444' dt %zu pt %d lw 2 title '%zu steps'", b + 1,
+                       F15_PT[b % LEN(F15_PT)], v[0].steps[b]);
+    plots_fig_body(f, ", \\\n     keyentry with points pt 2 ps 2 lw 3 lc rgb '#cc0000' title 'diverged'\n");
+    tail(f);
+    pf_cap(r, "New-client %s (mean over seeds) after fine-tuning with each learning rate and number of steps; one line per method and "
+           "step count. A cell in which any run diverged (non-finite loss) is not plotted as a value: it is marked by a red × at the "
+           "top of its panel, and the y range is set from the finite cells only. %zu of %zu cells diverged. ", v[0].kid_name, ndiv_cells, ncells);
+    for (size_t p = 0; p < nv; p++) {
+        const pf_fed_view *w = &v[p];
+        pf_cap(r, "%s:", w->preset);
+        for (size_t q = 0; q < w->nrm; q++) {
+            double best = INFINITY, worst = -INFINITY;
+            size_t nd = 0;
+            for (size_t a = 0; a < w->nlr; a++)
+                for (size_t b = 0; b < w->nst; b++) {
+                    pf_ci c = w->rob[q][a][b];
+                    if (w->rob_div[q][a][b]) { nd++; continue; }
+                    if (isfin(c.mean)) { best = fmin(best, c.mean); worst = fmax(worst, c.mean); }
+                }
+            pf_cap(r, " %s %.3g to %.3g (worst/best %.3g×), %zu diverged%s", w->method[w->rob_m[q]], best, worst,
+                   best > 0 ? worst / best : NAN, nd, q + 1 < w->nrm ? ";" : ". ");
+        }
+    }
+    return pf_finish(o, r, f, GSL_SUCCESS);
+}
+
+/* ====================================================================================
+ * F16 — the embedding probe (E5)
+ * ==================================================================================== */
+int pf_fed_f16(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
+{
+    if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
+    plots_fig *f = plots_fig_alloc();
+    if (!f) return GSL_ENOMEM;
+    plots_fig_data(f, "preset,role,truth,pred\n");
+    for (size_t p = 0; p < nv; p++)
+        for (size_t i = 0; i < v[p].npr; i++) {
+            plots_fig_data(f, "%s,%s,", v[p].preset, v[p].pr_new && v[p].pr_new[i] ? "new" : "pre");
+            num(f, v[p].pr_truth[i]);
+            plots_fig_data(f, ",");
+            num(f, v[p].pr_pred[i]);
+            plots_fig_data(f, "\n");
+        }
+    layout L = head(f, r, 1, nv, "E5: the client’s statistics against their leave-one-out prediction from its embedding", 0.09, 0.1, 0.8, 0.1, 0);
+    for (size_t p = 0; p < nv; p++) {
+        span s;
+        span_init(&s);
+        for (size_t i = 0; i < v[p].npr; i++) { span_add(&s, v[p].pr_truth[i]); span_add(&s, v[p].pr_pred[i]); }
+        double lo = s.n ? s.lo : 0, hi = s.n ? s.hi : 1, pad = 0.06 * (hi - lo + 1e-12);
+        panel(f, &L, p);
+        panel_title(f, &v[p]);
+        plots_fig_body(f, "set xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\n"
+                       "set xlabel 'true %s'\nset ylabel 'predicted from the embedding  (leave-one-out)' offset 1,0\nP = '%s'\n"
+                       "set label 1 sprintf('r = %%.3f [%%.3f, %%.3f]', %.6g, %.6g, %.6g) at graph 0.04, graph 0.93 left front\n"
+                       "%s"
+                       "plot x with lines dt 2 lc rgb '#555555' notitle, \\\n"
+                       "     DATA using (strcol('preset') eq P && strcol('role') eq 'pre' ? column('truth') : NaN):'pred' with points pt 7 ps 0.8 lc rgb '#0072b2' notitle, \\\n"
+                       "     DATA using (strcol('preset') eq P && strcol('role') eq 'new' ? column('truth') : NaN):'pred' with points pt 9 ps 1.1 lc rgb '#d55e00' notitle\n"
+                       "unset label 1\n",
+                       lo - pad, hi + pad, lo - pad, hi + pad, v[p].probe_target ? v[p].probe_target : "statistic",
+                       v[p].preset, v[p].pr_r, v[p].pr_lo, v[p].pr_hi,
+                       "unset key\n");
+    }
+    legend(f, &L, 1);
+    plots_fig_body(f, ", keyentry with lines dt 2 lc rgb '#555555' title 'y = x', "
+                   "keyentry with points pt 7 ps 0.8 lc rgb '#0072b2' title 'pre-training clients', "
+                   "keyentry with points pt 9 ps 1.1 lc rgb '#d55e00' title 'new clients'\n");
+    tail(f);
+    pf_cap(r, "The embedding probe (E5, THEORY.md §2 and §8): a ridge regression from the learned client embeddings to each client’s "
+           "statistics, fitted leaving that client out; each point is one (seed, client, component). On y = x the embedding "
+           "predicts the client exactly. ");
+    for (size_t p = 0; p < nv; p++)
+        pf_cap(r, "%s (%s, %zu points): correlation r = %.3f, 95%% Fisher-z interval [%.3f, %.3f]. ", v[p].preset,
+               v[p].probe_target ? v[p].probe_target : "statistic", v[p].npr, v[p].pr_r, v[p].pr_lo, v[p].pr_hi);
+    return pf_finish(o, r, f, GSL_SUCCESS);
+}
+
+/* ====================================================================================
+ * F17 — generated digits per new client beside the real ones
+ * ==================================================================================== */
+/* A tile grid as a full pixel image: rows × 8 tiles of 8×8, a one-pixel gap
+ * between tiles and a two-pixel gap below the first row (the real digits);
+ * gap pixels −1 (white).  Pixel values (x + 1)·8 in [0, 16]. */
+int pf_fed_f17(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
+{
+    if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
+    const pf_fed_view *w = NULL;
+    for (size_t p = 0; p < nv && !w; p++)
+        if (v[p].digits && v[p].nnew && v[p].dg_real && v[p].dg_gen) w = &v[p];
+    if (!w) return GSL_EINVAL;
+    size_t nc = w->nnew < PF_FED_NEW ? w->nnew : PF_FED_NEW, cols = 1 + w->nm;
+    size_t W = cols * 9, H = 8 * 9 - 1;   /* columns of 9 (one extra gap pixel after the real column, none after the last) */
+    plots_fig *f = plots_fig_alloc();
+    if (!f) return GSL_ENOMEM;
+    plots_fig_data(f, "client,x,y,value\n");
+    for (size_t c = 0; c < nc; c++)
+        for (size_t Y = 0; Y < H; Y++)
+            for (size_t X = 0; X < W; X++) {
+                /* X from the left: column 0 (real) in pixels 0..7, gap 8..9, then columns of 9; Y from the top: tiles of 9 */
+                double val = -1;
+                size_t col = X < 8 ? 0 : X < 10 ? SIZE_MAX : 1 + (X - 10) / 9, px = X < 8 ? X : (X - 10) % 9;
+                size_t t = Y / 9, py = Y % 9;
+                if (col != SIZE_MAX && col < cols && px < 8 && py < 8) {
+                    const float *img = col == 0 ? w->dg_real + ((c * 8 + t) * 64)
+                                                : w->dg_gen + ((((col - 1) * w->nnew + c) * 8 + t) * 64);
+                    val = (img[py * 8 + px] + 1.0) * 8.0;
+                }
+                plots_fig_data(f, "%zu,%zu,%zu,%.4g\n", w->new_client[c], X, H - 1 - Y, val);
+            }
+    layout L = head(f, r, 1, nc, "Generated 8×8 digits per new client beside its real held-out digits", 0.04, 0.1, 0.88, 0.06, 0);
+    plots_fig_body(f, "set size ratio -1\nunset key\nunset ytics\nunset colorbox\nset palette gray negative\nset cbrange [0:16]\n"
+                   "set xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\nset xtics scale 0 rotate by 45 right (", W - 1, H - 1);
+    for (size_t col = 0; col < cols; col++)
+        plots_fig_body(f, "%s'%s' %g", col ? ", " : "", col == 0 ? "real" : w->method[col - 1], col == 0 ? 3.5 : 10 + 9.0 * (double)(col - 1) + 3.5);
+    plots_fig_body(f, ")\nset border 0\n");
+    for (size_t c = 0; c < nc; c++) {
+        panel(f, &L, c);
+        plots_fig_body(f, "set title 'new client %zu'\nplot DATA every ::%zu::%zu using 'x':'y':'value' with image   # rows of client %zu\n",
+                       w->new_client[c], c * W * H, (c + 1) * W * H - 1, w->new_client[c]);
+    }
+    tail(f);
+    pf_cap(r, "The digits preset (%s): for each new client, the first column holds 8 of its real held-out digits, the columns to its "
+           "right 8 digits generated for it by each method after adaptation (first seed; SPIRE adapts only the client’s embedding). Pixels 0..16, "
+           "dark = 16. New-client %s per method:", w->preset, w->kid_name);
+    char b[96];
+    for (size_t m = 0; m < w->nm; m++)
+        pf_cap(r, " %s %s%s", w->method[m], ci_text(w->kid_new[m], b, sizeof b), m + 1 < w->nm ? ";" : ". ");
+    int any_tv = 0;
+    for (size_t m = 0; m < w->nm; m++) any_tv |= isfin(w->tv_new[m].mean);
+    if (any_tv) {
+        pf_cap(r, "Total variation between the classified labels of the generated digits and the client’s label distribution:");
+        for (size_t m = 0; m < w->nm; m++)
+            pf_cap(r, " %s %s%s", w->method[m], ci_text(w->tv_new[m], b, sizeof b), m + 1 < w->nm ? ";" : ".");
+    }
+    return pf_finish(o, r, f, GSL_SUCCESS);
+}
+
+/* ====================================================================================
+ * F21 — the sample-size curve
+ * ==================================================================================== */
+/* Where the mean curve of method m crosses SPIRE's (linear in log n), into
+ * the caption. */
+static void crossings(pf_result *r, const pf_fed_view *w, size_t m)
+{
+    size_t nx = 0;
+    int first = 0, last = 0;   /* sign of (m − SPIRE) at the first and last finite size */
+    double prev_d = NAN, prev_n = NAN;
+    char where[256] = "";
+    size_t wl = 0;
+    for (size_t i = 0; i < w->nsizes; i++) {
+        double d = w->size_kid[m][i].mean - w->size_kid[0][i].mean, n = (double)w->sizes[i];
+        if (!isfin(d)) continue;
+        int sg = d > 0 ? 1 : d < 0 ? -1 : 0;
+        if (!first) first = sg;
+        last = sg;
+        if (isfin(prev_d) && (prev_d > 0) != (d > 0) && prev_d != 0 && d != 0) {
+            double t = prev_d / (prev_d - d), ncross = exp(log(prev_n) + t * (log(n) - log(prev_n)));
+            if (wl < sizeof where)
+                wl += (size_t)snprintf(where + wl, sizeof where - wl, "%s≈ %.0f (between %.0f and %.0f)", nx ? ", " : "", ncross, prev_n, n);
+            nx++;
+        }
+        prev_d = d;
+        prev_n = n;
+    }
+    if (nx) pf_cap(r, " %s crosses SPIRE at n %s;", w->method[m], where);
+    else if (first) pf_cap(r, " %s %s SPIRE at every n;", w->method[m], first > 0 && last > 0 ? "above" : "below");
+}
+
+int pf_fed_f21(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
+{
+    if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
+    plots_fig *f = plots_fig_alloc();
+    if (!f) return GSL_ENOMEM;
+    plots_fig_data(f, "preset,method,mi,n_train,mean,lo,hi,seeds\n");
+    for (size_t p = 0; p < nv; p++)
+        for (size_t m = 0; m < v[p].nm; m++)
+            for (size_t i = 0; i < v[p].nsizes; i++) {
+                plots_fig_data(f, "%s,%s,%zu,%zu,", v[p].preset, v[p].method[m], m + 1, v[p].sizes[i]);
+                ci3(f, v[p].size_kid[m][i]);
+                plots_fig_data(f, ",%zu\n", v[p].size_kid[m][i].n);
+            }
+    layout L = head(f, r, 1, nv, "New-client KID against the new client’s number of training samples", 0.09, 0.12, 0.78, 0.1, 0);
+    plots_fig_body(f, "set xlabel 'new client’s training samples  (log)'\nset logscale x 2\nset style fill transparent solid 0.15 noborder\n");
+    for (size_t p = 0; p < nv; p++) {
+        const pf_fed_view *w = &v[p];
+        span s;
+        span_init(&s);
+        for (size_t m = 0; m < w->nm; m++)
+            for (size_t i = 0; i < w->nsizes; i++) span_ci(&s, w->size_kid[m][i]);
+        panel(f, &L, p);
+        panel_title(f, w);
+        if (w->nsizes) {
+            plots_fig_body(f, "set xrange [%g:%g]\nset xtics (", w->sizes[0] / 1.3, w->sizes[w->nsizes - 1] * 1.3);
+            size_t every = w->nsizes > 5 ? 2 : 1;
+            for (size_t i = 0; i < w->nsizes; i += every) plots_fig_body(f, "%s%zu", i ? ", " : "", w->sizes[i]);
+            plots_fig_body(f, ")\n");
+        }
+        axis(f, 'y', &s);
+        plots_fig_body(f, "set ylabel 'new-client %s  (dimensionless)'\nP = '%s'\n", w->kid_name, w->preset);
+        plots_fig_body(f, "unset key\n");
+        plots_fig_body(f, "plot ");
+        for (size_t m = 0; m < w->nm; m++)
+            plots_fig_body(f, "%sDATA using (strcol('preset') eq P && column('mi') == %zu ? column('n_train') : NaN):'lo':'hi' with filledcurves lt %zu notitle, \\\n"
+                           "     DATA using (strcol('preset') eq P && column('mi') == %zu ? column('n_train') : NaN):'mean' with linespoints lt %zu pt 7 ps 0.8 lw %d notitle",
+                           m ? ", \\\n     " : "", m + 1, m + 1, m + 1, m + 1, m == 0 ? 4 : 2);
+        plots_fig_body(f, "\n");
+    }
+    legend(f, &L, 1);
+    for (size_t m = 0; m < v[0].nm; m++)
+        plots_fig_body(f, ", keyentry with linespoints lt %zu pt 7 ps 0.8 lw %d title '%s'", m + 1, m == 0 ? 4 : 2, v[0].method[m]);
+    plots_fig_body(f, ", keyentry with filledcurves lc rgb '#888888' title '95%% interval'\n");
+    tail(f);
+    pf_cap(r, "New-client %s (mean over the new clients; line: mean over seeds, band: 95%% t-interval) after adapting with n training "
+           "samples of the new client, for every method (THEORY.md §6: an embedding adapts a handful of mixing-weight-like numbers, "
+           "so it should need few samples; full fine-tuning many). Crossings with SPIRE (linear interpolation in log n of the "
+           "mean curves):", v[0].kid_name);
+    for (size_t p = 0; p < nv; p++) {
+        const pf_fed_view *w = &v[p];
+        pf_cap(r, " %s (n = %zu to %zu, %zu seeds):", w->preset, w->nsizes ? w->sizes[0] : 0, w->nsizes ? w->sizes[w->nsizes - 1] : 0, w->seeds);
+        for (size_t m = 1; m < w->nm; m++) crossings(r, w, m);
+        size_t len = strlen(r->caption);
+        if (len && r->caption[len - 1] == ';') r->caption[len - 1] = '.';
+    }
+    return pf_finish(o, r, f, GSL_SUCCESS);
+}
+
+/* ====================================================================================
+ * The recipes: each preset's experiment once per process
+ * ==================================================================================== */
+void pf_fed_erows(const pf_opts *o, pf_erow *rows, size_t max, size_t *n)
+{
+    (void)o; (void)rows; (void)max;
+    if (n) *n = 0;
+}
+
+void pf_fed_cache_free(void) {}
