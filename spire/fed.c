@@ -648,21 +648,183 @@ out:
     return st;
 }
 
-/* ---- new clients ------------------------------------------------------------------ */
+/* ---- new clients: the table of methods ------------------------------------------ */
 
-static const char *method_names[SPIRE_FED_NMETHODS] = { "spire", "fedavg", "full", "last", "lora", "local" };
+/* One adaptation in progress: the model, the trainable block θ (nt floats)
+ * and its gradient, the AdamW moments, and what LoRA keeps besides. */
+typedef struct {
+    spire_model *m;
+    const spire_fed_adapt_opts *o;
+    int c;
+    const int *known;
+    size_t nt, steps;
+    float *theta, *grad;        /* θ and ∂loss/∂θ (may alias the model's blocks) */
+    float *lora, *lgrad, *w0;   /* LoRA: A then Bᵀ, their gradient, the frozen W */
+    size_t L1, H, rk;
+    gsl_rng *rng;
+} adapt_ctx;
+
+/* A row of the table: trainable parameters (closed form), init (sets θ,
+ * grad, nt, steps; nt = 0: nothing to train), before (before each forward;
+ * may be NULL), grad (fills a->grad after the backward pass; may be NULL),
+ * fini (after the last step; may be NULL). */
+typedef struct {
+    spire_fed_method_info info;
+    size_t (*trainable)(const spire_config *cfg, size_t rank);
+    int (*init)(adapt_ctx *a);
+    void (*before)(adapt_ctx *a);
+    void (*grad)(adapt_ctx *a);
+    void (*fini)(adapt_ctx *a);
+} method_row;
+
+static size_t tr_embed(const spire_config *cfg, size_t rank) { (void)rank; return spire_config_embed_width(cfg); }
+static size_t tr_none(const spire_config *cfg, size_t rank) { (void)cfg; (void)rank; return 0; }
+static size_t tr_all(const spire_config *cfg, size_t rank) { (void)rank; return spire_config_n_params(cfg); }
+static size_t tr_last(const spire_config *cfg, size_t rank) { (void)rank; return cfg->D * cfg->H + cfg->D; }
+static size_t tr_lora(const spire_config *cfg, size_t rank) { return (cfg->L - 1) * rank * 2 * cfg->H; }
+
+/* SPIRE: e_c ← mean of the known clients' embeddings; θ = e_c */
+static int init_spire(adapt_ctx *a)
+{
+    spire_model *m = a->m;
+    size_t C = m->cfg.C, ee = m->ee, nk = 0;
+    float *emb = m->embed + (size_t)a->c * ee;
+    double *acc = calloc(ee, sizeof *acc);
+    if (!acc) return GSL_ENOMEM;
+    for (size_t k = 0; k < C; k++)
+        if (a->known[k] && k != (size_t)a->c) {
+            nk++;
+            for (size_t j = 0; j < ee; j++) acc[j] += m->embed[k * ee + j];
+        }
+    for (size_t j = 0; j < ee; j++) emb[j] = nk ? (float)(acc[j] / (double)nk) : 0.0f;
+    free(acc);
+    a->theta = emb;
+    a->grad = m->gembed + (size_t)a->c * ee;
+    a->nt = ee;
+    return GSL_SUCCESS;
+}
+
+static int init_none(adapt_ctx *a) { a->nt = 0; return GSL_SUCCESS; }
+
+static int init_full(adapt_ctx *a)
+{
+    a->theta = a->m->params; a->grad = a->m->grads; a->nt = a->m->n_params;
+    return GSL_SUCCESS;
+}
+
+static int init_last(adapt_ctx *a)   /* wo then bo, contiguous */
+{
+    a->theta = a->m->p.wo; a->grad = a->m->g.wo; a->nt = a->m->cfg.D * a->m->cfg.H + a->m->cfg.D;
+    return GSL_SUCCESS;
+}
+
+/* local: a fresh backbone from this client's own stream, zero e_c */
+static int init_local(adapt_ctx *a)
+{
+    spire_model *m = a->m;
+    int st;
+    spire_model *tmp = spire_model_alloc(&m->cfg, &st);
+    if (!tmp) return st;
+    st = spire_model_init(tmp, spl_stream_seed(a->o->seed, SPIRE_FED_STREAM_INIT, (uint64_t)a->c));
+    if (!st) memcpy(m->params, tmp->params, m->n_params * sizeof(float));
+    spire_model_free(tmp);
+    if (st) return st;
+    memset(m->embed + (size_t)a->c * m->ee, 0, m->ee * sizeof(float));
+    a->steps = a->o->local_steps;
+    return init_full(a);
+}
+
+/* W_eff = W0 + B·A for every hidden layer: wh (L−1, H, H), A (L−1, r, H), and
+ * B stored transposed, Bt (L−1, r, H).  Bᵀᵀ·A is the weight-gradient product
+ * of spire_dense_backward (dW += doutᵀ·in with dout = Bt, in = A). */
+static void lora_merge(adapt_ctx *a)
+{
+    size_t L1 = a->L1, H = a->H, rk = a->rk;
+    const float *A = a->lora, *Bt = a->lora + L1 * rk * H;
+    memcpy(a->m->p.wh, a->w0, L1 * H * H * sizeof(float));
+    for (size_t l = 0; l < L1; l++)
+        spire_dense_backward(NULL, a->m->p.wh + l * H * H, NULL, Bt + l * rk * H, A + l * rk * H,
+                             NULL, rk, H, H);
+}
+
+/* LoRA: A (r, H) ~ U(±1/√H), B = 0 per hidden layer (stream (cseed, method, 0)) */
+static int init_lora(adapt_ctx *a)
+{
+    spire_model *m = a->m;
+    a->L1 = m->cfg.L - 1; a->H = m->cfg.H; a->rk = a->o->rank;
+    a->nt = a->L1 * 2 * a->rk * a->H;
+    if (a->nt == 0) return GSL_SUCCESS;   /* no hidden H×H weight */
+    a->lora = calloc(a->nt, sizeof(float));
+    a->lgrad = calloc(a->nt, sizeof(float));
+    a->w0 = malloc(a->L1 * a->H * a->H * sizeof(float));
+    if (!a->lora || !a->lgrad || !a->w0) return GSL_ENOMEM;
+    memcpy(a->w0, m->p.wh, a->L1 * a->H * a->H * sizeof(float));
+    spl_rng_seed(a->rng, spl_stream_seed(a->o->seed, SPIRE_FED_STREAM_ADAPT, (uint64_t)a->c),
+                 (uint64_t)SPIRE_FED_M_LORA, 0);
+    double k0 = 1.0 / sqrt((double)a->H);
+    for (size_t i = 0; i < a->L1 * a->rk * a->H; i++)
+        a->lora[i] = (float)(k0 * (2 * gsl_rng_uniform(a->rng) - 1));
+    a->theta = a->lora;
+    a->grad = a->lgrad;
+    return GSL_SUCCESS;
+}
+
+/* dA = Bᵀ G = Bt·G (r, H);  dBt = (G Aᵀ)ᵀ = A·Gᵀ (r, H), G = ∂loss/∂W_eff */
+static void grad_lora(adapt_ctx *a)
+{
+    size_t L1 = a->L1, H = a->H, rk = a->rk;
+    const float *A = a->lora, *Bt = a->lora + L1 * rk * H;
+    memset(a->lgrad, 0, a->nt * sizeof(float));
+    for (size_t l = 0; l < L1; l++) {
+        const float *G = a->m->g.wh + l * H * H;
+        spire_dense_backward(a->lgrad + l * rk * H, NULL, NULL, Bt + l * rk * H, NULL, G, rk, H, H);
+        spire_dense_forward(a->lgrad + L1 * rk * H + l * rk * H, A + l * rk * H, G, NULL, rk, H, H);
+    }
+}
+
+static const method_row METHODS[SPIRE_FED_NMETHODS] = {
+    [SPIRE_FED_M_SPIRE] = { { "spire", SPIRE_FED_FROM_SPIRE, 0, "SPIRE: backbone frozen, the client's embedding trained" },
+                            tr_embed, init_spire, NULL, NULL, NULL },
+    [SPIRE_FED_M_ASIS] = { { "fedavg", SPIRE_FED_FROM_FEDAVG, 0, "FedAvg global model as is" },
+                           tr_none, init_none, NULL, NULL, NULL },
+    [SPIRE_FED_M_FULL] = { { "full", SPIRE_FED_FROM_FEDAVG, 1, "FedAvg + full fine-tune" },
+                           tr_all, init_full, NULL, NULL, NULL },
+    [SPIRE_FED_M_LAST] = { { "last", SPIRE_FED_FROM_FEDAVG, 1, "FedAvg + output-layer fine-tune" },
+                           tr_last, init_last, NULL, NULL, NULL },
+    [SPIRE_FED_M_LORA] = { { "lora", SPIRE_FED_FROM_FEDAVG, 0, "FedAvg + low-rank adapters (merged per client)" },
+                           tr_lora, init_lora, lora_merge, grad_lora, lora_merge },
+    [SPIRE_FED_M_LOCAL] = { { "local", SPIRE_FED_FROM_SCRATCH, 0, "local training from scratch" },
+                            tr_all, init_local, NULL, NULL, NULL },
+};
+
+const spire_fed_method_info *spire_fed_method_get(spire_fed_method m)
+{
+    return (unsigned)m < SPIRE_FED_NMETHODS ? &METHODS[m].info : NULL;
+}
 
 const char *spire_fed_method_name(spire_fed_method m)
 {
-    return (unsigned)m < SPIRE_FED_NMETHODS ? method_names[m] : "?";
+    return (unsigned)m < SPIRE_FED_NMETHODS ? METHODS[m].info.name : "?";
 }
 
 int spire_fed_method_parse(const char *name, spire_fed_method *m)
 {
     if (!name || !m) return GSL_EINVAL;
     for (int i = 0; i < SPIRE_FED_NMETHODS; i++)
-        if (!strcmp(name, method_names[i])) { *m = (spire_fed_method)i; return GSL_SUCCESS; }
+        if (!strcmp(name, METHODS[i].info.name)) { *m = (spire_fed_method)i; return GSL_SUCCESS; }
     return GSL_EINVAL;
+}
+
+int spire_fed_method_list(char *buf, size_t len)
+{
+    if (!buf) return GSL_EINVAL;
+    size_t used = 0;
+    for (int i = 0; i < SPIRE_FED_NMETHODS; i++) {
+        int n = snprintf(buf + used, len > used ? len - used : 0, "%s%s", i ? "|" : "", METHODS[i].info.name);
+        if (n < 0 || used + (size_t)n >= len) return GSL_EDOM;
+        used += (size_t)n;
+    }
+    return GSL_SUCCESS;
 }
 
 void spire_fed_adapt_opts_default(spire_fed_adapt_opts *o)
@@ -678,28 +840,8 @@ void spire_fed_adapt_opts_default(spire_fed_adapt_opts *o)
 
 size_t spire_fed_trainable(const spire_config *cfg, spire_fed_method m, size_t rank)
 {
-    if (!cfg) return 0;
-    switch (m) {
-    case SPIRE_FED_M_SPIRE: return spire_config_embed_width(cfg);
-    case SPIRE_FED_M_ASIS: return 0;
-    case SPIRE_FED_M_FULL: return spire_config_n_params(cfg);
-    case SPIRE_FED_M_LAST: return cfg->D * cfg->H + cfg->D;
-    case SPIRE_FED_M_LORA: return (cfg->L - 1) * rank * 2 * cfg->H;
-    case SPIRE_FED_M_LOCAL: return spire_config_n_params(cfg);
-    default: return 0;
-    }
-}
-
-/* W_eff = W0 + B·A for every hidden layer: wh (L−1, H, H), A (L−1, r, H), and
- * B stored transposed, Bt (L−1, r, H).  Bᵀᵀ·A is the weight-gradient product
- * of spire_dense_backward (dW += doutᵀ·in with dout = Bt, in = A). */
-static void lora_merge(float *wh, const float *w0, const float *A, const float *Bt, size_t L1,
-                       size_t H, size_t rk)
-{
-    memcpy(wh, w0, L1 * H * H * sizeof(float));
-    for (size_t l = 0; l < L1; l++)
-        spire_dense_backward(NULL, wh + l * H * H, NULL, Bt + l * rk * H, A + l * rk * H, NULL,
-                             rk, H, H);
+    if (!cfg || (unsigned)m >= SPIRE_FED_NMETHODS) return 0;
+    return METHODS[m].trainable(cfg, rank);
 }
 
 int spire_fed_adapt(spire_model *m, const ddpm_schedule *s, spire_fed_method method, int c,
@@ -709,103 +851,41 @@ int spire_fed_adapt(spire_model *m, const ddpm_schedule *s, spire_fed_method met
     if (loss) *loss = NAN;
     if (!m || !s || !x || !known || !o) return GSL_EINVAL;
     if ((unsigned)method >= SPIRE_FED_NMETHODS) return GSL_EINVAL;
-    size_t C = m->cfg.C, D = m->cfg.D, H = m->cfg.H, L1 = m->cfg.L - 1, ee = m->ee, P = m->n_params;
-    size_t rk = o->rank;
+    size_t C = m->cfg.C, D = m->cfg.D, H = m->cfg.H, ee = m->ee, P = m->n_params;
     if (c < 0 || (size_t)c >= C || n == 0 || o->batch == 0 || !(o->lr > 0) ||
-        (method == SPIRE_FED_M_LORA && (rk < 1 || rk > H)))
+        (method == SPIRE_FED_M_LORA && (o->rank < 1 || o->rank > H)))
         return GSL_EDOM;
-    if (method == SPIRE_FED_M_ASIS) return GSL_SUCCESS;
-    float *emb = m->embed + (size_t)c * ee, *gemb = m->gembed + (size_t)c * ee;
-    size_t steps = o->steps;
-    if (method == SPIRE_FED_M_SPIRE) {
-        size_t nk = 0;
-        memset(emb, 0, ee * sizeof(float));
-        double *acc = calloc(ee, sizeof *acc);
-        if (!acc) return GSL_ENOMEM;
-        for (size_t k = 0; k < C; k++)
-            if (known && known[k] && k != (size_t)c) {
-                nk++;
-                for (size_t j = 0; j < ee; j++) acc[j] += m->embed[k * ee + j];
-            }
-        if (nk)
-            for (size_t j = 0; j < ee; j++) emb[j] = (float)(acc[j] / (double)nk);
-        free(acc);
-    } else if (method == SPIRE_FED_M_LOCAL) {
-        /* a fresh network: re-initialise from this client's own stream */
-        int ast;
-        spire_model *tmp = spire_model_alloc(&m->cfg, &ast);
-        if (!tmp) return ast;
-        int st = spire_model_init(tmp, spl_stream_seed(o->seed, SPIRE_FED_STREAM_INIT, (uint64_t)c));
-        if (!st) memcpy(m->params, tmp->params, P * sizeof(float));
-        spire_model_free(tmp);
-        if (st) return st;
-        memset(emb, 0, ee * sizeof(float));
-        steps = o->local_steps;
-    }
-    if (method == SPIRE_FED_M_LORA && L1 == 0) return GSL_SUCCESS;   /* no hidden H×H weight */
-
-    /* the trainable block θ, its gradient and AdamW moments */
-    size_t nt = method == SPIRE_FED_M_SPIRE ? ee
-              : method == SPIRE_FED_M_LAST ? D * H + D
-              : method == SPIRE_FED_M_LORA ? L1 * 2 * rk * H : P;
-    float *am = calloc(nt, sizeof(float)), *av = calloc(nt, sizeof(float));
-    float *lora = NULL, *lgrad = NULL, *w0 = NULL;
-    if (method == SPIRE_FED_M_LORA) {
-        lora = calloc(nt, sizeof(float));      /* A (L−1, r, H) then Bt = Bᵀ (L−1, r, H) */
-        lgrad = calloc(nt, sizeof(float));
-        w0 = malloc(L1 * H * H * sizeof(float));
-    }
+    const method_row *row = &METHODS[method];
+    adapt_ctx a = { .m = m, .o = o, .c = c, .known = known, .steps = o->steps };
     batch_buf b = { 0 };
-    gsl_rng *rng = spl_rng_alloc(o->seed, 0, 0);
-    int st = (am && av && rng && (method != SPIRE_FED_M_LORA || (lora && lgrad && w0)))
-                 ? batch_alloc(&b, o->batch, D) : GSL_ENOMEM;
-    float *A = lora, *Bm = lora ? lora + L1 * rk * H : NULL;
-    uint64_t cseed = spl_stream_seed(o->seed, SPIRE_FED_STREAM_ADAPT, (uint64_t)c);
-    if (st == GSL_SUCCESS && method == SPIRE_FED_M_LORA) {
-        memcpy(w0, m->p.wh, L1 * H * H * sizeof(float));
-        spl_rng_seed(rng, cseed, (uint64_t)method, 0);
-        double k0 = 1.0 / sqrt((double)H);
-        for (size_t i = 0; i < L1 * rk * H; i++) A[i] = (float)(k0 * (2 * gsl_rng_uniform(rng) - 1));
+    float *am = NULL, *av = NULL;
+    a.rng = spl_rng_alloc(o->seed, 0, 0);
+    int st = a.rng ? row->init(&a) : GSL_ENOMEM;
+    if (st == GSL_SUCCESS && a.nt > 0) {
+        am = calloc(a.nt, sizeof(float));
+        av = calloc(a.nt, sizeof(float));
+        st = (am && av) ? batch_alloc(&b, o->batch, D) : GSL_ENOMEM;
     }
-    size_t tail = steps < 50 ? steps : 50;
+    uint64_t cseed = spl_stream_seed(o->seed, SPIRE_FED_STREAM_ADAPT, (uint64_t)c);
+    size_t steps = a.nt ? a.steps : 0, tail = steps < 50 ? steps : 50;
     double lsum = 0;
     for (size_t k = 1; st == GSL_SUCCESS && k <= steps; k++) {
-        spl_rng_seed(rng, cseed, (uint64_t)method, k);
-        batch_draw(&b, rng, s, x, n, c);
-        if (method == SPIRE_FED_M_LORA) lora_merge(m->p.wh, w0, A, Bm, L1, H, rk);
+        spl_rng_seed(a.rng, cseed, (uint64_t)method, k);
+        batch_draw(&b, a.rng, s, x, n, c);
+        if (row->before) row->before(&a);
         if ((st = spire_model_forward(m, b.xt, b.t, b.cl, b.eps, b.B))) break;
         if (!isfinite(m->loss)) { st = GSL_EDOM; break; }
         if (k + tail > steps) lsum += m->loss;
         spire_model_zero_grad(m);
         if ((st = spire_model_backward(m))) break;
-        switch (method) {
-        case SPIRE_FED_M_SPIRE:
-            spire_adamw_update(emb, gemb, am, av, ee, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
-            break;
-        case SPIRE_FED_M_LAST:
-            spire_adamw_update(m->p.wo, m->g.wo, am, av, nt, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
-            break;
-        case SPIRE_FED_M_LORA:
-            memset(lgrad, 0, nt * sizeof(float));
-            for (size_t l = 0; l < L1; l++) {
-                const float *G = m->g.wh + l * H * H;
-                /* dA = Bᵀ G = Bt·G (r, H);  dBt = (G Aᵀ)ᵀ = A·Gᵀ (r, H) */
-                spire_dense_backward(lgrad + l * rk * H, NULL, NULL, Bm + l * rk * H, NULL, G,
-                                     rk, H, H);
-                spire_dense_forward(lgrad + L1 * rk * H + l * rk * H, A + l * rk * H, G, NULL,
-                                    rk, H, H);
-            }
-            spire_adamw_update(lora, lgrad, am, av, nt, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
-            break;
-        default:   /* full, local */
-            spire_adamw_update(m->params, m->grads, am, av, P, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
-        }
+        if (row->grad) row->grad(&a);
+        spire_adamw_update(a.theta, a.grad, am, av, a.nt, o->lr, BETA1, BETA2, ADAM_EPS, 0, k);
     }
-    if (st == GSL_SUCCESS && method == SPIRE_FED_M_LORA) lora_merge(m->p.wh, w0, A, Bm, L1, H, rk);
-    if (st == GSL_SUCCESS && (!all_finite(m->params, P) || !all_finite(emb, ee))) st = GSL_EDOM;
+    if (st == GSL_SUCCESS && steps && row->fini) row->fini(&a);
+    if (st == GSL_SUCCESS && (!all_finite(m->params, P) || !all_finite(m->embed + (size_t)c * ee, ee))) st = GSL_EDOM;
     if (st == GSL_SUCCESS && loss && tail) *loss = lsum / (double)tail;
     batch_free(&b);
-    free(am); free(av); free(lora); free(lgrad); free(w0);
-    if (rng) gsl_rng_free(rng);
+    free(am); free(av); free(a.lora); free(a.lgrad); free(a.w0);
+    if (a.rng) gsl_rng_free(a.rng);
     return st;
 }

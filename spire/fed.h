@@ -207,6 +207,9 @@ int spire_fed_load(const char *path, spire_fed_run *r, const char *config,
 
 /* ---- new clients: SPIRE and the baselines ------------------------------------ */
 
+/* The adaptation methods: one table in spire/fed.c (name, start, trainable
+ * parameters, init, gradient step); the enum is its row order.  Adding a
+ * baseline is one row there and one name here. */
 typedef enum {
     SPIRE_FED_M_SPIRE = 0,  /* SPIRE: backbone frozen, train the client's embedding only */
     SPIRE_FED_M_ASIS,       /* FedAvg global model as is (0 trainable parameters) */
@@ -217,8 +220,24 @@ typedef enum {
     SPIRE_FED_NMETHODS
 } spire_fed_method;
 
+/* Which pre-trained model a method starts from. */
+typedef enum { SPIRE_FED_FROM_SPIRE = 0, SPIRE_FED_FROM_FEDAVG, SPIRE_FED_FROM_SCRATCH } spire_fed_start;
+
+typedef struct {
+    const char *name;        /* "spire", "fedavg", "full", "last", "lora", "local" */
+    spire_fed_start start;
+    int shared;              /* 1: it changes the shared backbone (the new clients adapt it in
+                                turn, so the pre-training clients may forget); 0: per-client */
+    const char *what;        /* one line for tables and --help */
+} spire_fed_method_info;
+
+/* The row of method m; NULL for an unknown m. */
+const spire_fed_method_info *spire_fed_method_get(spire_fed_method m);
 const char *spire_fed_method_name(spire_fed_method m);       /* "spire", "fedavg", … ("?") */
 int spire_fed_method_parse(const char *name, spire_fed_method *m);   /* GSL_EINVAL: unknown/NULL */
+/* The names joined by '|' ("spire|fedavg|…") into buf (len); GSL_EINVAL for
+ * NULL, GSL_EDOM if len is too small. */
+int spire_fed_method_list(char *buf, size_t len);
 
 typedef struct {
     size_t steps;        /* adaptation steps */

@@ -61,6 +61,18 @@ double spire_mse_forward(const float *pred, const float *target, size_t n);
 /* dpred += 2 (pred − target) / n. */
 void spire_mse_backward(float *dpred, const float *pred, const float *target, size_t n);
 
+/* Softmax cross-entropy over B rows of K logits (PyTorch's F.cross_entropy,
+ * reduction "mean"; llm.c's crossentropy_softmax pair):
+ *   prob[r, k] = exp(z[r, k] − max_r) / Σ_j exp(z[r, j] − max_r),
+ *   L = (1/B) Σ_r (log Σ_j exp(z[r, j] − max_r) + max_r − z[r, label_r]).
+ * Each row in double; prob (B, K) receives the softmax, for the backward.
+ * Returns L.  label_r must lie in 0..K−1 (not checked). */
+double spire_softmax_xent_forward(float *prob, const float *logits, const int *label,
+                                  size_t B, size_t K);
+/* dlogits[r, k] += (prob[r, k] − [k = label_r]) / B. */
+void spire_softmax_xent_backward(float *dlogits, const float *prob, const int *label,
+                                 size_t B, size_t K);
+
 /* One AdamW step (Loshchilov & Hutter; PyTorch's torch.optim.AdamW) on n
  * parameters, step = 1, 2, … (the bias corrections use it):
  *   θ ← θ(1 − lr·wd);  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
@@ -83,6 +95,10 @@ void spire_temb_forward_d(double *out, const double *t, size_t B, size_t E);
 void spire_temb_backward_d(double *dt, const double *dout, const double *t, size_t B, size_t E);
 double spire_mse_forward_d(const double *pred, const double *target, size_t n);
 void spire_mse_backward_d(double *dpred, const double *pred, const double *target, size_t n);
+double spire_softmax_xent_forward_d(double *prob, const double *logits, const int *label,
+                                    size_t B, size_t K);
+void spire_softmax_xent_backward_d(double *dlogits, const double *prob, const int *label,
+                                   size_t B, size_t K);
 void spire_adamw_update_d(double *param, const double *grad, double *m, double *v, size_t n,
                           double lr, double beta1, double beta2, double eps, double wd,
                           size_t step);

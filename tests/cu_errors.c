@@ -34,6 +34,7 @@
 #include "proofs_check/sweep.h"
 #include "spire/ckpt.h"
 #include "spire/data.h"
+#include "spire/experiment.h"
 #include "spire/fed.h"
 #include "spire/kid.h"
 #include "spire/model.h"
@@ -264,6 +265,22 @@ static int data_make_kind(void)
     return ctor_spire_fed_data_make(&o);
 }
 static int fed_round_lr0(void) { spire_fed_opts o = F.fo; o.lr = 0; return spire_fed_round(F.run, F.s, F.fd, F.known, &o); }
+static int exp_check_seeds0(void)
+{
+    spire_exp_opts o = { 0 };
+    spire_exp_opts_preset(&o, SPIRE_FED_GMM2, 1);
+    o.seeds = 0;
+    return spire_exp_opts_check(&o, F.err, sizeof F.err);
+}
+static int exp_run_seeds0(void)
+{
+    spire_exp_opts o = { 0 };
+    spire_exp_opts_preset(&o, SPIRE_FED_GMM2, 1);
+    o.seeds = 0;
+    spire_exp_result *r = NULL;
+    int st = spire_exp_run(&o, &r, F.err, sizeof F.err);
+    return r ? -2 : st;
+}
 static int adapt_lr0(void) { spire_fed_adapt_opts o = F.ao; o.lr = 0; return spire_fed_adapt(F.m2, F.s, SPIRE_FED_M_SPIRE, 2, F.xf, 8, F.known, &o, NULL); }
 static int train_opts_lr0(void) { spire_train_opts o = F.to; o.lr = 0; return ctor_spire_trainer_alloc(F.m, F.s, F.xf, 64, &o); }
 /* weightings that do not fit F.s (T = 20): level 21, γ < 0; an unknown kind */
@@ -642,6 +659,22 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EINVAL, spire_fed_load(F.ckpt, F.run, NULL, NULL, 0))                                    \
     X(GSL_EINVAL, QMARK_IS_EINVAL(spire_fed_method_name((spire_fed_method)99)))                    \
     X(GSL_EINVAL, spire_fed_method_parse("sgd", &(spire_fed_method){ 0 }))                         \
+    X(GSL_EINVAL, (spire_fed_method_get((spire_fed_method)99) == NULL ? GSL_EINVAL : GSL_SUCCESS)) \
+    X(GSL_EINVAL, spire_fed_method_list(NULL, 10))                                                 \
+    X(GSL_EDOM, spire_fed_method_list(F.line, 5))                                                  \
+    /* spire/experiment.h */                                                                       \
+    X(GSL_EINVAL, spire_exp_opts_preset(NULL, SPIRE_FED_GMM2, 1))                                  \
+    X(GSL_EINVAL, spire_exp_opts_preset(&(spire_exp_opts){ 0 }, (spire_fed_kind)7, 1))             \
+    X(GSL_EINVAL, spire_exp_opts_check(NULL, NULL, 0))                                             \
+    X(GSL_EDOM, exp_check_seeds0())                                                                \
+    X(GSL_EINVAL, spire_exp_ci_t(NULL, 2, 0.95, &(spire_exp_ci){ 0 }))                             \
+    X(GSL_EDOM, spire_exp_ci_t(F.x, 2, 1.0, &(spire_exp_ci){ 0 }))                                 \
+    X(GSL_EINVAL, (strcmp(spire_exp_verdict(NAN, NAN, 0), "UNDECIDED") ? GSL_SUCCESS : GSL_EINVAL)) \
+    X(GSL_EINVAL, spire_exp_run(NULL, &(spire_exp_result *){ NULL }, NULL, 0))                     \
+    X(GSL_EDOM, exp_run_seeds0())                                                                  \
+    X(GSL_SUCCESS, (spire_exp_result_free(NULL), GSL_SUCCESS))                                     \
+    X(GSL_EINVAL, spire_exp_claims(NULL, NULL))                                                    \
+    X(GSL_EINVAL, spire_exp_write(NULL, "/tmp", NULL, 0))                                          \
     X(GSL_SUCCESS, (spire_fed_adapt_opts_default(NULL), GSL_SUCCESS))                              \
     X(GSL_EINVAL, ZERO_IS_EINVAL(spire_fed_trainable(NULL, SPIRE_FED_M_FULL, 2)))                  \
     X(GSL_EINVAL, spire_fed_adapt(NULL, F.s, SPIRE_FED_M_SPIRE, 2, F.xf, 8, F.known, &F.ao, NULL)) \
@@ -813,7 +846,7 @@ static void test_table(void)
 static void test_coverage(void)
 {
     static const char *headers[] = { "gmm/gmm.h", "ddpm/ddpm.h", "ddpm/schedule.h", "spire/ckpt.h",
-                                     "spire/data.h", "spire/fed.h", "spire/kid.h", "spire/model.h",
+                                     "spire/data.h", "spire/fed.h", "spire/experiment.h", "spire/kid.h", "spire/model.h",
                                      "spire/sample.h", "spire/train.h", "proofs_check/claims.h",
                                      "proofs_check/sweep.h", "proofs_check/rates.h", "spire/nn.h", "ddpm/kmix.h",
                                      "ddpm/weighting.h" };

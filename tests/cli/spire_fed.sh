@@ -9,6 +9,13 @@ expect_bad "--new" -- spire pretrain --clients 4 --new 4 --state "$tmp/f.state"
 expect_bad "--state" -- spire pretrain
 expect_bad "ACTION" -- spire train
 expect_bad "--method" -- spire adapt --method dropout --state "$tmp/f.state"
+expect_bad "--sizes" -- spire experiment --quick --sizes 8,4 --out "$tmp/bad"
+expect_bad "--sizes" -- spire experiment --quick --sizes 0 --out "$tmp/bad"
+expect_bad "--sizes" -- spire experiment --quick --sizes 8,x --out "$tmp/bad"
+expect_bad "--seeds" -- spire experiment --quick --seeds 0 --out "$tmp/bad"
+expect_bad "--threads" -- spire experiment --quick --threads 0 --out "$tmp/bad"
+expect_bad "--new" -- spire experiment --quick --new 0 --out "$tmp/bad"
+[ ! -e "$tmp/bad" ] && ok || bad "spire experiment: a bad flag created the --out directory"
 
 # --- pretrain, and --resume gives the same state as an uninterrupted run
 P="--clients 5 --new 1 --hidden 16 --temb 8 --local-steps 3 --batch 16 --T 100 --n 100 --seed 4"
@@ -33,8 +40,10 @@ expect_bad "different configuration" -- spire pretrain $P --lr 0.01 --rounds 6 -
 
 # --- the whole protocol, quick
 if "$BIN" spire experiment --preset gmm2 --quick --out "$tmp/exp" >"$tmp/exp.out" 2>"$tmp/err"; then ok; else bad "spire experiment --quick: $(cat "$tmp/err")"; fi
-for f in table.csv table.md clients.csv robustness.csv probe.csv bridge.csv F12-client-kid.csv F16-embedding-probe.gp; do
+for f in table.csv table.md clients.csv paired.csv seeds.csv sizes.csv robustness.csv probe.csv claims.csv bridge.csv rounds.csv F12-client-kid.csv F16-embedding-probe.gp; do
   [ -s "$tmp/exp/$f" ] && ok || bad "spire experiment: $f missing"
 done
 [ "$(grep -c '^spire,\|^fedavg,\|^full,\|^last,\|^lora,\|^local,' "$tmp/exp/table.csv")" -eq 6 ] && ok || bad "table.csv: expected 6 methods"
-grep -q '^spire,[^,]*,[^,]*,[^,]*,[^,]*,64,0,' "$tmp/exp/table.csv" && ok || bad "table.csv: SPIRE must train 64 numbers and forget nothing"
+awk -F, '$1 == "spire" && $2 == 64 && $15 == 0 { f = 1 } END { exit !f }' "$tmp/exp/table.csv" && ok || bad "table.csv: SPIRE must train 64 numbers and forget nothing"
+[ "$(cut -d, -f1 "$tmp/exp/claims.csv" | tr '\n' ' ')" = "id E1 E2 E3 E4 E5 " ] && ok || bad "claims.csv: expected E1..E5"
+grep -q 'UNDECIDED' "$tmp/exp/claims.csv" && ok || bad "claims.csv: one seed must leave the claims UNDECIDED (no interval)"

@@ -1,0 +1,194 @@
+/* tests/cu_experiment.c — spire/experiment.h: the t-interval against a hand
+ * computation, the verdict rule and a claim that flips with its threshold,
+ * a tiny experiment (seconds) whose tables agree with its per-seed values,
+ * and the property that 1 and 2 worker threads give bit-identical results. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <gsl/gsl_errno.h>
+#include "spire/experiment.h"
+#include "tests/cu_util.h"
+
+/* x = 1..5: mean 3, sd √2.5, t_{0.975,4} = 2.7764451051977987 (tables),
+ * half-width 2.7764451051977987·√(2.5/5). */
+static void test_ci_hand(void)
+{
+    double x[6] = { 1, 2, 3, 4, 5, NAN };
+    spire_exp_ci ci;
+    CU_ASSERT_EQUAL_FATAL(spire_exp_ci_t(x, 6, 0.95, &ci), GSL_SUCCESS);
+    double half = 2.7764451051977987 * sqrt(2.5 / 5);
+    CU_ASSERT_EQUAL(ci.n, 5);
+    ASSERT_REL(ci.mean, 3.0, 1e-15);
+    ASSERT_REL(ci.lo, 3.0 - half, 1e-12);
+    ASSERT_REL(ci.hi, 3.0 + half, 1e-12);
+    /* 98%: t_{0.99,4} = 3.7469473879791968 */
+    CU_ASSERT_EQUAL_FATAL(spire_exp_ci_t(x, 5, 0.98, &ci), GSL_SUCCESS);
+    ASSERT_REL(ci.hi - ci.mean, 3.7469473879791968 * sqrt(0.5), 1e-12);
+    /* one value: no interval */
+    CU_ASSERT_EQUAL(spire_exp_ci_t(x, 1, 0.95, &ci), GSL_SUCCESS);
+    CU_ASSERT(ci.mean == 1 && isnan(ci.lo) && isnan(ci.hi));
+    CU_ASSERT_EQUAL(spire_exp_ci_t(x, 5, 0.0, &ci), GSL_EDOM);
+}
+
+static void test_verdict(void)
+{
+    CU_ASSERT_STRING_EQUAL(spire_exp_verdict(0.1, 0.3, 0), "REPRODUCED");
+    CU_ASSERT_STRING_EQUAL(spire_exp_verdict(-0.3, -0.1, 0), "NOT REPRODUCED");
+    CU_ASSERT_STRING_EQUAL(spire_exp_verdict(-0.1, 0.1, 0), "UNDECIDED");
+    CU_ASSERT_STRING_EQUAL(spire_exp_verdict(NAN, NAN, 0), "UNDECIDED");
+}
+
+/* The tiny experiment: gmm2, 5 clients (1 new), H = 16, 4 rounds, seconds. */
+static void tiny(spire_exp_opts *o, size_t seeds, int threads)
+{
+    memset(o, 0, sizeof *o);
+    spire_exp_opts_preset(o, SPIRE_FED_GMM2, 1);
+    o->data.C = 5; o->data.n = 120; o->cfg.C = 5;
+    o->n_new = 2;
+    o->cfg.H = 16; o->cfg.E = 8;
+    o->T = 100;
+    o->fed.rounds = 4; o->fed.local_steps = 3; o->fed.batch = 16;
+    o->adapt.steps = 5; o->adapt.local_steps = 10; o->adapt.batch = 16;
+    o->eval.n_gen = 30; o->eval.ddim_steps = 5; o->eval.subsets = 2; o->eval.subset_size = 10;
+    o->nlr = 2; o->nsteps = 1; o->grid_lr[0] = 1e-3; o->grid_lr[1] = 50; o->grid_steps[0] = 5;
+    o->nsizes = 2; o->sizes[0] = 8; o->sizes[1] = 1000;
+    o->seeds = seeds;
+    o->seed0 = 3;
+    o->threads = threads;
+}
+
+static spire_exp_result *R1;   /* the tiny run with 1 thread, 3 seeds */
+
+static void test_tiny_tables(void)
+{
+    spire_exp_opts o;
+    tiny(&o, 3, 1);
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(spire_exp_run(&o, &R1, err, sizeof err), GSL_SUCCESS);
+    spire_exp_result *r = R1;
+    size_t S = r->seeds, NM = r->nm, C = r->C;
+    CU_ASSERT_EQUAL(S, 3);
+    CU_ASSERT_EQUAL(r->trainable[SPIRE_FED_M_SPIRE], 16);
+    for (size_t s = 0; s < S; s++) {
+        size_t nn = 0;
+        for (size_t c = 0; c < C; c++) nn += r->is_new[s * C + c];
+        CU_ASSERT_EQUAL(nn, 2);
+        for (size_t m = 0; m < NM; m++) {
+            /* the seed's value is the mean over its new clients */
+            double acc = 0;
+            for (size_t c = 0; c < C; c++) if (r->is_new[s * C + c]) acc += r->client_kid[(s * NM + m) * C + c];
+            ASSERT_REL(r->kid_new[s * NM + m], acc / 2, 1e-12);
+        }
+        CU_ASSERT(r->forget[s * NM + SPIRE_FED_M_SPIRE] == 0);   /* backbone frozen */
+        CU_ASSERT(isnan(r->kid_pre[s * NM + SPIRE_FED_M_LOCAL]));
+    }
+    /* the paired interval, by hand: mean ± t_{0.975,2}·sd/√3 of the differences */
+    for (size_t m = 0; m < NM; m++) {
+        double d[3], mean = 0, ss = 0;
+        for (size_t s = 0; s < 3; s++) { d[s] = r->kid_new[s * NM + m] - r->kid_new[s * NM]; mean += d[s] / 3; }
+        for (size_t s = 0; s < 3; s++) ss += (d[s] - mean) * (d[s] - mean);
+        double half = 4.302652729911275 * sqrt(ss / 2 / 3);
+        ASSERT_REL(r->ci_diff[m].mean + 1, mean + 1, 1e-12);
+        if (m) { ASSERT_REL(r->ci_diff[m].hi - r->ci_diff[m].lo, 2 * half, 1e-9); }
+    }
+    /* lr = 50 diverges or not, but is counted and never plotted as a number of another cell */
+    for (size_t m = 0; m < NM; m++)
+        CU_ASSERT(r->rob_diverged[(m * 2 + 1) * 1] <= S);
+    /* sizes: 1000 > n_train: every row used; the curve exists for every method */
+    for (size_t m = 0; m < NM; m++) CU_ASSERT(r->ci_size_kid[1 * NM + m].n > 0);
+    /* E5 probe: gmm2 has one output per client */
+    CU_ASSERT_EQUAL(r->probe_q, 1);
+    for (size_t s = 0; s < S; s++) CU_ASSERT(fabs(r->probe_r[s]) <= 1);
+    for (int i = 0; i < SPIRE_EXP_NCLAIMS; i++) CU_ASSERT_PTR_NOT_NULL(r->claims[i].verdict);
+}
+
+/* A verdict flips with its threshold: E5 (r from −1 to 1) against −0.999 and 0.999. */
+static void test_claim_flips(void)
+{
+    CU_ASSERT_PTR_NOT_NULL_FATAL(R1);
+    spire_exp_result *r = R1;
+    double thr[SPIRE_EXP_NCLAIMS] = { -0.1, 0, 0, 0, -0.999 };
+    CU_ASSERT_EQUAL(spire_exp_claims(r, thr), GSL_SUCCESS);
+    if (isfinite(r->claims[4].lo) && r->claims[4].lo > -0.999) CU_ASSERT_STRING_EQUAL(r->claims[4].verdict, "REPRODUCED");
+    thr[4] = 0.999999;
+    CU_ASSERT_EQUAL(spire_exp_claims(r, thr), GSL_SUCCESS);
+    if (isfinite(r->claims[4].hi) && r->claims[4].hi < 0.999999) CU_ASSERT_STRING_EQUAL(r->claims[4].verdict, "NOT REPRODUCED");
+    /* E1 with a margin it cannot miss either way */
+    thr[0] = -1e9;
+    spire_exp_claims(r, thr);
+    CU_ASSERT_STRING_EQUAL(r->claims[0].verdict, "REPRODUCED");
+    thr[0] = 1e9;
+    spire_exp_claims(r, thr);
+    CU_ASSERT_STRING_EQUAL(r->claims[0].verdict, "NOT REPRODUCED");
+    CU_ASSERT_EQUAL(spire_exp_claims(r, NULL), GSL_SUCCESS);
+}
+
+static int same(const double *a, const double *b, size_t n)
+{
+    return memcmp(a, b, n * sizeof *a) == 0;
+}
+
+/* Property test: 2 workers give the bytes of 1 worker (seeds are independent streams). */
+static void test_threads_property(void)
+{
+    CU_ASSERT_PTR_NOT_NULL_FATAL(R1);
+    spire_exp_opts o;
+    tiny(&o, 3, 2);
+    spire_exp_result *r2 = NULL;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(spire_exp_run(&o, &r2, err, sizeof err), GSL_SUCCESS);
+    spire_exp_result *r = R1;
+    size_t S = r->seeds, NM = r->nm, C = r->C, G = r->nlr * r->nsteps;
+    CU_ASSERT(same(r->kid_new, r2->kid_new, S * NM));
+    CU_ASSERT(same(r->kid_pre, r2->kid_pre, S * NM));
+    CU_ASSERT(same(r->forget, r2->forget, S * NM));
+    CU_ASSERT(same(r->tv_new, r2->tv_new, S * NM));
+    CU_ASSERT(same(r->client_kid, r2->client_kid, S * NM * C));
+    CU_ASSERT(same(r->size_kid, r2->size_kid, S * r->nsizes * NM));
+    CU_ASSERT(same(r->rob_kid, r2->rob_kid, S * NM * G));
+    CU_ASSERT(same(r->probe_pred, r2->probe_pred, S * C * r->probe_q));
+    CU_ASSERT(same(r->round_loss, r2->round_loss, r->rounds * C));
+    spire_exp_result_free(r2);
+}
+
+static void test_write(void)
+{
+    CU_ASSERT_PTR_NOT_NULL_FATAL(R1);
+    char dir[] = "/tmp/cu_experiment_XXXXXX", err[512];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_EQUAL(spire_exp_write(R1, dir, err, sizeof err), GSL_SUCCESS);
+    static const char *files[] = { "clients.csv", "table.csv", "table.md", "paired.csv", "sizes.csv",
+                                   "robustness.csv", "probe.csv", "claims.csv", "rounds.csv", "bridge.csv",
+                                   "seeds.csv" };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *t = cu_slurp(dir, files[i]);
+        CU_ASSERT_PTR_NOT_NULL(t);
+        if (t && !strcmp(files[i], "claims.csv")) {
+            CU_ASSERT(!strncmp(t, "id,claim,measured,lo,hi,threshold,verdict,detail\nE1,", 52));
+            size_t lines = 0;
+            for (char *p = t; *p; p++) lines += *p == '\n';
+            CU_ASSERT_EQUAL(lines, 6);
+        }
+        free(t);
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    CU_ASSERT_EQUAL(spire_exp_write(R1, "/nonexistent/dir", err, sizeof err), GSL_EFAILED);
+    rmdir(dir);
+    spire_exp_result_free(R1);
+    R1 = NULL;
+}
+
+CU_TestInfo cu_experiment_tests[] = {
+    { "t-interval against a hand computation", test_ci_hand },
+    { "verdict rule", test_verdict },
+    { "tiny experiment: tables agree with per-seed values", test_tiny_tables },
+    { "a claim verdict flips with its threshold", test_claim_flips },
+    { "property: 1 and 2 workers give the same bytes", test_threads_property },
+    { "tables written, claims.csv", test_write },
+    CU_TEST_INFO_NULL
+};
