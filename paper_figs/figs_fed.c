@@ -15,7 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <omp.h>
 #include <gsl/gsl_errno.h>
+#include "spire/experiment.h"
 
 #define LEN(x) (sizeof(x) / sizeof((x)[0]))
 
@@ -28,11 +32,13 @@ static int isfin(double x) { return isfinite(x); }
 
 /* A number for the CSV: NaN as "nan" (gnuplot skips the point). */
 static void num(plots_fig *f, double x) { plots_fig_data(f, isfinite(x) ? "%.6g" : "nan", x); }
+/* mean,lo,hi; bounds that are not there (one seed) written as the mean, so
+ * that the point is drawn without a bar (the seeds column says why). */
 static void ci3(plots_fig *f, pf_ci c)
 {
     num(f, c.mean); plots_fig_data(f, ",");
-    num(f, c.lo); plots_fig_data(f, ",");
-    num(f, c.hi);
+    num(f, isfinite(c.lo) ? c.lo : c.mean); plots_fig_data(f, ",");
+    num(f, isfinite(c.hi) ? c.hi : c.mean);
 }
 
 /* "1.23 [0.9, 1.5]" into buf. */
@@ -74,6 +80,14 @@ static void span_scale(span *s, const pf_ci *c, size_t n)
     if (!k) return;
     qsort(a, k, sizeof a[0], cmp_double);
     s->scale = a[k / 2];
+}
+
+/* A tic step of 1, 2 or 5 × 10^k near x (> 0). */
+static double nice_step(double x)
+{
+    if (!(x > 0) || !isfinite(x)) return 1;
+    double d = pow(10, floor(log10(x))), m = x / d;
+    return d * (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10);
 }
 
 /* Tics at 1, 2, 5 × 10^k in [lo, hi] (a log axis spanning few decades). */
@@ -168,7 +182,7 @@ static void panel_title(plots_fig *f, const pf_fed_view *v)
  * ==================================================================================== */
 static const char *decide(pf_ci d)
 {
-    if (!isfin(d.lo) || !isfin(d.hi)) return "undecided";
+    if (!isfin(d.lo) || !isfin(d.hi) || d.n < 2) return "undecided";
     return d.lo > 0 ? "spire_better" : d.hi < 0 ? "method_better" : "undecided";
 }
 
@@ -324,7 +338,7 @@ static const pf_ci *q_forget(const pf_fed_view *v, size_t m) { return &v->forget
 static const char *forget_class(pf_ci c)
 {
     if (isfin(c.mean) && c.mean == 0 && (!isfin(c.hi) || c.hi == c.lo)) return "none";
-    if (!isfin(c.lo) || !isfin(c.hi)) return "undecided";
+    if (!isfin(c.lo) || !isfin(c.hi) || c.n < 2) return "undecided";
     return c.lo > 0 ? "forgets" : c.hi < 0 ? "improves" : "undecided";
 }
 
@@ -427,7 +441,7 @@ int pf_fed_f15(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
         }
         else plots_fig_body(f, "unset nonlinear y\nunset logscale y\nset ytics auto\nset yrange [%.6g:%.6g]\n", s.n ? s.lo - 0.1 * (s.hi - s.lo + 1e-12) : 0,
                             ytop[p] + 0.1 * (ytop[p] - (s.n ? s.lo : 0)));
-        plots_fig_body(f, "set ylabel 'new-client %s  (dimensionless)'\nP = '%s'\n", w->kid_name, w->preset);
+        plots_fig_body(f, "set ylabel 'new-client %s  (dimensionless)'\nP = '%s'\n", (w->size_name ? w->size_name : "KID"), w->preset);
         plots_fig_body(f, "unset key\n");
         plots_fig_body(f, "plot ");
         for (size_t q = 0; q < w->nrm; q++)
@@ -448,7 +462,7 @@ int pf_fed_f15(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     tail(f);
     pf_cap(r, "New-client %s (mean over seeds) after fine-tuning with each learning rate and number of steps; one line per method and "
            "step count. A cell in which any run diverged (non-finite loss) is not plotted as a value: it is marked by a red × at the "
-           "top of its panel, and the y range is set from the finite cells only. %zu of %zu cells diverged. ", v[0].kid_name, ndiv_cells, ncells);
+           "top of its panel, and the y range is set from the finite cells only. %zu of %zu cells diverged. ", (v[0].size_name ? v[0].size_name : "KID"), ndiv_cells, ncells);
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
         pf_cap(r, "%s:", w->preset);
@@ -479,7 +493,7 @@ int pf_fed_f16(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     plots_fig_data(f, "preset,role,truth,pred\n");
     for (size_t p = 0; p < nv; p++)
         for (size_t i = 0; i < v[p].npr; i++) {
-            plots_fig_data(f, "%s,%s,", v[p].preset, v[p].pr_new && v[p].pr_new[i] ? "new" : "pre");
+            plots_fig_data(f, "%s,%s,", v[p].preset, v[p].pr_new && v[p].pr_new[i / (v[p].pr_q ? v[p].pr_q : 1)] ? "new" : "pre");
             num(f, v[p].pr_truth[i]);
             plots_fig_data(f, ",");
             num(f, v[p].pr_pred[i]);
@@ -493,16 +507,17 @@ int pf_fed_f16(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
         double lo = s.n ? s.lo : 0, hi = s.n ? s.hi : 1, pad = 0.06 * (hi - lo + 1e-12);
         panel(f, &L, p);
         panel_title(f, &v[p]);
-        plots_fig_body(f, "set xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\n"
+        double step = nice_step((hi - lo + 2 * pad) / 4);
+        plots_fig_body(f, "set xtics %.6g\nset ytics %.6g\nset xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\n"
                        "set xlabel 'true %s'\nset ylabel 'predicted from the embedding  (leave-one-out)' offset 1,0\nP = '%s'\n"
-                       "set label 1 sprintf('r = %%.3f [%%.3f, %%.3f]', %.6g, %.6g, %.6g) at graph 0.04, graph 0.93 left front\n"
+                       "set label 1 sprintf('r = %%.3f', %.6g) at graph 0.04, graph 0.93 left front\n"
                        "%s"
                        "plot x with lines dt 2 lc rgb '#555555' notitle, \\\n"
                        "     DATA using (strcol('preset') eq P && strcol('role') eq 'pre' ? column('truth') : NaN):'pred' with points pt 7 ps 0.8 lc rgb '#0072b2' notitle, \\\n"
                        "     DATA using (strcol('preset') eq P && strcol('role') eq 'new' ? column('truth') : NaN):'pred' with points pt 9 ps 1.1 lc rgb '#d55e00' notitle\n"
                        "unset label 1\n",
-                       lo - pad, hi + pad, lo - pad, hi + pad, v[p].probe_target ? v[p].probe_target : "statistic",
-                       v[p].preset, v[p].pr_r, v[p].pr_lo, v[p].pr_hi,
+                       step, step, lo - pad, hi + pad, lo - pad, hi + pad, v[p].probe_target ? v[p].probe_target : "statistic",
+                       v[p].preset, v[p].pr_r,
                        "unset key\n");
     }
     legend(f, &L, 1);
@@ -513,9 +528,13 @@ int pf_fed_f16(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     pf_cap(r, "The embedding probe (E5, THEORY.md §2 and §8): a ridge regression from the learned client embeddings to each client’s "
            "statistics, fitted leaving that client out; each point is one (seed, client, component). On y = x the embedding "
            "predicts the client exactly. ");
-    for (size_t p = 0; p < nv; p++)
-        pf_cap(r, "%s (%s, %zu points): correlation r = %.3f, 95%% Fisher-z interval [%.3f, %.3f]. ", v[p].preset,
-               v[p].probe_target ? v[p].probe_target : "statistic", v[p].npr, v[p].pr_r, v[p].pr_lo, v[p].pr_hi);
+    for (size_t p = 0; p < nv; p++) {
+        pf_cap(r, "%s (%s, %zu points over %zu seed%s): correlation r = %.3f", v[p].preset, v[p].probe_target ? v[p].probe_target : "statistic",
+               v[p].npr, v[p].seeds, v[p].seeds == 1 ? "" : "s", v[p].pr_r);
+        if (isfin(v[p].pr_lo)) pf_cap(r, ", 95%% interval over seeds (Fisher z) [%.3f, %.3f]", v[p].pr_lo, v[p].pr_hi);
+        if (isfin(v[p].pr_bound)) pf_cap(r, "; smallest per-seed one-sided 99%% Fisher-z lower bound %.3f", v[p].pr_bound);
+        pf_cap(r, ". ");
+    }
     return pf_finish(o, r, f, GSL_SUCCESS);
 }
 
@@ -624,7 +643,7 @@ int pf_fed_f21(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
                 plots_fig_data(f, ",%zu\n", v[p].size_kid[m][i].n);
             }
     layout L = head(f, r, 1, nv, "New-client KID against the new client’s number of training samples", 0.09, 0.12, 0.78, 0.1, 0);
-    plots_fig_body(f, "set xlabel 'new client’s training samples  (log)'\nset logscale x 2\nset style fill transparent solid 0.15 noborder\n");
+    plots_fig_body(f, "set xlabel 'new client’s n_{train}  (log)'\nset logscale x 2\nset style fill transparent solid 0.15 noborder\n");
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
         span s;
@@ -640,7 +659,7 @@ int pf_fed_f21(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
             plots_fig_body(f, ")\n");
         }
         axis(f, 'y', &s);
-        plots_fig_body(f, "set ylabel 'new-client %s  (dimensionless)'\nP = '%s'\n", w->kid_name, w->preset);
+        plots_fig_body(f, "set ylabel 'new-client %s  (dimensionless)'\nP = '%s'\n", w->size_name ? w->size_name : "KID", w->preset);
         plots_fig_body(f, "unset key\n");
         plots_fig_body(f, "plot ");
         for (size_t m = 0; m < w->nm; m++)
@@ -657,7 +676,7 @@ int pf_fed_f21(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     pf_cap(r, "New-client %s (mean over the new clients; line: mean over seeds, band: 95%% t-interval) after adapting with n training "
            "samples of the new client, for every method (THEORY.md §6: an embedding adapts a handful of mixing-weight-like numbers, "
            "so it should need few samples; full fine-tuning many). Crossings with SPIRE (linear interpolation in log n of the "
-           "mean curves):", v[0].kid_name);
+           "mean curves):", v[0].size_name ? v[0].size_name : "KID");
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
         pf_cap(r, " %s (n = %zu to %zu, %zu seeds):", w->preset, w->nsizes ? w->sizes[0] : 0, w->nsizes ? w->sizes[w->nsizes - 1] : 0, w->seeds);
@@ -669,12 +688,224 @@ int pf_fed_f21(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
 }
 
 /* ====================================================================================
- * The recipes: each preset's experiment once per process
+ * From an experiment result
  * ==================================================================================== */
-void pf_fed_erows(const pf_opts *o, pf_erow *rows, size_t max, size_t *n)
+static const char *PRESET_NAME[] = { "gmm2", "gmmK", "digits" };
+
+static pf_ci ci_of(spire_exp_ci c) { return (pf_ci){ c.mean, c.lo, c.hi, c.n }; }
+
+int pf_fed_view_of(const spire_exp_result *r, pf_fed_view *v)
 {
-    (void)o; (void)rows; (void)max;
-    if (n) *n = 0;
+    if (!r || !v) return GSL_EINVAL;
+    if (r->nm > PF_FED_M || r->nsizes > PF_FED_S || r->nlr > PF_FED_G || r->nsteps > PF_FED_G || (unsigned)r->opts.kind > 2)
+        return GSL_EINVAL;
+    memset(v, 0, sizeof *v);
+    int kind = (int)r->opts.kind;
+    snprintf(v->preset, sizeof v->preset, "%s", PRESET_NAME[kind]);
+    v->digits = kind == SPIRE_FED_DIGITS;
+    v->seeds = r->seeds;
+    v->nm = r->nm;
+    /* digits with the classifier: the feature-space KID (raw-pixel KID does not tell the methods apart) */
+    int feat = v->digits && isfin(r->ci_fkid_new[0].mean);
+    v->kid_name = feat ? "feature KID" : "KID";
+    v->size_name = "KID";
+    for (size_t m = 0; m < r->nm; m++) {
+        snprintf(v->method[m], sizeof v->method[m], "%s", r->method[m]);
+        v->trainable[m] = r->trainable[m];
+        v->kid_new[m] = ci_of(feat ? r->ci_fkid_new[m] : r->ci_kid_new[m]);
+        v->diff[m] = ci_of(feat ? r->ci_fdiff[m] : r->ci_diff[m]);
+        v->kid_pre[m] = ci_of(r->ci_kid_pre[m]);
+        v->forget[m] = ci_of(r->ci_forget[m]);
+        v->tv_new[m] = ci_of(r->ci_tv_new[m]);
+    }
+    v->nsizes = r->nsizes;
+    for (size_t k = 0; k < r->nsizes; k++) {
+        v->sizes[k] = r->sizes[k];
+        for (size_t m = 0; m < r->nm && r->ci_size_kid; m++) v->size_kid[m][k] = ci_of(r->ci_size_kid[k * r->nm + m]);
+    }
+    v->nlr = r->ci_rob ? r->nlr : 0;
+    v->nst = r->ci_rob ? r->nsteps : 0;
+    for (size_t a = 0; a < v->nlr; a++) v->lr[a] = r->grid_lr[a];
+    for (size_t b = 0; b < v->nst; b++) v->steps[b] = r->grid_steps[b];
+    for (size_t m = 0; m < r->nm && v->nlr; m++) {
+        if (!r->rob_in[m]) continue;
+        size_t q = v->nrm++;
+        v->rob_m[q] = m;
+        for (size_t a = 0; a < v->nlr; a++)
+            for (size_t b = 0; b < v->nst; b++) {
+                size_t i = (m * r->nlr + a) * r->nsteps + b;
+                v->rob[q][a][b] = ci_of(r->ci_rob[i]);
+                v->rob_div[q][a][b] = r->rob_diverged ? r->rob_diverged[i] : 0;
+                v->rob_runs[q][a][b] = r->seeds;
+            }
+    }
+    v->probe_target = kind == SPIRE_FED_GMM2 ? "logit π_c" : kind == SPIRE_FED_GMMK ? "mixing weights π_ck" : "label shares";
+    if (r->probe_truth && r->probe_pred && r->probe_q) {
+        v->pr_q = r->probe_q;
+        v->npr = r->seeds * r->C * r->probe_q;
+        v->pr_truth = r->probe_truth;
+        v->pr_pred = r->probe_pred;
+        v->pr_new = r->is_new;
+    }
+    double z = r->ci_probe_z.mean;
+    v->pr_r = tanh(z);
+    v->pr_lo = tanh(r->ci_probe_z.lo);
+    v->pr_hi = tanh(r->ci_probe_z.hi);
+    v->pr_bound = NAN;
+    for (size_t s = 0; s < r->seeds && r->probe_r_lo; s++)
+        if (isfin(r->probe_r_lo[s]) && !(v->pr_bound <= r->probe_r_lo[s])) v->pr_bound = r->probe_r_lo[s];
+    if (v->digits && r->show_gen && r->show_real && r->show_client && r->D == 64) {
+        if (r->n_new > PF_FED_NEW || SPIRE_EXP_NSHOW != 8) return GSL_EINVAL;
+        v->nnew = r->n_new;
+        for (size_t j = 0; j < r->n_new; j++) v->new_client[j] = (size_t)r->show_client[j];
+        v->dg_real = r->show_real;
+        v->dg_gen = r->show_gen;
+    }
+    v->ne = SPIRE_EXP_NCLAIMS < PF_FED_E ? SPIRE_EXP_NCLAIMS : PF_FED_E;
+    for (size_t k = 0; k < v->ne; k++) {
+        const spire_exp_claim *c = &r->claims[k];
+        v->e[k] = (pf_erow){ PRESET_NAME[kind], c->id, c->claim, c->measured, c->lo, c->hi, c->threshold, c->verdict, c->detail };
+    }
+    v->wall = r->wall;
+    return GSL_SUCCESS;
 }
 
-void pf_fed_cache_free(void) {}
+/* The seven figures: id, slug, title, renderer, whether it needs digits. */
+typedef struct {
+    const char *id, *slug, *title;
+    int (*draw)(const pf_opts *, const pf_fed_view *, size_t, pf_result *);
+    int digits_only;
+} fed_fig;
+static const fed_fig FED_FIGS[] = {
+    { "F12", "paired-kid", "New-client KID: each method minus SPIRE, paired over seeds", pf_fed_f12, 0 },
+    { "F13", "kid-vs-params", "New-client KID against trainable parameters", pf_fed_f13, 0 },
+    { "F14", "forgetting", "Forgetting of the pre-training clients", pf_fed_f14, 0 },
+    { "F15", "robustness", "Robustness over fine-tuning learning rate × steps", pf_fed_f15, 0 },
+    { "F16", "embedding-probe", "E5: the embedding predicts the client’s statistics", pf_fed_f16, 0 },
+    { "F17", "digits", "Generated digits per new client beside its real ones", pf_fed_f17, 1 },
+    { "F21", "sample-size", "New-client KID against the new client’s sample size", pf_fed_f21, 0 },
+};
+
+static void fed_result_init(pf_result *r, const fed_fig *F)
+{
+    memset(r, 0, sizeof *r);
+    r->id = F->id;
+    r->slug = F->slug;
+    r->title = F->title;
+    r->claims = "none";
+    snprintf(r->stem, sizeof r->stem, "%s-%s", F->id, F->slug);
+}
+
+int pf_fed_render(const spire_exp_result *res, const char *dir, const plots_caps *caps,
+                  const plots_format *fmts, size_t nfmts, pf_result *out, size_t *nout)
+{
+    if (nout) *nout = 0;
+    if (!res || !dir || !caps || !fmts || !nfmts || nfmts > 4) return GSL_EINVAL;
+    pf_fed_view *v = malloc(sizeof *v);
+    if (!v) return GSL_ENOMEM;
+    int st = pf_fed_view_of(res, v), first = GSL_SUCCESS;
+    pf_opts o;
+    pf_opts_default(&o);
+    o.quick = 0;
+    o.seed = res->opts.seed0;
+    o.outdir = dir;
+    o.caps = caps;
+    for (size_t k = 0; k < nfmts; k++) o.fmts[k] = fmts[k];
+    o.nfmts = nfmts;
+    size_t n = 0;
+    for (size_t k = 0; k < LEN(FED_FIGS) && !st; k++) {
+        if (FED_FIGS[k].digits_only && !(v->digits && v->nnew)) continue;
+        pf_result r;
+        fed_result_init(&r, &FED_FIGS[k]);
+        int fs = FED_FIGS[k].draw(&o, v, 1, &r);
+        if (fs && !first) first = fs;
+        if (!fs && out) out[n] = r;
+        n += !fs;
+    }
+    if (nout) *nout = n;
+    free(v);
+    return st ? st : first;
+}
+
+/* ====================================================================================
+ * The recipes: each preset's experiment once per process
+ * ==================================================================================== */
+typedef struct {
+    int used, quick;
+    uint64_t seed;
+    spire_exp_result *r;
+    pf_fed_view v;
+} fed_entry;
+static fed_entry fed_cache[3];   /* by kind; one (quick, seed) each */
+
+/* The experiment of preset `kind` for o's quick and seed: run once (its tables
+ * into OUTDIR/spire_<preset>/), then from the cache. */
+static int fed_get(const pf_opts *o, int kind, const pf_fed_view **v)
+{
+    fed_entry *e = &fed_cache[kind];
+    if (e->used && e->quick == o->quick && e->seed == o->seed) { *v = &e->v; return GSL_SUCCESS; }
+    if (e->used) { spire_exp_result_free(e->r); memset(e, 0, sizeof *e); }
+    spire_exp_opts eo;
+    memset(&eo, 0, sizeof eo);
+    int st = spire_exp_opts_preset(&eo, (spire_fed_kind)kind, o->quick);
+    if (st) return st;
+    eo.seed0 = o->seed;
+    eo.threads = omp_get_max_threads();
+    spire_exp_result *r = NULL;
+    if ((st = spire_exp_run(&eo, &r, NULL, 0))) return st;
+    char dir[4096];
+    int len = snprintf(dir, sizeof dir, "%s/spire_%s", o->outdir, PRESET_NAME[kind]);
+    if (len < 0 || (size_t)len >= sizeof dir) st = GSL_EINVAL;
+    else if (mkdir(dir, 0777) != 0 && errno != EEXIST) st = GSL_EFAILED;
+    if (!st) st = spire_exp_write(r, dir, NULL, 0);
+    if (!st) st = pf_fed_view_of(r, &e->v);
+    if (st) { spire_exp_result_free(r); return st; }
+    e->used = 1;
+    e->quick = o->quick;
+    e->seed = o->seed;
+    e->r = r;
+    *v = &e->v;
+    return GSL_SUCCESS;
+}
+
+/* Draw figure k of FED_FIGS from the presets' experiments (digits only for F17). */
+static int fed_recipe(const pf_opts *o, pf_result *r, size_t k)
+{
+    if (!o || !r || !o->outdir) return GSL_EINVAL;
+    pf_fed_view v[3];
+    size_t nv = 0;
+    for (int kind = FED_FIGS[k].digits_only ? SPIRE_FED_DIGITS : SPIRE_FED_GMM2; kind <= SPIRE_FED_DIGITS; kind++) {
+        const pf_fed_view *p;
+        int st = fed_get(o, kind, &p);
+        if (st) return st;
+        v[nv++] = *p;
+    }
+    return FED_FIGS[k].draw(o, v, nv, r);
+}
+
+int pf_f12_paired_kid(const pf_opts *o, pf_result *r) { return fed_recipe(o, r, 0); }
+int pf_f13_kid_params(const pf_opts *o, pf_result *r) { return fed_recipe(o, r, 1); }
+int pf_f14_forgetting(const pf_opts *o, pf_result *r) { return fed_recipe(o, r, 2); }
+int pf_f15_robustness(const pf_opts *o, pf_result *r) { return fed_recipe(o, r, 3); }
+int pf_f16_probe(const pf_opts *o, pf_result *r) { return fed_recipe(o, r, 4); }
+int pf_f17_digits(const pf_opts *o, pf_result *r) { return fed_recipe(o, r, 5); }
+int pf_f21_sample_size(const pf_opts *o, pf_result *r) { return fed_recipe(o, r, 6); }
+
+void pf_fed_erows(const pf_opts *o, pf_erow *rows, size_t max, size_t *n)
+{
+    size_t k = 0;
+    for (int kind = 0; kind < 3 && o && rows; kind++) {
+        const fed_entry *e = &fed_cache[kind];
+        if (!e->used || e->quick != o->quick || e->seed != o->seed) continue;
+        for (size_t j = 0; j < e->v.ne && k < max; j++) rows[k++] = e->v.e[j];
+    }
+    if (n) *n = k;
+}
+
+void pf_fed_cache_free(void)
+{
+    for (int kind = 0; kind < 3; kind++) {
+        spire_exp_result_free(fed_cache[kind].r);
+        memset(&fed_cache[kind], 0, sizeof fed_cache[kind]);
+    }
+}

@@ -45,7 +45,8 @@ typedef struct {
     char preset[16];          /* "gmm2", "gmmK", "digits" */
     int digits;               /* 1: the digits preset (images in F17) */
     size_t seeds;
-    const char *kid_name;     /* what kid_new measures, for axis labels ("KID" or "feature KID") */
+    const char *kid_name;     /* what kid_new and diff measure, for labels ("KID" or "feature KID") */
+    const char *size_name;    /* what size_kid measures */
     size_t nm;                /* methods, table order; method 0 is SPIRE */
     char method[PF_FED_M][16];
     size_t trainable[PF_FED_M];
@@ -64,11 +65,12 @@ typedef struct {
     size_t rob_runs[PF_FED_M][PF_FED_G][PF_FED_G];  /* runs of the cell */
     /* the probe (E5): npr points (seed, client, target), truth and its
      * leave-one-out prediction from the embedding; arrays owned by the caller */
-    const char *probe_target; /* e.g. "logit π_c", "mixing weights π_ck", "label frequencies" */
-    size_t npr;
+    const char *probe_target; /* e.g. "logit π_c", "mixing weights π_ck", "label shares" */
+    size_t npr, pr_q;         /* points; point i belongs to client i / pr_q */
     const double *pr_truth, *pr_pred;
-    const int *pr_new;        /* 1: a new client (may be NULL) */
-    double pr_r, pr_lo, pr_hi;   /* correlation and its 95% Fisher-z interval */
+    const int *pr_new;        /* [i / pr_q] 1: a new client (may be NULL) */
+    double pr_r, pr_lo, pr_hi;   /* correlation over seeds: tanh of the mean Fisher z and its 95% interval */
+    double pr_bound;          /* the smallest per-seed one-sided 99% Fisher-z lower bound of r */
     /* digits: nnew new clients, 8 real held-out rows each and 8 generated rows
      * per method (first seed), 64 pixels in [−1, 1] each; owned by the caller */
     size_t nnew;
@@ -101,6 +103,22 @@ int pf_f15_robustness(const pf_opts *o, pf_result *r);
 int pf_f16_probe(const pf_opts *o, pf_result *r);
 int pf_f17_digits(const pf_opts *o, pf_result *r);
 int pf_f21_sample_size(const pf_opts *o, pf_result *r);
+
+/* One preset's experiment as a view (pointers into r, which must outlive
+ * it).  Digits with a classifier: kid_new and diff are the feature-space KID.
+ * GSL_EINVAL for NULL or more methods, sizes or new clients than the view holds. */
+struct spire_exp_result;
+int pf_fed_view_of(const struct spire_exp_result *r, pf_fed_view *v);
+
+/* The federated figures of one experiment into dir (what `spirelab spire
+ * experiment --out DIR` draws): F12–F16 and F21, and F17 for digits, one
+ * panel each, in the formats fmts (caps: plots_probe's; caps->found = 0:
+ * data and scripts only).  res (may be NULL) receives up to 7 results (ids,
+ * stems, captions), *nres (may be NULL) their number.  The first failing
+ * figure's status (GSL_EFAILED: a file could not be written or gnuplot
+ * failed), after trying all. */
+int pf_fed_render(const struct spire_exp_result *r, const char *dir, const plots_caps *caps,
+                  const plots_format *fmts, size_t nfmts, pf_result *res, size_t *nres);
 
 /* The E1–E5 rows of the experiments this process has run for o's quick and
  * seed (by the recipes above), preset by preset, into rows[max]; *n rows. */
