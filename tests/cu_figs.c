@@ -20,6 +20,7 @@
 #include "paper_figs/figs_fed.h"
 #include "plots/plots.h"
 #include "spire/data.h"
+#include "spire/experiment.h"
 #include "tests/cu_util.h"
 
 
@@ -610,6 +611,108 @@ static void test_fed_figures(void)
     if (d) cu_rm_dir(d);
 }
 
+/* The figures of a real (tiny) experiment against the run that made them:
+ * F12's rows are its paired intervals, F21's its sample-size intervals, a
+ * robustness cell in which a run diverged (learning rate 1e30) is not plotted,
+ * F13's trainable parameters are the method table's; the E rows come from
+ * its claims. */
+static void test_fed_from_run(void)
+{
+    spire_exp_opts eo;
+    memset(&eo, 0, sizeof eo);
+    spire_exp_opts_preset(&eo, SPIRE_FED_GMM2, 1);
+    eo.data.C = 5; eo.data.n = 120; eo.cfg.C = 5;
+    eo.n_new = 2;
+    eo.cfg.H = 16; eo.cfg.E = 8;
+    eo.T = 100;
+    eo.fed.rounds = 4; eo.fed.local_steps = 3; eo.fed.batch = 16;
+    eo.adapt.steps = 5; eo.adapt.local_steps = 10; eo.adapt.batch = 16;
+    eo.eval.n_gen = 30; eo.eval.ddim_steps = 5; eo.eval.subsets = 2; eo.eval.subset_size = 10;
+    eo.nlr = 2; eo.nsteps = 1; eo.grid_lr[0] = 1e-3; eo.grid_lr[1] = 1e30; eo.grid_steps[0] = 5;
+    eo.nsizes = 2; eo.sizes[0] = 8; eo.sizes[1] = 1000;
+    eo.seeds = 2;
+    eo.seed0 = cu_seed(3);
+    eo.threads = 1;
+    spire_exp_result *res = NULL;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(spire_exp_run(&eo, &res, err, sizeof err), GSL_SUCCESS);
+    char *d = cu_scratch();
+    plots_format fm[] = { PLOTS_PNG };
+    pf_result out[8];
+    size_t nout = 0;
+    CU_ASSERT_EQUAL(pf_fed_render(res, d, &nogp, fm, 1, out, &nout), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(nout, 6u);   /* F12–F16, F21; F17 only for digits */
+    CU_ASSERT_STRING_EQUAL(out[0].stem, "F12-paired-kid");
+    CU_ASSERT_STRING_EQUAL(out[5].stem, "F21-sample-size");
+    CU_ASSERT_FALSE(cu_exists(d, "F17-digits.csv"));
+    csv c;
+    /* F12 = the paired intervals */
+    CU_ASSERT_EQUAL_FATAL(csv_read(d, "F12-paired-kid.csv", &c), 0);
+    CU_ASSERT_EQUAL(c.n, res->nm - 1);
+    int cm = col(&c, "method"), cmean = col(&c, "mean"), clo = col(&c, "lo"), chi = col(&c, "hi");
+    for (size_t i = 0; i < c.n; i++) {
+        size_t m = 0;
+        while (m < res->nm && strcmp(res->method[m], fld(&c, i, cm))) m++;
+        CU_ASSERT_FATAL(m < res->nm);
+        ASSERT_MIXED(num(&c, i, cmean), res->ci_diff[m].mean, 1e-12, 1e-5);
+        ASSERT_MIXED(num(&c, i, clo), res->ci_diff[m].lo, 1e-12, 1e-5);
+        ASSERT_MIXED(num(&c, i, chi), res->ci_diff[m].hi, 1e-12, 1e-5);
+    }
+    csv_free(&c);
+    /* F13: trainable parameters of the method table */
+    CU_ASSERT_EQUAL_FATAL(csv_read(d, "F13-kid-vs-params.csv", &c), 0);
+    cm = col(&c, "method");
+    int ct = col(&c, "trainable");
+    CU_ASSERT_EQUAL(c.n, res->nm);
+    for (size_t i = 0; i < c.n && i < res->nm; i++) {
+        CU_ASSERT_STRING_EQUAL(fld(&c, i, cm), res->method[i]);
+        CU_ASSERT_EQUAL((size_t)num(&c, i, ct), res->trainable[i]);
+    }
+    csv_free(&c);
+    /* F15: diverged cells (learning rate 1e30) not plotted; the others are the grid's means */
+    CU_ASSERT_EQUAL_FATAL(csv_read(d, "F15-robustness.csv", &c), 0);
+    int cd = col(&c, "diverged"), cpl = col(&c, "plot"), clr = col(&c, "lr");
+    cmean = col(&c, "mean");
+    size_t ndiv = 0, nplot = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        if (num(&c, i, cd) > 0) { ndiv++; CU_ASSERT(isnan(num(&c, i, cpl))); CU_ASSERT_EQUAL(num(&c, i, clr), 1e30); }
+        else if (!isnan(num(&c, i, cmean))) { nplot++; ASSERT_REL(num(&c, i, cpl), num(&c, i, cmean), 1e-12); }
+    }
+    CU_ASSERT(ndiv >= 1);
+    CU_ASSERT(nplot >= 1);
+    csv_free(&c);
+    /* F21 = the sample-size intervals */
+    CU_ASSERT_EQUAL_FATAL(csv_read(d, "F21-sample-size.csv", &c), 0);
+    CU_ASSERT_EQUAL(c.n, res->nm * res->nsizes);
+    cm = col(&c, "method");
+    cmean = col(&c, "mean");
+    int cn = col(&c, "n_train");
+    for (size_t i = 0; i < c.n; i++) {
+        size_t m = i / res->nsizes, k = i % res->nsizes;
+        CU_ASSERT_STRING_EQUAL(fld(&c, i, cm), res->method[m]);
+        CU_ASSERT_EQUAL((size_t)num(&c, i, cn), res->sizes[k]);
+        ASSERT_MIXED(num(&c, i, cmean), res->ci_size_kid[k * res->nm + m].mean, 1e-12, 1e-5);
+    }
+    csv_free(&c);
+    /* the E rows of the run in the report */
+    pf_fed_view *v = malloc(sizeof *v);
+    CU_ASSERT_EQUAL_FATAL(pf_fed_view_of(res, v), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(v->ne, 5u);
+    pf_opts o;
+    opts(&o, d, &nogp);
+    CU_ASSERT_EQUAL(pf_index_write(&o, out, nout, NULL, 0, v->e, v->ne, 1.0), GSL_SUCCESS);
+    char *m = cu_slurp(d, "REPORT.md");
+    char want[128];
+    snprintf(want, sizeof want, "| gmm2 | E5 | ");
+    CU_ASSERT(m && strstr(m, want) && strstr(m, res->claims[4].verdict));
+    free(m);
+    CU_ASSERT_EQUAL(pf_fed_view_of(NULL, v), GSL_EINVAL);
+    CU_ASSERT_EQUAL(pf_fed_render(res, d, &nogp, fm, 0, NULL, NULL), GSL_EINVAL);
+    free(v);
+    spire_exp_result_free(res);
+    cu_rm_dir(d);
+}
+
 CU_TestInfo cu_figs_tests[] = {
     { "F1 data = the library's loss", test_f1_data },
     { "F7 data = the library's gradient, all positive", test_f7_data },
@@ -620,5 +723,6 @@ CU_TestInfo cu_figs_tests[] = {
     { "figure table and errors", test_table_and_errors },
     { "demos", test_demos },
     { "federated figures from a fixture (F12-F17, F21, E rows)", test_fed_figures },
+    { "federated figures of a tiny run = its numbers", test_fed_from_run },
     CU_TEST_INFO_NULL
 };
