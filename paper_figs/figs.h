@@ -30,6 +30,10 @@
  *                     ternary map) with GD paths from several starts (§10; C12)
  *   F20 kdimension    error of p̂_n against d for K = 3 and 5, explicit draws,
  *                     beside the sandwich prediction (§10; C13)
+ *   F12–F17, F21      the federated experiment (§8; E2–E5), one panel per
+ *                     preset: paired KID differences, KID against parameters,
+ *                     forgetting, robustness, the embedding probe, generated
+ *                     digits, the sample-size curve (paper_figs/figs_fed.h)
  *
  * Each figure writes DIR/F<k>-<slug>.csv and .gp always, and the images
  * (PNG and SVG, or PDF) when gnuplot is there; its caption says what it shows
@@ -65,7 +69,7 @@ void pf_opts_default(pf_opts *o);
 #define PF_CAPTION 2048
 typedef struct {
     const char *id, *slug, *title;
-    const char *claims;         /* the claims of THEORY.md §7 behind it, e.g. "C1,C4" */
+    const char *claims;         /* the claims behind it: THEORY.md §7 ("C1,C4"), §8's E1–E5 ("E2"), or "none" */
     char stem[64];              /* "F1-excess-loss" */
     char caption[PF_CAPTION];   /* what it shows and the numbers behind it (UTF-8) */
     unsigned rendered;          /* 1u << plots_format for each image written */

@@ -172,6 +172,16 @@ static void legend(plots_fig *f, const layout *L, int rows)
                    L->t + 0.065, rows);
 }
 /* The title of a panel: the preset and its seeds */
+/* Into the caption: which panels have a single seed (no intervals). */
+static void one_seed_note(pf_result *r, const pf_fed_view *v, size_t nv)
+{
+    size_t n1 = 0;
+    for (size_t p = 0; p < nv; p++) n1 += v[p].seeds < 2;
+    if (!n1) return;
+    pf_cap(r, "%s one seed (a quick run): no intervals, points without bars, nothing decided. ",
+           n1 == nv ? "Every panel has" : "Some panels have");
+}
+
 static void panel_title(plots_fig *f, const pf_fed_view *v)
 {
     plots_fig_body(f, "set title '%s  (%zu seed%s)'\n", v->preset, v->seeds, v->seeds == 1 ? "" : "s");
@@ -272,8 +282,9 @@ int pf_fed_f12(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
            "splits and pre-trained backbone in a seed), mean and 95%% t-interval; right of the dashed line SPIRE is lower (better). "
            "Blue: the interval excludes 0 in SPIRE’s favour; orange: in the baseline’s; grey: undecided. The x axis is asinh-scaled "
            "where the differences span decades. ", v[0].kid_name);
+    one_seed_note(r, v, nv);
     for (size_t p = 0; p < nv; p++) {
-        pf_cap(r, "%s (%zu seeds, SPIRE %s ", v[p].preset, v[p].seeds, v[p].kid_name);
+        pf_cap(r, "%s (%zu seed%s, SPIRE %s ", v[p].preset, v[p].seeds, v[p].seeds == 1 ? "" : "s", v[p].kid_name);
         char b[96];
         pf_cap(r, "%s):", ci_text(v[p].kid_new[0], b, sizeof b));
         for (size_t m = 1; m < v[p].nm; m++)
@@ -322,6 +333,7 @@ int pf_fed_f13(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     tail(f);
     pf_cap(r, "New-client %s (mean over the new clients, then mean and 95%% t-interval over seeds) against the parameters each method "
            "trains per new client (log scale; FedAvg trains none and is drawn at 1). ", v[0].kid_name);
+    one_seed_note(r, v, nv);
     for (size_t p = 0; p < nv; p++) {
         pf_cap(r, "%s:", v[p].preset);
         char b[96];
@@ -371,6 +383,7 @@ int pf_fed_f14(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     pf_cap(r, "Forgetting: KID of the pre-training clients with the shared model after the new clients were adapted, minus before "
            "(mean and 95%% t-interval over seeds). Methods that leave the shared weights untouched (SPIRE trains only the new "
            "client’s embedding) forget exactly nothing (squares at 0). ");
+    one_seed_note(r, v, nv);
     for (size_t p = 0; p < nv; p++) {
         pf_cap(r, "%s:", v[p].preset);
         char b[96];
@@ -463,6 +476,7 @@ int pf_fed_f15(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     pf_cap(r, "New-client %s (mean over seeds) after fine-tuning with each learning rate and number of steps; one line per method and "
            "step count. A cell in which any run diverged (non-finite loss) is not plotted as a value: it is marked by a red × at the "
            "top of its panel, and the y range is set from the finite cells only. %zu of %zu cells diverged. ", (v[0].size_name ? v[0].size_name : "KID"), ndiv_cells, ncells);
+    one_seed_note(r, v, nv);
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
         pf_cap(r, "%s:", w->preset);
@@ -528,6 +542,7 @@ int pf_fed_f16(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     pf_cap(r, "The embedding probe (E5, THEORY.md §2 and §8): a ridge regression from the learned client embeddings to each client’s "
            "statistics, fitted leaving that client out; each point is one (seed, client, component). On y = x the embedding "
            "predicts the client exactly. ");
+    one_seed_note(r, v, nv);
     for (size_t p = 0; p < nv; p++) {
         pf_cap(r, "%s (%s, %zu points over %zu seed%s): correlation r = %.3f", v[p].preset, v[p].probe_target ? v[p].probe_target : "statistic",
                v[p].npr, v[p].seeds, v[p].seeds == 1 ? "" : "s", v[p].pr_r);
@@ -677,9 +692,11 @@ int pf_fed_f21(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
            "samples of the new client, for every method (THEORY.md §6: an embedding adapts a handful of mixing-weight-like numbers, "
            "so it should need few samples; full fine-tuning many). Crossings with SPIRE (linear interpolation in log n of the "
            "mean curves):", v[0].size_name ? v[0].size_name : "KID");
+    one_seed_note(r, v, nv);
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
-        pf_cap(r, " %s (n = %zu to %zu, %zu seeds):", w->preset, w->nsizes ? w->sizes[0] : 0, w->nsizes ? w->sizes[w->nsizes - 1] : 0, w->seeds);
+        pf_cap(r, " %s (n = %zu to %zu, %zu seed%s):", w->preset, w->nsizes ? w->sizes[0] : 0, w->nsizes ? w->sizes[w->nsizes - 1] : 0,
+               w->seeds, w->seeds == 1 ? "" : "s");
         for (size_t m = 1; m < w->nm; m++) crossings(r, w, m);
         size_t len = strlen(r->caption);
         if (len && r->caption[len - 1] == ';') r->caption[len - 1] = '.';
@@ -772,18 +789,18 @@ int pf_fed_view_of(const spire_exp_result *r, pf_fed_view *v)
 
 /* The seven figures: id, slug, title, renderer, whether it needs digits. */
 typedef struct {
-    const char *id, *slug, *title;
+    const char *id, *slug, *title, *claims;
     int (*draw)(const pf_opts *, const pf_fed_view *, size_t, pf_result *);
     int digits_only;
 } fed_fig;
 static const fed_fig FED_FIGS[] = {
-    { "F12", "paired-kid", "New-client KID: each method minus SPIRE, paired over seeds", pf_fed_f12, 0 },
-    { "F13", "kid-vs-params", "New-client KID against trainable parameters", pf_fed_f13, 0 },
-    { "F14", "forgetting", "Forgetting of the pre-training clients", pf_fed_f14, 0 },
-    { "F15", "robustness", "Robustness over fine-tuning learning rate × steps", pf_fed_f15, 0 },
-    { "F16", "embedding-probe", "E5: the embedding predicts the client’s statistics", pf_fed_f16, 0 },
-    { "F17", "digits", "Generated digits per new client beside its real ones", pf_fed_f17, 1 },
-    { "F21", "sample-size", "New-client KID against the new client’s sample size", pf_fed_f21, 0 },
+    { "F12", "paired-kid", "New-client KID: each method minus SPIRE, paired over seeds", "E2", pf_fed_f12, 0 },
+    { "F13", "kid-vs-params", "New-client KID against trainable parameters", "E2", pf_fed_f13, 0 },
+    { "F14", "forgetting", "Forgetting of the pre-training clients", "E3", pf_fed_f14, 0 },
+    { "F15", "robustness", "Robustness over fine-tuning learning rate × steps", "E4", pf_fed_f15, 0 },
+    { "F16", "embedding-probe", "E5: the embedding predicts the client’s statistics", "E5", pf_fed_f16, 0 },
+    { "F17", "digits", "Generated digits per new client beside its real ones", "E2", pf_fed_f17, 1 },
+    { "F21", "sample-size", "New-client KID against the new client’s sample size", "E2", pf_fed_f21, 0 },
 };
 
 static void fed_result_init(pf_result *r, const fed_fig *F)
@@ -792,7 +809,7 @@ static void fed_result_init(pf_result *r, const fed_fig *F)
     r->id = F->id;
     r->slug = F->slug;
     r->title = F->title;
-    r->claims = "none";
+    r->claims = F->claims;
     snprintf(r->stem, sizeof r->stem, "%s-%s", F->id, F->slug);
 }
 

@@ -320,7 +320,7 @@ static void test_table_and_errors(void)
         prev = num;
         CU_ASSERT(pf_figures[k].make != NULL);
         CU_ASSERT_PTR_EQUAL(pf_figure_find(pf_figures[k].id), &pf_figures[k]);
-        CU_ASSERT(pf_figures[k].claims[0] == 'C' || !strcmp(pf_figures[k].claims, "none"));
+        CU_ASSERT(pf_figures[k].claims[0] == 'C' || pf_figures[k].claims[0] == 'E' || !strcmp(pf_figures[k].claims, "none"));
     }
     CU_ASSERT_PTR_NULL(pf_figure_find("F99"));
     CU_ASSERT_PTR_NULL(pf_figure_find(NULL));
@@ -526,6 +526,7 @@ static void test_fed_figures(void)
     for (size_t k = 0; k < 7; k++) {
         memset(&r[k], 0, sizeof r[k]);
         r[k].id = stems[k][2] == '-' ? "F1x" : "F2x";
+        r[k].claims = k == 0 ? "E2" : "none";
         snprintf(r[k].stem, sizeof r[k].stem, "%s", stems[k]);
         CU_ASSERT_EQUAL(fn[k](&o, v, 3, &r[k]), GSL_SUCCESS);
         CU_ASSERT(cu_exists(dir, stems[k]) || 1);
@@ -601,6 +602,8 @@ static void test_fed_figures(void)
     char *h = cu_slurp(dir, "index.html"), *m = cu_slurp(dir, "REPORT.md");
     CU_ASSERT(h && strstr(h, "id=\"gmmK-E4\"") && strstr(h, "class=\"UNDECIDED\">UNDECIDED") && strstr(h, "class=\"FAIL\">NOT REPRODUCED"));
     CU_ASSERT(m && strstr(m, "| digits | E2 | claim text | 1.5 | [0.1, 1.2] | 1 | **NOT REPRODUCED** |"));
+    /* a figure's E claims, per preset, under its caption */
+    CU_ASSERT(m && strstr(m, "**Claims:** E2 gmm2 **NOT REPRODUCED**, E2 gmmK **NOT REPRODUCED**, E2 digits **NOT REPRODUCED**"));
     CU_ASSERT(m && strstr(m, "E1–E5"));
     free(h);
     free(m);
