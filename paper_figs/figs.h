@@ -61,6 +61,10 @@ typedef struct {
     size_t nfmts;
     plots_page page;
     const plots_caps *caps;     /* from plots_probe; caps->found = 0: data and scripts only */
+    /* progress of the long recipes (the federated experiments): one line, no
+     * newline; NULL: silent */
+    void (*progress)(void *ctx, const char *line);
+    void *progress_ctx;
 } pf_opts;
 
 /* Full mode, seed 1, PNG + SVG at 1000×700, outdir "paper_figs/out", caps NULL (set it). */

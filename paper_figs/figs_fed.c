@@ -855,6 +855,16 @@ typedef struct {
 } fed_entry;
 static fed_entry fed_cache[3];   /* by kind; one (quick, seed) each */
 
+/* The experiment's progress lines, prefixed with the preset, to o->progress. */
+typedef struct { const pf_opts *o; const char *preset; } fed_prog;
+static void fed_progress(void *ctx, const char *line)
+{
+    const fed_prog *p = ctx;
+    char buf[512];
+    snprintf(buf, sizeof buf, "spire experiment %s: %s", p->preset, line);
+    p->o->progress(p->o->progress_ctx, buf);
+}
+
 /* The experiment of preset `kind` for o's quick and seed: run once (its tables
  * into OUTDIR/spire_<preset>/), then from the cache. */
 static int fed_get(const pf_opts *o, int kind, const pf_fed_view **v)
@@ -868,6 +878,8 @@ static int fed_get(const pf_opts *o, int kind, const pf_fed_view **v)
     if (st) return st;
     eo.seed0 = o->seed;
     eo.threads = omp_get_max_threads();
+    fed_prog fp = { o, PRESET_NAME[kind] };
+    if (o->progress) { eo.progress = fed_progress; eo.progress_ctx = &fp; }
     spire_exp_result *r = NULL;
     if ((st = spire_exp_run(&eo, &r, NULL, 0))) return st;
     char dir[4096];
