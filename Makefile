@@ -119,15 +119,12 @@ endif
 install-check: $(BUILD)/spirelab
 	$(SAN_ENV) MAKE="$(MAKE)" CC="$(CC)" BUILD=$(BUILD) SAN=$(SAN) SANFLAGS="$(SANFLAGS)" bash tests/install_check.sh
 
-# The main results: every figure of the theory (with its data, script and
-# caption), the claim table, index.html and REPORT.md, into paper_figs/out/;
-# then the federated SPIRE experiments (tables and figures F12-F17) into
-# paper_figs/out/spire_*/.  About 10 minutes on 2 cores.
+# The main results: every figure (with its data, script and caption), the
+# claim table, the E1-E5 verdicts, index.html and REPORT.md, into
+# paper_figs/out/; the federated figures (F12-F17, F21) run each SPIRE preset
+# once and write its tables into paper_figs/out/spire_*/.
 run: deps all
 	$(BUILD)/spirelab figs --out paper_figs/out
-	$(BUILD)/spirelab spire experiment --preset gmm2 --out paper_figs/out/spire_gmm2
-	$(BUILD)/spirelab spire experiment --preset gmmK --out paper_figs/out/spire_gmmK
-	$(BUILD)/spirelab spire experiment --preset digits --out paper_figs/out/spire_digits
 
 # The seed study of spirelab check (docs/claims.md; not in CI): every claim for
 # seeds CHECK_SEEDS, quick then full mode, one claim at a time under nice, then
