@@ -1,7 +1,8 @@
 /* cli/cmd_spire.c — spirelab spire pretrain | adapt | eval | experiment:
- * SPIRE, federated (THEORY.md §8; spire/fed.h).  Parsing, validation, the
- * protocol's loops and its CSV / Markdown / figure output; the mathematics
- * is in spire/fed*.c. */
+ * SPIRE, federated (THEORY.md §8; spire/fed.h).  Parsing, validation,
+ * progress lines and output: the experiment's protocol, statistics, verdicts
+ * and tables are spire/experiment.c; pretrain/adapt/eval drive spire/fed.h
+ * step by step (checkpoint, resume, log). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>

@@ -201,6 +201,7 @@ spire_clf *spire_clf_train(const float *x, const int *label, size_t n, size_t D,
     int st = (grad && xb && prob && dlog && yb && r) ? GSL_SUCCESS : GSL_ENOMEM;
     if (st == GSL_SUCCESS) st = acts_alloc(&a, c, B);
     if (st == GSL_SUCCESS) st = acts_alloc(&d, c, B);
+    int blas = spl_blas_threads(1);   /* small products: one thread is fastest */
     for (size_t k = 1; st == GSL_SUCCESS && k <= o->steps; k++) {
         spl_rng_seed(r, o->seed, SPIRE_STREAM_CLF, k);
         for (size_t b = 0; b < B; b++) {
@@ -219,6 +220,7 @@ spire_clf *spire_clf_train(const float *x, const int *label, size_t n, size_t D,
         spire_adamw_update(c->params, grad, grad + P, grad + 2 * P, P, lr, 0.9, 0.999, 1e-8,
                            o->wd, k);
     }
+    spl_blas_threads(blas);
     acts_free(&a); acts_free(&d);
     free(grad); free(xb); free(prob); free(dlog); free(yb);
     if (r) gsl_rng_free(r);

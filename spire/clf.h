@@ -10,16 +10,22 @@
  * Network: an MLP  x (D) → [dense → SiLU] × nhidden → dense → ncls logits,
  * softmax cross-entropy loss (spire_softmax_xent_forward), AdamW
  * (spire_adamw_update) with a cosine learning-rate decay from lr to 0 over
- * `steps` steps.  The features are the last hidden layer's SiLU outputs
- * (spire_clf_nfeatures() = hidden[nhidden − 1] values per row).
+ * `steps` steps; training rows augmented with Gaussian input noise (and
+ * optionally pixel shifts).  The features are the last hidden layer's SiLU
+ * outputs, standardised with the per-feature mean and standard deviation
+ * (ddof 0) of the clean training rows (spire_clf_nfeatures() =
+ * hidden[nhidden − 1] values per row): the KID's cubic kernel then sees
+ * O(1) coordinates whatever the seed.
  *
  * Randomness: initial weights from stream (seed, SPIRE_STREAM_CLF, 0)
  * (PyTorch's nn.Linear default: U(−1/√I, 1/√I) for weights and biases);
  * the rows of step k = 1, 2, … drawn uniformly with replacement from stream
  * (seed, SPIRE_STREAM_CLF, k).  The result is a function of (data, opts)
  * only: the same seed gives the same bytes whatever the thread counts.
- * Training is single-threaded (it runs once per experiment seed, inside the
- * experiment's own workers); it never changes the BLAS thread count.
+ * Training is single-threaded: it sets OpenBLAS to one thread for its
+ * duration and restores the previous count (spl_blas_threads, as the
+ * federated workers of spire/fed.c do; a no-op inside workers that already
+ * run single-threaded BLAS).  Its products are small; one thread is fastest.
  *
  * Typical use:
  *     spire_clf_opts o; spire_clf_opts_default(&o); o.seed = seed;
@@ -58,8 +64,8 @@ typedef struct {
 } spire_clf_opts;
 
 /* The defaults (docs/classifier.md says how they were chosen): two hidden
- * layers 128, 64; 1500 steps of batch 64; lr 3e-3; wd 1e-4; seed 1.
- * Nothing for NULL. */
+ * layers 128, 64; 2000 steps of batch 64; lr 3e-3; wd 1e-4; no shift;
+ * noise 0.3 (inputs in [−1, 1]); seed 1.  Nothing for NULL. */
 void spire_clf_opts_default(spire_clf_opts *o);
 
 typedef struct spire_clf spire_clf;   /* opaque */
@@ -89,8 +95,8 @@ double spire_clf_train_loss(const spire_clf *c);
  * on ties).  GSL_EINVAL for a NULL pointer; GSL_EDOM for n = 0. */
 int spire_clf_predict(const spire_clf *c, const float *x, size_t n, int *label);
 
-/* feat (n, nfeatures): the last hidden layer's SiLU outputs of the rows of
- * x.  GSL_EINVAL for a NULL pointer; GSL_EDOM for n = 0. */
+/* feat (n, nfeatures): the standardised last-hidden-layer SiLU outputs of
+ * the rows of x (above).  GSL_EINVAL for a NULL pointer; GSL_EDOM for n = 0. */
 int spire_clf_features(const spire_clf *c, const float *x, size_t n, float *feat);
 
 /* Accuracy on n labelled rows: acc = (1/n) #{predict(x_i) = label_i} and

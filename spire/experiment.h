@@ -26,10 +26,12 @@
  *      with the truths, pooled);
  *   7. robustness: every method with a pre-trained start and trainable
  *      parameters over the lr × steps grid, KID of the new clients per cell
- *      (a run whose loss turns non-finite is "diverged": NaN, counted);
+ *      (a run whose loss turns non-finite, or whose samples leave
+ *      |x| ≤ SPIRE_EXP_BLOWUP, is "diverged": NaN, counted);
  *   8. sample-size curve: for each size n, every new client's training rows are
  *      replaced by the first min(n, n_train) rows of a permutation (stream
- *      (s, SPIRE_EXP_STREAM_SIZES, c)), held-out rows unchanged, every method.
+ *      (s, SPIRE_EXP_STREAM_SIZES, c)), held-out rows unchanged, every method
+ *      (a diverged run, as in 7: NaN, left out of the interval).
  * Seeds run concurrently on `threads` workers (each single-threaded BLAS,
  * inner parallel loops off); with one worker the inner loops (clients of a
  * round, clients' KID) use the threads.  Results are bit-identical whatever
@@ -54,6 +56,7 @@
 #define SPIRE_EXP_GRID_MAX 8
 #define SPIRE_EXP_NCLAIMS 5
 #define SPIRE_EXP_NSHOW 8     /* digits: samples shown per new client and method (first seed) */
+#define SPIRE_EXP_BLOWUP 1e4  /* grid and sizes: generated |x| above this = a diverged run */
 
 typedef struct {                 /* everything that determines an experiment */
     spire_fed_kind kind;
@@ -94,6 +97,12 @@ typedef struct { double mean, lo, hi; size_t n; } spire_exp_ci;   /* NaN bounds 
  * (gsl_cdf_tdist_Pinv; sd the sample standard deviation).  k = 0: all NaN;
  * k = 1: lo = hi = NaN.  GSL_EINVAL for NULL, GSL_EDOM for level ∉ (0, 1). */
 int spire_exp_ci_t(const double *x, size_t n, double level, spire_exp_ci *ci);
+
+/* The share k/n and its two-sided `level` Clopper-Pearson interval
+ * [B⁻¹(a; k, n−k+1), B⁻¹(1−a; k+1, n−k)], a = (1−level)/2 (lo = 0 for k = 0,
+ * hi = 1 for k = n; gsl_cdf_beta_Pinv): the sign test of E4.  n = 0: NaN.
+ * GSL_EINVAL for NULL, GSL_EDOM for k > n or level ∉ (0, 1). */
+int spire_exp_sign_ci(size_t k, size_t n, double level, spire_exp_ci *ci);
 
 typedef struct {
     const char *id;              /* "E1".."E5" */

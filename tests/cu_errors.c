@@ -33,6 +33,7 @@
 #include "proofs_check/rates.h"
 #include "proofs_check/sweep.h"
 #include "spire/ckpt.h"
+#include "spire/clf.h"
 #include "spire/data.h"
 #include "spire/experiment.h"
 #include "spire/fed.h"
@@ -66,6 +67,9 @@ typedef struct {
     spire_fed_adapt_opts ao;
     spire_fed_eval_opts eo;
     spire_fed_exact ex;
+    spire_clf_opts co;
+    spire_clf *clf;      /* 2 classes, D = 16, trained 2 steps on xf (16 rows) */
+    int clab[16];
     pc_opts po;
     pc_sweep_spec sp;
     pc_sweep_grid *grid;
@@ -169,6 +173,10 @@ static int fixture_open(void)
     if (!(F.kS = kmix_sample_draw(F.km, 0.6, 0.8, 50, DDPM_MC_PROJECTED, 1, &st))) return st;
     if (!(F.kgd = kmix_gd_alloc())) return GSL_ENOMEM;
     F.kctx = (kmix_obj_quad_ctx){ F.kq, F.km, 0.6, 0.8 };
+    spire_clf_opts_default(&F.co);
+    F.co.nhidden = 1; F.co.hidden[0] = 4; F.co.steps = 2; F.co.batch = 4;
+    for (size_t i = 0; i < 16; i++) F.clab[i] = (int)(i % 2);
+    if (!(F.clf = spire_clf_train(F.xf, F.clab, 16, 16, 2, &F.co, &st))) return st;
     F.wt = ddpm_weighting_named[0];
     if (!(F.wp = ddpm_wplan_alloc(F.s, &F.wt, DDPM_WSUM_FAST, 0, &st))) return st;
     return GSL_SUCCESS;
@@ -185,6 +193,7 @@ static void fixture_close(void)
     pc_sweep_grid_free(F.grid); pc_sweep_spec_free(&F.sp);
     kmix_free(F.km); kmix_free(F.kx); kmix_quad_free(F.kq); kmix_sample_free(F.kS); kmix_gd_free(F.kgd);
     ddpm_wplan_free(F.wp);
+    spire_clf_free(F.clf);
 }
 
 /* ---- wrappers: constructors, values ------------------------------------- */
@@ -213,6 +222,9 @@ CTOR_WRAP(spire_trainer_alloc, spire_trainer, spire_trainer_free,
 CTOR_WRAP(spire_fed_data_make, spire_fed_data, spire_fed_data_free, (const spire_fed_data_opts *o),
           (o, &st, NULL, 0))
 CTOR_WRAP(spire_data_load, spire_data, spire_data_free, (const char *spec), (spec, &st, NULL, 0))
+CTOR_WRAP(spire_clf_train, spire_clf, spire_clf_free,
+          (const float *x, const int *lab, size_t n, size_t ncls, const spire_clf_opts *o),
+          (x, lab, n, 16, ncls, o, &st))
 CTOR_WRAP(pc_sweep_grid_alloc, pc_sweep_grid, pc_sweep_grid_free, (const pc_sweep_spec *sp),
           (sp, &st, NULL, 0))
 CTOR_WRAP(kmix_alloc, kmix, kmix_free, (size_t K, size_t d), (K, d, &st))
@@ -296,6 +308,7 @@ static int wplan_sep0(int which)
 }
 static int info_w_pi(void) { gmm2 g = *F.g; g.pi = 1.5; return ddpm_info_w(&g, F.out, NULL); }
 static int wname(const ddpm_weighting *wt) { ddpm_weighting_name(wt, F.line, sizeof F.line); return QMARK_IS_EINVAL(F.line); }
+static int clf_steps0(void) { spire_clf_opts o = F.co; o.steps = 0; return ctor_spire_clf_train(F.xf, F.clab, 16, 2, &o); }
 static int exact_bad_step(void) { return spire_fed_exact_eps(&F.ex, F.xf, 0, 1, F.ef); }
 static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return spire_fed_exact_eps(&e, F.xf, 1, 1, F.ef); }
 
@@ -630,6 +643,33 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_SUCCESS, (spire_data_free(NULL), GSL_SUCCESS))                                           \
     X(GSL_EINVAL, spire_data_read_digits(NULL, &(float *){ NULL }, &(int *){ NULL }, &(size_t){ 0 }, NULL, 0)) \
     X(GSL_EINVAL, spire_data_read_csv(F.ckpt, NULL, &(size_t){ 0 }, &(size_t){ 0 }, NULL, 0))     \
+    /* spire/clf.h */                                                                              \
+    X(GSL_SUCCESS, (spire_clf_opts_default(NULL), GSL_SUCCESS))                                    \
+    X(GSL_EINVAL, ctor_spire_clf_train(NULL, F.clab, 16, 2, &F.co))                                \
+    X(GSL_EINVAL, ctor_spire_clf_train(F.xf, F.clab, 16, 2, NULL))                                 \
+    X(GSL_EDOM, ctor_spire_clf_train(F.xf, F.clab, 1, 2, &F.co))                                   \
+    X(GSL_EDOM, ctor_spire_clf_train(F.xf, F.clab, 16, 1, &F.co))                                  \
+    X(GSL_EDOM, clf_steps0())                                                                      \
+    X(GSL_SUCCESS, (spire_clf_free(NULL), GSL_SUCCESS))                                            \
+    X(GSL_EINVAL, ZERO_IS_EINVAL(spire_clf_ninputs(NULL)))                                         \
+    X(GSL_EINVAL, ZERO_IS_EINVAL(spire_clf_nclasses(NULL)))                                        \
+    X(GSL_EINVAL, ZERO_IS_EINVAL(spire_clf_nfeatures(NULL)))                                       \
+    X(GSL_EINVAL, ZERO_IS_EINVAL(spire_clf_nparams(NULL)))                                         \
+    X(GSL_EINVAL, NAN_IS_EINVAL(spire_clf_train_loss(NULL)))                                       \
+    X(GSL_EINVAL, spire_clf_predict(F.clf, F.xf, 4, NULL))                                         \
+    X(GSL_EDOM, spire_clf_predict(F.clf, F.xf, 0, F.lab))                                          \
+    X(GSL_EINVAL, spire_clf_features(NULL, F.xf, 4, F.ef))                                         \
+    X(GSL_EDOM, spire_clf_features(F.clf, F.xf, 0, F.ef))                                          \
+    X(GSL_EINVAL, spire_clf_accuracy(F.clf, F.xf, NULL, 4, F.out, F.out + 1))                      \
+    X(GSL_EDOM, spire_clf_accuracy(F.clf, F.xf, F.clab, 0, F.out, F.out + 1))                      \
+    X(GSL_EINVAL, spire_clf_label_hist(F.clf, NULL, 4, F.out))                                     \
+    X(GSL_EDOM, spire_clf_label_hist(F.clf, F.xf, 0, F.out))                                       \
+    X(GSL_EINVAL, spire_clf_tv(F.w, NULL, 2, F.out))                                               \
+    X(GSL_EDOM, spire_clf_tv(F.w, F.w, 0, F.out))                                                  \
+    X(GSL_EDOM, spire_clf_tv(F.w, (double[]){ 0.5, NAN }, 2, F.out))                              \
+    X(GSL_EINVAL, spire_clf_kid(F.clf, F.xf, 8, NULL, 8, 2, 4, 1, &F.kr))                          \
+    X(GSL_EDOM, spire_clf_kid(F.clf, F.xf, 8, F.xf, 8, 2, 9, 1, &F.kr))                            \
+    X(GSL_EDOM, spire_clf_kid(F.clf, F.xf, 8, F.xf, 8, 0, 4, 1, &F.kr))                            \
     /* spire/ckpt.h */                                                                             \
     X(GSL_EINVAL, spire_ckpt_save(NULL, F.m, F.s, NULL, NULL, NULL, 0))                            \
     X(GSL_EINVAL, spire_ckpt_save(F.ckpt, NULL, F.s, NULL, NULL, NULL, 0))                         \
@@ -669,6 +709,8 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EDOM, exp_check_seeds0())                                                                \
     X(GSL_EINVAL, spire_exp_ci_t(NULL, 2, 0.95, &(spire_exp_ci){ 0 }))                             \
     X(GSL_EDOM, spire_exp_ci_t(F.x, 2, 1.0, &(spire_exp_ci){ 0 }))                                 \
+    X(GSL_EINVAL, spire_exp_sign_ci(1, 2, 0.95, NULL))                                             \
+    X(GSL_EDOM, spire_exp_sign_ci(3, 2, 0.95, &(spire_exp_ci){ 0 }))                               \
     X(GSL_EINVAL, (strcmp(spire_exp_verdict(NAN, NAN, 0), "UNDECIDED") ? GSL_SUCCESS : GSL_EINVAL)) \
     X(GSL_EINVAL, spire_exp_run(NULL, &(spire_exp_result *){ NULL }, NULL, 0))                     \
     X(GSL_EDOM, exp_run_seeds0())                                                                  \
@@ -846,7 +888,8 @@ static void test_table(void)
 static void test_coverage(void)
 {
     static const char *headers[] = { "gmm/gmm.h", "ddpm/ddpm.h", "ddpm/schedule.h", "spire/ckpt.h",
-                                     "spire/data.h", "spire/fed.h", "spire/experiment.h", "spire/kid.h", "spire/model.h",
+                                     "spire/data.h", "spire/fed.h", "spire/experiment.h", "spire/kid.h", "spire/clf.h",
+                                     "spire/model.h",
                                      "spire/sample.h", "spire/train.h", "proofs_check/claims.h",
                                      "proofs_check/sweep.h", "proofs_check/rates.h", "spire/nn.h", "ddpm/kmix.h",
                                      "ddpm/weighting.h" };

@@ -33,6 +33,24 @@ static void test_ci_hand(void)
     CU_ASSERT_EQUAL(spire_exp_ci_t(x, 5, 0.0, &ci), GSL_EDOM);
 }
 
+/* Clopper-Pearson by closed forms: k = n gives lo = (a)^(1/n) (a = (1−level)/2),
+ * k = 0 gives hi = 1 − a^(1/n); k = 1, n = 2 at 95%: lo = 1 − √0.975, hi = √0.975. */
+static void test_sign_ci(void)
+{
+    spire_exp_ci ci;
+    CU_ASSERT_EQUAL_FATAL(spire_exp_sign_ci(10, 10, 0.98, &ci), GSL_SUCCESS);
+    ASSERT_REL(ci.lo, pow(0.01, 0.1), 1e-10);
+    CU_ASSERT(ci.hi == 1 && ci.mean == 1);
+    CU_ASSERT_EQUAL_FATAL(spire_exp_sign_ci(0, 7, 0.95, &ci), GSL_SUCCESS);
+    ASSERT_REL(ci.hi, 1 - pow(0.025, 1.0 / 7), 1e-10);
+    CU_ASSERT(ci.lo == 0);
+    CU_ASSERT_EQUAL_FATAL(spire_exp_sign_ci(1, 2, 0.95, &ci), GSL_SUCCESS);
+    ASSERT_REL(ci.lo, 1 - sqrt(0.975), 1e-10);
+    ASSERT_REL(ci.hi, sqrt(0.975), 1e-10);
+    CU_ASSERT_EQUAL(spire_exp_sign_ci(0, 0, 0.95, &ci), GSL_SUCCESS);
+    CU_ASSERT(isnan(ci.lo) && isnan(ci.mean));
+}
+
 static void test_verdict(void)
 {
     CU_ASSERT_STRING_EQUAL(spire_exp_verdict(0.1, 0.3, 0), "REPRODUCED");
@@ -110,7 +128,7 @@ static void test_claim_flips(void)
 {
     CU_ASSERT_PTR_NOT_NULL_FATAL(R1);
     spire_exp_result *r = R1;
-    double thr[SPIRE_EXP_NCLAIMS] = { -0.1, 0, 0, 0, -0.999 };
+    double thr[SPIRE_EXP_NCLAIMS] = { -0.1, 0, 0, 0.5, -0.999 };
     CU_ASSERT_EQUAL(spire_exp_claims(r, thr), GSL_SUCCESS);
     if (isfinite(r->claims[4].lo) && r->claims[4].lo > -0.999) CU_ASSERT_STRING_EQUAL(r->claims[4].verdict, "REPRODUCED");
     thr[4] = 0.999999;
@@ -185,6 +203,7 @@ static void test_write(void)
 
 CU_TestInfo cu_experiment_tests[] = {
     { "t-interval against a hand computation", test_ci_hand },
+    { "Clopper-Pearson interval against closed forms", test_sign_ci },
     { "verdict rule", test_verdict },
     { "tiny experiment: tables agree with per-seed values", test_tiny_tables },
     { "a claim verdict flips with its threshold", test_claim_flips },

@@ -47,3 +47,10 @@ done
 awk -F, '$1 == "spire" && $2 == 64 && $15 == 0 { f = 1 } END { exit !f }' "$tmp/exp/table.csv" && ok || bad "table.csv: SPIRE must train 64 numbers and forget nothing"
 [ "$(cut -d, -f1 "$tmp/exp/claims.csv" | tr '\n' ' ')" = "id E1 E2 E3 E4 E5 " ] && ok || bad "claims.csv: expected E1..E5"
 grep -q 'UNDECIDED' "$tmp/exp/claims.csv" && ok || bad "claims.csv: one seed must leave the claims UNDECIDED (no interval)"
+
+# --- digits, quick: the classifier's feature KID and label TV, the digits tiles
+if "$BIN" spire experiment --preset digits --quick --out "$tmp/expd" >"$tmp/expd.out" 2>"$tmp/err"; then ok; else bad "spire experiment --preset digits --quick: $(cat "$tmp/err")"; fi
+awk -F, '$1 == "spire" && $9 + 0 == $9 && $9 != "nan" && $12 != "nan" { f = 1 } END { exit !f }' "$tmp/expd/table.csv" && ok \
+  || bad "digits table.csv: SPIRE's feature KID and label TV must be numbers"
+[ "$(grep -c ',real,' "$tmp/expd/digits.csv")" -eq $((2 * 8 * 64)) ] && ok || bad "digits.csv: 8 real rows of 64 pixels per new client"
+grep -q 'classifier.*accuracy' "$tmp/expd/table.md" && ok || bad "digits table.md: no classifier accuracy"
