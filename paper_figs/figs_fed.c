@@ -397,72 +397,94 @@ int pf_fed_f14(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
  * F15 — robustness over learning rate × steps
  * ==================================================================================== */
 static const int F15_PT[] = { 6, 4, 8, 12 };   /* open circle, square, triangle, diamond */
+#define F15_OFFSCALE 100.0   /* a cell above this × the panel's median is drawn as off scale */
+
+/* The state of robustness cell (q, a, b) of w: 0 plotted, 1 diverged (some
+ * run), 2 off scale (mean above F15_OFFSCALE × med), 3 not measured. */
+static int f15_state(const pf_fed_view *w, size_t q, size_t a, size_t b, double med)
+{
+    pf_ci c = w->rob[q][a][b];
+    if (w->rob_div[q][a][b]) return 1;
+    if (!isfin(c.mean)) return 3;
+    return med > 0 && c.mean > F15_OFFSCALE * med ? 2 : 0;
+}
+
+/* The median of the finite, non-diverged cells of w (NaN if none). */
+static double f15_median(const pf_fed_view *w)
+{
+    double a[PF_FED_M * PF_FED_G * PF_FED_G];
+    size_t k = 0;
+    for (size_t q = 0; q < w->nrm; q++)
+        for (size_t i = 0; i < w->nlr; i++)
+            for (size_t b = 0; b < w->nst; b++)
+                if (!w->rob_div[q][i][b] && isfin(w->rob[q][i][b].mean)) a[k++] = w->rob[q][i][b].mean;
+    if (!k) return NAN;
+    qsort(a, k, sizeof a[0], cmp_double);
+    return a[k / 2];
+}
 
 int pf_fed_f15(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
 {
     if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
     plots_fig *f = plots_fig_alloc();
     if (!f) return GSL_ENOMEM;
-    plots_fig_data(f, "preset,method,mi,lr,steps,si,mean,lo,hi,diverged,runs,plot,mark\n");
-    double ytop[3];
-    int ylog[3];
-    size_t ndiv_cells = 0, ncells = 0;
+    plots_fig_data(f, "preset,method,mi,lr,steps,si,mean,lo,hi,diverged,runs,offscale,plot,mark,mark_off\n");
+    double ytop[3], med[3];
+    span sp[3];
+    size_t ndiv_cells = 0, noff_cells = 0, ncells = 0;
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
-        span s;
-        span_init(&s);
+        med[p] = f15_median(w);
+        span *s = &sp[p];
+        span_init(s);
+        int marks = 0;
         for (size_t q = 0; q < w->nrm; q++)
             for (size_t a = 0; a < w->nlr; a++)
-                for (size_t b = 0; b < w->nst; b++)
-                    if (!w->rob_div[q][a][b]) span_ci(&s, w->rob[q][a][b]);
-        ylog[p] = s.n && s.pos;
-        ytop[p] = !s.n ? 1 : ylog[p] ? s.hi * 2.5 : s.hi + 0.15 * (s.hi - s.lo + 1e-12);
+                for (size_t b = 0; b < w->nst; b++) {
+                    int stt = f15_state(w, q, a, b, med[p]);
+                    if (stt == 0) span_ci(s, w->rob[q][a][b]);
+                    marks |= stt == 1 || stt == 2;
+                }
+        /* the marks above the plotted cells, inside the range */
+        ytop[p] = !s->n ? 1 : s->pos && s->hi / s->lo > 20 ? s->hi * 3 : s->hi + 0.2 * (s->hi - s->lo + 1e-12);
+        if (marks || !s->n) span_add(s, ytop[p]);
         for (size_t q = 0; q < w->nrm; q++)   /* a series (method, steps) in consecutive rows */
             for (size_t b = 0; b < w->nst; b++)
                 for (size_t a = 0; a < w->nlr; a++) {
                     pf_ci c = w->rob[q][a][b];
-                    size_t dv = w->rob_div[q][a][b];
-                    int plotted = !dv && isfin(c.mean);
+                    int stt = f15_state(w, q, a, b, med[p]);
                     ncells++;
-                    ndiv_cells += dv > 0;
+                    ndiv_cells += stt == 1;
+                    noff_cells += stt == 2;
                     plots_fig_data(f, "%s,%s,%zu,%g,%zu,%zu,", w->preset, w->method[w->rob_m[q]], q + 1, w->lr[a], w->steps[b], b + 1);
                     ci3(f, c);
-                    plots_fig_data(f, ",%zu,%zu,", dv, w->rob_runs[q][a][b]);
-                    num(f, plotted ? c.mean : NAN);
+                    plots_fig_data(f, ",%zu,%zu,%d,", w->rob_div[q][a][b], w->rob_runs[q][a][b], stt == 2);
+                    num(f, stt == 0 ? c.mean : NAN);
                     plots_fig_data(f, ",");
-                    num(f, dv ? ytop[p] : NAN);
+                    num(f, stt == 1 ? ytop[p] : NAN);
+                    plots_fig_data(f, ",");
+                    num(f, stt == 2 ? ytop[p] : NAN);
                     plots_fig_data(f, "\n");
                 }
     }
+    const char *kid = v[0].size_name ? v[0].size_name : "KID";
     layout L = head(f, r, 1, nv, "New-client KID over fine-tuning learning rate × steps", 0.09, 0.12, 0.74, 0.1, 0);
     plots_fig_body(f, "set xlabel 'fine-tuning learning rate  (log)'\nset logscale x\nset format x '10^{%%L}'\n");
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
-        span s;
-        span_init(&s);
-        for (size_t q = 0; q < w->nrm; q++)
-            for (size_t a = 0; a < w->nlr; a++)
-                for (size_t b = 0; b < w->nst; b++)
-                    if (!w->rob_div[q][a][b]) span_ci(&s, w->rob[q][a][b]);
         double lo = w->nlr ? w->lr[0] : 1e-3, hi = w->nlr ? w->lr[w->nlr - 1] : 1e-1;
-        plots_fig_body(f, "set xrange [%g:%g]\n", lo / 1.6, hi * 1.6);
         panel(f, &L, p);
         panel_title(f, w);
-        if (ylog[p]) {
-            plots_fig_body(f, "unset nonlinear y\nset logscale y\nset yrange [%.6g:%.6g]\n", s.lo / 1.5, ytop[p] * 1.6);
-            log_tics(f, 'y', s.lo / 1.5, ytop[p] * 1.6);
-        }
-        else plots_fig_body(f, "unset nonlinear y\nunset logscale y\nset ytics auto\nset yrange [%.6g:%.6g]\n", s.n ? s.lo - 0.1 * (s.hi - s.lo + 1e-12) : 0,
-                            ytop[p] + 0.1 * (ytop[p] - (s.n ? s.lo : 0)));
-        plots_fig_body(f, "set ylabel 'new-client %s  (dimensionless)'\nP = '%s'\n", (w->size_name ? w->size_name : "KID"), w->preset);
-        plots_fig_body(f, "unset key\n");
-        plots_fig_body(f, "plot ");
+        plots_fig_body(f, "set xrange [%g:%g]\n", lo / 1.6, hi * 1.6);
+        axis(f, 'y', &sp[p]);
+        plots_fig_body(f, "set ylabel 'new-client %s  (dimensionless)'\nP = '%s'\nunset key\nplot ", w->size_name ? w->size_name : "KID", w->preset);
         for (size_t q = 0; q < w->nrm; q++)
             for (size_t b = 0; b < w->nst; b++)
                 plots_fig_body(f, "DATA using (strcol('preset') eq P && column('mi') == %zu && column('si') == %zu ? column('lr') : NaN):'plot' "
                                "with linespoints lt %zu dt %zu pt %d ps 1.2 lw 2 notitle, \\\n     ",
                                q + 1, b + 1, q + 1, b + 1, F15_PT[b % LEN(F15_PT)]);
-        plots_fig_body(f, "DATA using (strcol('preset') eq P ? column('lr') : NaN):'mark' with points pt 2 ps 2.2 lw 3 lc rgb '#cc0000' notitle\n");
+        plots_fig_body(f, "DATA using (strcol('preset') eq P ? column('lr') : NaN):'mark' with points pt 2 ps 2.2 lw 3 lc rgb '#cc0000' notitle, \\\n"
+                       "     DATA using (strcol('preset') eq P ? column('lr') : NaN):'mark_off' with points pt 9 ps 2 lc rgb '#cc0000' notitle\n");
     }
     /* the legend: colour = method, dash and point = steps */
     legend(f, &L, 2);
@@ -471,26 +493,32 @@ int pf_fed_f15(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     for (size_t b = 0; b < v[0].nst; b++)
         plots_fig_body(f, ", \\\n     keyentry with linespoints lc rgb '#444444' dt %zu pt %d lw 2 title '%zu steps'", b + 1,
                        F15_PT[b % LEN(F15_PT)], v[0].steps[b]);
-    plots_fig_body(f, ", \\\n     keyentry with points pt 2 ps 2 lw 3 lc rgb '#cc0000' title 'diverged'\n");
+    plots_fig_body(f, ", \\\n     keyentry with points pt 2 ps 2 lw 3 lc rgb '#cc0000' title 'diverged'"
+                   ", \\\n     keyentry with points pt 9 ps 2 lc rgb '#cc0000' title 'off scale'\n");
     tail(f);
     pf_cap(r, "New-client %s (mean over seeds) after fine-tuning with each learning rate and number of steps; one line per method and "
-           "step count. A cell in which any run diverged (non-finite loss) is not plotted as a value: it is marked by a red × at the "
-           "top of its panel, and the y range is set from the finite cells only. %zu of %zu cells diverged. ", (v[0].size_name ? v[0].size_name : "KID"), ndiv_cells, ncells);
+           "step count. A cell in which a run diverged in some seed (non-finite loss or exploded samples) is not plotted as a value "
+           "but marked by a red × above the others; a cell whose mean exceeds %g× the panel's median is marked off scale (▲, its "
+           "value below and in the CSV); the y range comes from the other cells. %zu of %zu cells diverged, %zu off scale. ",
+           kid, F15_OFFSCALE, ndiv_cells, ncells, noff_cells);
     one_seed_note(r, v, nv);
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
         pf_cap(r, "%s:", w->preset);
         for (size_t q = 0; q < w->nrm; q++) {
-            double best = INFINITY, worst = -INFINITY;
-            size_t nd = 0;
+            double best = INFINITY, worst = -INFINITY, offmax = -INFINITY;
+            size_t nd = 0, no = 0;
             for (size_t a = 0; a < w->nlr; a++)
                 for (size_t b = 0; b < w->nst; b++) {
-                    pf_ci c = w->rob[q][a][b];
-                    if (w->rob_div[q][a][b]) { nd++; continue; }
-                    if (isfin(c.mean)) { best = fmin(best, c.mean); worst = fmax(worst, c.mean); }
+                    int stt = f15_state(w, q, a, b, med[p]);
+                    double m = w->rob[q][a][b].mean;
+                    if (stt == 1) nd++;
+                    else if (stt == 2) { no++; offmax = fmax(offmax, m); }
+                    else if (stt == 0) { best = fmin(best, m); worst = fmax(worst, m); }
                 }
-            pf_cap(r, " %s %.3g to %.3g (worst/best %.3g×), %zu diverged%s", w->method[w->rob_m[q]], best, worst,
-                   best > 0 ? worst / best : NAN, nd, q + 1 < w->nrm ? ";" : ". ");
+            pf_cap(r, " %s %.3g to %.3g, %zu diverged", w->method[w->rob_m[q]], best, worst, nd);
+            if (no) pf_cap(r, ", %zu off scale (up to %.3g)", no, offmax);
+            pf_cap(r, "%s", q + 1 < w->nrm ? ";" : ". ");
         }
     }
     return pf_finish(o, r, f, GSL_SUCCESS);

@@ -472,6 +472,7 @@ static void fed_fixture(pf_fed_view *v, int p)
             }
     v->rob[1][3][2] = fx_ci(1e25, 1e25, 7);   /* full, lr 0.1, 1000 steps: 3 of 10 runs diverged */
     v->rob_div[1][3][2] = 3;
+    v->rob[2][3][2] = fx_ci(1e200, 1e199, 10);  /* lora, lr 0.1, 1000 steps: finite but exploded: off scale */
     v->probe_target = p == 0 ? "logit π_c" : p == 1 ? "mixing weights π_ck" : "label frequencies";
     v->npr = 30;
     for (size_t i = 0; i < 30; i++) {
@@ -555,7 +556,9 @@ static void test_fed_figures(void)
     cmean = col(&c, "mean");
     CU_ASSERT(cd >= 0 && cpl >= 0 && cmk >= 0 && clr >= 0 && cst >= 0 && cm >= 0 && cmean >= 0);
     CU_ASSERT_EQUAL(c.n, 3u * 3 * 4 * 3);
-    size_t ndiv = 0;
+    int cof = col(&c, "offscale"), cmo = col(&c, "mark_off");
+    CU_ASSERT(cof >= 0 && cmo >= 0);
+    size_t ndiv = 0, noff = 0;
     for (size_t i = 0; i < c.n; i++) {
         if (num(&c, i, cd) > 0) {
             ndiv++;
@@ -563,15 +566,21 @@ static void test_fed_figures(void)
             ASSERT_REL(num(&c, i, clr), 0.1, 1e-12);
             CU_ASSERT(isnan(num(&c, i, cpl)));
             CU_ASSERT(num(&c, i, cmk) < 100);   /* from the finite data, not 1e25 */
+        } else if (num(&c, i, cof) > 0) {
+            noff++;
+            CU_ASSERT_STRING_EQUAL(fld(&c, i, cm), "lora");
+            CU_ASSERT(isnan(num(&c, i, cpl)));
+            CU_ASSERT(num(&c, i, cmo) < 100);   /* marked above the others, not at 1e200 */
         } else {
             ASSERT_REL(num(&c, i, cpl), num(&c, i, cmean), 1e-5);
-            CU_ASSERT(isnan(num(&c, i, cmk)));
+            CU_ASSERT(isnan(num(&c, i, cmk)) && isnan(num(&c, i, cmo)));
         }
     }
     CU_ASSERT_EQUAL(ndiv, 3u);
+    CU_ASSERT_EQUAL(noff, 3u);
     csv_free(&c);
     char *gpt = cu_slurp(dir, "F15-robustness.gp");
-    CU_ASSERT(gpt && !strstr(gpt, "e+25"));
+    CU_ASSERT(gpt && !strstr(gpt, "e+25") && !strstr(gpt, "e+200"));
     free(gpt);
     /* F17: a full pixel grid per client; a real tile's pixels are (x + 1)·8 */
     CU_ASSERT_EQUAL_FATAL(csv_read(dir, "F17-digits.csv", &c), 0);
