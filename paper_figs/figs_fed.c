@@ -137,6 +137,39 @@ static void axis(plots_fig *f, char ax, const span *s)
     plots_fig_body(f, "set %crange [%.6g:%.6g]\n", ax, s->lo - pad, s->hi + pad);
 }
 
+/* A KID axis for intervals c[n] whose means are all positive: logarithmic
+ * from the smallest positive mean or bound / 2 to the largest bound × 1.5;
+ * a lower bound below that (a t-interval of a heavy-tailed, nonnegative
+ * quantity can reach below 0) is drawn at the bottom of the axis, the
+ * returned floor.  Otherwise (a mean ≤ 0, or none): −∞, and the caller uses
+ * axis(). */
+static double kid_floor(const pf_ci *c, size_t n, span *s)
+{
+    double lo = INFINITY, hi = 0;
+    span_init(s);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfin(c[i].mean)) continue;
+        if (c[i].mean <= 0) return -INFINITY;
+        span_add(s, c[i].mean);
+        lo = fmin(lo, c[i].mean);
+        hi = fmax(hi, c[i].mean);
+        if (isfin(c[i].lo) && c[i].lo > 0) lo = fmin(lo, c[i].lo);
+        if (isfin(c[i].hi)) hi = fmax(hi, c[i].hi);
+    }
+    if (!(hi > 0)) return -INFINITY;
+    s->lo = lo / 2;
+    s->hi = hi * 1.5;
+    return s->lo;
+}
+/* The log axis of kid_floor's span. */
+static void kid_axis(plots_fig *f, char ax, const span *s)
+{
+    plots_fig_body(f, "unset nonlinear %c\nset logscale %c\nset %ctics auto\nset %crange [%.6g:%.6g]\n", ax, ax, ax, ax, s->lo, s->hi);
+    if (s->hi / s->lo < 1000) log_tics(f, ax, s->lo, s->hi);
+}
+/* A lower bound for the plot: not below the floor. */
+static double clip_lo(pf_ci c, double floor) { double lo = isfin(c.lo) ? c.lo : c.mean; return lo < floor ? floor : lo; }
+
 /* The panels of a figure: rows × cols inside the screen margins (left,
  * bottom, top; right 0.97), spacing (sx, sy) between them, each placed by
  * explicit screen margins (so that a legend can span the whole width above
@@ -301,28 +334,38 @@ int pf_fed_f13(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
     plots_fig *f = plots_fig_alloc();
     if (!f) return GSL_ENOMEM;
-    plots_fig_data(f, "preset,method,mi,trainable,x,mean,lo,hi,seeds\n");
+    plots_fig_data(f, "preset,method,mi,trainable,x,mean,lo,hi,seeds,lo_plot\n");
     size_t pmax = 1;
-    for (size_t p = 0; p < nv; p++)
+    double floor[3];
+    span sp[3];
+    int clipped = 0;
+    for (size_t p = 0; p < nv; p++) {
+        floor[p] = kid_floor(v[p].kid_new, v[p].nm, &sp[p]);
+        if (floor[p] == -INFINITY) {
+            span_init(&sp[p]);
+            for (size_t m = 0; m < v[p].nm; m++) span_ci(&sp[p], v[p].kid_new[m]);
+        }
         for (size_t m = 0; m < v[p].nm; m++) {
+            pf_ci c = v[p].kid_new[m];
             plots_fig_data(f, "%s,%s,%zu,%zu,%zu,", v[p].preset, v[p].method[m], m + 1, v[p].trainable[m], v[p].trainable[m] ? v[p].trainable[m] : 1);
-            ci3(f, v[p].kid_new[m]);
-            plots_fig_data(f, ",%zu\n", v[p].kid_new[m].n);
+            ci3(f, c);
+            plots_fig_data(f, ",%zu,", c.n);
+            num(f, clip_lo(c, floor[p]));
+            plots_fig_data(f, "\n");
+            clipped |= isfin(c.lo) && c.lo < floor[p];
             if (v[p].trainable[m] > pmax) pmax = v[p].trainable[m];
         }
-    layout L = head(f, r, 1, nv, "New-client KID against trainable parameters per new client", 0.09, 0.12, 0.78, 0.1, 0);
+    }
+    layout L = head(f, r, 1, nv, "New-client KID against trainable parameters per new client", 0.09, 0.12, 0.78, 0.11, 0);
     plots_fig_body(f, "unset key\nset xlabel 'trainable parameters  (log; 0 at 1)'\n"
                    "set logscale x\nset format x '10^{%%L}'\nset xrange [0.5:%g]\n", pmax * 3.0);
     for (size_t p = 0; p < nv; p++) {
-        span s;
-        span_init(&s);
-        for (size_t m = 0; m < v[p].nm; m++) span_ci(&s, v[p].kid_new[m]);
         panel(f, &L, p);
         panel_title(f, &v[p]);
-        axis(f, 'y', &s);
+        if (floor[p] > -INFINITY) kid_axis(f, 'y', &sp[p]); else axis(f, 'y', &sp[p]);
         plots_fig_body(f, "set ylabel 'new-client %s  (dimensionless)'\nP = '%s'\nplot ", v[p].kid_name, v[p].preset);
         for (size_t m = 0; m < v[p].nm; m++)
-            plots_fig_body(f, "%sDATA using (strcol('preset') eq P && column('mi') == %zu ? column('x') : NaN):'mean':'lo':'hi' "
+            plots_fig_body(f, "%sDATA using (strcol('preset') eq P && column('mi') == %zu ? column('x') : NaN):'mean':'lo_plot':'hi' "
                            "with yerrorbars lt %zu pt 7 ps 1.4 lw 2 notitle", m ? ", \\\n     " : "", m + 1, m + 1);
         plots_fig_body(f, "\n");
     }
@@ -333,6 +376,8 @@ int pf_fed_f13(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     tail(f);
     pf_cap(r, "New-client %s (mean over the new clients, then mean and 95%% t-interval over seeds) against the parameters each method "
            "trains per new client (log scale; FedAvg trains none and is drawn at 1). ", v[0].kid_name);
+    if (clipped) pf_cap(r, "Lower bounds below the bottom of a logarithmic axis (the t-interval of a heavy-tailed KID can reach "
+                           "below 0) are drawn at the bottom; the CSV has them. ");
     one_seed_note(r, v, nv);
     for (size_t p = 0; p < nv; p++) {
         pf_cap(r, "%s:", v[p].preset);
@@ -677,22 +722,35 @@ int pf_fed_f21(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
     plots_fig *f = plots_fig_alloc();
     if (!f) return GSL_ENOMEM;
-    plots_fig_data(f, "preset,method,mi,n_train,mean,lo,hi,seeds\n");
-    for (size_t p = 0; p < nv; p++)
+    plots_fig_data(f, "preset,method,mi,n_train,mean,lo,hi,seeds,lo_plot\n");
+    double floor[3];
+    span sp[3];
+    int clipped = 0;
+    for (size_t p = 0; p < nv; p++) {
+        pf_ci all[PF_FED_M * PF_FED_S];
+        size_t k = 0;
+        for (size_t m = 0; m < v[p].nm; m++)
+            for (size_t i = 0; i < v[p].nsizes; i++) all[k++] = v[p].size_kid[m][i];
+        floor[p] = kid_floor(all, k, &sp[p]);
+        if (floor[p] == -INFINITY) {
+            span_init(&sp[p]);
+            for (size_t i = 0; i < k; i++) span_ci(&sp[p], all[i]);
+        }
         for (size_t m = 0; m < v[p].nm; m++)
             for (size_t i = 0; i < v[p].nsizes; i++) {
+                pf_ci c = v[p].size_kid[m][i];
                 plots_fig_data(f, "%s,%s,%zu,%zu,", v[p].preset, v[p].method[m], m + 1, v[p].sizes[i]);
-                ci3(f, v[p].size_kid[m][i]);
-                plots_fig_data(f, ",%zu\n", v[p].size_kid[m][i].n);
+                ci3(f, c);
+                plots_fig_data(f, ",%zu,", c.n);
+                num(f, clip_lo(c, floor[p]));
+                plots_fig_data(f, "\n");
+                clipped |= isfin(c.lo) && c.lo < floor[p];
             }
-    layout L = head(f, r, 1, nv, "New-client KID against the new client’s number of training samples", 0.09, 0.12, 0.78, 0.1, 0);
-    plots_fig_body(f, "set xlabel 'new client’s n_{train}  (log)'\nset logscale x 2\nset style fill transparent solid 0.15 noborder\n");
+    }
+    layout L = head(f, r, 1, nv, "New-client KID against the new client’s number of training samples", 0.09, 0.12, 0.78, 0.11, 0);
+    plots_fig_body(f, "set xlabel 'new client’s n_{train}  (log)'\nset logscale x 2\nset style fill transparent solid 0.12 noborder\n");
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
-        span s;
-        span_init(&s);
-        for (size_t m = 0; m < w->nm; m++)
-            for (size_t i = 0; i < w->nsizes; i++) span_ci(&s, w->size_kid[m][i]);
         panel(f, &L, p);
         panel_title(f, w);
         if (w->nsizes) {
@@ -701,12 +759,12 @@ int pf_fed_f21(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
             for (size_t i = 0; i < w->nsizes; i += every) plots_fig_body(f, "%s%zu", i ? ", " : "", w->sizes[i]);
             plots_fig_body(f, ")\n");
         }
-        axis(f, 'y', &s);
+        if (floor[p] > -INFINITY) kid_axis(f, 'y', &sp[p]); else axis(f, 'y', &sp[p]);
         plots_fig_body(f, "set ylabel 'new-client %s  (dimensionless)'\nP = '%s'\n", w->size_name ? w->size_name : "KID", w->preset);
         plots_fig_body(f, "unset key\n");
         plots_fig_body(f, "plot ");
         for (size_t m = 0; m < w->nm; m++)
-            plots_fig_body(f, "%sDATA using (strcol('preset') eq P && column('mi') == %zu ? column('n_train') : NaN):'lo':'hi' with filledcurves lt %zu notitle, \\\n"
+            plots_fig_body(f, "%sDATA using (strcol('preset') eq P && column('mi') == %zu ? column('n_train') : NaN):'lo_plot':'hi' with filledcurves lt %zu notitle, \\\n"
                            "     DATA using (strcol('preset') eq P && column('mi') == %zu ? column('n_train') : NaN):'mean' with linespoints lt %zu pt 7 ps 0.8 lw %d notitle",
                            m ? ", \\\n     " : "", m + 1, m + 1, m + 1, m + 1, m == 0 ? 4 : 2);
         plots_fig_body(f, "\n");
@@ -720,6 +778,8 @@ int pf_fed_f21(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
            "samples of the new client, for every method (THEORY.md §6: an embedding adapts a handful of mixing-weight-like numbers, "
            "so it should need few samples; full fine-tuning many). Crossings with SPIRE (linear interpolation in log n of the "
            "mean curves):", v[0].size_name ? v[0].size_name : "KID");
+    if (clipped) pf_cap(r, " [Lower bounds of the bands below the bottom of a logarithmic axis (the t-interval of a heavy-tailed KID "
+                           "can reach below 0) are drawn at the bottom; the CSV has them.]");
     one_seed_note(r, v, nv);
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];

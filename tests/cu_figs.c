@@ -459,6 +459,7 @@ static void fed_fixture(pf_fed_view *v, int p)
             v->size_kid[m][i] = fx_ci(k, 0.25 * k, 10);
         }
     }
+    v->size_kid[3][0].lo = -40;   /* last at n = 8: a t-interval reaching below 0 */
     v->nrm = 3; v->nlr = 4; v->nst = 3;
     v->rob_m[0] = 0; v->rob_m[1] = 2; v->rob_m[2] = 4;
     for (size_t a = 0; a < 4; a++) v->lr[a] = pow(10, -4.0 + (double)a);
@@ -599,6 +600,19 @@ static void test_fed_figures(void)
         }
     CU_ASSERT(on > 8 * 10);
     csv_free(&c);
+    /* F21: a lower bound below 0 is kept in 'lo' and drawn at the bottom of the log axis ('lo_plot' > 0) */
+    CU_ASSERT_EQUAL_FATAL(csv_read(dir, "F21-sample-size.csv", &c), 0);
+    int clo2 = col(&c, "lo"), clp = col(&c, "lo_plot");
+    cmean = col(&c, "mean");
+    size_t nclip = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        CU_ASSERT(num(&c, i, clp) > 0 && num(&c, i, clp) <= num(&c, i, cmean));
+        if (num(&c, i, clo2) < 0) nclip++;
+        else ASSERT_REL(num(&c, i, clp), num(&c, i, clo2), 1e-12);
+    }
+    CU_ASSERT_EQUAL(nclip, 3u);
+    csv_free(&c);
+    CU_ASSERT(strstr(r[6].caption, "drawn at the bottom") != NULL);
     /* F21: full fine-tuning's curve crosses SPIRE's */
     CU_ASSERT(strstr(r[6].caption, "full crosses SPIRE at n") != NULL);
     CU_ASSERT(strstr(r[0].caption, "local") != NULL);
