@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "paper_figs/figs.h"
+#include "paper_figs/figs_fed.h"
 #include "plots/plots.h"
 #include "proofs_check/claims.h"
 
@@ -27,10 +28,13 @@ static void usage(FILE *f)
 "F<k>-<slug>.png and .svg (or .pdf), its data .csv and a gnuplot script .gp\n"
 "that re-renders it from the data; then index.html and REPORT.md, with a\n"
 "caption per figure and the table of the claims behind them (spirelab check;\n"
-"without --only, every claim).\n"
+"without --only, every claim).  The federated figures (F12-F17, F21) run each\n"
+"preset's experiment (gmm2, gmmK, digits; F17 digits only) once, write its\n"
+"tables into DIR/spire_<preset>/ and add its verdicts E1-E5 to the pages.\n"
 "Without gnuplot (5.4+) the images are skipped with one line on stderr; the\n"
 "data, scripts and pages are still written and the exit status is 0.\n"
-"One progress line per figure and per claim on stderr; the paths of the\n"
+"One progress line per figure and per claim on stderr (and the experiments'\n"
+"progress); the paths of the\n"
 "files written on stdout.  Exit status 0 if every figure was made and every\n"
 "claim run passed, 1 otherwise, 2 on bad input (nothing written).\n"
 "\n"
@@ -119,6 +123,12 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
+static void progress_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "spirelab figs: %s\n", line);
+}
+
 int cmd_figs(int argc, char **argv)
 {
     enum { O_QUICK = 1000, O_OUT, O_ONLY, O_FORMATS, O_SEED, O_NOCHECK, O_WIDTH, O_HEIGHT, O_HELP };
@@ -173,6 +183,7 @@ int cmd_figs(int argc, char **argv)
         }
     }
     if (opt_no_positional("figs", argc, argv)) return 2;
+    o.progress = progress_line;
     o.page.width = (int)w;
     o.page.height = (int)h;
 
@@ -260,7 +271,11 @@ int cmd_figs(int argc, char **argv)
         }
     }
     double total = omp_get_wtime() - t0;
-    int st = pf_index_write(&o, res, nres, claims, nclaims, total);
+    pf_erow erows[3 * PF_FED_E];   /* the verdicts of the experiments the federated figures ran */
+    size_t nerows = 0;
+    pf_fed_erows(&o, erows, sizeof erows / sizeof erows[0], &nerows);
+    int st = pf_index_write(&o, res, nres, claims, nclaims, erows, nerows, total);
+    pf_fed_cache_free();
     if (st) {
         fprintf(stderr, "spirelab figs: cannot write index.html / REPORT.md in '%s': %s\n", o.outdir, gsl_strerror(st));
         return 1;

@@ -19,6 +19,7 @@
 #include "common/spl_buf.h"
 #include "common/spl_file.h"
 #include "common/spl.h"
+#include "paper_figs/figs_fed.h"
 #include "plots/plots.h"
 #include "spire/data.h"
 #include "spire/experiment.h"
@@ -109,7 +110,8 @@ static void usage(FILE *f)
 "              --quick 1), seeds run concurrently, into --out DIR: table.csv,\n"
 "              table.md, paired.csv, seeds.csv, clients.csv, sizes.csv,\n"
 "              robustness.csv, probe.csv, claims.csv (E1-E5), rounds.csv,\n"
-"              bridge.csv (gmm2), digits.csv (digits), figures F12-F16\n"
+"              bridge.csv (gmm2), digits.csv (digits), figures F12-F16, F21\n"
+"              (F17 for digits)\n"
 "clients (defaults per preset: docs/cli/spire.md; protocol: docs/federated.md):\n"
 "  --preset P          gmm2 (default) | gmmK | digits;  --quick  smaller everything\n"
 "  --clients C         clients, integer >= 2;  --new N  new clients, 1 <= N < C\n"
@@ -270,8 +272,6 @@ static void progress_line(void *ctx, const char *line)
     fprintf(stderr, "spirelab %s: %s\n", (const char *)ctx, line);
 }
 
-static int figures(const spire_exp_opts *o, const char *dir);
-
 static int experiment(job *j)
 {
     const char *cmd = j->cmd;
@@ -297,11 +297,17 @@ static int experiment(job *j)
         fprintf(stderr, "spirelab %s: %s\n", cmd, err);
         rc = 1;
     }
-    /* FIGURES: the paper_figs renderer of F12–F17/F21 (branch i11-figs) replaces
-     * figures() at merge: call it here on r and dir. */
-    if (!rc && root && figures(&o, dir)) {
-        fprintf(stderr, "spirelab %s: cannot write the figures into %s\n", cmd, dir);
-        rc = 1;
+    /* the figures F12–F16, F21 (F17 for digits): the same renderers as spirelab figs */
+    if (!rc && root) {
+        plots_caps caps;
+        plots_format fmts[] = { PLOTS_PNG, PLOTS_SVG };
+        st = plots_probe(NULL, &caps);
+        if (!st) st = pf_fed_render(r, dir, &caps, fmts, 2, NULL, NULL);
+        if (st == GSL_EUNSUP) st = GSL_SUCCESS;   /* a gnuplot without png/svg: the .csv and .gp are written */
+        if (st) {
+            fprintf(stderr, "spirelab %s: cannot write the figures into %s: %s\n", cmd, dir, gsl_strerror(st));
+            rc = 1;
+        }
     }
     if (!rc && root) {
         char path[4096];
@@ -317,69 +323,6 @@ static int experiment(job *j)
     }
     spire_exp_result_free(r);
     return rc;
-}
-
-/* One figure: data (read from DIR/CSV) + body, written as DIR/STEM.{csv,gp,png,svg}. */
-static int fig(const plots_caps *caps, const char *dir, const char *stem, const char *csv,
-               const char *comment, const char *body)
-{
-    char path[4096], err[512], *data;
-    size_t n;
-    snprintf(path, sizeof path, "%s/%s", dir, csv);
-    if (spl_file_read(path, &data, &n, err, sizeof err)) return GSL_EFAILED;
-    plots_fig *f = plots_fig_alloc();
-    int st = f ? plots_fig_comment(f, "%s", comment) : GSL_ENOMEM;
-    if (!st) st = plots_fig_data(f, "%s", data);
-    if (!st) st = plots_fig_body(f, "%s", body);
-    plots_format fmts[] = { PLOTS_PNG, PLOTS_SVG };
-    if (!st) st = plots_fig_write(f, caps, dir, stem, fmts, 2, NULL, NULL);
-    plots_fig_free(f);
-    free(data);
-    /* a gnuplot without png/svg renders nothing: the .csv and .gp are written, not an error */
-    return st == GSL_EUNSUP ? GSL_SUCCESS : st;
-}
-
-/* The interim figures F12–F16 from the tables (i11-figs replaces them by the
- * paper_figs recipes). */
-static int figures(const spire_exp_opts *o, const char *dir)
-{
-    plots_caps caps;
-    char methods[256], body[2048];
-    if (spire_fed_method_list(methods, sizeof methods)) return GSL_EDOM;
-    for (char *p = methods; *p; p++) if (*p == '|') *p = ' ';
-    int st = plots_probe(NULL, &caps);
-    snprintf(body, sizeof body,
-        "set xlabel 'client'\nset ylabel 'KID, generated vs held-out  (dimensionless, log scale)'\n"
-        "set title 'F12: per-client KID by method  (filled: new clients; open: pre-training; KID ≤ 0 not shown)'\n"
-        "set logscale y\nset xtics 1\nset key outside right top\n"
-        "M = '%s'\n"
-        "plot for [i=1:words(M)] DATA using (column('client')+0.1*(i-3.5)):(strcol('method') eq word(M,i) && strcol('role') eq 'new' && column('kid') > 0 ? column('kid') : NaN) with points pt 7 lc i title word(M,i), \\\n"
-        "     for [i=1:words(M)] DATA using (column('client')+0.1*(i-3.5)):(strcol('method') eq word(M,i) && strcol('role') eq 'pre' && column('kid') > 0 ? column('kid') : NaN) with points pt 6 lc i notitle\n",
-        methods);
-    if (!st) st = fig(&caps, dir, "F12-client-kid", "clients.csv",
-        "F12: KID of every client (generated vs held-out), by method; new clients filled, pre-training open", body);
-    if (!st) st = fig(&caps, dir, "F13-kid-vs-params", "table.csv",
-        "F13: new-client KID (mean and 95% t-interval over seeds) against trainable parameters per new client",
-        "set logscale x\nunset key\nset xlabel 'trainable parameters per new client (0 plotted at 1)'\n"
-        "set ylabel 'KID, new clients  (dimensionless; mean, 95% interval over seeds)'\n"
-        "set title 'F13: new-client KID against trainable parameters'\n"
-        "plot DATA using (column('trainable')>0?column('trainable'):1):'kid_new_mean':'kid_new_lo':'kid_new_hi' with yerrorbars pt 7 notitle, \\\n"
-        "     DATA using (column('trainable')>0?column('trainable'):1):'kid_new_mean':'method' with labels offset 1,1 notitle\n");
-    if (!st) st = fig(&caps, dir, "F14-forgetting", "table.csv",
-        "F14: forgetting = KID of the pre-training clients with the shared model after the new clients were adapted, minus before",
-        "set style data histograms\nset style fill solid 0.6\nunset key\nset ylabel 'ΔKID of pre-training clients  (dimensionless)'\n"
-        "set title 'F14: forgetting'\nplot DATA using 'forgetting_mean':xtic(1) notitle\n");
-    if (!st && o->robust) st = fig(&caps, dir, "F15-robustness", "robustness.csv",
-        "F15: new-client KID over fine-tuning learning rate × steps (diverged runs are not plotted; see the diverged column)",
-        "set logscale x\nset logscale y\nset xlabel 'fine-tuning learning rate'\nset ylabel 'new-client KID  (dimensionless, log scale)'\n"
-        "set title 'F15: robustness to learning rate and steps'\nset key outside right top\n"
-        "plot DATA using 'lr':(column('kid_mean')>0 && column('diverged')==0 ? column('kid_mean') : NaN):(strcol('method').' '.strcol('steps')) with points pt 7 notitle\n");
-    if (!st && o->kind == SPIRE_FED_GMM2) st = fig(&caps, dir, "F16-embedding-probe", "probe.csv",
-        "F16: leave-one-out linear probe from the learned embedding to logit pi_c (gmm2 clients)",
-        "set xlabel 'logit π_c (true)'\nset ylabel 'probe prediction from e_c'\nset title 'F16: embedding against logit π_c'\n"
-        "plot DATA using 'truth':(strcol('role') eq 'pre' ? column('pred') : NaN) pt 7 title 'pre-training clients', \\\n"
-        "     DATA using 'truth':(strcol('role') eq 'new' ? column('pred') : NaN) pt 9 title 'new clients (SPIRE)', x with lines dt 2 title 'y = x'\n");
-    return st;
 }
 
 /* ---- the commands ---------------------------------------------------------------- */

@@ -7,6 +7,7 @@
  * primes are ′ and ″ so that labels never need quote escapes. */
 #include "paper_figs/figs.h"
 #include "paper_figs/figs_internal.h"
+#include "paper_figs/figs_fed.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -436,9 +437,16 @@ const pf_figure pf_figures[] = {
     { "F9", "means", "Means against weights: dimension dependence", "C9", pf_f9_means },
     { "F10", "network-gmm8", "Score network on a 2-D 8-component mixture", "none", pf_f10_network_gmm },
     { "F11", "network-digits", "Generated 8×8 digits beside real ones", "none", pf_f11_network_digits },
+    { "F12", "paired-kid", "New-client KID: each method minus SPIRE, paired over seeds", "E2", pf_f12_paired_kid },
+    { "F13", "kid-vs-params", "New-client KID against trainable parameters", "E2", pf_f13_kid_params },
+    { "F14", "forgetting", "Forgetting of the pre-training clients", "E3", pf_f14_forgetting },
+    { "F15", "robustness", "Robustness over fine-tuning learning rate × steps", "E4", pf_f15_robustness },
+    { "F16", "embedding-probe", "E5: the embedding predicts the client’s statistics", "E5", pf_f16_probe },
+    { "F17", "digits", "Generated digits per new client beside its real ones", "E2", pf_f17_digits },
     { "F18", "weighting", "Efficiency of the estimator under each loss weighting", "C11", pf_f18_weighting },
     { "F19", "simplex", "K = 3: excess loss over the simplex with gradient-descent paths", "C12", pf_f19_simplex },
     { "F20", "kdimension", "K components: the estimator’s error does not depend on the dimension", "C13", pf_f20_kdimension },
+    { "F21", "sample-size", "New-client KID against the new client’s sample size", "E2", pf_f21_sample_size },
 };
 const size_t pf_nfigures = LEN(pf_figures);
 _Static_assert(LEN(pf_figures) <= PF_FIGURES_MAX, "more figures than PF_FIGURES_MAX");

@@ -30,6 +30,10 @@
  *                     ternary map) with GD paths from several starts (§10; C12)
  *   F20 kdimension    error of p̂_n against d for K = 3 and 5, explicit draws,
  *                     beside the sandwich prediction (§10; C13)
+ *   F12–F17, F21      the federated experiment (§8; E2–E5), one panel per
+ *                     preset: paired KID differences, KID against parameters,
+ *                     forgetting, robustness, the embedding probe, generated
+ *                     digits, the sample-size curve (paper_figs/figs_fed.h)
  *
  * Each figure writes DIR/F<k>-<slug>.csv and .gp always, and the images
  * (PNG and SVG, or PDF) when gnuplot is there; its caption says what it shows
@@ -57,6 +61,10 @@ typedef struct {
     size_t nfmts;
     plots_page page;
     const plots_caps *caps;     /* from plots_probe; caps->found = 0: data and scripts only */
+    /* progress of the long recipes (the federated experiments): one line, no
+     * newline; NULL: silent */
+    void (*progress)(void *ctx, const char *line);
+    void *progress_ctx;
 } pf_opts;
 
 /* Full mode, seed 1, PNG + SVG at 1000×700, outdir "paper_figs/out", caps NULL (set it). */
@@ -65,7 +73,7 @@ void pf_opts_default(pf_opts *o);
 #define PF_CAPTION 2048
 typedef struct {
     const char *id, *slug, *title;
-    const char *claims;         /* the claims of THEORY.md §7 behind it, e.g. "C1,C4" */
+    const char *claims;         /* the claims behind it: THEORY.md §7 ("C1,C4"), §8's E1–E5 ("E2"), or "none" */
     char stem[64];              /* "F1-excess-loss" */
     char caption[PF_CAPTION];   /* what it shows and the numbers behind it (UTF-8) */
     unsigned rendered;          /* 1u << plots_format for each image written */
@@ -108,6 +116,16 @@ int pf_f18_weighting(const pf_opts *o, pf_result *r);         /* paper_figs/figs
 int pf_f19_simplex(const pf_opts *o, pf_result *r);          /* paper_figs/figs_kmix.c */
 int pf_f20_kdimension(const pf_opts *o, pf_result *r);
 
+/* One verdict of the federated experiments (E1–E5 of THEORY.md §8, from
+ * spire/experiment.h) for the index: strings are borrowed, NaN where a
+ * number was not measured. */
+typedef struct {
+    const char *preset, *id, *claim;
+    double measured, lo, hi, threshold;
+    const char *verdict;        /* "REPRODUCED", "NOT REPRODUCED", "UNDECIDED" */
+    const char *detail;         /* what decided it (may be NULL) */
+} pf_erow;
+
 /* ---- the index ------------------------------------------------------------
  * DIR/index.html and DIR/REPORT.md (each written atomically): a header (mode,
  * seed, spirelab and gnuplot versions, total time), every figure of figs[]
@@ -115,9 +133,13 @@ int pf_f20_kdimension(const pf_opts *o, pf_result *r);
  * verdicts of its claims and links to its .csv/.gp/.svg; then the table of
  * claims (the `spirelab check` table: id, claim, measured, threshold,
  * verdict, seconds).  claims may be NULL (nclaims 0): "claims not run".
+ * Then the table of the federated experiments' verdicts E1–E5 (preset, id,
+ * claim, measured, 95% interval, threshold, verdict); erows may be NULL
+ * (nerows 0): "not run".
  * total_seconds < 0: not printed.  GSL_EFAILED if a file cannot be written. */
 int pf_index_write(const pf_opts *o, const pf_result *figs, size_t nfigs,
-                   const pc_result *claims, size_t nclaims, double total_seconds);
+                   const pc_result *claims, size_t nclaims,
+                   const pf_erow *erows, size_t nerows, double total_seconds);
 
 /* ---- lecture demos (spirelab demo) ----------------------------------------
  * Each builds an animation as a plots_fig (data: every frame's rows with a

@@ -38,6 +38,8 @@ static void md(spl_buf *f, const char *s)
     }
 }
 
+static const char *everdict_class(const char *v);
+
 static const pc_result *claim_of(const pc_result *claims, size_t nclaims, const char *id, size_t len)
 {
     for (size_t k = 0; k < nclaims; k++)
@@ -45,22 +47,41 @@ static const pc_result *claim_of(const pc_result *claims, size_t nclaims, const 
     return NULL;
 }
 
-/* The verdicts of a figure's claims ("C1,C4"), for a caption. */
-static void verdicts(spl_buf *f, int is_html, const char *list, const pc_result *claims, size_t nclaims)
+/* The verdicts of the E rows with id (len characters), one per preset. */
+static int everdicts(spl_buf *f, int is_html, const char *id, size_t len, const pf_erow *e, size_t ne)
 {
+    int n = 0;
+    for (size_t k = 0; k < ne; k++) {
+        if (!e[k].id || strlen(e[k].id) != len || strncmp(e[k].id, id, len)) continue;
+        if (is_html)
+            spl_buf_printf(f, "%s<a href=\"#%s-%s\">%s</a> %s <span class=\"%s\">%s</span>", n ? ", " : "", e[k].preset, e[k].id, e[k].id,
+                           e[k].preset, everdict_class(e[k].verdict), e[k].verdict);
+        else
+            spl_buf_printf(f, "%s%s %s **%s**", n ? ", " : "", e[k].id, e[k].preset, e[k].verdict);
+        n++;
+    }
+    return n;
+}
+
+/* The verdicts of a figure's claims ("C1,C4", or "E2"), for a caption; "none": nothing. */
+static void verdicts(spl_buf *f, int is_html, const char *list, const pc_result *claims, size_t nclaims,
+                     const pf_erow *e, size_t ne)
+{
+    if (!list || !strcmp(list, "none")) return;
     spl_buf_puts(f, is_html ? "<br><b>Claims:</b> " : "\n\n**Claims:** ");
     for (const char *p = list; p && *p; ) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
+        const char *e2 = strchr(p, ',');
+        size_t len = e2 ? (size_t)(e2 - p) : strlen(p);
         const pc_result *c = claim_of(claims, nclaims, p, len);
         if (p != list) spl_buf_puts(f, "; ");
-        if (!c) spl_buf_printf(f, "%.*s not run", (int)len, p);
+        if (*p == 'E') { if (!everdicts(f, is_html, p, len, e, ne)) spl_buf_printf(f, "%.*s not run", (int)len, p); }
+        else if (!c) spl_buf_printf(f, "%.*s not run", (int)len, p);
         else if (is_html)
             spl_buf_printf(f, "<a href=\"#%s\">%s</a> <span class=\"%s\">%s</span> (measured %.4g, threshold %.4g)", c->id, c->id,
                     c->pass ? "PASS" : "FAIL", c->pass ? "PASS" : "FAIL", c->measured, c->threshold);
         else
             spl_buf_printf(f, "%s **%s** (measured %.4g, threshold %.4g)", c->id, c->pass ? "PASS" : "FAIL", c->measured, c->threshold);
-        p = e ? e + 1 : NULL;
+        p = e2 ? e2 + 1 : NULL;
     }
 }
 
@@ -94,8 +115,89 @@ static void header_line(spl_buf *f, int is_html, const pf_opts *o, double total)
                       : "\n**Quick mode:** reduced grids and replicates; run `spirelab figs` for the full set.\n");
 }
 
+/* A number for the E table: "n/a" for NaN. */
+static void enum_(spl_buf *f, double x)
+{
+    if (x == x) spl_buf_printf(f, "%.4g", x); else spl_buf_puts(f, "n/a");
+}
+
+static const char *everdict_class(const char *v)
+{
+    return !v ? "FAIL" : !strcmp(v, "REPRODUCED") ? "PASS" : !strcmp(v, "UNDECIDED") ? "UNDECIDED" : "FAIL";
+}
+
+/* The E1–E5 table (both pages). */
+static void etable(spl_buf *f, int is_html, const pf_opts *o, const pf_erow *e, size_t ne)
+{
+    if (is_html) spl_buf_puts(f, "<h2 id=\"eclaims\">The paper’s empirical claims E1–E5 (spirelab spire experiment)</h2>\n");
+    else spl_buf_puts(f, "\n## The paper’s empirical claims E1–E5 (spirelab spire experiment)\n\n");
+    if (!ne) {
+        spl_buf_puts(f, is_html ? "<p>Not run (the federated figures F12–F17, F21 run the experiments).</p>\n"
+                                : "Not run (the federated figures F12–F17, F21 run the experiments).\n");
+        return;
+    }
+    const char *intro = "THEORY.md §8 states E1–E5. Each preset’s experiment (one run shared by F12–F17 and F21; its tables, "
+                        "claims.csv among them, are in spire_PRESET/) decides each claim paired over seeds with a threshold fixed "
+                        "beforehand: REPRODUCED only if the interval decides it, NOT REPRODUCED where it fails, UNDECIDED if the "
+                        "interval holds the threshold. The interval is at the level the claim states (98%, Bonferroni-adjusted where "
+                        "a claim makes several comparisons), so that a false NOT REPRODUCED has probability at most 1%; with one seed "
+                        "there is none.";
+    if (is_html) {
+        spl_buf_printf(f, "<p>Run in %s mode with seed %llu. ", o->quick ? "quick" : "full", (unsigned long long)o->seed);
+        html(f, intro);
+        spl_buf_puts(f, "</p>\n<table>\n<tr><th>preset</th><th>id</th><th>claim</th><th>measured</th><th>interval</th>"
+                        "<th>threshold</th><th>verdict</th><th>what decided it</th></tr>\n");
+    } else {
+        spl_buf_printf(f, "Run in %s mode with seed %llu. ", o->quick ? "quick" : "full", (unsigned long long)o->seed);
+        md(f, intro);
+        spl_buf_puts(f, "\n\n| preset | id | claim | measured | interval | threshold | verdict | what decided it |\n"
+                        "|---|---|---|---|---|---|---|---|\n");
+    }
+    for (size_t k = 0; k < ne; k++) {
+        const pf_erow *c = &e[k];
+        if (is_html) {
+            spl_buf_printf(f, "<tr id=\"%s-%s\"><td>", c->preset ? c->preset : "", c->id ? c->id : "");
+            html(f, c->preset);
+            spl_buf_puts(f, "</td><td>");
+            html(f, c->id);
+            spl_buf_puts(f, "</td><td>");
+            html(f, c->claim);
+            spl_buf_puts(f, "</td><td>");
+        } else {
+            spl_buf_puts(f, "| ");
+            md(f, c->preset);
+            spl_buf_puts(f, " | ");
+            md(f, c->id);
+            spl_buf_puts(f, " | ");
+            md(f, c->claim);
+            spl_buf_puts(f, " | ");
+        }
+        enum_(f, c->measured);
+        spl_buf_puts(f, is_html ? "</td><td>[" : " | [");
+        enum_(f, c->lo);
+        spl_buf_puts(f, ", ");
+        enum_(f, c->hi);
+        spl_buf_puts(f, is_html ? "]</td><td>" : "] | ");
+        enum_(f, c->threshold);
+        if (is_html) {
+            spl_buf_printf(f, "</td><td class=\"%s\">", everdict_class(c->verdict));
+            html(f, c->verdict);
+            spl_buf_puts(f, "</td><td>");
+            html(f, c->detail);
+            spl_buf_puts(f, "</td></tr>\n");
+        } else {
+            spl_buf_puts(f, " | **");
+            md(f, c->verdict);
+            spl_buf_puts(f, "** | ");
+            md(f, c->detail);
+            spl_buf_puts(f, " |\n");
+        }
+    }
+    if (is_html) spl_buf_puts(f, "</table>\n");
+}
+
 static char *build_html(const pf_opts *o, const pf_result *figs, size_t nfigs, const pc_result *claims,
-                        size_t nclaims, double total)
+                        size_t nclaims, const pf_erow *erows, size_t nerows, double total)
 {
     spl_buf b = SPL_BUF_INIT, *f = &b;
     spl_buf_puts(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>spirelab figures</title>\n<style>\n"
@@ -106,6 +208,7 @@ static char *build_html(const pf_opts *o, const pf_result *figs, size_t nfigs, c
           "table { border-collapse: collapse; font-size: 0.88em; }\n"
           "td, th { border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; text-align: left; }\n"
           ".PASS { color: #006400; font-weight: bold; } .FAIL { color: #b00000; font-weight: bold; }\n"
+          ".UNDECIDED { color: #8a6d00; font-weight: bold; }\n"
           ".missing { background: #fff4e0; padding: 0.6em; }\n"
           "</style>\n</head>\n<body>\n<h1>spirelab: the figures</h1>\n");
     header_line(f, 1, o, total);
@@ -115,7 +218,8 @@ static char *build_html(const pf_opts *o, const pf_result *figs, size_t nfigs, c
         html(f, figs[k].title);
         spl_buf_puts(f, "</li>\n");
     }
-    spl_buf_puts(f, "<li><a href=\"#claims\">The claims of THEORY.md §7 (spirelab check)</a></li>\n</ul>\n");
+    spl_buf_puts(f, "<li><a href=\"#claims\">The claims of THEORY.md §7 (spirelab check)</a></li>\n"
+                    "<li><a href=\"#eclaims\">The paper’s empirical claims E1–E5 (spirelab spire experiment)</a></li>\n</ul>\n");
     for (size_t k = 0; k < nfigs; k++) {
         const pf_result *r = &figs[k];
         spl_buf_printf(f, "<figure id=\"%s\">\n<h2>%s ", r->id, r->id);
@@ -138,7 +242,7 @@ static char *build_html(const pf_opts *o, const pf_result *figs, size_t nfigs, c
         }
         spl_buf_puts(f, "<figcaption>");
         html(f, r->caption);
-        verdicts(f, 1, r->claims, claims, nclaims);
+        verdicts(f, 1, r->claims, claims, nclaims, erows, nerows);
         spl_buf_printf(f, "<br><b>Files:</b> <a href=\"%s.csv\">%s.csv</a> (data) · <a href=\"%s.gp\">%s.gp</a> (gnuplot script)",
                 r->stem, r->stem, r->stem, r->stem);
         for (plots_format fm = PLOTS_PNG; fm <= PLOTS_PDF; fm++)
@@ -161,12 +265,13 @@ static char *build_html(const pf_opts *o, const pf_result *figs, size_t nfigs, c
         }
         spl_buf_puts(f, "</table>\n");
     }
+    etable(f, 1, o, erows, nerows);
     spl_buf_puts(f, "</body>\n</html>\n");
     return spl_buf_take(f);   /* NULL if an append failed */
 }
 
 static char *build_md(const pf_opts *o, const pf_result *figs, size_t nfigs, const pc_result *claims,
-                      size_t nclaims, double total)
+                      size_t nclaims, const pf_erow *erows, size_t nerows, double total)
 {
     spl_buf b = SPL_BUF_INIT, *f = &b;
     spl_buf_puts(f, "# spirelab: the figures\n\n");
@@ -188,7 +293,7 @@ static char *build_md(const pf_opts *o, const pf_result *figs, size_t nfigs, con
         else if (rendered_ext(r->rendered, PLOTS_PDF)) spl_buf_printf(f, "[%s.pdf](%s.pdf)\n\n", r->stem, r->stem);
         else spl_buf_puts(f, "*Image not rendered (gnuplot 5.4 or later was not found); the data and the gnuplot script are beside this file.*\n\n");
         md(f, r->caption);
-        verdicts(f, 0, r->claims, claims, nclaims);
+        verdicts(f, 0, r->claims, claims, nclaims, erows, nerows);
         spl_buf_printf(f, "\n\nFiles: [%s.csv](%s.csv) (data) · [%s.gp](%s.gp) (gnuplot script)", r->stem, r->stem, r->stem, r->stem);
         for (plots_format fm = PLOTS_PNG; fm <= PLOTS_PDF; fm++)
             if (rendered_ext(r->rendered, fm))
@@ -208,15 +313,17 @@ static char *build_md(const pf_opts *o, const pf_result *figs, size_t nfigs, con
             spl_buf_printf(f, " | %.6g | %.6g | %s | %.2f |\n", c->measured, c->threshold, c->pass ? "**PASS**" : "**FAIL**", c->seconds);
         }
     }
+    etable(f, 0, o, erows, nerows);
     return spl_buf_take(f);   /* NULL if an append failed */
 }
 
 int pf_index_write(const pf_opts *o, const pf_result *figs, size_t nfigs,
-                   const pc_result *claims, size_t nclaims, double total_seconds)
+                   const pc_result *claims, size_t nclaims,
+                   const pf_erow *erows, size_t nerows, double total_seconds)
 {
-    if (!o || !o->outdir || (!figs && nfigs) || (!claims && nclaims)) return GSL_EINVAL;
-    char *h = build_html(o, figs, nfigs, claims, nclaims, total_seconds);
-    char *m = build_md(o, figs, nfigs, claims, nclaims, total_seconds);
+    if (!o || !o->outdir || (!figs && nfigs) || (!claims && nclaims) || (!erows && nerows)) return GSL_EINVAL;
+    char *h = build_html(o, figs, nfigs, claims, nclaims, erows, nerows, total_seconds);
+    char *m = build_md(o, figs, nfigs, claims, nclaims, erows, nerows, total_seconds);
     int st = (!h || !m) ? GSL_ENOMEM : plots_write_file(o->outdir, "index.html", h);
     if (!st) st = plots_write_file(o->outdir, "REPORT.md", m);
     free(h);

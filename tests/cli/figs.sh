@@ -77,6 +77,18 @@ fi
 "$BIN" figs --quick --only F1 --no-check --out "$tmp/figs2" >/dev/null 2>&1
 cmp -s "$out/F1-excess-loss.csv" "$tmp/figs2/F1-excess-loss.csv" && ok || bad "figs: F1 data differ between two runs with the same seed"
 
+# ---- a federated figure: --only F17 runs the digits preset once (quick), its tables into spire_digits/,
+# the figure and the E1-E5 rows of that run in the pages
+"$BIN" figs --quick --only F17 --no-check --out "$tmp/figs17" >"$tmp/f17.out" 2>"$tmp/f17.err"; rc=$?
+if [ $rc -eq 0 ] && [ -s "$tmp/figs17/F17-digits.csv" ] && [ -s "$tmp/figs17/spire_digits/claims.csv" ] \
+   && [ ! -e "$tmp/figs17/spire_gmm2" ] && [ "$(grep -c '^| digits | E[1-5] |' "$tmp/figs17/REPORT.md")" -eq 5 ] \
+   && grep -q 'id="digits-E5"' "$tmp/figs17/index.html"; then ok
+else bad "figs --only F17: exit $rc, $(cat "$tmp/f17.err")"; fi
+# the E rows are the experiment's claims.csv
+e1=$(grep '^E1,' "$tmp/figs17/spire_digits/claims.csv" 2>/dev/null | grep -o ',\(NOT REPRODUCED\|REPRODUCED\|UNDECIDED\),' | head -1 | tr -d ,)
+grep -q "^| digits | E1 | .* | \*\*$e1\*\* |" "$tmp/figs17/REPORT.md" && ok || bad "figs --only F17: E1 verdict '$e1' not in REPORT.md"
+if [ $have_gnuplot -eq 1 ]; then png_sig "$tmp/figs17/F17-digits.png" && ok || bad "figs --only F17: no PNG"; fi
+
 # ---- a simulation figure: its points are the rows of the spirelab sweep it names
 "$BIN" figs --quick --only F6 --no-check --out "$tmp/figs6" >/dev/null 2>"$tmp/f6.err" && ok || bad "figs --only F6: $(cat "$tmp/f6.err")"
 cmd=$(grep -o "the simulated points for Δ = 2 are the rows of: spirelab sweep .*" "$tmp/figs6/F6-efficiency.gp" | sed 's/.*rows of: spirelab sweep //')

@@ -40,7 +40,7 @@ expect_bad "different configuration" -- spire pretrain $P --lr 0.01 --rounds 6 -
 
 # --- the whole protocol, quick
 if "$BIN" spire experiment --preset gmm2 --quick --out "$tmp/exp" >"$tmp/exp.out" 2>"$tmp/err"; then ok; else bad "spire experiment --quick: $(cat "$tmp/err")"; fi
-for f in table.csv table.md clients.csv paired.csv seeds.csv sizes.csv robustness.csv probe.csv claims.csv bridge.csv rounds.csv F12-client-kid.csv F16-embedding-probe.gp; do
+for f in table.csv table.md clients.csv paired.csv seeds.csv sizes.csv robustness.csv probe.csv claims.csv bridge.csv rounds.csv F12-paired-kid.csv F15-robustness.csv F16-embedding-probe.gp F21-sample-size.csv; do
   [ -s "$tmp/exp/$f" ] && ok || bad "spire experiment: $f missing"
 done
 [ "$(grep -c '^spire,\|^fedavg,\|^full,\|^last,\|^lora,\|^local,' "$tmp/exp/table.csv")" -eq 6 ] && ok || bad "table.csv: expected 6 methods"
