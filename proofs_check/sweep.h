@@ -9,7 +9,8 @@
  * the SAME sample.  A cell gives one row per estimator: the mean and standard
  * deviation of p̂ over the replicates, its RMSE about π, quantiles of |p̂ − π|,
  * and the two predictions of sd(p̂): the sandwich sqrt(nvar_p/n) (§6) and the
- * Cramér–Rao bound 1/sqrt(n I(π)) (gmm2_crlb_sd).
+ * Cramér–Rao bound 1/sqrt(n I(π)) (gmm2_crlb_sd).  A K-component grid
+ * (pc_sweep_kmix below; THEORY.md §10) does the same with the K weights.
  *
  * Reproducibility: replicate r of the cell of index i (its index in the FULL
  * grid) draws its sample from the stream seed spl_stream_seed(seed, i, r).
@@ -256,7 +257,8 @@ int pc_sweep_cell_run(const pc_sweep_grid *G, size_t index, pc_sweep_progress_fn
  * explicit draws (a replicate draws n(d + 1) numbers, and its fits make ~20
  * passes over the n points), reps · n · 22 with projected draws (d counts 1).
  * Measured on the F3 grid it is proportional to a cell's time within 25 %
- * for d ≥ 3 (docs/mpi.md).  0 for a NULL grid or a bad index. */
+ * for d ≥ 3 (docs/mpi.md).  K components: times K/2.  0 for a NULL grid or
+ * a bad index. */
 double pc_sweep_cell_cost(const pc_sweep_grid *G, size_t index);
 
 /* The same in two steps, so that a cell's replicates can be computed in
