@@ -1113,6 +1113,13 @@ int cmd_sweep(int argc, char **argv)
 
     int st;
     double ncells = pc_sweep_spec_ncells(&sp);
+    if (ncells > PC_SWEEP_MAX_CELLS && sp.kmix.K) {
+        fprintf(stderr, "spirelab sweep: the grid --d x --kpi x level x --n has %.0f cells "
+                "(%zu x %zu x %zu x %zu), more than %u: split the sweep\n", ncells, sp.d.n,
+                sp.kmix.pi.n / sp.kmix.K, sp.level == PC_SWEEP_LEVEL_ALPHA ? sp.alpha.n : sp.t.n, sp.n.n,
+                (unsigned)PC_SWEEP_MAX_CELLS);
+        goto done;
+    }
     if (ncells > PC_SWEEP_MAX_CELLS) {
         fprintf(stderr, "spirelab sweep: the grid --d x --sep x --pi x level x --n has %.0f cells "
                 "(%zu x %zu x %zu x %zu x %zu), more than %u: split the sweep\n",

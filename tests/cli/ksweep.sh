@@ -37,6 +37,7 @@ expect_bad "--d"          -- sweep --kpi 0.2,0.3,0.5 --means-file "$tmp/ks_m3" -
 expect_bad "--avg"        -- sweep $K3 --avg
 expect_bad "--avg"        -- sweep $K3 --avg --weighting x0
 expect_bad "--weighting"  -- sweep $K3 --weighting x0
+expect_bad "20000000 cells (1000 x 2 x 1 x 10000)" -- sweep --kpi '0.2,0.3,0.5;0.5,0.3,0.2' --means 1,2,3 --d 1:1000:1000 --n 1:10000:10000
 
 # ---- K = 2 given as --kpi and the means: exactly today's rows (seconds aside)
 kssame() {  # kssame LABEL -- ARGS1... -- ARGS2...
