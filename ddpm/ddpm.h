@@ -97,6 +97,10 @@ int ddpm_loss_level(ddpm_quad *q, const gmm2 *g, double a, double b, double w,
  * level in schedule order. */
 int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w,
                   ddpm_loss_result *res);
+/* The same, level by level (T quadratures): the reference ddpm_loss_avg's
+ * fast sum is tested against. */
+int ddpm_loss_avg_full(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w,
+                       ddpm_loss_result *res);
 /* The same quantities in p = sigmoid(w) coordinates (THEORY.md §3): loss and
  * excess unchanged, grad = ℓ'(w)/(p(1−p)), hess = (ℓ''(w) + ℓ'(w)(2p−1))/(p(1−p))²,
  * from a result in w (level, average or Monte Carlo); the errors are carried

@@ -98,7 +98,13 @@ int ddpm_weighting_lambda(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
 
 /* ---- plans: how the sums over levels are done ---------------------------- */
 typedef enum { DDPM_WSUM_FAST = 0, DDPM_WSUM_FULL = 1 } ddpm_wsum_mode;
-#define DDPM_WSUM_TOL 1e-10   /* default relative tolerance of the fast path */
+#define DDPM_WSUM_TOL 2.5e-13 /* default relative tolerance of the fast path's interpolation */
+/* The computed level values are smooth in t only to about their own
+ * accuracy (the quadrature's panels change with k = aΔ): measured 4th
+ * differences put the roughness at up to ~8e-13 relative per level (at
+ * k ≈ 4), which an interpolant through 21 levels carries at ~1/√21 of it.
+ * The fast sum's error estimate adds DDPM_WSUM_ROUGH × Σ|terms| for it. */
+#define DDPM_WSUM_ROUGH 2.5e-13
 
 typedef struct ddpm_wplan ddpm_wplan;
 /* A plan for weighting wt on schedule s (LINEAR or COSINE, any T ≥ 2).
@@ -123,6 +129,14 @@ size_t ddpm_wplan_nodes(const ddpm_wplan *p);
  * for a bad w or mixture. */
 int ddpm_wplan_loss(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, double w,
                     ddpm_loss_result *res);
+/* The same, and what the sum over levels did (info may be NULL): nevals
+ * levels evaluated, and sum_err[k] for loss, excess, grad, hess: the part
+ * of each err the sum itself adds (interpolation and rounding; the rest is
+ * the per-level quadrature errors carried through).  |fast − level-by-level
+ * sum| ≤ sum_err, up to the level values' own (actual) errors. */
+typedef struct { size_t nevals; double sum_err[4]; } ddpm_wsum_info;
+int ddpm_wplan_loss_info(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, double w,
+                         ddpm_loss_result *res, ddpm_wsum_info *info);
 
 /* The weighted sandwich at θ*: sw->A = A_λ, sw->B = B_λ, nvar_w = A_λ/B_λ²,
  * nvar_p = (π(1−π))² nvar_w, err = error estimate of nvar_w.  GSL_EINVAL
