@@ -343,6 +343,7 @@ typedef struct {
     size_t *todo;             /* (T) levels to evaluate in the next batch */
     size_t ntodo;
     size_t nevals;            /* levels evaluated so far */
+    const double *rough;      /* per quantity: its roughness in t, relative to Σ|terms| */
 } wcache;
 
 static void want(wcache *c, size_t t)
@@ -404,7 +405,7 @@ static void panel_eval(const wcache *c, const wpanel *P, int nq, double *pv, int
             }
             /* the weights' and the weighted sum's rounding, and the level
              * values' roughness in t (see DDPM_WSUM_ROUGH) */
-            rnd = (8 * NODES * DBL_EPSILON + DDPM_WSUM_ROUGH) * sc;
+            rnd = (8 * NODES * DBL_EPSILON + c->rough[k]) * sc;
         }
         PV(pv, id, PV_VAL, k) = hi;
         PV(pv, id, PV_QERR, k) = qe;
@@ -423,11 +424,11 @@ static void panel_eval(const wcache *c, const wpanel *P, int nq, double *pv, int
  * interpolation error of some quantity exceeds tol × its scale Σ|terms|
  * (non-strict plans: max(that, the quadrature errors it carries)), replace
  * the worst panel by its halves (a leaf: level by level). */
-static int plan_sum(const ddpm_wplan *p, level_fn f, void *ctx, int nq, double *val, double *err,
-                    double *serr, size_t *nevals)
+static int plan_sum(const ddpm_wplan *p, level_fn f, void *ctx, int nq, const double *rough,
+                    double *val, double *err, double *serr, size_t *nevals)
 {
     size_t T = p->s->T, np = p->np;
-    wcache c = { f, ctx, T, NULL, NULL, NULL, 0, 0 };
+    wcache c = { f, ctx, T, NULL, NULL, NULL, 0, 0, rough };
     c.v = malloc(2 * NQ_MAX * T * sizeof *c.v);
     c.done = calloc(T, 1);
     c.todo = malloc(T * sizeof *c.todo);
@@ -543,7 +544,10 @@ int ddpm_wplan_loss_info(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, doubl
     loss_ctx c = { q, g, p, w, spl_logit(g->pi) };
     double val[4], err[4], serr[4];
     size_t nev = 0;
-    int st = plan_sum(p, loss_level_fn, &c, 4, val, err, serr, &nev);
+    /* the Hessian's level values are accurate relative to its scale, not its
+     * value (it changes sign): four times the roughness */
+    static const double rough[4] = { DDPM_WSUM_ROUGH, DDPM_WSUM_ROUGH, DDPM_WSUM_ROUGH, 4 * DDPM_WSUM_ROUGH };
+    int st = plan_sum(p, loss_level_fn, &c, 4, rough, val, err, serr, &nev);
     if (st) return st;
     double qn = q_norm(p);
     ddpm_val *out[4] = { &res->loss, &res->excess, &res->grad, &res->hess };
@@ -598,7 +602,8 @@ int ddpm_wplan_sandwich(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, ddpm_s
     if (!(g->sep > 0)) return GSL_EDOM;
     sw_ctx c = { q, g, p };
     double val[2], err[2];
-    int st = plan_sum(p, sw_level_fn, &c, 2, val, err, NULL, NULL);
+    static const double rough[2] = { DDPM_WSUM_ROUGH, DDPM_WSUM_ROUGH };
+    int st = plan_sum(p, sw_level_fn, &c, 2, rough, val, err, NULL, NULL);
     if (st) return st;
     double qn = q_norm(p), A = qn * val[0], B = qn * val[1];
     if (!(A > 0 && B > 0)) return GSL_EDOM;
