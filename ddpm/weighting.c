@@ -160,25 +160,42 @@ struct ddpm_wplan {
     size_t nnodes;            /* levels the first cover evaluates */
 };
 
-/* Exact sums over the panel's integers of the Lagrange basis through the
- * nodes `use` (others get weight 0).  Barycentric form on u ∈ [−1, 1]. */
-static void panel_weights(wpanel *P, const int *use, double *W)
+/* Exact sums over the panel's integers of the Lagrange bases: through all
+ * nodes (whi), without the first (wa), without the last (wb).  Barycentric
+ * form on u ∈ [−1, 1], one pass: dropping node m multiplies the other
+ * barycentric weights by (u_j − u_m). */
+static void panel_weights(wpanel *P)
 {
     double L1 = (double)(P->hi - P->lo), u[NODES], bw[NODES];
-    for (int j = 0; j < NODES; j++) { u[j] = 2.0 * (double)(P->node[j] - P->lo) / L1 - 1.0; W[j] = 0.0; }
     for (int j = 0; j < NODES; j++) {
-        if (!use[j]) continue;
+        u[j] = 2.0 * (double)(P->node[j] - P->lo) / L1 - 1.0;
+        P->whi[j] = P->wa[j] = P->wb[j] = 0.0;
+    }
+    for (int j = 0; j < NODES; j++) {
         double p = 1.0;
-        for (int k = 0; k < NODES; k++) if (use[k] && k != j) p *= u[j] - u[k];
+        for (int k = 0; k < NODES; k++) if (k != j) p *= u[j] - u[k];
         bw[j] = 1.0 / p;
     }
+    const int last = NODES - 1;
     int next = 0;
     for (size_t t = P->lo; t <= P->hi; t++) {
-        while (next < NODES && (!use[next] || P->node[next] < t)) next++;
-        if (next < NODES && P->node[next] == t) { W[next] += 1.0; continue; }
-        double x = 2.0 * (double)(t - P->lo) / L1 - 1.0, c[NODES], sum = 0.0;
-        for (int j = 0; j < NODES; j++) if (use[j]) { c[j] = bw[j] / (x - u[j]); sum += c[j]; }
-        for (int j = 0; j < NODES; j++) if (use[j]) W[j] += c[j] / sum;
+        while (next < NODES && P->node[next] < t) next++;
+        int at = next < NODES && P->node[next] == t ? next : -1;   /* t is node `at` */
+        double x = 2.0 * (double)(t - P->lo) / L1 - 1.0, c[NODES], s = 0, sa = 0, sb = 0;
+        if (at < 0 || at == 0 || at == last)
+            for (int j = 0; j < NODES; j++) {
+                if (j == at) continue;
+                c[j] = bw[j] / (x - u[j]);
+                s += c[j];
+                if (j != 0) sa += c[j] * (u[j] - u[0]);
+                if (j != last) sb += c[j] * (u[j] - u[last]);
+            }
+        if (at >= 0) P->whi[at] += 1.0;
+        else for (int j = 0; j < NODES; j++) P->whi[j] += c[j] / s;
+        if (at > 0) P->wa[at] += 1.0;
+        else for (int j = 1; j < NODES; j++) P->wa[j] += c[j] * (u[j] - u[0]) / sa;
+        if (at >= 0 && at != last) P->wb[at] += 1.0;
+        else for (int j = 0; j < last; j++) P->wb[j] += c[j] * (u[j] - u[last]) / sb;
     }
 }
 
@@ -217,14 +234,7 @@ static int add_tree(ddpm_wplan *p, size_t lo, size_t hi, int direct)
         memcpy(P->wa, Q->wa, sizeof P->wa);
         memcpy(P->wb, Q->wb, sizeof P->wb);
     } else {
-        int use[NODES];
-        for (int j = 0; j < NODES; j++) use[j] = 1;
-        panel_weights(P, use, P->whi);
-        use[0] = 0;
-        panel_weights(P, use, P->wa);
-        use[0] = 1;
-        use[NODES - 1] = 0;
-        panel_weights(P, use, P->wb);
+        panel_weights(P);
     }
     if (hi - lo + 1 >= 2 * PANEL_MIN) {
         size_t mid = lo + (hi - lo) / 2;
