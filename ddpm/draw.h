@@ -50,6 +50,14 @@ static inline size_t ddpm_blocks_count(size_t n) { return (n + DDPM_MC_BLOCK - 1
  * weights w (n each).  GSL_ENOMEM.  Shared by ddpm/loss.c and ddpm/kmix.c. */
 int ddpm_hermite_normal(size_t n, double *x, double *w);
 
+/* Loss, excess, gradient and Hessian at level i (0-based) of schedule s, as
+ * ddpm_loss_avg sums them (b_i = 1 to rounding is fine there, unlike
+ * ddpm_loss_level); theta = spl_logit(g->pi).  No argument checks: the
+ * status of the quadrature only.  Shared by ddpm/loss.c and
+ * ddpm/weighting.c. */
+int ddpm_loss_sched_level(ddpm_quad *q, const gmm2 *g, double theta, const ddpm_schedule *s, size_t i,
+                          double w, ddpm_loss_result *res);
+
 int ddpm_blocks_run(size_t n, uint64_t seed, size_t scratch, ddpm_block_fn body, void *ctx);
 
 #endif

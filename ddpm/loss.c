@@ -41,6 +41,8 @@
  * cancellation near the minimum (see moments() below).
  */
 #include "ddpm/ddpm.h"
+#include "ddpm/draw.h"
+#include "ddpm/weighting.h"
 
 #include <float.h>
 #include <math.h>
@@ -404,6 +406,15 @@ int ddpm_loss_level(ddpm_quad *q, const gmm2 *g, double a, double b, double w, d
     return GSL_SUCCESS;
 }
 
+int ddpm_loss_sched_level(ddpm_quad *q, const gmm2 *g, double theta, const ddpm_schedule *s, size_t i,
+                          double w, ddpm_loss_result *res)
+{
+    ddpm_moments m;
+    int st = moments(q, s->a[i] * g->sep, theta, g->pi, w, &m);
+    if (!st) assemble(g, s->a[i], s->b[i], &m, res);
+    return st;
+}
+
 /* One quantity of the time average: compensated sum of the level values
  * (rounding ≤ an ulp of the sum, not T ulps), the level errors summed. */
 static ddpm_val average(const ddpm_val *lv, size_t stride, size_t T)
@@ -420,7 +431,7 @@ static ddpm_val average(const ddpm_val *lv, size_t stride, size_t T)
     return (ddpm_val){ val, (err + spl_ksum_err(&k)) * invT * (1 + 2 * DBL_EPSILON) + DBL_EPSILON * fabs(val) };
 }
 
-int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w, ddpm_loss_result *res)
+int ddpm_loss_avg_full(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w, ddpm_loss_result *res)
 {
     if (!q || !s || !g || !res) return GSL_EINVAL;
     if (!isfinite(w)) return GSL_EDOM;
@@ -434,11 +445,7 @@ int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w,
      * does not depend on the number of threads.  Each level keeps its own
      * status; the first failing one in index order is returned. */
     #pragma omp parallel for schedule(static, 1)
-    for (size_t i = 0; i < T; i++) {
-        ddpm_moments m;
-        lst[i] = moments(q, s->a[i] * g->sep, theta, g->pi, w, &m);
-        if (!lst[i]) assemble(g, s->a[i], s->b[i], &m, &lv[i]);
-    }
+    for (size_t i = 0; i < T; i++) lst[i] = ddpm_loss_sched_level(q, g, theta, s, i, w, &lv[i]);
     int status = GSL_SUCCESS;
     for (size_t i = 0; i < T && !status; i++) status = lst[i];
     free(lst);
@@ -468,4 +475,11 @@ int ddpm_loss_to_p(double w, const ddpm_loss_result *in, ddpm_loss_result *out)
     out->hess.err = (h.err + g.err * fabs(t) + eps * (fabs(h.val) + 3 * fabs(gt))) * ipq2 * (1 + 8 * eps)
                     + 7 * eps * fabs(out->hess.val);
     return GSL_SUCCESS;
+}
+
+int ddpm_loss_avg(ddpm_quad *q, const gmm2 *g, const ddpm_schedule *s, double w, ddpm_loss_result *res)
+{
+    if (!q || !s || !g || !res) return GSL_EINVAL;
+    if (!isfinite(w)) return GSL_EDOM;
+    return s->plan ? ddpm_wplan_loss(q, s->plan, g, w, res) : ddpm_loss_avg_full(q, g, s, w, res);
 }

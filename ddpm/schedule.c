@@ -6,6 +6,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include "common/spl.h"
+#include "ddpm/weighting.h"
 
 static double cosine_f(size_t i, size_t T)
 {
@@ -40,6 +41,9 @@ ddpm_schedule *ddpm_schedule_alloc(ddpm_schedule_kind kind, size_t T, int *statu
         s->a[i - 1] = exp(0.5 * logab);
         s->b[i - 1] = sqrt(-expm1(logab));
     }
+    int st;
+    s->plan = ddpm_wplan_alloc(s, &ddpm_weighting_named[0], DDPM_WSUM_FAST, 0, &st);
+    if (!s->plan) { ddpm_schedule_free(s); return spl_fail(status, st); }
     spl_status(status, GSL_SUCCESS);
     return s;
 }
@@ -47,6 +51,7 @@ ddpm_schedule *ddpm_schedule_alloc(ddpm_schedule_kind kind, size_t T, int *statu
 void ddpm_schedule_free(ddpm_schedule *s)
 {
     if (!s) return;
+    ddpm_wplan_free(s->plan);
     free(s->beta);
     free(s);
 }

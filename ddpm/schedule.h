@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+struct ddpm_wplan;
+
 typedef enum { DDPM_LINEAR = 0, DDPM_COSINE = 1, DDPM_OU = 2 } ddpm_schedule_kind;
 
 typedef struct {
@@ -27,6 +29,8 @@ typedef struct {
     double *alphabar;  /* (T) ᾱ_i */
     double *a;         /* (T) √ᾱ_i */
     double *b;         /* (T) √(1−ᾱ_i) */
+    struct ddpm_wplan *plan;   /* the fast sum over levels for L_simple (ddpm/weighting.h), built
+                                * with the schedule, read-only: ddpm_loss_avg uses it */
 } ddpm_schedule;
 
 /* Allocate and fill a discrete schedule (kind LINEAR or COSINE, T ≥ 2).

@@ -19,9 +19,11 @@
 #include <string.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
+#include "common/ksum.h"
 #include "common/spl.h"
+#include "ddpm/draw.h"
 
-#define NODES 21              /* nodes per interpolated panel (odd) */
+#define NODES 25              /* nodes per interpolated panel (odd) */
 #define PANEL_MIN 48          /* narrower panels are summed level by level; wider ones are halved down to it */
 #define ROOTS_PER_T 2         /* the first cover: panels of at most T/2 levels */
 #define GRADE 1.0             /* graded panels: width ≤ GRADE × distance to the singular level */
@@ -142,7 +144,8 @@ typedef struct {
     int direct;               /* a leaf summed level by level */
     int child[2];             /* the two halves (−1: none) */
     size_t node[NODES];
-    double whi[NODES], wlo[NODES];
+    double whi[NODES];        /* exact-sum weights of the interpolant through all nodes */
+    double wa[NODES], wb[NODES];   /* the same without the first / the last node */
 } wpanel;
 
 struct ddpm_wplan {
@@ -150,7 +153,6 @@ struct ddpm_wplan {
     ddpm_weighting wt;
     ddpm_wsum_mode mode;
     double tol;
-    int strict;               /* tol given: refine to tol × scale even below the quadrature errors */
     size_t np, cap;
     wpanel *pan;              /* every panel of the trees */
     size_t nroot;
@@ -158,25 +160,42 @@ struct ddpm_wplan {
     size_t nnodes;            /* levels the first cover evaluates */
 };
 
-/* Exact sums over the panel's integers of the Lagrange basis through the
- * nodes `use` (others get weight 0).  Barycentric form on u ∈ [−1, 1]. */
-static void panel_weights(wpanel *P, const int *use, double *W)
+/* Exact sums over the panel's integers of the Lagrange bases: through all
+ * nodes (whi), without the first (wa), without the last (wb).  Barycentric
+ * form on u ∈ [−1, 1], one pass: dropping node m multiplies the other
+ * barycentric weights by (u_j − u_m). */
+static void panel_weights(wpanel *P)
 {
     double L1 = (double)(P->hi - P->lo), u[NODES], bw[NODES];
-    for (int j = 0; j < NODES; j++) { u[j] = 2.0 * (double)(P->node[j] - P->lo) / L1 - 1.0; W[j] = 0.0; }
     for (int j = 0; j < NODES; j++) {
-        if (!use[j]) continue;
+        u[j] = 2.0 * (double)(P->node[j] - P->lo) / L1 - 1.0;
+        P->whi[j] = P->wa[j] = P->wb[j] = 0.0;
+    }
+    for (int j = 0; j < NODES; j++) {
         double p = 1.0;
-        for (int k = 0; k < NODES; k++) if (use[k] && k != j) p *= u[j] - u[k];
+        for (int k = 0; k < NODES; k++) if (k != j) p *= u[j] - u[k];
         bw[j] = 1.0 / p;
     }
+    const int last = NODES - 1;
     int next = 0;
     for (size_t t = P->lo; t <= P->hi; t++) {
-        while (next < NODES && (!use[next] || P->node[next] < t)) next++;
-        if (next < NODES && P->node[next] == t) { W[next] += 1.0; continue; }
-        double x = 2.0 * (double)(t - P->lo) / L1 - 1.0, c[NODES], sum = 0.0;
-        for (int j = 0; j < NODES; j++) if (use[j]) { c[j] = bw[j] / (x - u[j]); sum += c[j]; }
-        for (int j = 0; j < NODES; j++) if (use[j]) W[j] += c[j] / sum;
+        while (next < NODES && P->node[next] < t) next++;
+        int at = next < NODES && P->node[next] == t ? next : -1;   /* t is node `at` */
+        double x = 2.0 * (double)(t - P->lo) / L1 - 1.0, c[NODES], s = 0, sa = 0, sb = 0;
+        if (at < 0 || at == 0 || at == last)
+            for (int j = 0; j < NODES; j++) {
+                if (j == at) continue;
+                c[j] = bw[j] / (x - u[j]);
+                s += c[j];
+                if (j != 0) sa += c[j] * (u[j] - u[0]);
+                if (j != last) sb += c[j] * (u[j] - u[last]);
+            }
+        if (at >= 0) P->whi[at] += 1.0;
+        else for (int j = 0; j < NODES; j++) P->whi[j] += c[j] / s;
+        if (at > 0) P->wa[at] += 1.0;
+        else for (int j = 1; j < NODES; j++) P->wa[j] += c[j] * (u[j] - u[0]) / sa;
+        if (at >= 0 && at != last) P->wb[at] += 1.0;
+        else for (int j = 0; j < last; j++) P->wb[j] += c[j] * (u[j] - u[last]) / sb;
     }
 }
 
@@ -205,11 +224,18 @@ static int add_tree(ddpm_wplan *p, size_t lo, size_t hi, int direct)
         for (int j = 1; j < NODES; j++) if (P->node[j] <= P->node[j - 1]) P->direct = 1;
     }
     if (P->direct) return id;
-    int use[NODES];
-    for (int j = 0; j < NODES; j++) use[j] = 1;
-    panel_weights(P, use, P->whi);
-    use[NODES / 2] = 0;
-    panel_weights(P, use, P->wlo);
+    /* the weights depend on the panel's length only: reuse a twin's */
+    int twin = -1;
+    for (int i = 0; i < id && twin < 0; i++)
+        if (!p->pan[i].direct && p->pan[i].hi - p->pan[i].lo == hi - lo) twin = i;
+    if (twin >= 0) {
+        const wpanel *Q = &p->pan[twin];
+        memcpy(P->whi, Q->whi, sizeof P->whi);
+        memcpy(P->wa, Q->wa, sizeof P->wa);
+        memcpy(P->wb, Q->wb, sizeof P->wb);
+    } else {
+        panel_weights(P);
+    }
     if (hi - lo + 1 >= 2 * PANEL_MIN) {
         size_t mid = lo + (hi - lo) / 2;
         int c0 = add_tree(p, lo, mid, 0);
@@ -276,7 +302,6 @@ ddpm_wplan *ddpm_wplan_alloc(const ddpm_schedule *s, const ddpm_weighting *wt,
     p->wt = *wt;
     p->mode = mode;
     p->tol = tol > 0 ? tol : DDPM_WSUM_TOL;
-    p->strict = tol > 0;
     size_t T = s->T;
     int st = GSL_SUCCESS;
     if (wt->kind == DDPM_W_LEVEL) {
@@ -327,6 +352,8 @@ typedef struct {
     char *done;               /* (T) */
     size_t *todo;             /* (T) levels to evaluate in the next batch */
     size_t ntodo;
+    size_t nevals;            /* levels evaluated so far */
+    const double *rough;      /* per quantity: its roughness in t, relative to Σ|terms| */
 } wcache;
 
 static void want(wcache *c, size_t t)
@@ -337,6 +364,7 @@ static void want(wcache *c, size_t t)
 /* Evaluate the batch in parallel (interleaved: the costly levels sit together). */
 static int flush(wcache *c)
 {
+    c->nevals += c->ntodo;
     int status = GSL_SUCCESS;
     size_t n = c->ntodo;
     #pragma omp parallel for schedule(static, 1) reduction(|:status) if (n > 24)
@@ -356,108 +384,123 @@ static void want_panel(wcache *c, const wpanel *P)
     else for (int j = 0; j < NODES; j++) want(c, P->node[j]);
 }
 
-/* A panel's sum (pv[k]), carried quadrature + rounding error (pv[NQ+k]),
- * interpolation error (pv[2NQ+k]) and scale Σ|terms| (pv[3NQ+k]). */
-static void panel_eval(const wcache *c, const wpanel *P, int nq, double *pv)
+/* Per panel and quantity k, PV_N slots of NQ_MAX: the sum, the carried
+ * quadrature error, the interpolation error, the scale Σ|terms| and the
+ * rounding of the panel's own sum. */
+enum { PV_VAL = 0, PV_QERR, PV_IERR, PV_SCALE, PV_RND, PV_N };
+#define PV(pv, i, slot, k) ((pv)[PV_N * NQ_MAX * (size_t)(i) + (slot) * NQ_MAX + (k)])
+
+static void panel_eval(const wcache *c, const wpanel *P, int nq, double *pv, int id)
 {
     for (int k = 0; k < nq; k++) {
-        double hi = 0, lo = 0, qe = 0, sc = 0;
+        double hi = 0, lo = 0, lo2 = 0, qe = 0, sc = 0, rnd;
         if (P->direct) {
+            spl_ksum ks = SPL_KSUM_INIT;
             for (size_t t = P->lo; t <= P->hi; t++) {
                 const double *x = c->v + 2 * NQ_MAX * (t - 1);
-                hi += x[k];
+                spl_ksum_add(&ks, x[k]);
                 qe += x[NQ_MAX + k];
                 sc += fabs(x[k]);
             }
-            lo = hi;
+            hi = lo = lo2 = spl_ksum_val(&ks);
+            rnd = spl_ksum_err(&ks);
         } else {
             for (int j = 0; j < NODES; j++) {
                 const double *x = c->v + 2 * NQ_MAX * (P->node[j] - 1);
                 hi += P->whi[j] * x[k];
-                lo += P->wlo[j] * x[k];
+                lo += P->wa[j] * x[k];
+                lo2 += P->wb[j] * x[k];
                 qe += fabs(P->whi[j]) * x[NQ_MAX + k];
                 sc += fabs(P->whi[j] * x[k]);
             }
-            qe += 8 * NODES * DBL_EPSILON * sc;   /* rounding of the weighted sum */
+            /* the weights' and the weighted sum's rounding, and the level
+             * values' roughness in t (see DDPM_WSUM_ROUGH) */
+            rnd = (8 * NODES * DBL_EPSILON + c->rough[k]) * sc;
         }
-        pv[k] = hi;
-        pv[NQ_MAX + k] = qe;
-        pv[2 * NQ_MAX + k] = fabs(hi - lo);
-        pv[3 * NQ_MAX + k] = sc;
+        PV(pv, id, PV_VAL, k) = hi;
+        PV(pv, id, PV_QERR, k) = qe;
+        /* the lower rules' error (the interpolant without its first or its
+         * last node, one degree lower): a bound on the higher one's while the
+         * interpolation converges */
+        PV(pv, id, PV_IERR, k) = fmax(fabs(hi - lo), fabs(hi - lo2));
+        PV(pv, id, PV_SCALE, k) = sc;
+        PV(pv, id, PV_RND, k) = rnd;
     }
 }
 
-/* Σ_t f(t) over the plan's levels into val, err (nq each).  Start from the
- * roots; while the interpolation error of some quantity exceeds
- * max(tol × its scale Σ|terms|, the quadrature errors it carries), replace
+/* Σ_t f(t) over the plan's levels into val, err (nq each); serr (may be
+ * NULL): the part of err the sum itself adds (interpolation and rounding);
+ * nevals (may be NULL): levels evaluated.  Start from the roots; while the
+ * interpolation error of some quantity exceeds tol × its scale Σ|terms|
+ * (non-strict plans: max(that, the quadrature errors it carries)), replace
  * the worst panel by its halves (a leaf: level by level). */
-static int plan_sum(const ddpm_wplan *p, level_fn f, void *ctx, int nq, double *val, double *err)
+static int plan_sum(const ddpm_wplan *p, level_fn f, void *ctx, int nq, const double *rough,
+                    double *val, double *err, double *serr, size_t *nevals)
 {
     size_t T = p->s->T, np = p->np;
-    wcache c = { f, ctx, T, NULL, NULL, NULL, 0 };
+    wcache c = { f, ctx, T, NULL, NULL, NULL, 0, 0, rough };
     c.v = malloc(2 * NQ_MAX * T * sizeof *c.v);
     c.done = calloc(T, 1);
     c.todo = malloc(T * sizeof *c.todo);
     int *act = malloc(np * sizeof *act);            /* active panels */
-    double *pv = malloc(4 * NQ_MAX * np * sizeof *pv); /* per panel, by index */
+    double *pv = malloc(PV_N * NQ_MAX * np * sizeof *pv); /* per panel, by index */
     int st = GSL_ENOMEM;
     if (!c.v || !c.done || !c.todo || !act || !pv) goto done;
     size_t na = p->nroot;
     for (size_t i = 0; i < na; i++) { act[i] = p->root[i]; want_panel(&c, &p->pan[act[i]]); }
     if ((st = flush(&c))) goto done;
-    for (size_t i = 0; i < na; i++) panel_eval(&c, &p->pan[act[i]], nq, pv + 4 * NQ_MAX * act[i]);
+    for (size_t i = 0; i < na; i++) panel_eval(&c, &p->pan[act[i]], nq, pv, act[i]);
     for (;;) {
         double ie[NQ_MAX] = {0}, sc[NQ_MAX] = {0}, qe[NQ_MAX] = {0};
         for (size_t i = 0; i < na; i++)
             for (int k = 0; k < nq; k++) {
-                ie[k] += pv[4 * NQ_MAX * act[i] + 2 * NQ_MAX + k];
-                sc[k] += pv[4 * NQ_MAX * act[i] + 3 * NQ_MAX + k];
-                qe[k] += pv[4 * NQ_MAX * act[i] + NQ_MAX + k];
+                ie[k] += PV(pv, act[i], PV_IERR, k);
+                sc[k] += PV(pv, act[i], PV_SCALE, k);
+                qe[k] += PV(pv, act[i], PV_QERR, k);
             }
-        /* no finer than the per-level quadrature errors already carried */
-        if (!p->strict)
-            for (int k = 0; k < nq; k++) sc[k] = fmax(sc[k], qe[k] / p->tol);
         size_t worst = na;
         double wr = 0.0;
         for (int k = 0; k < nq; k++) {
             if (ie[k] <= p->tol * sc[k]) continue;
             for (size_t i = 0; i < na; i++) {
-                double r = pv[4 * NQ_MAX * act[i] + 2 * NQ_MAX + k] / (p->tol * sc[k] + DBL_MIN);
+                double r = PV(pv, act[i], PV_IERR, k) / (p->tol * sc[k] + DBL_MIN);
                 if (r > wr) { worst = i; wr = r; }
             }
         }
         if (worst == na) break;
         /* refine: the halves take the worst panel's place, in order */
         wpanel *W = &p->pan[act[worst]];
-        int repl[2], nr = 0;
-        if (W->child[0] >= 0) { repl[0] = W->child[0]; repl[1] = W->child[1]; nr = 2; }
-        else {   /* a leaf: the same range level by level, as a direct panel */
-            repl[0] = act[worst];
-            nr = 1;
-        }
-        if (nr == 2) {
+        if (W->child[0] >= 0) {
+            int repl[2] = { W->child[0], W->child[1] };
             memmove(act + worst + 2, act + worst + 1, (na - worst - 1) * sizeof *act);
             act[worst] = repl[0];
             act[worst + 1] = repl[1];
             na++;
             for (int r = 0; r < 2; r++) want_panel(&c, &p->pan[repl[r]]);
             if ((st = flush(&c))) goto done;
-            for (int r = 0; r < 2; r++) panel_eval(&c, &p->pan[repl[r]], nq, pv + 4 * NQ_MAX * repl[r]);
-        } else {
+            for (int r = 0; r < 2; r++) panel_eval(&c, &p->pan[repl[r]], nq, pv, repl[r]);
+        } else {   /* a leaf: the same range level by level, as a direct panel */
             wpanel D = *W;
             D.direct = 1;
             want_panel(&c, &D);
             if ((st = flush(&c))) goto done;
-            panel_eval(&c, &D, nq, pv + 4 * NQ_MAX * repl[0]);
+            panel_eval(&c, &D, nq, pv, act[worst]);
         }
     }
-    for (int k = 0; k < nq; k++) val[k] = err[k] = 0.0;
-    for (size_t i = 0; i < na; i++)
-        for (int k = 0; k < nq; k++) {
-            const double *x = pv + 4 * NQ_MAX * act[i];
-            val[k] += x[k];
-            err[k] += x[NQ_MAX + k] + x[2 * NQ_MAX + k];
+    for (int k = 0; k < nq; k++) {
+        spl_ksum ks = SPL_KSUM_INIT;
+        double qe = 0, ie = 0;
+        for (size_t i = 0; i < na; i++) {
+            spl_ksum_add(&ks, PV(pv, act[i], PV_VAL, k));
+            qe += PV(pv, act[i], PV_QERR, k);
+            ie += PV(pv, act[i], PV_IERR, k) + PV(pv, act[i], PV_RND, k);
         }
+        val[k] = spl_ksum_val(&ks);
+        ie = (ie + spl_ksum_err(&ks)) * (1 + 4 * DBL_EPSILON);
+        err[k] = (qe + ie) * (1 + 2 * DBL_EPSILON);
+        if (serr) serr[k] = ie;
+    }
+    if (nevals) *nevals = c.nevals;
     st = GSL_SUCCESS;
 done:
     free(c.v);
@@ -470,17 +513,19 @@ done:
 
 /* ---- the weighted loss ----------------------------------------------------- */
 
-typedef struct { ddpm_quad *q; const gmm2 *g; const ddpm_wplan *p; double w; } loss_ctx;
+typedef struct { ddpm_quad *q; const gmm2 *g; const ddpm_wplan *p; double w, theta; } loss_ctx;
 
 static int loss_level_fn(void *vc, size_t t, double *val, double *err)
 {
     loss_ctx *c = vc;
     const ddpm_schedule *s = c->p->s;
-    double lam;
-    int st = ddpm_weighting_lambda(c->q, &c->p->wt, c->g, s, t, &lam, NULL);
-    if (st) return st;
+    double lam = 1.0;
+    int st;
+    if (c->p->wt.kind != DDPM_W_EPS && c->p->wt.kind != DDPM_W_LEVEL &&
+        (st = ddpm_weighting_lambda(c->q, &c->p->wt, c->g, s, t, &lam, NULL)))
+        return st;
     ddpm_loss_result r;
-    if ((st = ddpm_loss_level(c->q, c->g, s->a[t - 1], s->b[t - 1], c->w, &r))) return st;
+    if ((st = ddpm_loss_sched_level(c->q, c->g, c->theta, s, t - 1, c->w, &r))) return st;
     const ddpm_val *v[4] = { &r.loss, &r.excess, &r.grad, &r.hess };
     for (int k = 0; k < 4; k++) { val[k] = lam * v[k]->val; err[k] = lam * v[k]->err; }
     return GSL_SUCCESS;
@@ -492,19 +537,43 @@ static double q_norm(const ddpm_wplan *p)
     return p->wt.kind == DDPM_W_LEVEL ? 1.0 : 1.0 / (double)p->s->T;
 }
 
-int ddpm_wplan_loss(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, double w, ddpm_loss_result *res)
+int ddpm_wplan_loss_info(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, double w,
+                         ddpm_loss_result *res, ddpm_wsum_info *info)
 {
     if (!q || !p || !g || !res) return GSL_EINVAL;
     if (!isfinite(w)) return GSL_EDOM;
-    if (p->wt.kind == DDPM_W_EPS && p->mode == DDPM_WSUM_FULL) return ddpm_loss_avg(q, g, p->s, w, res);
-    loss_ctx c = { q, g, p, w };
-    double val[4], err[4];
-    int st = plan_sum(p, loss_level_fn, &c, 4, val, err);
+    if (p->wt.kind == DDPM_W_EPS && p->mode == DDPM_WSUM_FULL) {
+        int st = ddpm_loss_avg_full(q, g, p->s, w, res);
+        if (!st && info) {
+            info->nevals = p->s->T;
+            const ddpm_val *v[4] = { &res->loss, &res->excess, &res->grad, &res->hess };
+            for (int k = 0; k < 4; k++) info->sum_err[k] = 2 * DBL_EPSILON * fabs(v[k]->val);
+        }
+        return st;
+    }
+    loss_ctx c = { q, g, p, w, spl_logit(g->pi) };
+    double val[4], err[4], serr[4];
+    size_t nev = 0;
+    /* the Hessian's level values are accurate relative to its scale, not its
+     * value (it changes sign): four times the roughness */
+    static const double rough[4] = { DDPM_WSUM_ROUGH, DDPM_WSUM_ROUGH, DDPM_WSUM_ROUGH, 4 * DDPM_WSUM_ROUGH };
+    int st = plan_sum(p, loss_level_fn, &c, 4, rough, val, err, serr, &nev);
     if (st) return st;
     double qn = q_norm(p);
     ddpm_val *out[4] = { &res->loss, &res->excess, &res->grad, &res->hess };
-    for (int k = 0; k < 4; k++) { out[k]->val = qn * val[k]; out[k]->err = qn * err[k]; }
+    for (int k = 0; k < 4; k++) {
+        out[k]->val = qn * val[k];
+        /* (1 + 2 eps): the rounding of qn and of the product */
+        out[k]->err = qn * err[k] * (1 + 2 * DBL_EPSILON) + DBL_EPSILON * fabs(out[k]->val);
+        if (info) info->sum_err[k] = qn * serr[k] * (1 + 2 * DBL_EPSILON) + DBL_EPSILON * fabs(out[k]->val);
+    }
+    if (info) info->nevals = nev;
     return GSL_SUCCESS;
+}
+
+int ddpm_wplan_loss(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, double w, ddpm_loss_result *res)
+{
+    return ddpm_wplan_loss_info(q, p, g, w, res, NULL);
 }
 
 int ddpm_obj_wavg(void *ctx, double w, double *f, double *df)
@@ -543,7 +612,8 @@ int ddpm_wplan_sandwich(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, ddpm_s
     if (!(g->sep > 0)) return GSL_EDOM;
     sw_ctx c = { q, g, p };
     double val[2], err[2];
-    int st = plan_sum(p, sw_level_fn, &c, 2, val, err);
+    static const double rough[2] = { DDPM_WSUM_ROUGH, DDPM_WSUM_ROUGH };
+    int st = plan_sum(p, sw_level_fn, &c, 2, rough, val, err, NULL, NULL);
     if (st) return st;
     double qn = q_norm(p), A = qn * val[0], B = qn * val[1];
     if (!(A > 0 && B > 0)) return GSL_EDOM;

@@ -31,22 +31,26 @@
  * levels: the summand is smooth in t between the weighting's break points
  * (min-SNR's kink, elbo's first level, a clipped cosine β), so the index range
  * is cut into panels (at most T/2 levels to start with); on each panel the
- * summand is interpolated by a polynomial through 21 integer levels near the
+ * summand is interpolated by a polynomial through 25 integer levels near the
  * Chebyshev–Lobatto points and the interpolant is summed exactly over the
  * panel's integers (the weights of that exact sum are computed once, in the
- * plan).  Error estimate per panel: |S_hi − S_lo|, S_lo the interpolant
- * without the middle node (one degree lower: the lower rule's error, a bound
- * on the higher one's while the Chebyshev coefficients decay), plus the
- * per-level quadrature errors carried through the same weights, plus
- * rounding.  While the interpolation estimate of a quantity exceeds
- * max(tol × Σ|terms|, its carried quadrature error) — only tol × Σ|terms|
- * when the plan was given a tol — the worst panel is
- * halved (down to 48 levels, then summed level by level).  At T = 1000 the
- * fast path evaluates 42 levels for π = 0.3, Δ = 2 and 89 on average over
- * random mixtures (Δ up to 10), and agrees with the level-by-level sum
- * within its error estimate: worst 3.7e-10 relative over 840 comparisons at
- * random mixtures, 2e-14 on the gradient with a strict plan (tol 1e-12)
- * (tests/cu_weighting.c, bench/bench_weighting.c).
+ * plan, and shared by panels of one length).  The sum's own error estimate
+ * per panel (ddpm_wsum_info.sum_err): max |S − S'| over the two interpolants
+ * one degree lower that drop the first or the last node (the lower rules'
+ * error, a bound on the higher one's while the interpolation converges),
+ * plus the rounding of the weighted sum, plus DDPM_WSUM_ROUGH × Σ|terms|
+ * (the level values are smooth in t only to their own accuracy).  The total
+ * err adds the per-level quadrature errors carried through the same weights.
+ * While the interpolation estimate of a quantity exceeds tol × Σ|terms|, the
+ * worst panel is halved (down to 48 levels, then summed level by level).
+ * At T = 1000 the fast path evaluates 50 levels for π = 0.3, Δ = 2 (either
+ * schedule; the level-by-level sum 1000) and 135–181 on average over random
+ * mixtures, weightings and w (Δ up to 10).  Against the level-by-level sum
+ * at 52 random mixtures × 7 weightings, T ∈ {10, 100, 1000, 4000}, both
+ * schedules (tests/cu_weighting.c, three seeds): |fast − full| ≤ 0.51 ×
+ * sum_err, and sum_err ≤ 5.3e-13 relative for loss, excess and gradient.
+ * ddpm_loss_avg is this fast sum for the eps weighting (the schedule owns
+ * its plan); ddpm_loss_avg_full the reference.
  *
  * Typical use:
  *     ddpm_weighting wt;  ddpm_weighting_parse("minsnr:5", &wt);
@@ -98,14 +102,20 @@ int ddpm_weighting_lambda(ddpm_quad *q, const ddpm_weighting *wt, const gmm2 *g,
 
 /* ---- plans: how the sums over levels are done ---------------------------- */
 typedef enum { DDPM_WSUM_FAST = 0, DDPM_WSUM_FULL = 1 } ddpm_wsum_mode;
-#define DDPM_WSUM_TOL 1e-10   /* default relative tolerance of the fast path */
+#define DDPM_WSUM_TOL 2.5e-13 /* default relative tolerance of the interpolation estimate */
+/* The computed level values are smooth in t only to about their own
+ * accuracy (the quadrature's panels change with k = aΔ): measured 4th
+ * differences put the roughness at up to ~8e-13 relative per level (at
+ * k ≈ 4, Δ = 5), which an interpolant through 25 levels carries at roughly
+ * 1/√25 of it.  The fast sum's estimate adds DDPM_WSUM_ROUGH × Σ|terms| for
+ * it (4× for the Hessian, accurate relative to its scale, not its value). */
+#define DDPM_WSUM_ROUGH 2.5e-13
 
 typedef struct ddpm_wplan ddpm_wplan;
 /* A plan for weighting wt on schedule s (LINEAR or COSINE, any T ≥ 2).
- * tol: relative tolerance of the fast path; 0: DDPM_WSUM_TOL, and no finer
- * than the per-level quadrature error estimates (the default: the fast sum's
- * error estimate is then at most about twice the level-by-level one); > 0:
- * refine to tol × Σ|terms| whatever the quadrature errors.  NULL on failure,
+ * tol: relative tolerance of the fast path's interpolation estimate,
+ * refined to tol × Σ|terms| of each quantity; 0: DDPM_WSUM_TOL (the lab's
+ * accuracy: the sum's own error estimate then stays below 1e-12 relative).  NULL on failure,
  * with *status (status may be NULL): GSL_EINVAL (s or wt NULL, an unknown
  * kind or mode), GSL_EDOM (a weighting that does not fit s — ddpm_weighting_check —,
  * tol negative or not finite, T < 2), GSL_ENOMEM. */
@@ -123,6 +133,14 @@ size_t ddpm_wplan_nodes(const ddpm_wplan *p);
  * for a bad w or mixture. */
 int ddpm_wplan_loss(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, double w,
                     ddpm_loss_result *res);
+/* The same, and what the sum over levels did (info may be NULL): nevals
+ * levels evaluated, and sum_err[k] for loss, excess, grad, hess: the part
+ * of each err the sum itself adds (interpolation and rounding; the rest is
+ * the per-level quadrature errors carried through).  |fast − level-by-level
+ * sum| ≤ sum_err, up to the level values' own (actual) errors. */
+typedef struct { size_t nevals; double sum_err[4]; } ddpm_wsum_info;
+int ddpm_wplan_loss_info(ddpm_quad *q, const ddpm_wplan *p, const gmm2 *g, double w,
+                         ddpm_loss_result *res, ddpm_wsum_info *info);
 
 /* The weighted sandwich at θ*: sw->A = A_λ, sw->B = B_λ, nvar_w = A_λ/B_λ²,
  * nvar_p = (π(1−π))² nvar_w, err = error estimate of nvar_w.  GSL_EINVAL

@@ -399,6 +399,8 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EDOM, ddpm_loss_level(F.q, F.g, 0.6, 0.8, NAN, &F.lres))         \
     X(GSL_EINVAL, ddpm_loss_avg(F.q, F.g, NULL, 0.0, &F.lres))             \
     X(GSL_EDOM, ddpm_loss_avg(F.q, F.g, F.s, INFINITY, &F.lres))           \
+    X(GSL_EINVAL, ddpm_loss_avg_full(F.q, F.g, NULL, 0.0, &F.lres))        \
+    X(GSL_EDOM, ddpm_loss_avg_full(F.q, F.g, F.s, INFINITY, &F.lres))      \
     X(GSL_EINVAL, ddpm_loss_to_p(0.0, NULL, &F.lres))                      \
     X(GSL_EINVAL, ddpm_loss_to_p(0.0, &F.lres, NULL))                      \
     X(GSL_EDOM, ddpm_loss_to_p(NAN, &F.lres, &F.lres))                     \
@@ -472,6 +474,8 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EINVAL, ddpm_wplan_loss(F.q, NULL, F.g, 0.0, &F.lres))                                   \
     X(GSL_EINVAL, ddpm_wplan_loss(F.q, F.wp, F.g, 0.0, NULL))                                      \
     X(GSL_EDOM, ddpm_wplan_loss(F.q, F.wp, F.g, NAN, &F.lres))                                     \
+    X(GSL_EINVAL, ddpm_wplan_loss_info(F.q, NULL, F.g, 0.0, &F.lres, NULL))                        \
+    X(GSL_EDOM, ddpm_wplan_loss_info(F.q, F.wp, F.g, NAN, &F.lres, NULL))                          \
     X(GSL_EINVAL, ddpm_wplan_sandwich(F.q, F.wp, NULL, &F.sw))                                     \
     X(GSL_EDOM, wplan_sep0(0))                                                                     \
     X(GSL_EINVAL, ddpm_wplan_efficiency(F.q, F.wp, F.g, 0, NULL))                                  \
