@@ -364,7 +364,7 @@ int pf_fed_f13(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
             if (v[p].trainable[m] > pmax) pmax = v[p].trainable[m];
         }
     }
-    layout L = head(f, r, 1, nv, "New-client KID against trainable parameters per new client", 0.09, 0.12, 0.78, 0.11, 0);
+    layout L = head(f, r, 1, nv, "New-client KID against trainable parameters per new client", 0.11, 0.12, 0.78, 0.11, 0);
     plots_fig_body(f, "unset key\nset xlabel 'trainable parameters  (log; 0 at 1)'\n"
                    "set logscale x\nset format x '10^{%%L}'\nset xrange [0.5:%g]\n", pmax * 3.0);
     for (size_t p = 0; p < nv; p++) {
@@ -521,7 +521,7 @@ int pf_fed_f15(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
                 }
     }
     const char *kid = v[0].size_name ? v[0].size_name : "KID";
-    layout L = head(f, r, 1, nv, "New-client KID over fine-tuning learning rate × steps", 0.09, 0.12, 0.74, 0.11, 0);
+    layout L = head(f, r, 1, nv, "New-client KID over fine-tuning learning rate × steps", 0.11, 0.12, 0.74, 0.11, 0);
     plots_fig_body(f, "set xlabel 'fine-tuning learning rate  (log)'\nset logscale x\nset format x '10^{%%L}'\n");
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
@@ -594,7 +594,7 @@ int pf_fed_f16(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
             num(f, v[p].pr_pred[i]);
             plots_fig_data(f, "\n");
         }
-    layout L = head(f, r, 1, nv, "E5: the client’s statistics against their leave-one-out prediction from its embedding", 0.09, 0.13, 0.8, 0.11, 0);
+    layout L = head(f, r, 1, nv, "E5: the client’s statistics against their leave-one-out prediction from its embedding", 0.11, 0.13, 0.8, 0.11, 0);
     for (size_t p = 0; p < nv; p++) {
         span s;
         span_init(&s);
@@ -757,7 +757,7 @@ int pf_fed_f21(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
                 clipped |= isfin(c.lo) && c.lo < floor[p];
             }
     }
-    layout L = head(f, r, 1, nv, "New-client KID against the new client’s number of training samples", 0.09, 0.12, 0.78, 0.11, 0);
+    layout L = head(f, r, 1, nv, "New-client KID against the new client’s number of training samples", 0.11, 0.12, 0.78, 0.11, 0);
     plots_fig_body(f, "set xlabel 'new client’s n_{train}  (log)'\nset logscale x 2\nset style fill transparent solid 0.12 noborder\n");
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
