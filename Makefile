@@ -119,10 +119,11 @@ endif
 install-check: $(BUILD)/spirelab
 	$(SAN_ENV) MAKE="$(MAKE)" CC="$(CC)" BUILD=$(BUILD) SAN=$(SAN) SANFLAGS="$(SANFLAGS)" bash tests/install_check.sh
 
-# The main results: every figure (with its data, script and caption), the
-# claim table, the E1-E5 verdicts, index.html and REPORT.md, into
-# paper_figs/out/; the federated figures (F12-F17, F21) run each SPIRE preset
-# once and write its tables into paper_figs/out/spire_*/.
+# The main results: every figure (theory F1-F11, F18-F20; federated F12-F17,
+# F21) with its data, script and caption, the claim tables C1-C13 and E1-E5,
+# index.html and REPORT.md, into paper_figs/out/.  The federated recipes run
+# each preset's experiment once (10 seeds; spire/experiment.h) and write its
+# tables into paper_figs/out/spire_<preset>/.  Under 15 minutes on 2 cores.
 run: deps all
 	$(BUILD)/spirelab figs --out paper_figs/out
 

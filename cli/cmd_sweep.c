@@ -17,18 +17,21 @@
 #include <gsl/gsl_errno.h>
 #include "cli/cli.h"
 #include "cli/dist.h"
+#include "cli/kopts.h"
 #include "cli/opts.h"
 #include "common/spl_buf.h"
 #include "common/spl_file.h"
 #include "proofs_check/sweep.h"
 
-enum { OPT_ESTIMATOR = OPT_COMMON_END, OPT_REPS, OPT_THREADS, OPT_OUT, OPT_RESUME, OPT_SHARD, OPT_MERGE };
+enum { OPT_ESTIMATOR = OPT_COMMON_END, OPT_REPS, OPT_THREADS, OPT_OUT, OPT_RESUME, OPT_SHARD, OPT_MERGE, OPT_KPI };
 
 static const struct option longopts[] = {
     OPT_LONG_HELP,
     { "d", required_argument, NULL, OPT_D },
     { "sep", required_argument, NULL, OPT_SEP },
     { "pi", required_argument, NULL, OPT_PI },
+    { "kpi", required_argument, NULL, OPT_KPI },
+    KOPT_LONG,
     { "n", required_argument, NULL, OPT_N },
     { "shift", required_argument, NULL, OPT_SHIFT },
     { "seed", required_argument, NULL, OPT_SEED },
@@ -85,6 +88,19 @@ static void usage(FILE *f)
 "                       sep = 0 is not identifiable)\n"
 "  --pi LIST            mixing weights, numbers in (0, 1) (default %s)\n"
 "  --n LIST             samples per replicate, integers in [1, %u] (default %s)\n"
+"K components (THEORY.md s10, docs/kcomponents.md; instead of --sep, --pi, --shift):\n"
+"  --kpi 'P1,...,PK;Q1,...,QK'  weight vectors, each K >= 2 numbers in (0, 1)\n"
+"                       summing to 1 within 1e-12, ';' between vectors (or the flag\n"
+"                       repeated); an axis of the grid in place of --sep x --pi\n"
+"  --means m1,...,mK    the means on a line (mu_k = m_k e1), pairwise distinct, or\n"
+"  --means-file FILE    K rows of r numbers: means in R^r (the first r coordinates\n"
+"                       of R^d; every d >= r, --d defaults to r; '#' lines skipped);\n"
+"                       the centred means must span r <= 2 dimensions (the sandwich\n"
+"                       is by quadrature)\n"
+"  The grid is d x kpi x level x n; each replicate fits w_hat (and/or the MLE)\n"
+"  of all K weights at one noise level per cell (--alpha or --t; not --avg).\n"
+"  K = 2 prints exactly the rows of --pi P1 --sep |m1 - m2| --shift ((m1+m2)/2).u\n"
+"  (u = (m1 - m2)/|m1 - m2|); K >= 3 prints the K-component CSV below.\n"
 "noise level x_t = a x0 + b eps -- one of (default --alpha %s):\n"
 "  --alpha LIST         levels a in (0, 1), b = sqrt(1 - a^2)\n"
 "  --t LIST             steps of a discrete schedule, integers in [1, T]\n"
@@ -143,6 +159,13 @@ static void usage(FILE *f)
 "1/sqrt(n I(pi)), the asymptotic sd of mle (both columns on every row);\n"
 "nonconv: replicates whose fit did not converge; seconds: wall time of the\n"
 "cell (all its estimators).\n"
+"K >= 3 components, the same number of fields:\n"
+"  %s\n"
+"K: components; pi: the cell's weight vector, ';' between weights; means: ';'\n"
+"between means, ' ' between coordinates; rmse: sqrt(mean |p_hat - pi|^2) of\n"
+"the vector p_hat; rmse_se: its standard error; rmse_sandwich: sqrt(tr Cov_p / n),\n"
+"Cov_p = J B^-1 A B^-1 J' the sandwich; rmse_crlb: sqrt(tr CRLB_p / n); p_mean,\n"
+"p_sd, sd_sandwich, sd_crlb: per component, ';' between the K values.\n"
 "Progress (cells done / total, elapsed, remaining) goes to stderr when it is\n"
 "a terminal.  Exit status: 0 done, 1 library or write failure (a cell that\n"
 "fails, on any rank: --out is left as it was before the run), 2 bad input\n"
@@ -152,7 +175,7 @@ static void usage(FILE *f)
             (unsigned)PC_SWEEP_D_MAX, SWEEP_D_DEFAULT, SWEEP_SEP_DEFAULT, SWEEP_PI_DEFAULT,
             (unsigned)PC_SWEEP_N_MAX, SWEEP_N_DEFAULT, SWEEP_ALPHA_DEFAULT,
             (unsigned)OPT_T_MAX, (unsigned)SWEEP_REPS_MAX, (unsigned)SWEEP_THREADS_MAX,
-            SWEEP_WRITE_EVERY, SWEEP_WRITE_SHARE, pc_sweep_csv_header());
+            SWEEP_WRITE_EVERY, SWEEP_WRITE_SHARE, pc_sweep_csv_header(), pc_sweep_csv_kheader());
 }
 
 /* One list flag: parse into L (replacing an earlier value). */
@@ -167,6 +190,12 @@ static int parse_list(const char *flag, const char *text, const pc_sweep_domain 
     pc_sweep_list_free(L);
     *L = tmp;
     return 0;
+}
+
+/* The CSV header of a grid's rows: two components or K. */
+static const char *header_of(const pc_sweep_grid *G)
+{
+    return pc_sweep_grid_width(G) > 1 ? pc_sweep_csv_kheader() : pc_sweep_csv_header();
 }
 
 /* ---- the output: an in-memory copy of the file, written atomically ------------ */
@@ -245,10 +274,10 @@ static const char *store_row(const rowstore *s, size_t k)
 
 /* The file's content: the shard line (if any), the header, then every row
  * held, in grid order (cell, then ddpm before mle: the order of one run). */
-static int out_build(outfile *f, const rowstore *s, const char *shard_line)
+static int out_build(outfile *f, const rowstore *s, const char *shard_line, const char *header)
 {
     spl_buf_reset(&f->text);
-    if ((shard_line && *shard_line && out_append(f, shard_line)) || out_append(f, pc_sweep_csv_header()))
+    if ((shard_line && *shard_line && out_append(f, shard_line)) || out_append(f, header))
         return -1;
     for (size_t k = 0; k < 2 * s->N; k++)
         if (s->at[k] && out_append(f, store_row(s, k))) return -1;
@@ -292,7 +321,7 @@ static int resume_read(const char *path, const pc_sweep_grid *G, const char *sha
         }
         p += sl + 1;
     }
-    const char *header = pc_sweep_csv_header();
+    const char *header = header_of(G);
     size_t hl = strlen(header);
     lineno++;
     if (strncmp(p, header, hl) != 0 || (p[hl] != '\n' && p[hl] != '\0')) {
@@ -430,8 +459,8 @@ static int merge(char **files, size_t nf, const char *out_path)
     char *text = NULL;
     outfile out = { NULL, SPL_BUF_INIT };
     shard_head ref = { 0 };
-    const char *header = pc_sweep_csv_header();
-    size_t hl = strlen(header);
+    const char *header = NULL;     /* the first file's: two components or K */
+    size_t hl = 0;
     if (nf == 0) MERGE_BAD("give the shard files to merge (spirelab sweep --merge FILE... [--out FILE])");
     for (size_t f = 0; f < nf; f++) {
         free(text);
@@ -460,8 +489,14 @@ static int merge(char **files, size_t nf, const char *out_path)
                       h.I, h.N);
         owner[h.I - 1] = f;
         char *p = strchr(text, '\n') + 1;
+        if (!header) {
+            const char *kh = pc_sweep_csv_kheader();
+            header = strncmp(p, kh, strlen(kh)) == 0 && p[strlen(kh)] == '\n' ? kh : pc_sweep_csv_header();
+            hl = strlen(header);
+        }
         if (strncmp(p, header, hl) != 0 || p[hl] != '\n')
-            MERGE_BAD("line 2 of '%s' is not the CSV header of spirelab sweep", files[f]);
+            MERGE_BAD("line 2 of '%s' is not the CSV header of spirelab sweep%s", files[f],
+                      f ? " (or not the first file's)" : "");
         p += hl + 1;
         for (size_t lineno = 3; *p; lineno++) {
             char *nl = strchr(p, '\n');
@@ -487,7 +522,7 @@ static int merge(char **files, size_t nf, const char *out_path)
             MERGE_BAD("shard %zu/%zu ('%s') lacks cell %zu: it is incomplete (finish it with --resume)",
                       c % ref.N + 1, ref.N, files[owner[c % ref.N]], c);
     rc = 1;
-    if (out_build(&out, &rs, NULL)) { fprintf(stderr, "spirelab sweep: out of memory\n"); goto done; }
+    if (out_build(&out, &rs, NULL, header)) { fprintf(stderr, "spirelab sweep: out of memory\n"); goto done; }
     if (out_path) {
         out.path = out_path;
         char wwhy[4200];
@@ -514,7 +549,7 @@ typedef struct { size_t cell, r0, r1, nblk; } unit;
 typedef struct {
     size_t cell, left;           /* blocks still to come */
     double seconds;              /* sum of the blocks' wall times */
-    double *p;                   /* (2 reps) p_hat ddpm, mle */
+    double *p;                   /* (2 reps W) p_hat ddpm, mle (W values each: pc_sweep_grid_width) */
     unsigned char *nc;           /* (2 reps) not converged */
 } open_cell;
 
@@ -560,8 +595,9 @@ static int rows_text(const sweep_job *J, const pc_sweep_row *rows, size_t nr, ch
     return GSL_SUCCESS;
 }
 
-/* dist_run_fn.  A whole cell: its rows as text.  A block: its wall time,
- * then p_hat ddpm, p_hat mle (doubles), then the two not-converged flags. */
+/* dist_run_fn.  A whole cell: its rows as text.  A block of B replicates:
+ * its wall time, then p_hat ddpm, p_hat mle (B W doubles each), then the two
+ * not-converged flags (B bytes each). */
 static int sweep_run(void *ctx, size_t task, char **res, size_t *len, char *why, size_t whylen)
 {
     sweep_job *J = ctx;
@@ -577,18 +613,19 @@ static int sweep_run(void *ctx, size_t task, char **res, size_t *len, char *why,
         st = pc_sweep_cell_run(J->G, u->cell, J->hook ? cell_progress : NULL, J->pg, rows, &nr);
         if (!st) st = rows_text(J, rows, nr, res, len);
     } else {
-        size_t R = u->r1 - u->r0, bytes = sizeof(double) * (1 + 2 * R) + 2 * R;
+        size_t R = u->r1 - u->r0, W = pc_sweep_grid_width(J->G), RW = R * W;
+        size_t bytes = sizeof(double) * (1 + 2 * RW) + 2 * R;
         char *buf = malloc(bytes);
-        double *p = malloc(2 * R * sizeof *p);
+        double *p = malloc(2 * RW * sizeof *p);
         double t0 = omp_get_wtime();
         st = buf && p ? pc_sweep_cell_reps(J->G, u->cell, u->r0, u->r1, J->hook ? cell_progress : NULL,
-                                           J->pg, p, p + R, (unsigned char *)buf + sizeof(double) * (1 + 2 * R),
-                                           (unsigned char *)buf + sizeof(double) * (1 + 2 * R) + R)
+                                           J->pg, p, p + RW, (unsigned char *)buf + sizeof(double) * (1 + 2 * RW),
+                                           (unsigned char *)buf + sizeof(double) * (1 + 2 * RW) + R)
                       : GSL_ENOMEM;
         double secs = omp_get_wtime() - t0;
         if (!st) {
             memcpy(buf, &secs, sizeof secs);
-            memcpy(buf + sizeof(double), p, 2 * R * sizeof *p);
+            memcpy(buf + sizeof(double), p, 2 * RW * sizeof *p);
             *res = buf;
             *len = bytes;
         } else {
@@ -604,7 +641,7 @@ static int sweep_write(sweep_job *J)
 {
     double tw = omp_get_wtime();
     char why[4200] = "out of memory";
-    int err = out_build(J->out, J->rs, J->shard_line) || out_write(J->out, why, sizeof why);
+    int err = out_build(J->out, J->rs, J->shard_line, header_of(J->G)) || out_write(J->out, why, sizeof why);
     J->write_cost = omp_get_wtime() - tw;
     J->last_write = omp_get_wtime();
     if (err) {
@@ -656,8 +693,8 @@ static int take_rows(sweep_job *J, size_t cell, const char *res, size_t len)
 /* Rank 0: one block of a cell; the rows once its last block is in. */
 static int take_block(sweep_job *J, const unit *u, const char *res, size_t len)
 {
-    size_t R = J->reps, B = u->r1 - u->r0, k;
-    if (len != sizeof(double) * (1 + 2 * B) + 2 * B) {
+    size_t R = J->reps, B = u->r1 - u->r0, k, W = pc_sweep_grid_width(J->G), RW = R * W, BW = B * W;
+    if (len != sizeof(double) * (1 + 2 * BW) + 2 * B) {
         fprintf(stderr, "spirelab sweep: internal error: a block of cell %zu has %zu bytes\n", u->cell, len);
         return -1;
     }
@@ -674,7 +711,7 @@ static int take_block(sweep_job *J, const unit *u, const char *res, size_t len)
         oc->cell = u->cell;
         oc->left = u->nblk;
         oc->seconds = 0;
-        oc->p = malloc(2 * R * sizeof *oc->p);
+        oc->p = malloc(2 * RW * sizeof *oc->p);
         oc->nc = malloc(2 * R);
         if (!oc->p || !oc->nc) { free(oc->p); free(oc->nc); fprintf(stderr, "spirelab sweep: out of memory\n"); return -1; }
         J->nopen++;
@@ -683,16 +720,16 @@ static int take_block(sweep_job *J, const unit *u, const char *res, size_t len)
     double secs;
     memcpy(&secs, res, sizeof secs);
     oc->seconds += secs;
-    memcpy(oc->p + u->r0, res + sizeof(double), B * sizeof(double));
-    memcpy(oc->p + R + u->r0, res + sizeof(double) * (1 + B), B * sizeof(double));
-    memcpy(oc->nc + u->r0, res + sizeof(double) * (1 + 2 * B), B);
-    memcpy(oc->nc + R + u->r0, res + sizeof(double) * (1 + 2 * B) + B, B);
+    memcpy(oc->p + u->r0 * W, res + sizeof(double), BW * sizeof(double));
+    memcpy(oc->p + RW + u->r0 * W, res + sizeof(double) * (1 + BW), BW * sizeof(double));
+    memcpy(oc->nc + u->r0, res + sizeof(double) * (1 + 2 * BW), B);
+    memcpy(oc->nc + R + u->r0, res + sizeof(double) * (1 + 2 * BW) + B, B);
     if (--oc->left) return 0;
     pc_sweep_row rows[PC_SWEEP_NEST];
     size_t nr = 0;
     char *text = NULL;
     size_t tl = 0;
-    int st = pc_sweep_cell_rows(J->G, u->cell, oc->p, oc->p + R, oc->nc, oc->nc + R, oc->seconds, rows, &nr);
+    int st = pc_sweep_cell_rows(J->G, u->cell, oc->p, oc->p + RW, oc->nc, oc->nc + R, oc->seconds, rows, &nr);
     if (!st) st = rows_text(J, rows, nr, &text, &tl);
     free(oc->p);
     free(oc->nc);
@@ -790,6 +827,132 @@ static int parse_shard(const char *arg, size_t *I, size_t *N)
     return 0;
 }
 
+/* ---- K components: --kpi, --means, --means-file ------------------------------------ */
+
+/* The weight vectors of --kpi, one after the other (nv of K values). */
+typedef struct { size_t K, nv, cap; double *v; } kweights;
+
+/* --kpi 'P1,...,PK;Q1,...,QK' (the flag may repeat): 0, or -1 after one line. */
+static int kweights_add(kweights *kw, const char *arg)
+{
+    const char *p = arg;
+    for (;;) {
+        size_t len = strcspn(p, ";");
+        char piece[KMIX_KMAX * 64];
+        double w[KMIX_KMAX];
+        size_t K = 0;
+        if (len >= sizeof piece) {
+            fprintf(stderr, "spirelab sweep: --kpi: a weight vector is too long in '%s'\n", arg);
+            return -1;
+        }
+        memcpy(piece, p, len);
+        piece[len] = '\0';
+        if (kopt_list("sweep", "--kpi", piece, 0.0, 1.0, w, &K)) return -1;
+        if (K < 2) {
+            fprintf(stderr, "spirelab sweep: --kpi needs K >= 2 weights per vector, got '%s'\n", piece);
+            return -1;
+        }
+        if (kw->nv && K != kw->K) {
+            fprintf(stderr, "spirelab sweep: --kpi: vector %zu has %zu weights, vector 1 has %zu (every vector needs K)\n",
+                    kw->nv + 1, K, kw->K);
+            return -1;
+        }
+        if (kopt_sums_to_one("sweep", "--kpi", w, K)) return -1;
+        if (kw->nv == kw->cap) {
+            size_t cap = kw->cap ? 2 * kw->cap : 8;
+            double *v = cap <= PC_SWEEP_MAX_CELLS ? realloc(kw->v, cap * KMIX_KMAX * sizeof *v) : NULL;
+            if (!v) {
+                fprintf(stderr, "spirelab sweep: --kpi: too many weight vectors (at most %u)\n", (unsigned)PC_SWEEP_MAX_CELLS);
+                return -1;
+            }
+            kw->v = v;
+            kw->cap = cap;
+        }
+        kw->K = K;
+        memcpy(kw->v + kw->nv++ * K, w, K * sizeof *w);
+        if (p[len] == '\0') return 0;
+        p += len + 1;
+    }
+}
+
+/* A number rounded to 15 significant digits (re-reads exactly from %.15g). */
+static double digits15(double x)
+{
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.15g", x);
+    return strtod(buf, NULL);
+}
+
+/* The cross-flag rules of --kpi and the means, then the spec: K = 2 as the
+ * two-component flags (--pi P1 of each vector, --sep, --shift), K >= 3 as a
+ * K-component grid.  0, or -1 after one line on stderr. */
+static int kmix_flags(const kweights *kw, kopt *km, opt_common *o, pc_sweep_spec *sp, int given_d,
+                      int given_sep, int given_pi, int given_shift)
+{
+    if (!kw->nv && !km->means_flag) return 0;
+    if (!kw->nv) {
+        fprintf(stderr, "spirelab sweep: %s needs the weight vectors --kpi 'P1,...,PK;...'\n", km->means_flag);
+        return -1;
+    }
+    if (!km->means_flag) {
+        fprintf(stderr, "spirelab sweep: --kpi needs the means: --means m1,...,mK or --means-file FILE\n");
+        return -1;
+    }
+    if (given_pi) {
+        opt_contradiction("sweep", "--pi", "--kpi", "--pi LIST sweeps two-component weights, --kpi K-component vectors: give one");
+        return -1;
+    }
+    if (given_sep || given_shift) {
+        opt_contradiction("sweep", given_sep ? "--sep" : "--shift", km->means_flag, "the means set the separation and shift");
+        return -1;
+    }
+    if (km->Kmeans != kw->K) {
+        fprintf(stderr, "spirelab sweep: --kpi has %zu weights per vector but %s has %zu means\n", kw->K, km->means_flag,
+                km->Kmeans);
+        return -1;
+    }
+    if (kopt_means_distinct(km, "sweep")) return -1;
+    const size_t K = kw->K, r = km->r;
+    if (!given_d) {                  /* --d defaults to r */
+        char t[32];
+        snprintf(t, sizeof t, "%zu", r);
+        if (parse_list("--d", t, &pc_sweep_dom_d, &sp->d)) return -1;
+    }
+    for (size_t i = 0; i < sp->d.n; i++)
+        if (sp->d.v[i] < (double)r) {
+            fprintf(stderr, "spirelab sweep: --d must be at least r = %zu (the means' coordinates), got %.15g\n", r, sp->d.v[i]);
+            return -1;
+        }
+    if (K == 2) {
+        /* today's grid: --pi P1 of each vector, --sep |m1 - m2|, --shift */
+        spl_buf t = SPL_BUF_INIT;
+        char num[40];
+        for (size_t v = 0; v < kw->nv; v++) {
+            snprintf(num, sizeof num, "%s%.17g", v ? "," : "", kw->v[2 * v]);
+            spl_buf_puts(&t, num);
+        }
+        double sep, shift;
+        kopt_two(km, &sep, &shift);
+        int bad = !spl_buf_str(&t) || parse_list("--kpi", spl_buf_str(&t), &pc_sweep_dom_pi, &sp->pi);
+        spl_buf_release(&t);
+        snprintf(num, sizeof num, "%.17g", sep);
+        if (bad || parse_list(km->means_flag, num, &pc_sweep_dom_sep, &sp->sep)) return -1;
+        o->shift = digits15(shift);
+        return 0;
+    }
+    if (o->given_avg) {
+        fprintf(stderr, "spirelab sweep: --avg needs two components; with --kpi of K >= 3 give --alpha LIST or --t LIST\n");
+        return -1;
+    }
+    sp->kmix.K = K;
+    sp->kmix.r = r;
+    if (pc_sweep_list_set(&sp->kmix.pi, kw->v, kw->nv * K) || pc_sweep_list_set(&sp->kmix.means, km->means, K * r)) {
+        opt_lib_error("sweep", "allocating the weight vectors", GSL_ENOMEM);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the command ---------------------------------------------------------------------- */
 
 int cmd_sweep(int argc, char **argv)
@@ -809,6 +972,10 @@ int cmd_sweep(int argc, char **argv)
     char why[PC_SWEEP_WHY + 64];
     struct sigaction old_int, old_term;
     int handlers = 0, root = dist_rank() == 0;
+    kopt km;                         /* --means / --means-file */
+    kopt_init(&km);
+    kweights kw = { 0 };             /* --kpi */
+    int given_d = 0, given_sep = 0, given_pi = 0, given_shift = 0;
 
     if (parse_list("--d", SWEEP_D_DEFAULT, &pc_sweep_dom_d, &sp.d)
         || parse_list("--sep", SWEEP_SEP_DEFAULT, &pc_sweep_dom_sep, &sp.sep)
@@ -828,9 +995,18 @@ int cmd_sweep(int argc, char **argv)
             usage(stdout);
             rc = 0;
             goto done;
-        case OPT_D:     bad = parse_list("--d", optarg, &pc_sweep_dom_d, &sp.d); break;
-        case OPT_SEP:   bad = parse_list("--sep", optarg, &pc_sweep_dom_sep, &sp.sep); break;
-        case OPT_PI:    bad = parse_list("--pi", optarg, &pc_sweep_dom_pi, &sp.pi); break;
+        case OPT_D:     given_d = 1; bad = parse_list("--d", optarg, &pc_sweep_dom_d, &sp.d); break;
+        case OPT_SEP:   given_sep = 1; bad = parse_list("--sep", optarg, &pc_sweep_dom_sep, &sp.sep); break;
+        case OPT_PI:    given_pi = 1; bad = parse_list("--pi", optarg, &pc_sweep_dom_pi, &sp.pi); break;
+        case OPT_KPI:   bad = kweights_add(&kw, optarg); break;
+        case KOPT_MEANS:
+        case KOPT_MEANS_FILE:
+            bad = kopt_handle(&km, &o, c, optarg, argv, longopts);
+            break;
+        case OPT_SHIFT:
+            given_shift = 1;
+            bad = opt_common_handle(&o, c, optarg, argv, longopts);
+            break;
         case OPT_N:     bad = parse_list("--n", optarg, &pc_sweep_dom_n, &sp.n); break;
         case OPT_ALPHA:
             o.given_alpha = 1;
@@ -918,6 +1094,7 @@ int cmd_sweep(int argc, char **argv)
             goto done;
         }
     }
+    if (kmix_flags(&kw, &km, &o, &sp, given_d, given_sep, given_pi, given_shift)) goto done;
     if (o.given_t) {
         pc_sweep_domain dt = pc_sweep_dom_t(o.T);
         if (parse_list("--t", t_text, &dt, &sp.t)) goto done;
@@ -936,6 +1113,13 @@ int cmd_sweep(int argc, char **argv)
 
     int st;
     double ncells = pc_sweep_spec_ncells(&sp);
+    if (ncells > PC_SWEEP_MAX_CELLS && sp.kmix.K) {
+        fprintf(stderr, "spirelab sweep: the grid --d x --kpi x level x --n has %.0f cells "
+                "(%zu x %zu x %zu x %zu), more than %u: split the sweep\n", ncells, sp.d.n,
+                sp.kmix.pi.n / sp.kmix.K, sp.level == PC_SWEEP_LEVEL_ALPHA ? sp.alpha.n : sp.t.n, sp.n.n,
+                (unsigned)PC_SWEEP_MAX_CELLS);
+        goto done;
+    }
     if (ncells > PC_SWEEP_MAX_CELLS) {
         fprintf(stderr, "spirelab sweep: the grid --d x --sep x --pi x level x --n has %.0f cells "
                 "(%zu x %zu x %zu x %zu x %zu), more than %u: split the sweep\n",
@@ -945,6 +1129,15 @@ int cmd_sweep(int argc, char **argv)
         goto done;
     }
     G = pc_sweep_grid_alloc(&sp, &st, why, sizeof why);
+    if (!G && sp.kmix.K) {           /* the reason names the axis: kpi, means or d */
+        const char *flag = !strncmp(why, "means:", 6) ? km.means_flag : !strncmp(why, "kpi:", 4) ? "--kpi"
+                         : !strncmp(why, "d:", 2) ? "--d" : NULL;
+        const char *colon = strchr(why, ':');
+        if (flag && colon) fprintf(stderr, "spirelab sweep: %s%s\n", flag, colon);
+        else fprintf(stderr, "spirelab sweep: --kpi: %s\n", why);
+        rc = st == GSL_ENOMEM ? 1 : 2;
+        goto done;
+    }
     if (!G) {
         fprintf(stderr, "spirelab sweep: %s\n", why);
         rc = st == GSL_ENOMEM ? 1 : 2;
@@ -972,7 +1165,7 @@ int cmd_sweep(int argc, char **argv)
         char wwhy[4200];
         if (resume && (rc = resume_read(out_path, G, shard_line, mine, &rs, &kept)) != 0) {
             /* message printed */
-        } else if (out_build(&out, &rs, shard_line)) {
+        } else if (out_build(&out, &rs, shard_line, header_of(G))) {
             opt_lib_error(o.cmd, "allocating the output", GSL_ENOMEM);
             rc = 1;
         } else {
@@ -1005,7 +1198,7 @@ int cmd_sweep(int argc, char **argv)
                 out_path, skipped, nmine, shard_n ? " of the shard" : "", todo);
     if (!out_path) {
         if (shard_n) printf("%s\n", shard_line);
-        printf("%s\n", pc_sweep_csv_header());
+        printf("%s\n", header_of(G));
         fflush(stdout);
     }
 
@@ -1089,5 +1282,6 @@ done:
     store_free(&rs);
     pc_sweep_grid_free(G);
     pc_sweep_spec_free(&sp);
+    free(kw.v);
     return rc;
 }

@@ -178,9 +178,9 @@ int kcmd_fit(const opt_common *o, const kopt *k)
     kmix_fit_result fd, fm;
     kmix_sandwich sw;
     if (!q || !S) { opt_lib_error(o->cmd, q ? "kmix_sample_draw" : "kmix_quad_alloc", q ? st : GSL_ENOMEM); goto done; }
-    st = kmix_fit_ddpm(m, S, NULL, 1e-10, 500, &fd);
+    st = kmix_fit_ddpm(m, S, NULL, KMIX_FIT_TOL, KMIX_FIT_MAXITER, &fd);
     if (st && st != GSL_EMAXITER) { opt_lib_error(o->cmd, "kmix_fit_ddpm", st); goto done; }
-    st = kmix_fit_mle(m, S, 1e-12, 100000, &fm);
+    st = kmix_fit_mle(m, S, KMIX_FIT_MLE_TOL, KMIX_FIT_MLE_MAXITER, &fm);
     if (st && st != GSL_EMAXITER) { opt_lib_error(o->cmd, "kmix_fit_mle", st); goto done; }
     if ((st = kmix_sandwich_level(q, m, a, b, &sw))) { opt_lib_error(o->cmd, "kmix_sandwich_level", st); goto done; }
     if (!fd.converged) fprintf(stderr, "spirelab fit: note: kmix_fit_ddpm did not converge (rows ddpm, converged = 0)\n");

@@ -10,8 +10,7 @@
 
 void kopt_init(kopt *k) { memset(k, 0, sizeof *k); }
 
-/* A comma list of at most KMIX_KMAX finite numbers in lo..hi (open ends). */
-static int parse_list(const char *cmd, const char *flag, const char *arg, double lo, double hi,
+int kopt_list(const char *cmd, const char *flag, const char *arg, double lo, double hi,
                       double *out, size_t *count)
 {
     char tok[128];
@@ -115,7 +114,7 @@ int kopt_handle(kopt *k, opt_common *o, int code, const char *arg, char **argv,
     case OPT_PI:
         if (!strchr(arg, ',')) { k->pi_list = 0; return opt_common_handle(o, code, arg, argv, longopts); }
         k->pi_list = 1;
-        return parse_list(c, "--pi", arg, 0.0, 1.0, k->pi, &k->K);
+        return kopt_list(c, "--pi", arg, 0.0, 1.0, k->pi, &k->K);
     case KOPT_MEANS:
         if (k->means_flag && strcmp(k->means_flag, "--means")) {
             opt_contradiction(c, k->means_flag, "--means", "give the means once");
@@ -123,7 +122,7 @@ int kopt_handle(kopt *k, opt_common *o, int code, const char *arg, char **argv,
         }
         k->means_flag = "--means";
         k->r = 1;
-        return parse_list(c, "--means", arg, -INFINITY, INFINITY, k->means, &k->Kmeans);
+        return kopt_list(c, "--means", arg, -INFINITY, INFINITY, k->means, &k->Kmeans);
     case KOPT_MEANS_FILE:
         if (k->means_flag && strcmp(k->means_flag, "--means-file")) {
             opt_contradiction(c, k->means_flag, "--means-file", "give the means once");
@@ -144,10 +143,10 @@ int kopt_p(kopt *k, const char *cmd, const char *arg)
 {
     if (!strchr(arg, ',')) return 1;
     k->p_list = 1;
-    return parse_list(cmd, "--p", arg, 0.0, 1.0, k->p, &k->Kp);
+    return kopt_list(cmd, "--p", arg, 0.0, 1.0, k->p, &k->Kp);
 }
 
-static int sums_to_one(const char *cmd, const char *flag, const double *x, size_t K)
+int kopt_sums_to_one(const char *cmd, const char *flag, const double *x, size_t K)
 {
     double s = 0;
     for (size_t i = 0; i < K; i++) s += x[i];
@@ -156,6 +155,36 @@ static int sums_to_one(const char *cmd, const char *flag, const double *x, size_
         return -1;
     }
     return 0;
+}
+
+int kopt_means_distinct(const kopt *k, const char *cmd)
+{
+    const size_t K = k->Kmeans, r = k->r;
+    double scale = 0;
+    for (size_t i = 0; i < K * r; i++) scale = fmax(scale, fabs(k->means[i]));
+    for (size_t i = 0; i < K; i++)
+        for (size_t j = i + 1; j < K; j++) {
+            double d2 = 0;
+            for (size_t t = 0; t < r; t++) d2 += pow(k->means[i * r + t] - k->means[j * r + t], 2);
+            if (sqrt(d2) <= 1e-9 * (1 + scale)) {
+                fprintf(stderr, "spirelab %s: %s: means %zu and %zu coincide (each component needs its own mean)\n",
+                        cmd, k->means_flag, i + 1, j + 1);
+                return -1;
+            }
+        }
+    return 0;
+}
+
+void kopt_two(const kopt *k, double *sep, double *shift)
+{
+    /* mu_k = c_k u; Δ = |mu1 − mu2|, u = (mu1 − mu2)/Δ, shift = ((mu1 + mu2)/2)·u */
+    const size_t r = k->r;
+    double D2 = 0, cu = 0;
+    for (size_t t = 0; t < r; t++) D2 += pow(k->means[t] - k->means[r + t], 2);
+    double D = sqrt(D2);
+    for (size_t t = 0; t < r; t++) cu += 0.5 * (k->means[t] + k->means[r + t]) * (k->means[t] - k->means[r + t]) / D;
+    *sep = D;
+    *shift = cu;
 }
 
 int kopt_check(kopt *k, opt_common *o, double *p_single)
@@ -181,31 +210,20 @@ int kopt_check(kopt *k, opt_common *o, double *p_single)
         fprintf(stderr, "spirelab %s: --pi has %zu weights but %s has %zu means\n", c, k->K, k->means_flag, k->Kmeans);
         return -1;
     }
-    if (sums_to_one(c, "--pi", k->pi, k->K)) return -1;
+    if (kopt_sums_to_one(c, "--pi", k->pi, k->K)) return -1;
     if (k->p_list) {
         if (k->Kp != k->K) {
             fprintf(stderr, "spirelab %s: --p has %zu weights but --pi has %zu\n", c, k->Kp, k->K);
             return -1;
         }
-        if (sums_to_one(c, "--p", k->p, k->K)) return -1;
+        if (kopt_sums_to_one(c, "--p", k->p, k->K)) return -1;
     }
     if (k->given_sep || k->given_shift) {
         opt_contradiction(c, k->given_sep ? "--sep" : "--shift", k->means_flag, "the means set the separation and shift");
         return -1;
     }
     const size_t K = k->K, r = k->r;
-    double scale = 0;
-    for (size_t i = 0; i < K * r; i++) scale = fmax(scale, fabs(k->means[i]));
-    for (size_t i = 0; i < K; i++)
-        for (size_t j = i + 1; j < K; j++) {
-            double d2 = 0;
-            for (size_t t = 0; t < r; t++) d2 += pow(k->means[i * r + t] - k->means[j * r + t], 2);
-            if (sqrt(d2) <= 1e-9 * (1 + scale)) {
-                fprintf(stderr, "spirelab %s: %s: means %zu and %zu coincide (each component needs its own mean)\n",
-                        c, k->means_flag, i + 1, j + 1);
-                return -1;
-            }
-        }
+    if (kopt_means_distinct(k, c)) return -1;
     if (k->given_d && o->d < r) {
         fprintf(stderr, "spirelab %s: --d must be at least r = %zu (the means' coordinates), got %zu\n", c, r, o->d);
         return -1;
@@ -214,13 +232,8 @@ int kopt_check(kopt *k, opt_common *o, double *p_single)
     if (K == 2) {
         /* today's two-component flags: mu_k = c_k u; Δ = |mu1 − mu2|, u = (mu1 − mu2)/Δ,
          * shift = ((mu1 + mu2)/2)·u (the loss does not depend on u or the shift) */
-        double D2 = 0, cu = 0;
-        for (size_t t = 0; t < r; t++) D2 += pow(k->means[t] - k->means[r + t], 2);
-        double D = sqrt(D2);
-        for (size_t t = 0; t < r; t++) cu += 0.5 * (k->means[t] + k->means[r + t]) * (k->means[t] - k->means[r + t]) / D;
         o->pi = k->pi[0];
-        o->sep = D;
-        o->shift = cu;
+        kopt_two(k, &o->sep, &o->shift);
         if (k->p_list && p_single) *p_single = k->p[0];
         return 0;
     }

@@ -35,6 +35,17 @@ typedef struct {
 } kopt;
 
 void kopt_init(kopt *k);
+/* A comma list of 1..KMIX_KMAX finite numbers, each in (lo, hi), into out
+ * (*count of them).  0, or -1 after one line naming flag. */
+int kopt_list(const char *cmd, const char *flag, const char *arg, double lo, double hi,
+              double *out, size_t *count);
+/* x (K) sums to 1 within 1e-12: 0, or -1 after one line naming flag. */
+int kopt_sums_to_one(const char *cmd, const char *flag, const double *x, size_t K);
+/* The Kmeans means pairwise distinct: 0, or -1 after one line naming the flag. */
+int kopt_means_distinct(const kopt *k, const char *cmd);
+/* K = 2: the two-component flags of the two means, sep = |mu1 - mu2| and
+ * shift = ((mu1 + mu2)/2)·u with u = (mu1 - mu2)/sep (the means distinct). */
+void kopt_two(const kopt *k, double *sep, double *shift);
 /* Take the codes this module owns (OPT_PI with a comma, KOPT_MEANS,
  * KOPT_MEANS_FILE; records OPT_D, OPT_SEP, OPT_SHIFT, OPT_DIRECTION) and pass
  * every other code to opt_common_handle.  0 handled, -1 bad value (printed). */

@@ -143,6 +143,14 @@ void kmix_sample_free(kmix_sample *S);   /* NULL is fine */
 int kmix_sample_loss(const kmix *m, const kmix_sample *S, const double *w, double *loss,
                      double *grad, double *hess);
 
+/* The lab's one set of K-component fit settings (spirelab fit, C13, F20,
+ * sweep): ŵ_n to |∇|_2 < 1e-10 in at most 500 BFGS steps; EM to 1e-12 in at
+ * most 100000 steps. */
+#define KMIX_FIT_TOL         1e-10
+#define KMIX_FIT_MAXITER     500u
+#define KMIX_FIT_MLE_TOL     1e-12
+#define KMIX_FIT_MLE_MAXITER 100000u
+
 typedef struct {
     double w[KMIX_NMAX], p[KMIX_KMAX];
     size_t iterations;

@@ -181,7 +181,7 @@ int pf_f20_kdimension(const pf_opts *o, pf_result *r)
                 int s2;
                 kmix_sample *S = kmix_sample_draw(m, AK, b, n, DDPM_MC_EXPLICIT, pf_stream(o, 20, kk * 16 + id, rep), &s2);
                 kmix_fit_result fr;
-                if (S) s2 = kmix_fit_ddpm(m, S, NULL, 1e-10, 500, &fr);
+                if (S) s2 = kmix_fit_ddpm(m, S, NULL, KMIX_FIT_TOL, KMIX_FIT_MAXITER, &fr);
                 double e = 0;
                 for (size_t j = 0; j < K; j++) e += pow(fr.p[j] - m->g->w[j], 2);
                 e2[rep] = e;

@@ -503,7 +503,7 @@ int pc_c13_kcomp_dimension_free(const pc_opts *o, pc_result *res)
             int st;
             kmix_sample *S = kmix_sample_draw(m, a, b, n, DDPM_MC_EXPLICIT, spl_stream_seed(o->seed, 0xC13 + id, k), &st);
             kmix_fit_result f;
-            if (S) st = kmix_fit_ddpm(m, S, NULL, 1e-10, 500, &f);
+            if (S) st = kmix_fit_ddpm(m, S, NULL, KMIX_FIT_TOL, KMIX_FIT_MAXITER, &f);
             if (st == GSL_EMAXITER) nc++;          /* kept, and counted in the claim line */
             else if (st) status |= st;
             for (size_t j = 0; j < 2; j++) W[(id * R + k) * 2 + j] = sqrt((double)n) * (f.w[j] - th[j]);

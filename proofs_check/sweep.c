@@ -282,6 +282,8 @@ int pc_sweep_estimators_parse(const char *text, unsigned *set, char *why, size_t
 struct pc_sweep_grid {
     pc_sweep_spec spec;       /* owns copies of the lists */
     ddpm_schedule *sched;     /* STEP, AVG */
+    kmix_quad *q;             /* K components: the sandwich's quadrature (read-only) */
+    size_t nsep, npi;         /* positions on the sep and pi axes (K components: 1, vectors) */
     size_t nlevel, ncells;
 };
 
@@ -309,6 +311,8 @@ void pc_sweep_spec_free(pc_sweep_spec *sp)
     pc_sweep_list_free(&sp->n);
     pc_sweep_list_free(&sp->alpha);
     pc_sweep_list_free(&sp->t);
+    pc_sweep_list_free(&sp->kmix.pi);
+    pc_sweep_list_free(&sp->kmix.means);
 }
 
 static size_t spec_nlevel(const pc_sweep_spec *sp)
@@ -320,10 +324,15 @@ static size_t spec_nlevel(const pc_sweep_spec *sp)
     }
 }
 
+/* Positions on the sep and pi axes: the lists', or 1 and the number of
+ * weight vectors of a K-component grid. */
+static size_t spec_nsep(const pc_sweep_spec *sp) { return sp->kmix.K ? 1 : sp->sep.n; }
+static size_t spec_npi(const pc_sweep_spec *sp) { return sp->kmix.K ? sp->kmix.pi.n / sp->kmix.K : sp->pi.n; }
+
 double pc_sweep_spec_ncells(const pc_sweep_spec *sp)
 {
     if (!sp) return NAN;
-    return (double)sp->d.n * (double)sp->sep.n * (double)sp->pi.n * (double)spec_nlevel(sp)
+    return (double)sp->d.n * (double)spec_nsep(sp) * (double)spec_npi(sp) * (double)spec_nlevel(sp)
            * (double)sp->n.n;
 }
 
@@ -332,6 +341,7 @@ void pc_sweep_grid_free(pc_sweep_grid *G)
     if (!G) return;
     pc_sweep_spec_free(&G->spec);
     ddpm_schedule_free(G->sched);
+    kmix_quad_free(G->q);
     free(G);
 }
 
@@ -345,15 +355,100 @@ static int check_list(const char *name, const pc_sweep_list *L, const pc_sweep_d
     return st;
 }
 
+/* Two weight vectors in lexicographic order (qsort: equal vectors adjacent). */
+typedef struct { const double *v; size_t K; } kvec;
+static int kvec_cmp(const void *a, const void *b)
+{
+    const kvec *x = a, *y = b;
+    for (size_t k = 0; k < x->K; k++)
+        if (x->v[k] != y->v[k]) return x->v[k] < y->v[k] ? -1 : 1;
+    return 0;
+}
+
+/* The K-component part of a spec: km holds canonical copies (15 digits) of
+ * sp->kmix's lists, checked; on failure a reason and the status. */
+static int kmix_spec_copy(const pc_sweep_spec *sp, pc_sweep_kmix *km, char *why, size_t whylen)
+{
+    const pc_sweep_kmix *in = &sp->kmix;
+    const size_t K = in->K, r = in->r;
+    int st;
+    *km = (pc_sweep_kmix){ K, r, { 0, NULL }, { 0, NULL } };
+    if (K < 2 || K > KMIX_KMAX) { say(why, whylen, "K must be in [2, %d], got %zu", KMIX_KMAX, K); return GSL_EDOM; }
+    if (r < 1 || r > KMIX_KMAX - 1) { say(why, whylen, "the means need r in [1, %d] coordinates, got %zu", KMIX_KMAX - 1, r); return GSL_EDOM; }
+    if (!in->means.v || in->means.n != K * r) {
+        say(why, whylen, "means: K x r = %zu numbers needed, got %zu", K * r, in->means.n);
+        return GSL_EINVAL;
+    }
+    if (!in->pi.v || in->pi.n == 0 || in->pi.n % K) {
+        say(why, whylen, "kpi: weight vectors of K = %zu numbers each needed, got %zu numbers", K, in->pi.n);
+        return GSL_EINVAL;
+    }
+    if (sp->level == PC_SWEEP_LEVEL_AVG) {
+        say(why, whylen, "K components need one noise level per cell (alpha or t), not avg");
+        return GSL_EINVAL;
+    }
+    for (size_t i = 0; i < sp->d.n; i++)
+        if (sp->d.v[i] < (double)r) {
+            say(why, whylen, "d: value %.15g is less than r = %zu, the coordinates of the means", sp->d.v[i], r);
+            return GSL_EDOM;
+        }
+    if ((st = pc_sweep_list_set(&km->pi, in->pi.v, in->pi.n)) || (st = pc_sweep_list_set(&km->means, in->means.v, in->means.n))) {
+        say(why, whylen, "out of memory");
+        return st;
+    }
+    for (size_t i = 0; i < K * r; i++) {
+        if (!isfinite(km->means.v[i])) { say(why, whylen, "means: %g is not finite", km->means.v[i]); return GSL_EDOM; }
+        km->means.v[i] = canon15(km->means.v[i]);
+    }
+    const size_t nv = km->pi.n / K;
+    for (size_t v = 0; v < nv; v++) {
+        double *w = km->pi.v + v * K, sum = 0;
+        for (size_t k = 0; k < K; k++) {
+            if (!in_domain(&pc_sweep_dom_pi, w[k])) {
+                say(why, whylen, "kpi: weight %.15g of vector %zu is outside (0, 1)", w[k], v + 1);
+                return GSL_EDOM;
+            }
+            w[k] = canon15(w[k]);
+            sum += w[k];
+        }
+        if (fabs(sum - 1.0) > 1e-12) {
+            say(why, whylen, "kpi: the weights of vector %zu sum to %.17g, not 1 within 1e-12", v + 1, sum);
+            return GSL_EDOM;
+        }
+    }
+    kvec *sorted = malloc(nv * sizeof *sorted);
+    if (!sorted) { say(why, whylen, "out of memory"); return GSL_ENOMEM; }
+    for (size_t v = 0; v < nv; v++) sorted[v] = (kvec){ km->pi.v + v * K, K };
+    qsort(sorted, nv, sizeof *sorted, kvec_cmp);
+    for (size_t v = 1; v < nv; v++)
+        if (!kvec_cmp(&sorted[v - 1], &sorted[v])) {
+            say(why, whylen, "kpi: the weight vector %zu occurs more than once", (size_t)(sorted[v].v - km->pi.v) / K + 1);
+            free(sorted);
+            return GSL_EDOM;
+        }
+    free(sorted);
+    /* the means: distinct, and a span of rank <= 2 (kmix_set in R^r) */
+    kmix *m = kmix_alloc(K, r, &st);
+    char err[160] = "";
+    if (m && !(st = kmix_set(m, km->pi.v, km->means.v, err, sizeof err)) && m->r > 2) {
+        snprintf(err, sizeof err, "the centred means span r = %zu dimensions; the sandwich needs r <= 2", m->r);
+        st = GSL_EDOM;
+    }
+    kmix_free(m);
+    if (st) say(why, whylen, "means: %s", *err ? err : gsl_strerror(st));
+    return st;
+}
+
 pc_sweep_grid *pc_sweep_grid_alloc(const pc_sweep_spec *sp, int *status, char *why, size_t whylen)
 {
     int dummy, st;
     if (!status) status = &dummy;
     *status = GSL_EINVAL;
     if (!sp) return NULL;
+    const int kmode = sp->kmix.K != 0;
     if ((st = check_list("d", &sp->d, &pc_sweep_dom_d, why, whylen))
-        || (st = check_list("sep", &sp->sep, &pc_sweep_dom_sep, why, whylen))
-        || (st = check_list("pi", &sp->pi, &pc_sweep_dom_pi, why, whylen))
+        || (!kmode && (st = check_list("sep", &sp->sep, &pc_sweep_dom_sep, why, whylen)))
+        || (!kmode && (st = check_list("pi", &sp->pi, &pc_sweep_dom_pi, why, whylen)))
         || (st = check_list("n", &sp->n, &pc_sweep_dom_n, why, whylen))) {
         *status = st;
         return NULL;
@@ -411,20 +506,35 @@ pc_sweep_grid *pc_sweep_grid_alloc(const pc_sweep_spec *sp, int *status, char *w
             return NULL;
         }
     }
+    pc_sweep_kmix km = { 0, 0, { 0, NULL }, { 0, NULL } };
+    if (kmode && (st = kmix_spec_copy(sp, &km, why, whylen))) {
+        pc_sweep_list_free(&km.pi);
+        pc_sweep_list_free(&km.means);
+        *status = st;
+        return NULL;
+    }
     double nc = pc_sweep_spec_ncells(sp);
     if (nc > PC_SWEEP_MAX_CELLS) {
         say(why, whylen, "the grid has %.0f cells (d %zu x sep %zu x pi %zu x level %zu x n %zu), more than %u",
-            nc, sp->d.n, sp->sep.n, sp->pi.n, spec_nlevel(sp), sp->n.n, (unsigned)PC_SWEEP_MAX_CELLS);
+            nc, sp->d.n, spec_nsep(sp), spec_npi(sp), spec_nlevel(sp), sp->n.n, (unsigned)PC_SWEEP_MAX_CELLS);
+        pc_sweep_list_free(&km.pi);
+        pc_sweep_list_free(&km.means);
         return NULL;
     }
 
     pc_sweep_grid *G = calloc(1, sizeof *G);
-    if (!G) goto nomem;
+    if (!G) {
+        pc_sweep_list_free(&km.pi);
+        pc_sweep_list_free(&km.means);
+        goto nomem;
+    }
     G->spec = *sp;
     G->spec.d = G->spec.sep = G->spec.pi = G->spec.n = G->spec.alpha = G->spec.t = (pc_sweep_list){ 0, NULL };
+    G->spec.kmix = km;    /* the grid owns the canonical copies */
+    if (kmode && !(G->q = kmix_quad_alloc(0, 0, NULL))) goto nomem;
     if (pc_sweep_list_set(&G->spec.d, sp->d.v, sp->d.n)
-        || pc_sweep_list_set(&G->spec.sep, sp->sep.v, sp->sep.n)
-        || pc_sweep_list_set(&G->spec.pi, sp->pi.v, sp->pi.n)
+        || (!kmode && pc_sweep_list_set(&G->spec.sep, sp->sep.v, sp->sep.n))
+        || (!kmode && pc_sweep_list_set(&G->spec.pi, sp->pi.v, sp->pi.n))
         || pc_sweep_list_set(&G->spec.n, sp->n.v, sp->n.n)
         || (sp->level == PC_SWEEP_LEVEL_ALPHA && pc_sweep_list_set(&G->spec.alpha, sp->alpha.v, sp->alpha.n))
         || (sp->level == PC_SWEEP_LEVEL_STEP && pc_sweep_list_set(&G->spec.t, sp->t.v, sp->t.n)))
@@ -434,6 +544,8 @@ pc_sweep_grid *pc_sweep_grid_alloc(const pc_sweep_spec *sp, int *status, char *w
         if (!G->sched) goto nomem;
     }
     G->nlevel = spec_nlevel(sp);
+    G->nsep = spec_nsep(sp);
+    G->npi = spec_npi(sp);
     G->ncells = (size_t)nc;
     *status = GSL_SUCCESS;
     return G;
@@ -447,6 +559,7 @@ nomem:
 const pc_sweep_spec *pc_sweep_grid_spec(const pc_sweep_grid *G) { return G ? &G->spec : NULL; }
 size_t pc_sweep_grid_ncells(const pc_sweep_grid *G) { return G ? G->ncells : 0; }
 size_t pc_sweep_grid_nlevels(const pc_sweep_grid *G) { return G ? G->nlevel : 0; }
+size_t pc_sweep_grid_width(const pc_sweep_grid *G) { return !G ? 0 : G->spec.kmix.K ? G->spec.kmix.K : 1; }
 
 /* ---- identity ---------------------------------------------------------------------- */
 
@@ -480,8 +593,14 @@ int pc_sweep_grid_id(const pc_sweep_grid *G, char id[PC_SWEEP_ID_LEN])
     id_hash h = { crc32(0L, Z_NULL, 0), adler32(0L, Z_NULL, 0) };
     id_text(&h, "spirelab-sweep-v1;");
     id_list(&h, "d", &sp->d);
-    id_list(&h, "sep", &sp->sep);
-    id_list(&h, "pi", &sp->pi);
+    if (sp->kmix.K) {     /* K components: the weight vectors and means instead of sep, pi */
+        id_text(&h, "K=%zu;r=%zu;", sp->kmix.K, sp->kmix.r);
+        id_list(&h, "kpi", &sp->kmix.pi);
+        id_list(&h, "means", &sp->kmix.means);
+    } else {
+        id_list(&h, "sep", &sp->sep);
+        id_list(&h, "pi", &sp->pi);
+    }
     id_list(&h, "n", &sp->n);
     id_text(&h, "level=%d;", (int)sp->level);
     if (sp->level == PC_SWEEP_LEVEL_ALPHA) id_list(&h, "alpha", &sp->alpha);
@@ -501,9 +620,9 @@ int pc_sweep_cell_index(const pc_sweep_grid *G, size_t i_d, size_t i_sep, size_t
 {
     if (!G || !index) return GSL_EINVAL;
     const pc_sweep_spec *sp = &G->spec;
-    if (i_d >= sp->d.n || i_sep >= sp->sep.n || i_pi >= sp->pi.n || i_level >= G->nlevel || i_n >= sp->n.n)
+    if (i_d >= sp->d.n || i_sep >= G->nsep || i_pi >= G->npi || i_level >= G->nlevel || i_n >= sp->n.n)
         return GSL_EDOM;
-    *index = (((i_d * sp->sep.n + i_sep) * sp->pi.n + i_pi) * G->nlevel + i_level) * sp->n.n + i_n;
+    *index = (((i_d * G->nsep + i_sep) * G->npi + i_pi) * G->nlevel + i_level) * sp->n.n + i_n;
     return GSL_SUCCESS;
 }
 
@@ -516,13 +635,20 @@ int pc_sweep_cell_at(const pc_sweep_grid *G, size_t index, pc_sweep_cell *c)
     c->index = index;
     c->i_n = k % sp->n.n;      k /= sp->n.n;
     c->i_level = k % G->nlevel; k /= G->nlevel;
-    c->i_pi = k % sp->pi.n;    k /= sp->pi.n;
-    c->i_sep = k % sp->sep.n;  k /= sp->sep.n;
+    c->i_pi = k % G->npi;      k /= G->npi;
+    c->i_sep = k % G->nsep;    k /= G->nsep;
     c->i_d = k;
     c->d = (size_t)sp->d.v[c->i_d];
     c->n = (size_t)sp->n.v[c->i_n];
-    c->sep = sp->sep.v[c->i_sep];
-    c->pi = sp->pi.v[c->i_pi];
+    c->K = sp->kmix.K;
+    if (c->K) {
+        c->sep = c->pi = NAN;
+        c->kpi = sp->kmix.pi.v + c->i_pi * c->K;
+    } else {
+        c->sep = sp->sep.v[c->i_sep];
+        c->pi = sp->pi.v[c->i_pi];
+        c->kpi = NULL;
+    }
     c->t = 0;
     switch (sp->level) {
     case PC_SWEEP_LEVEL_ALPHA:
@@ -582,6 +708,70 @@ static int replicate(const gmm2 *g, const ddpm_schedule *s, const ddpm_weighting
     return st;
 }
 
+/* K components, one replicate: draw (kmix_sample_draw), fit, keep the
+ * vector p̂ (K values) and whether the fit converged. */
+static int kreplicate(const kmix *m, double a, double b, size_t n, ddpm_mc_mode mc, uint64_t seed,
+                      unsigned est, double *p_ddpm, double *p_mle, unsigned char *nc_ddpm,
+                      unsigned char *nc_mle)
+{
+    int st;
+    kmix_sample *S = kmix_sample_draw(m, a, b, n, mc, seed, &st);
+    if (!S) return st;
+    for (unsigned e = PC_SWEEP_DDPM; e <= PC_SWEEP_MLE && st == GSL_SUCCESS; e <<= 1) {
+        if (!(est & e)) continue;
+        kmix_fit_result f;
+        int sf = e == PC_SWEEP_DDPM ? kmix_fit_ddpm(m, S, NULL, KMIX_FIT_TOL, KMIX_FIT_MAXITER, &f)
+                                    : kmix_fit_mle(m, S, KMIX_FIT_MLE_TOL, KMIX_FIT_MLE_MAXITER, &f);
+        if (sf == GSL_SUCCESS || sf == GSL_EMAXITER) {
+            memcpy(e == PC_SWEEP_DDPM ? p_ddpm : p_mle, f.p, m->K * sizeof(double));
+            *(e == PC_SWEEP_DDPM ? nc_ddpm : nc_mle) = !(sf == GSL_SUCCESS && f.converged);
+        } else {
+            st = sf;
+        }
+    }
+    kmix_sample_free(S);
+    return st;
+}
+
+/* The cell's mixture for K components: the grid's means in the first r
+ * coordinates of R^d, the cell's weights.  NULL with *status. */
+static kmix *cell_kmix(const pc_sweep_grid *G, const pc_sweep_cell *c, int *status)
+{
+    const pc_sweep_kmix *km = &G->spec.kmix;
+    kmix *m = kmix_alloc(km->K, c->d, status);
+    double *mu = m ? calloc(km->K * c->d, sizeof *mu) : NULL;
+    if (!m || !mu) {
+        kmix_free(m);
+        *status = GSL_ENOMEM;
+        return NULL;
+    }
+    for (size_t k = 0; k < km->K; k++)
+        memcpy(mu + k * c->d, km->means.v + k * km->r, km->r * sizeof *mu);
+    *status = kmix_set(m, c->kpi, mu, NULL, 0);
+    free(mu);
+    if (*status) { kmix_free(m); return NULL; }
+    return m;
+}
+
+/* K components: per-component mean and sd, the RMSE of the vector p̂ and its
+ * standard error, from R replicates of K values (work: R doubles). */
+static void krow_stats(const double *p, size_t R, size_t K, const double *pi, double *work, pc_sweep_row *row)
+{
+    row->p_mean = row->p_sd = row->q50 = row->q90 = row->q99 = NAN;
+    for (size_t k = 0; k < K; k++) {
+        row->kp_mean[k] = gsl_stats_mean(p + k, K, R);
+        row->kp_sd[k] = R >= 2 ? gsl_stats_sd_m(p + k, K, R, row->kp_mean[k]) : NAN;
+    }
+    for (size_t r = 0; r < R; r++) {
+        double e2 = 0.0;
+        for (size_t k = 0; k < K; k++) e2 += (p[r * K + k] - pi[k]) * (p[r * K + k] - pi[k]);
+        work[r] = e2;
+    }
+    double mse = gsl_stats_mean(work, 1, R);
+    row->rmse = sqrt(mse);
+    row->rmse_se = R >= 2 ? gsl_stats_sd_m(work, 1, R, mse) / sqrt((double)R) / (2.0 * row->rmse) : NAN;
+}
+
 /* Mean, sd, RMSE and quantiles of |p̂ − π| of the R values p, reduced in
  * replicate order (work: R doubles). */
 static void row_stats(const double *p, size_t R, double pi, double *work, pc_sweep_row *row)
@@ -606,7 +796,40 @@ double pc_sweep_cell_cost(const pc_sweep_grid *G, size_t index)
     pc_sweep_cell c;
     if (!G || pc_sweep_cell_at(G, index, &c) != GSL_SUCCESS) return 0.0;
     double d = G->spec.mc == DDPM_MC_EXPLICIT ? (double)c.d : 1.0;
-    return (double)G->spec.reps * (double)c.n * (d + 21.0);
+    /* K components: K logits and residuals per point, for each pass */
+    double k = c.K ? (double)c.K / 2.0 : 1.0;
+    return (double)G->spec.reps * (double)c.n * (d + 21.0) * k;
+}
+
+/* pc_sweep_cell_reps of a K-component cell. */
+static int kcell_reps(const pc_sweep_grid *G, const pc_sweep_cell *c, size_t r0, size_t r1,
+                      pc_sweep_progress_fn progress, void *ctx, double *p_ddpm, double *p_mle,
+                      unsigned char *nc_ddpm, unsigned char *nc_mle)
+{
+    const pc_sweep_spec *sp = &G->spec;
+    const size_t R = r1 - r0, K = c->K;
+    int st;
+    kmix *m = cell_kmix(G, c, &st);
+    int *rst = calloc(R ? R : 1, sizeof *rst);
+    if (!m || !rst) { free(rst); kmix_free(m); return m ? GSL_ENOMEM : st; }
+    memset(nc_ddpm, 0, R);
+    memset(nc_mle, 0, R);
+    for (size_t k = 0; k < R * K; k++) p_ddpm[k] = p_mle[k] = NAN;
+    size_t done_reps = 0;
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (size_t k = 0; k < R; k++) {
+        rst[k] = kreplicate(m, c->a, c->b, c->n, sp->mc, spl_stream_seed(sp->seed, c->index, r0 + k),
+                            sp->estimators, p_ddpm + k * K, p_mle + k * K, &nc_ddpm[k], &nc_mle[k]);
+        if (progress) {
+            #pragma omp critical (pc_sweep_progress)
+            progress(ctx, ++done_reps, R);
+        }
+    }
+    st = GSL_SUCCESS;
+    for (size_t k = 0; k < R && !st; k++) st = rst[k];
+    free(rst);
+    kmix_free(m);
+    return st;
 }
 
 int pc_sweep_cell_reps(const pc_sweep_grid *G, size_t index, size_t r0, size_t r1,
@@ -620,6 +843,7 @@ int pc_sweep_cell_reps(const pc_sweep_grid *G, size_t index, size_t r0, size_t r
     int st = pc_sweep_cell_at(G, index, &c);
     if (st) return st;
     const size_t R = r1 - r0;
+    if (c.K) return kcell_reps(G, &c, r0, r1, progress, ctx, p_ddpm, p_mle, nc_ddpm, nc_mle);
     const ddpm_schedule *s = sp->level == PC_SWEEP_LEVEL_AVG ? G->sched : NULL;
     gmm2 *g = gmm2_alloc(c.d, NULL);
     int *rst = calloc(R ? R : 1, sizeof *rst);
@@ -656,6 +880,55 @@ done:
     return st;
 }
 
+/* pc_sweep_cell_rows of a K-component cell: the sandwich and CRLB of p̂
+ * (kmix_sandwich_level at the cell's level), the statistics of the vectors. */
+static int kcell_rows(const pc_sweep_grid *G, const pc_sweep_cell *c, const double *p_ddpm,
+                      const double *p_mle, const unsigned char *nc_ddpm,
+                      const unsigned char *nc_mle, double seconds,
+                      pc_sweep_row rows[PC_SWEEP_NEST], size_t *nrows)
+{
+    const pc_sweep_spec *sp = &G->spec;
+    const size_t R = sp->reps, K = c->K;
+    int st;
+    kmix *m = cell_kmix(G, c, &st);
+    double *work = malloc(R * sizeof *work);
+    if (!m || !work) { free(work); kmix_free(m); return m ? GSL_ENOMEM : st; }
+    kmix_sandwich sw;
+    if ((st = kmix_sandwich_level(G->q, m, c->a, c->b, &sw))) goto done;
+    const double n = (double)c->n;
+    double tr = 0, trc = 0, sd_k[KMIX_KMAX], crlb_k[KMIX_KMAX];
+    for (size_t k = 0; k < K; k++) {
+        tr += sw.cov_p[k * K + k];
+        trc += sw.crlb_p[k * K + k];
+        sd_k[k] = sqrt(sw.cov_p[k * K + k] / n);
+        crlb_k[k] = sqrt(sw.crlb_p[k * K + k] / n);
+    }
+    size_t j = 0;
+    const unsigned ests[PC_SWEEP_NEST] = { PC_SWEEP_DDPM, PC_SWEEP_MLE };
+    const double *pe[PC_SWEEP_NEST] = { p_ddpm, p_mle };
+    const unsigned char *ne[PC_SWEEP_NEST] = { nc_ddpm, nc_mle };
+    for (size_t e = 0; e < PC_SWEEP_NEST; e++) {
+        if (!(sp->estimators & ests[e])) continue;
+        pc_sweep_row *row = &rows[j++];
+        memset(row, 0, sizeof *row);
+        row->cell = *c;
+        row->estimator = ests[e];
+        row->reps = R;
+        krow_stats(pe[e], R, K, c->kpi, work, row);
+        row->sd_sandwich = sqrt(tr / n);
+        row->sd_crlb = sqrt(trc / n);
+        memcpy(row->ksd_sandwich, sd_k, K * sizeof *sd_k);
+        memcpy(row->ksd_crlb, crlb_k, K * sizeof *crlb_k);
+        for (size_t r = 0; r < R; r++) row->nonconv += ne[e][r];
+        row->seconds = seconds;
+    }
+    *nrows = j;
+done:
+    free(work);
+    kmix_free(m);
+    return st;
+}
+
 int pc_sweep_cell_rows(const pc_sweep_grid *G, size_t index, const double *p_ddpm,
                        const double *p_mle, const unsigned char *nc_ddpm,
                        const unsigned char *nc_mle, double seconds,
@@ -667,6 +940,7 @@ int pc_sweep_cell_rows(const pc_sweep_grid *G, size_t index, const double *p_ddp
     int st = pc_sweep_cell_at(G, index, &c);
     if (st) return st;
     const size_t R = sp->reps;
+    if (c.K) return kcell_rows(G, &c, p_ddpm, p_mle, nc_ddpm, nc_mle, seconds, rows, nrows);
     const ddpm_schedule *s = sp->level == PC_SWEEP_LEVEL_AVG ? G->sched : NULL;
     gmm2 *g = gmm2_alloc(c.d, NULL);
     double *work = malloc(R * sizeof *work);
@@ -718,14 +992,14 @@ int pc_sweep_cell_run(const pc_sweep_grid *G, size_t index, pc_sweep_progress_fn
     if (!G || !rows || !nrows) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     if (index >= G->ncells) return GSL_EDOM;
-    const size_t R = G->spec.reps;
-    double *p = malloc(2 * R * sizeof *p);            /* p̂ ddpm, p̂ mle */
+    const size_t R = G->spec.reps, W = pc_sweep_grid_width(G);
+    double *p = malloc(2 * R * W * sizeof *p);        /* p̂ ddpm, p̂ mle */
     unsigned char *nc = malloc(2 * R);
-    int st = (p && nc) ? pc_sweep_cell_reps(G, index, 0, R, progress, ctx, p, p + R, nc, nc + R)
+    int st = (p && nc) ? pc_sweep_cell_reps(G, index, 0, R, progress, ctx, p, p + R * W, nc, nc + R)
                        : GSL_ENOMEM;
     if (!st) {
         /* seconds: the whole cell, replicates and predictions */
-        st = pc_sweep_cell_rows(G, index, p, p + R, nc, nc + R, 0.0, rows, nrows);
+        st = pc_sweep_cell_rows(G, index, p, p + R * W, nc, nc + R, 0.0, rows, nrows);
         double secs = omp_get_wtime() - t0;
         for (size_t k = 0; !st && k < *nrows; k++) rows[k].seconds = secs;
     }
@@ -740,6 +1014,28 @@ const char *pc_sweep_csv_header(void)
 {
     return "cell,d,sep,pi,n,level,schedule,T,t,alpha,estimator,mc,reps,seed,shift,"
            "p_mean,p_sd,rmse,abserr_q50,abserr_q90,abserr_q99,sd_sandwich,sd_crlb,nonconv,seconds";
+}
+
+const char *pc_sweep_csv_kheader(void)
+{
+    return "cell,d,K,pi,n,level,schedule,T,t,alpha,estimator,mc,reps,seed,means,"
+           "rmse,rmse_se,rmse_sandwich,rmse_crlb,p_mean,p_sd,sd_sandwich,sd_crlb,nonconv,seconds";
+}
+
+/* n values with format fmt ("%.15g", "%.10g"), ';' between groups of g
+ * values, ' ' within a group.  0, or -1 if they do not fit in len. */
+static int join(char *buf, size_t len, const char *fmt, const double *v, size_t n, size_t g)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i && (k + 1 >= len)) return -1;
+        if (i) buf[k++] = i % g ? ' ' : ';';
+        int w = snprintf(buf + k, len - k, fmt, v[i]);
+        if (w < 0 || (size_t)w >= len - k) return -1;
+        k += (size_t)w;
+    }
+    return 0;
 }
 
 static int key_of_cell(const pc_sweep_grid *G, const pc_sweep_cell *c, unsigned estimator,
@@ -757,6 +1053,16 @@ static int key_of_cell(const pc_sweep_grid *G, const pc_sweep_cell *c, unsigned 
     }
     if (sp->level == PC_SWEEP_LEVEL_STEP) snprintf(t, sizeof t, "%zu", c->t);
     if (sp->level != PC_SWEEP_LEVEL_AVG) snprintf(alpha, sizeof alpha, "%.15g", c->a);
+    if (c->K) {
+        char pi[KMIX_KMAX * 24], mu[KMIX_KMAX * (KMIX_KMAX - 1) * 24];
+        if (join(pi, sizeof pi, "%.15g", c->kpi, c->K, 1)
+            || join(mu, sizeof mu, "%.15g", sp->kmix.means.v, sp->kmix.means.n, sp->kmix.r))
+            return GSL_EINVAL;
+        int w = snprintf(buf, len, "%zu,%zu,%zu,%s,%zu,%s,%s,%s,%s,%s,%s,%s,%zu,%llu,%s",
+                         c->index, c->d, c->K, pi, c->n, level, sched, T, t, alpha, ename,
+                         ddpm_mc_name(sp->mc), sp->reps, (unsigned long long)sp->seed, mu);
+        return (w < 0 || (size_t)w >= len) ? GSL_EINVAL : GSL_SUCCESS;
+    }
     int w = snprintf(buf, len, "%zu,%zu,%.15g,%.15g,%zu,%s,%s,%s,%s,%s,%s,%s,%zu,%llu,%.15g",
                      c->index, c->d, c->sep, c->pi, c->n, level, sched, T, t, alpha, ename,
                      ddpm_mc_name(sp->mc), sp->reps, (unsigned long long)sp->seed, sp->shift);
@@ -778,6 +1084,17 @@ int pc_sweep_csv_row(const pc_sweep_grid *G, const pc_sweep_row *row, char *buf,
     int st = key_of_cell(G, &row->cell, row->estimator, buf, len);
     if (st) return st;
     size_t k = strlen(buf);
+    if (row->cell.K) {
+        const size_t K = row->cell.K;
+        char lists[4][KMIX_KMAX * 20];
+        const double *v[4] = { row->kp_mean, row->kp_sd, row->ksd_sandwich, row->ksd_crlb };
+        for (int i = 0; i < 4; i++)
+            if (join(lists[i], sizeof lists[i], "%.10g", v[i], K, 1)) return GSL_EINVAL;
+        int w = snprintf(buf + k, len - k, ",%.10g,%.10g,%.10g,%.10g,%s,%s,%s,%s,%zu,%.3f", row->rmse,
+                         row->rmse_se, row->sd_sandwich, row->sd_crlb, lists[0], lists[1], lists[2],
+                         lists[3], row->nonconv, row->seconds);
+        return (w < 0 || (size_t)w >= len - k) ? GSL_EINVAL : GSL_SUCCESS;
+    }
     int w = snprintf(buf + k, len - k, ",%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%zu,%.3f",
                      row->p_mean, row->p_sd, row->rmse, row->q50, row->q90, row->q99,
                      row->sd_sandwich, row->sd_crlb, row->nonconv, row->seconds);

@@ -9,7 +9,8 @@
  * the SAME sample.  A cell gives one row per estimator: the mean and standard
  * deviation of p̂ over the replicates, its RMSE about π, quantiles of |p̂ − π|,
  * and the two predictions of sd(p̂): the sandwich sqrt(nvar_p/n) (§6) and the
- * Cramér–Rao bound 1/sqrt(n I(π)) (gmm2_crlb_sd).
+ * Cramér–Rao bound 1/sqrt(n I(π)) (gmm2_crlb_sd).  A K-component grid
+ * (pc_sweep_kmix below; THEORY.md §10) does the same with the K weights.
  *
  * Reproducibility: replicate r of the cell of index i (its index in the FULL
  * grid) draws its sample from the stream seed spl_stream_seed(seed, i, r).
@@ -42,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ddpm/ddpm.h"
+#include "ddpm/kmix.h"
 #include "ddpm/schedule.h"
 #include "ddpm/weighting.h"
 
@@ -117,8 +119,28 @@ enum { PC_SWEEP_DDPM = 1u, PC_SWEEP_MLE = 2u };
  * w, at most 200 Brent steps; ddpm_fit_mle from π = 1/2 to 1e-12, at most
  * 100000 EM steps). */
 
+/* ---- K components (THEORY.md §10) ------------------------------------------
+ * A K-component grid (kmix.K ≥ 2) replaces the axes sep and pi and the
+ * shift by ONE set of K means and a list of weight vectors: its axes are
+ * d × weight vector × level × n (the sep axis counts 1, its list and the pi
+ * list are not used).  The means live in the first r coordinates of R^d
+ * (every d ≥ r); their centred span must have rank ≤ 2 (the sandwich is by
+ * quadrature, kmix_sandwich_level).  Each replicate draws n points
+ * (kmix_sample_draw, explicit or projected) and fits ŵ_n (kmix_fit_ddpm)
+ * and/or the MLE (kmix_fit_mle) with KMIX_FIT_*; the level is ALPHA or STEP
+ * (AVG is refused: kmix has one level).  Weights and means are rounded to 15
+ * significant digits (as real list values are); each weight in (0, 1), each
+ * vector summing to 1 within 1e-12, no vector twice, the means distinct. */
+typedef struct {
+    size_t K;               /* 0: the two-component grid; else K in [2, KMIX_KMAX] */
+    size_t r;               /* coordinates of each mean, in [1, KMIX_KMAX − 1] */
+    pc_sweep_list pi;       /* (nvec·K) the weight vectors, one after the other */
+    pc_sweep_list means;    /* (K·r) the means, row-major */
+} pc_sweep_kmix;
+
 typedef struct {
     pc_sweep_list d, sep, pi, n;
+    pc_sweep_kmix kmix;           /* K components (kmix.K ≥ 2) instead of sep, pi, shift */
     pc_sweep_level level;
     pc_sweep_list alpha;          /* LEVEL_ALPHA: the a values */
     pc_sweep_list t;              /* LEVEL_STEP: the steps */
@@ -168,12 +190,15 @@ int pc_sweep_grid_id(const pc_sweep_grid *G, char id[PC_SWEEP_ID_LEN]);
 /* ---- cells -----------------------------------------------------------------
  * Cells are numbered row-major over (d, sep, pi, level, n), n fastest:
  *   index = (((i_d·N_sep + i_sep)·N_pi + i_pi)·N_level + i_level)·N_n + i_n,
- * i_x the position of the cell's value in the list given for x. */
+ * i_x the position of the cell's value in the list given for x.  K
+ * components: N_sep = 1 and N_pi = the number of weight vectors. */
 typedef struct {
     size_t index;
     size_t i_d, i_sep, i_pi, i_level, i_n;   /* positions in the lists */
     size_t d, n;
-    double sep, pi;
+    double sep, pi;  /* K components: NaN */
+    size_t K;        /* 0, or the components of a K-component grid */
+    const double *kpi;   /* K components: the cell's weight vector (K; owned by the grid); else NULL */
     size_t t;        /* STEP: the step; else 0 */
     double a, b;     /* ALPHA, STEP: the level; AVG: NaN */
 } pc_sweep_cell;
@@ -200,6 +225,17 @@ typedef struct {
                            * last iterate, or 0 / 1 when the empirical loss has
                            * no minimiser in |w| ≤ 60 and p̂ runs to the boundary) */
     double seconds;       /* wall time of the whole cell (all estimators) */
+    /* K components (cell.K ≥ 2): p_mean, p_sd, q50..q99 are NaN, and
+     *   rmse        = sqrt(mean_r Σ_k (p̂_rk − π_k)²), the error of the vector p̂;
+     *   rmse_se     its standard error, se(mse)/(2 rmse), se(mse) = sd_r(e_r)/√R
+     *               of the replicates' squared errors e_r (NaN for R = 1);
+     *   sd_sandwich = sqrt(tr Cov_p / n), Cov_p = J B⁻¹AB⁻¹ Jᵀ (kmix_sandwich_level):
+     *               the sandwich prediction of rmse;
+     *   sd_crlb     = sqrt(tr CRLB_p / n), the asymptotic rmse of the MLE;
+     * and per component k < K: */
+    double rmse_se;
+    double kp_mean[KMIX_KMAX], kp_sd[KMIX_KMAX];        /* mean, sd (R − 1) of p̂_k */
+    double ksd_sandwich[KMIX_KMAX], ksd_crlb[KMIX_KMAX]; /* sqrt(Cov_p[k][k]/n), sqrt(CRLB_p[k][k]/n) */
 } pc_sweep_row;
 
 /* Progress hook: called after each replicate, by the thread that ran it,
@@ -221,7 +257,8 @@ int pc_sweep_cell_run(const pc_sweep_grid *G, size_t index, pc_sweep_progress_fn
  * explicit draws (a replicate draws n(d + 1) numbers, and its fits make ~20
  * passes over the n points), reps · n · 22 with projected draws (d counts 1).
  * Measured on the F3 grid it is proportional to a cell's time within 25 %
- * for d ≥ 3 (docs/mpi.md).  0 for a NULL grid or a bad index. */
+ * for d ≥ 3 (docs/mpi.md).  K components: times K/2.  0 for a NULL grid or
+ * a bad index. */
 double pc_sweep_cell_cost(const pc_sweep_grid *G, size_t index);
 
 /* The same in two steps, so that a cell's replicates can be computed in
@@ -230,13 +267,17 @@ double pc_sweep_cell_cost(const pc_sweep_grid *G, size_t index);
  * `index`, replicate r from stream spl_stream_seed(seed, index, r) as in
  * pc_sweep_cell_run; p̂ of each estimator into p_ddpm[r − r0], p_mle[r − r0]
  * (NaN for an estimator not in the spec), 1 in nc_*[r − r0] where that fit
- * did not converge.  pc_sweep_cell_rows: the rows of the cell from all its
+ * did not converge.  K components: p̂ is a vector, W = K values per
+ * replicate, p_ddpm[(r − r0)·W + k] (W = 1 otherwise: pc_sweep_grid_width).  pc_sweep_cell_rows: the rows of the cell from all its
  * replicates (arrays of `reps` values, in replicate order) with `seconds`
  * as their wall time — bit-identical to pc_sweep_cell_run's rows.  Errors
  * as pc_sweep_cell_run; GSL_EINVAL for NULL arrays, GSL_EDOM for a bad range. */
 int pc_sweep_cell_reps(const pc_sweep_grid *G, size_t index, size_t r0, size_t r1,
                        pc_sweep_progress_fn progress, void *ctx, double *p_ddpm, double *p_mle,
                        unsigned char *nc_ddpm, unsigned char *nc_mle);
+/* Values of p̂ per replicate and estimator: K for a K-component grid, else 1
+ * (0 for NULL). */
+size_t pc_sweep_grid_width(const pc_sweep_grid *G);
 int pc_sweep_cell_rows(const pc_sweep_grid *G, size_t index, const double *p_ddpm,
                        const double *p_mle, const unsigned char *nc_ddpm,
                        const unsigned char *nc_mle, double seconds,
@@ -250,11 +291,21 @@ int pc_sweep_cell_rows(const pc_sweep_grid *G, size_t index, const double *p_ddp
  * level is alpha|t|avg; schedule, T are empty for alpha; t is empty unless
  * level = t; alpha is the a of the level (for t: a_t of the schedule), empty
  * for avg.  The key (cell … shift) is printed with %.15g / %zu so it re-reads
- * exactly; statistics with %.10g, seconds with %.3f.  Lines carry no '\n'. */
+ * exactly; statistics with %.10g, seconds with %.3f.  Lines carry no '\n'.
+ * A K-component grid writes the same number of fields, the estimator and
+ * seconds in the same places, under pc_sweep_csv_kheader():
+ *   cell,d,K,pi,n,level,schedule,T,t,alpha,estimator,mc,reps,seed,means,
+ *   rmse,rmse_se,rmse_sandwich,rmse_crlb,p_mean,p_sd,sd_sandwich,sd_crlb,
+ *   nonconv,seconds
+ * pi: the weight vector, K values joined by ';'; means: the K means joined
+ * by ';', the r coordinates of each by ' ' (%.15g); p_mean … sd_crlb: K
+ * values joined by ';' (the row's kp_mean, kp_sd, ksd_sandwich, ksd_crlb);
+ * rmse_sandwich, rmse_crlb: the row's sd_sandwich, sd_crlb. */
 const char *pc_sweep_csv_header(void);
+const char *pc_sweep_csv_kheader(void);
 #define PC_SWEEP_CSV_NKEY 15        /* fields cell … shift */
 #define PC_SWEEP_CSV_NFIELDS 25     /* all fields */
-#define PC_SWEEP_CSV_LINE 768       /* room for one line */
+#define PC_SWEEP_CSV_LINE 8192      /* room for one line (K components: K·r means) */
 /* The key fields (cell … shift, no trailing comma) of (index, estimator).
  * GSL_EINVAL for G or buf NULL, an unknown estimator or a line longer than
  * len; GSL_EDOM for a bad index. */

@@ -19,8 +19,8 @@
  *
  * Randomness: initial weights from stream (seed, SPIRE_STREAM_CLF, 0)
  * (PyTorch's nn.Linear default: U(−1/√I, 1/√I) for weights and biases);
- * the rows of step k = 1, 2, … drawn uniformly with replacement from stream
- * (seed, SPIRE_STREAM_CLF, k).  The result is a function of (data, opts)
+ * the rows of step k = 1, 2, … drawn uniformly with replacement, and their
+ * augmentation, from stream (seed, SPIRE_STREAM_CLF, k).  The result is a function of (data, opts)
  * only: the same seed gives the same bytes whatever the thread counts.
  * Training is single-threaded: it sets OpenBLAS to one thread for its
  * duration and restores the previous count (spl_blas_threads, as the

@@ -816,6 +816,7 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EINVAL, pc_sweep_grid_spec(NULL) ? GSL_SUCCESS : GSL_EINVAL)                             \
     X(GSL_EINVAL, ZERO_IS_EINVAL(pc_sweep_grid_ncells(NULL)))                                      \
     X(GSL_EINVAL, ZERO_IS_EINVAL(pc_sweep_grid_nlevels(NULL)))                                     \
+    X(GSL_EINVAL, ZERO_IS_EINVAL(pc_sweep_grid_width(NULL)))                                       \
     X(GSL_EINVAL, pc_sweep_cell_at(NULL, 0, &F.cell))                                \
     X(GSL_EDOM, pc_sweep_cell_at(F.grid, 1, &F.cell))                                \
     X(GSL_EINVAL, pc_sweep_cell_index(F.grid, 0, 0, 0, 0, 0, NULL))                                \
@@ -829,6 +830,7 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EINVAL, pc_sweep_cell_rows(F.grid, 0, NULL, F.x, (unsigned char[4]){ 0 }, (unsigned char[4]){ 0 }, 0.0, F.rows, &F.nrows)) \
     X(GSL_EDOM, pc_sweep_cell_rows(F.grid, 5, F.x, F.x, (unsigned char[4]){ 0 }, (unsigned char[4]){ 0 }, 0.0, F.rows, &F.nrows)) \
     X(GSL_SUCCESS, pc_sweep_csv_header() ? GSL_SUCCESS : GSL_EFAILED)                                \
+    X(GSL_SUCCESS, pc_sweep_csv_kheader() ? GSL_SUCCESS : GSL_EFAILED)                              \
     X(GSL_EINVAL, pc_sweep_csv_key(NULL, 0, PC_SWEEP_DDPM, F.line, sizeof F.line))                 \
     X(GSL_EDOM, pc_sweep_csv_key(F.grid, 3, PC_SWEEP_DDPM, F.line, sizeof F.line))                 \
     X(GSL_EINVAL, pc_sweep_csv_row(F.grid, NULL, F.line, sizeof F.line))                           \
