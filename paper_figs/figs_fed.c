@@ -41,6 +41,15 @@ static void ci3(plots_fig *f, pf_ci c)
     num(f, isfinite(c.hi) ? c.hi : c.mean);
 }
 
+/* A gnuplot label as caption text: without the braces of enhanced text. */
+static void plain(const char *s, char *buf, size_t len)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < len; s++)
+        if (*s != '{' && *s != '}') buf[k++] = *s;
+    buf[k] = '\0';
+}
+
 /* "1.23 [0.9, 1.5]" into buf. */
 static const char *ci_text(pf_ci c, char *buf, size_t len)
 {
@@ -70,16 +79,15 @@ static int cmp_double(const void *a, const void *b)
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
-/* The scale of an asinh axis for signed values: the median of the nonzero |mean|. */
+/* The scale of an asinh axis for signed values: the smallest nonzero |mean|,
+ * but not below 1/300 of the largest value (tics closer than that crowd at 0). */
 static void span_scale(span *s, const pf_ci *c, size_t n)
 {
-    double a[PF_FED_M];
-    size_t k = 0;
-    for (size_t i = 0; i < n && k < PF_FED_M; i++)
-        if (isfin(c[i].mean) && c[i].mean != 0) a[k++] = fabs(c[i].mean);
-    if (!k) return;
-    qsort(a, k, sizeof a[0], cmp_double);
-    s->scale = a[k / 2];
+    double a = INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (isfin(c[i].mean) && c[i].mean != 0) a = fmin(a, fabs(c[i].mean));
+    if (a == INFINITY) return;
+    s->scale = fmax(a, s->amax / 300);
 }
 
 /* A tic step of 1, 2 or 5 × 10^k near x (> 0). */
@@ -120,7 +128,7 @@ static void axis(plots_fig *f, char ax, const span *s)
     double S = s->scale > 0 ? s->scale : s->amin < INFINITY ? s->amin : 1;
     if (S < s->amax * 1e-4) S = s->amax * 1e-4;
     S = pow(10, floor(log10(S)));
-    if (!s->pos && s->amax / S > 100) {
+    if (!s->pos && s->amax / S > 30) {
         double lo = s->lo < 0 ? s->lo * 1.6 : -S, hi = s->hi > 0 ? s->hi * 1.6 : S;
         plots_fig_body(f, "S%c = %.6g\nset nonlinear %c via asinh(%c/S%c) inverse S%c*sinh(%c)\nset %crange [%.6g:%.6g]\nset %ctics (",
                        ax, S, ax, ax, ax, ax, ax, ax, lo, hi, ax);
@@ -356,7 +364,7 @@ int pf_fed_f13(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
             if (v[p].trainable[m] > pmax) pmax = v[p].trainable[m];
         }
     }
-    layout L = head(f, r, 1, nv, "New-client KID against trainable parameters per new client", 0.09, 0.12, 0.78, 0.11, 0);
+    layout L = head(f, r, 1, nv, "New-client KID against trainable parameters per new client", 0.11, 0.12, 0.78, 0.11, 0);
     plots_fig_body(f, "unset key\nset xlabel 'trainable parameters  (log; 0 at 1)'\n"
                    "set logscale x\nset format x '10^{%%L}'\nset xrange [0.5:%g]\n", pmax * 3.0);
     for (size_t p = 0; p < nv; p++) {
@@ -487,7 +495,7 @@ int pf_fed_f15(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
             for (size_t a = 0; a < w->nlr; a++)
                 for (size_t b = 0; b < w->nst; b++) {
                     int stt = f15_state(w, q, a, b, med[p]);
-                    if (stt == 0) span_ci(s, w->rob[q][a][b]);
+                    if (stt == 0) span_add(s, w->rob[q][a][b].mean);   /* only the means are drawn */
                     marks |= stt == 1 || stt == 2;
                 }
         /* the marks above the plotted cells, inside the range */
@@ -513,7 +521,7 @@ int pf_fed_f15(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
                 }
     }
     const char *kid = v[0].size_name ? v[0].size_name : "KID";
-    layout L = head(f, r, 1, nv, "New-client KID over fine-tuning learning rate × steps", 0.09, 0.12, 0.74, 0.1, 0);
+    layout L = head(f, r, 1, nv, "New-client KID over fine-tuning learning rate × steps", 0.11, 0.12, 0.74, 0.11, 0);
     plots_fig_body(f, "set xlabel 'fine-tuning learning rate  (log)'\nset logscale x\nset format x '10^{%%L}'\n");
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
@@ -586,7 +594,7 @@ int pf_fed_f16(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
             num(f, v[p].pr_pred[i]);
             plots_fig_data(f, "\n");
         }
-    layout L = head(f, r, 1, nv, "E5: the client’s statistics against their leave-one-out prediction from its embedding", 0.09, 0.1, 0.8, 0.1, 0);
+    layout L = head(f, r, 1, nv, "E5: the client’s statistics against their leave-one-out prediction from its embedding", 0.11, 0.13, 0.8, 0.11, 0);
     for (size_t p = 0; p < nv; p++) {
         span s;
         span_init(&s);
@@ -594,7 +602,7 @@ int pf_fed_f16(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
         double lo = s.n ? s.lo : 0, hi = s.n ? s.hi : 1, pad = 0.06 * (hi - lo + 1e-12);
         panel(f, &L, p);
         panel_title(f, &v[p]);
-        double step = nice_step((hi - lo + 2 * pad) / 4);
+        double step = nice_step((hi - lo + 2 * pad) / 3.5);
         plots_fig_body(f, "set xtics %.6g\nset ytics %.6g\nset xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\n"
                        "set xlabel 'true %s'\nset ylabel 'predicted from the embedding  (leave-one-out)' offset 1,0\nP = '%s'\n"
                        "set label 1 sprintf('r = %%.3f', %.6g) at graph 0.04, graph 0.93 left front\n"
@@ -617,7 +625,9 @@ int pf_fed_f16(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
            "predicts the client exactly. ");
     one_seed_note(r, v, nv);
     for (size_t p = 0; p < nv; p++) {
-        pf_cap(r, "%s (%s, %zu points over %zu seed%s): correlation r = %.3f", v[p].preset, v[p].probe_target ? v[p].probe_target : "statistic",
+        char tgt[64];
+        plain(v[p].probe_target ? v[p].probe_target : "statistic", tgt, sizeof tgt);
+        pf_cap(r, "%s (%s, %zu points over %zu seed%s): correlation r = %.3f", v[p].preset, tgt,
                v[p].npr, v[p].seeds, v[p].seeds == 1 ? "" : "s", v[p].pr_r);
         if (isfin(v[p].pr_lo)) pf_cap(r, ", 95%% interval over seeds (Fisher z) [%.3f, %.3f]", v[p].pr_lo, v[p].pr_hi);
         if (isfin(v[p].pr_bound)) pf_cap(r, "; smallest per-seed one-sided 99%% Fisher-z lower bound %.3f", v[p].pr_bound);
@@ -747,7 +757,7 @@ int pf_fed_f21(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
                 clipped |= isfin(c.lo) && c.lo < floor[p];
             }
     }
-    layout L = head(f, r, 1, nv, "New-client KID against the new client’s number of training samples", 0.09, 0.12, 0.78, 0.11, 0);
+    layout L = head(f, r, 1, nv, "New-client KID against the new client’s number of training samples", 0.11, 0.12, 0.78, 0.11, 0);
     plots_fig_body(f, "set xlabel 'new client’s n_{train}  (log)'\nset logscale x 2\nset style fill transparent solid 0.12 noborder\n");
     for (size_t p = 0; p < nv; p++) {
         const pf_fed_view *w = &v[p];
@@ -844,7 +854,7 @@ int pf_fed_view_of(const spire_exp_result *r, pf_fed_view *v)
                 v->rob_runs[q][a][b] = r->seeds;
             }
     }
-    v->probe_target = kind == SPIRE_FED_GMM2 ? "logit π_c" : kind == SPIRE_FED_GMMK ? "mixing weights π_ck" : "label shares";
+    v->probe_target = kind == SPIRE_FED_GMM2 ? "logit π_c" : kind == SPIRE_FED_GMMK ? "mixing weights π_{ck}" : "label shares";
     if (r->probe_truth && r->probe_pred && r->probe_q) {
         v->pr_q = r->probe_q;
         v->npr = r->seeds * r->C * r->probe_q;
