@@ -133,8 +133,8 @@ run: deps all
 # claim and study in $(BUILD)/check-seeds/; fails if any claim fails its rate.
 # About 3 hours on 2 idle cores with 20 seeds (the full mode is most of it).
 CHECK_SEEDS  ?= 1:20
-CHECK_CLAIMS ?= C1 C2 C3 C4 C5 C6 C7 C8 C9 C10
-CHECK_RANDOM ?= C4 C5 C6 C7 C9 C10
+CHECK_CLAIMS ?= C1 C2 C3 C4 C5 C6 C7 C8 C9 C10 C11 C12 C13
+CHECK_RANDOM ?= C4 C5 C6 C7 C9 C10 C11 C13
 check-seeds: $(BUILD)/spirelab
 	@mkdir -p $(BUILD)/check-seeds
 	@rc=0; \

@@ -16,7 +16,7 @@ static void usage(FILE *f)
         "Runs each claim of THEORY.md section 7 and prints one CSV row per claim:\n"
         "  id,claim,measured,threshold,verdict,seconds\n"
         "Exit status 0 only if every selected claim passes, 1 otherwise, 2 on bad input.\n"
-        "Every random claim (C4-C7, C9, C10) FAILs with probability <= 1%% when it holds\n"
+        "Every random claim (C4-C7, C9-C11, C13) FAILs with probability <= 1%% when it holds\n"
         "(docs/claims.md).\n"
         "  --quick       reduced grids and replicates (under a minute)\n"
         "  --only LIST   comma-separated claim ids, from C1..C%zu\n"
@@ -27,7 +27,7 @@ static void usage(FILE *f)
         "                verdict FAIL if the failures are improbable under the design rate\n"
         "                (binomial tail P(X >= failures | 1%%) < 0.001; none for C1-C3, C8, C12)\n"
         "  --mutant      run each random claim with its deliberately wrong model (power\n"
-        "                study; claims without one are skipped); with --seeds the\n"
+        "                study; the deterministic claims are skipped); with --seeds the\n"
         "                fraction columns are the failure fraction (power), verdict\n"
         "                DETECTS if it is >= 0.99, exit 0 only if every claim DETECTS\n", pc_nclaims);
 }

@@ -18,6 +18,10 @@
  * R = 40, n = 2000, T = 200, linear only.  The finite-n bias of the
  * second moment is O(1/n) relative (≈ 5% at n = 2000, measured in
  * tests/cu_weighting.c), below the SE at these R.
+ * Wrong model (--mutant): every predicted efficiency from a sandwich whose
+ * B_λ is PC_HESS_FACTOR (20%) too large, A_λ/(1.2 B_λ)², i.e. efficiencies
+ * 1.44× too high (the wrong Hessian of C5 and C7): eff_sim/eff_pred − 1 ≈
+ * −0.31 against a relative SE of ≈ 0.07 (full) / 0.13 (quick) per weighting.
  */
 #include <math.h>
 #include <stdio.h>
@@ -99,7 +103,8 @@ int pc_c11_weighting(const pc_opts *o, pc_result *r)
             m2 /= (double)R;
             double kurt = gsl_stats_kurtosis(wh, 1, R) + 3.0;
             double eff_sim = 1.0 / (ef[i].info_w * (double)n * m2);
-            double z = (eff_sim / ef[i].eff.val - 1.0) / sqrt(fmax(kurt - 1.0, 2.0) / (double)R);
+            double eff_pred = ef[i].eff.val * (o->mutant ? PC_HESS_FACTOR * PC_HESS_FACTOR : 1.0);
+            double z = (eff_sim / eff_pred - 1.0) / sqrt(fmax(kurt - 1.0, 2.0) / (double)R);
             eff_tab[k][i] = eff_sim;
             if (fabs(z) > worst) {
                 worst = fabs(z);

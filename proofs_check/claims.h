@@ -11,11 +11,11 @@
  *
  * Rates (proofs_check/rates.h, docs/claims.md): C1–C3 and C8 are
  * deterministic (quadrature, root finding, GD iterations: no random draw, a
- * FAIL is a counterexample or an error beyond a certified bound).  C4–C7, C9
- * and C10 are random: each states its null model (what "the claim holds"
- * means for the random figure it measures) and sets its threshold so that a
- * FAIL has probability at most PC_ALPHA = 1% under it, in full and quick
- * mode.  The claim text printed names the rate.
+ * FAIL is a counterexample or an error beyond a certified bound; C12, a
+ * certified counterexample search, likewise).  C4–C7, C9–C11 and C13 are
+ * random: each states its null model (what "the claim holds" means for the
+ * random figure it measures) and sets its threshold so that a FAIL has
+ * probability at most PC_ALPHA = 1% under it, in full and quick mode.  The claim text printed names the rate.
  *
  * Test hooks (pc_opts): `loss` replaces the analytic loss the claims use (a
  * deliberately wrong loss must make them FAIL), `threshold` (if not NaN)
@@ -82,7 +82,7 @@ typedef struct {
     int (*run)(const pc_opts *o, pc_result *r);
     int random;             /* 1: a random experiment with false-alarm rate PC_ALPHA; 0: deterministic
                                (or, C12, a certified counterexample search: any failure is a finding) */
-    int mutant;             /* 1: pc_opts.mutant runs its deliberately wrong model (C4–C7, C9, C10) */
+    int mutant;             /* 1: pc_opts.mutant runs its deliberately wrong model (every random claim) */
 } pc_claim;
 extern const pc_claim pc_claims[];
 extern const size_t pc_nclaims;
@@ -128,8 +128,10 @@ int pc_tally_power(const pc_tally *t, double *power, double *lo, double *hi, int
  * empirical DDPM loss over (w, μ1, μ2) from the truth, step
  * 1/(a²b²(2 + Δ²/4)).  Returns the mean error ||μ̂1 − μ1|| + ||μ̂2 − μ2||,
  * the same error of the means' components along the separating direction u
- * only (mean_err_u, may be NULL: the error a model learning only the
- * projection would have) and the fitted weight p̂.  GSL_ENOMEM if the (n, d)
+ * only (mean_err_u, may be NULL; it grows with d too, like d^0.26 in C9's
+ * setting, through the coupling with the other directions) and the fitted
+ * weight p̂.  With a one-dimensional g it is the fit of a model that learns
+ * the means only along u (C9's wrong model).  GSL_ENOMEM if the (n, d)
  * arrays cannot be had; GSL_EINVAL for a NULL pointer (mean_err_u excepted);
  * GSL_EDOM for a ∉ (0, 1) or n = 0. */
 int pc_joint_fit(const gmm2 *g, double a, size_t n, size_t steps, uint64_t seed,
