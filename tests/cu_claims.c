@@ -77,14 +77,15 @@ static void test_mutants(void)
 
 /* C9's wrong model (the means learned along u only: exponent 0 against ½)
  * in quick mode, where it costs about a second: the tiny grid's 3
- * replicates estimate the slope's SE too poorly to see it every time (20/20
- * quick seeds detect it, docs/claims.md). */
+ * replicates estimate the slope's SE too poorly to see it every time.  In
+ * quick mode 19 of seeds 1–20 detect it (seed 11 does not; full mode: 20/20,
+ * docs/claims.md), so the seed is fixed (not SPIRELAB_TEST_SEED). */
 static void test_mutant_c9(void)
 {
     pc_opts o;
     pc_opts_default(&o);
     o.quick = 1;
-    o.seed = cu_seed(1);
+    o.seed = 1;
     o.mutant = 1;
     pc_result bad = {0};
     CU_ASSERT_EQUAL(pc_c9_means_contrast(&o, &bad), GSL_SUCCESS);
