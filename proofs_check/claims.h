@@ -15,7 +15,8 @@
  * certified counterexample search, likewise).  C4–C7, C9–C11 and C13 are
  * random: each states its null model (what "the claim holds" means for the
  * random figure it measures) and sets its threshold so that a FAIL has
- * probability at most PC_ALPHA = 1% under it, in full and quick mode.  The claim text printed names the rate.
+ * probability at most PC_ALPHA = 1% under it, in full and quick mode.  The
+ * claim text printed names the rate.
  *
  * Test hooks (pc_opts): `loss` replaces the analytic loss the claims use (a
  * deliberately wrong loss must make them FAIL), `threshold` (if not NaN)

@@ -446,8 +446,9 @@ int pc_c12_kcomp_landscape(const pc_opts *o, pc_result *res)
  * Wrong model (--mutant): the sandwich with a B PC_HESS_FACTOR (20%) too
  * large (the wrong Hessian of C5, C7 and C11): n·Cov predicted 1.44× too
  * small, a relative deviation of the diagonal entries ≈ 0.31 against a
- * relative SE ≈ √(2/R) = 0.07 (full) / 0.14 (quick); the KS family is
- * unchanged. */
+ * relative SE ≈ √(2/R) = 0.07 (full) for normal replicates, wider in quick
+ * mode (R = 100, and ŵ at n = 200 heavy-tailed: quick power 5/20, full
+ * every seed run; docs/claims.md); the KS family is unchanged. */
 static void embed_plane(const double *z, size_t K, size_t d, gsl_rng *r, double *mu)
 {
     double *u0 = malloc(d * sizeof *u0), *u1 = malloc(d * sizeof *u1);
