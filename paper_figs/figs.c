@@ -461,12 +461,7 @@ const pf_figure *pf_figure_find(const char *id)
 int pf_figure_run(const pf_figure *F, const pf_opts *o, pf_result *r)
 {
     if (!F || !o || !r) return GSL_EINVAL;
-    memset(r, 0, sizeof *r);
-    r->id = F->id;
-    r->slug = F->slug;
-    r->title = F->title;
-    r->claims = F->claims;
-    snprintf(r->stem, sizeof r->stem, "%s-%s", F->id, F->slug);
+    pf_result_start(r, F->id, F->slug, F->title, F->claims);
     if (!o->caps || !o->outdir || o->nfmts < 1 || o->nfmts > 4) return GSL_EINVAL;
     double t0 = omp_get_wtime();
     int st = F->make(o, r);

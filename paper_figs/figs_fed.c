@@ -293,32 +293,45 @@ static void forest_legend(plots_fig *f, const layout *L, const fclass *c, size_t
     plots_fig_body(f, "\n");
 }
 
+/* A forest plot of q (per method; from the second method if skip_spire) with
+ * one panel per view, points classed by cls, the x label on the last panel. */
+static void forest_figure(plots_fig *f, pf_result *r, const pf_fed_view *v, size_t nv, const char *title, int skip_spire,
+                          const pf_ci *(*q)(const pf_fed_view *, size_t), const char *(*cls)(pf_ci), const fclass *classes,
+                          size_t nclasses, const char *xlabel)
+{
+    size_t m0 = skip_spire ? 1 : 0;
+    forest_data(f, v, nv, skip_spire, q, cls);
+    layout L = head(f, r, nv, 1, title, 0.1, 0.1, 0.78, 0, 0.13);
+    for (size_t p = 0; p < nv; p++) {
+        span s;
+        span_init(&s);
+        span_add(&s, 0);
+        for (size_t m = m0; m < v[p].nm; m++) span_ci(&s, *q(&v[p], m));
+        s.pos = 0;
+        span_scale(&s, q(&v[p], m0), v[p].nm - m0);
+        panel(f, &L, p);
+        panel_title(f, &v[p]);
+        axis(f, 'x', &s);
+        method_ytics(f, &v[p], skip_spire);
+        if (p + 1 == nv) plots_fig_body(f, "set xlabel '%s'\n", xlabel);
+        else plots_fig_body(f, "unset xlabel\n");
+        plots_fig_body(f, "unset key\n");
+        plots_fig_body(f, "set arrow 1 from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb '#555555'\nP = '%s'\n", v[p].preset);
+        forest_plot(f, classes, nclasses);
+    }
+    forest_legend(f, &L, classes, nclasses);
+    tail(f);
+}
+
 int pf_fed_f12(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
 {
     if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
     plots_fig *f = plots_fig_alloc();
     if (!f) return GSL_ENOMEM;
-    forest_data(f, v, nv, 1, q_diff, decide);
-    layout L = head(f, r, nv, 1, "New-client KID of each method minus SPIRE’s, paired over seeds (95% intervals)", 0.1, 0.1, 0.78, 0, 0.13);
-    for (size_t p = 0; p < nv; p++) {
-        span s;
-        span_init(&s);
-        span_add(&s, 0);
-        for (size_t m = 1; m < v[p].nm; m++) span_ci(&s, v[p].diff[m]);
-        s.pos = 0;
-        span_scale(&s, v[p].diff + 1, v[p].nm - 1);
-        panel(f, &L, p);
-        panel_title(f, &v[p]);
-        axis(f, 'x', &s);
-        method_ytics(f, &v[p], 1);
-        if (p + 1 == nv) plots_fig_body(f, "set xlabel 'new-client %s(method) − %s(SPIRE)  (dimensionless; > 0: SPIRE lower)'\n", v[p].kid_name, v[p].kid_name);
-        else plots_fig_body(f, "unset xlabel\n");
-        plots_fig_body(f, "unset key\n");
-        plots_fig_body(f, "set arrow 1 from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb '#555555'\nP = '%s'\n", v[p].preset);
-        forest_plot(f, F12_CLASSES, LEN(F12_CLASSES));
-    }
-    forest_legend(f, &L, F12_CLASSES, LEN(F12_CLASSES));
-    tail(f);
+    char xl[256];
+    snprintf(xl, sizeof xl, "new-client %s(method) − %s(SPIRE)  (dimensionless; > 0: SPIRE lower)", v[nv - 1].kid_name, v[nv - 1].kid_name);
+    forest_figure(f, r, v, nv, "New-client KID of each method minus SPIRE’s, paired over seeds (95% intervals)", 1, q_diff, decide,
+                  F12_CLASSES, LEN(F12_CLASSES), xl);
     pf_cap(r, "Forest plot: for each baseline, the new-client %s minus SPIRE’s, paired over seeds (every method sees the same clients, "
            "splits and pre-trained backbone in a seed), mean and 95%% t-interval; right of the dashed line SPIRE is lower (better). "
            "Blue: the interval excludes 0 in SPIRE’s favour; orange: in the baseline’s; grey: undecided. The x axis is asinh-scaled "
@@ -412,27 +425,8 @@ int pf_fed_f14(const pf_opts *o, const pf_fed_view *v, size_t nv, pf_result *r)
     if (!ok_views(o, v, nv, r)) return GSL_EINVAL;
     plots_fig *f = plots_fig_alloc();
     if (!f) return GSL_ENOMEM;
-    forest_data(f, v, nv, 0, q_forget, forget_class);
-    layout L = head(f, r, nv, 1, "Forgetting: pre-training clients’ KID after the new clients were adapted, minus before", 0.1, 0.1, 0.78, 0, 0.13);
-    for (size_t p = 0; p < nv; p++) {
-        span s;
-        span_init(&s);
-        span_add(&s, 0);
-        for (size_t m = 0; m < v[p].nm; m++) span_ci(&s, v[p].forget[m]);
-        s.pos = 0;
-        span_scale(&s, v[p].forget, v[p].nm);
-        panel(f, &L, p);
-        panel_title(f, &v[p]);
-        axis(f, 'x', &s);
-        method_ytics(f, &v[p], 0);
-        if (p + 1 == nv) plots_fig_body(f, "set xlabel 'ΔKID of the pre-training clients  (dimensionless; > 0: forgetting)'\n");
-        else plots_fig_body(f, "unset xlabel\n");
-        plots_fig_body(f, "unset key\n");
-        plots_fig_body(f, "set arrow 1 from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb '#555555'\nP = '%s'\n", v[p].preset);
-        forest_plot(f, F14_CLASSES, LEN(F14_CLASSES));
-    }
-    forest_legend(f, &L, F14_CLASSES, LEN(F14_CLASSES));
-    tail(f);
+    forest_figure(f, r, v, nv, "Forgetting: pre-training clients’ KID after the new clients were adapted, minus before", 0, q_forget,
+                  forget_class, F14_CLASSES, LEN(F14_CLASSES), "ΔKID of the pre-training clients  (dimensionless; > 0: forgetting)");
     pf_cap(r, "Forgetting: KID of the pre-training clients with the shared model after the new clients were adapted, minus before "
            "(mean and 95%% t-interval over seeds). Methods that leave the shared weights untouched (SPIRE trains only the new "
            "client’s embedding) forget exactly nothing (squares at 0). ");
@@ -901,16 +895,6 @@ static const fed_fig FED_FIGS[] = {
     { "F21", "sample-size", "New-client KID against the new client’s sample size", "E2", pf_fed_f21, 0 },
 };
 
-static void fed_result_init(pf_result *r, const fed_fig *F)
-{
-    memset(r, 0, sizeof *r);
-    r->id = F->id;
-    r->slug = F->slug;
-    r->title = F->title;
-    r->claims = F->claims;
-    snprintf(r->stem, sizeof r->stem, "%s-%s", F->id, F->slug);
-}
-
 int pf_fed_render(const spire_exp_result *res, const char *dir, const plots_caps *caps,
                   const plots_format *fmts, size_t nfmts, pf_result *out, size_t *nout)
 {
@@ -931,7 +915,7 @@ int pf_fed_render(const spire_exp_result *res, const char *dir, const plots_caps
     for (size_t k = 0; k < LEN(FED_FIGS) && !st; k++) {
         if (FED_FIGS[k].digits_only && !(v->digits && v->nnew)) continue;
         pf_result r;
-        fed_result_init(&r, &FED_FIGS[k]);
+        pf_result_start(&r, FED_FIGS[k].id, FED_FIGS[k].slug, FED_FIGS[k].title, FED_FIGS[k].claims);
         int fs = FED_FIGS[k].draw(&o, v, 1, &r);
         if (fs && !first) first = fs;
         if (!fs && out) out[n] = r;

@@ -40,3 +40,13 @@ void pf_head(plots_fig *f, const pf_result *r, int cols, const char *sub)
     else
         plots_fig_body(f, "set title '%s  %s' font sprintf(',%%g', FONTSIZE + 2)\n", r->id, sub);
 }
+
+void pf_result_start(pf_result *r, const char *id, const char *slug, const char *title, const char *claims)
+{
+    memset(r, 0, sizeof *r);
+    r->id = id;
+    r->slug = slug;
+    r->title = title;
+    r->claims = claims;
+    snprintf(r->stem, sizeof r->stem, "%s-%s", id, slug);
+}

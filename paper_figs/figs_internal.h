@@ -8,6 +8,8 @@
 #include "paper_figs/figs.h"
 #include "plots/plots.h"
 
+/* Start a result: zeroed, with its id, slug, title, claims and stem "ID-slug". */
+void pf_result_start(pf_result *r, const char *id, const char *slug, const char *title, const char *claims);
 /* A size by mode: full, or --quick. */
 size_t pf_pick(const pf_opts *o, size_t full, size_t quick);
 /* Seed of replicate r of cell i of figure k: spl_stream_seed(seed, 0xF000·k + i, r). */
