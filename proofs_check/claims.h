@@ -143,5 +143,16 @@ int pc_joint_fit(const gmm2 *g, double a, size_t n, size_t steps, uint64_t seed,
  * x and y are sorted in place.  GSL_EINVAL for a NULL pointer, GSL_EDOM if
  * nx or ny is 0. */
 int pc_ks2(double *x, size_t nx, double *y, size_t ny, double *D, double *pvalue);
+/* C13's covariance family (proofs_check/kclaims.c): W (nd·R rows of 2, the
+ * replicates of √n(ŵ − θ*) of nd dimensions, R each) against the predicted
+ * n·Cov cov (2 × 2, row-major): the mean squares of W₀, W₁ and
+ * W₀/√cov₀₀ + W₁/√cov₁₁ at each dimension, each by pc_rate_msq_chisq with
+ * the kurtosis of that combination pooled over all nd·R rows.  *pmin the
+ * smallest of the *m = 3·nd p-values, *rmax the mean-square ratio farthest
+ * from 1 (in log), *sdrel the largest |√ratio − 1| of W₀ and W₁.
+ * GSL_EINVAL for a NULL pointer; GSL_EDOM for nd = 0, R < 2, or a
+ * non-positive variance. */
+int pc_c13_cov_family(const double *W, size_t nd, size_t R, const double *cov, double *pmin,
+                      size_t *m, double *rmax, double *sdrel);
 
 #endif

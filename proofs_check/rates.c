@@ -125,6 +125,16 @@ int pc_rate_var_about(const double *x, size_t R, double m, double *var, double *
     return GSL_SUCCESS;
 }
 
+int pc_rate_msq_chisq(double s2, size_t R, double v, double kappa, double *p)
+{
+    if (!p) return GSL_EINVAL;
+    if (R < 2 || !(s2 >= 0) || !isfinite(s2) || !(v > 0) || !isfinite(v) || !(kappa > 1) || !isfinite(kappa))
+        return GSL_EDOM;
+    double nu = 2.0 * (double)R / (kappa - 1.0), T = nu * s2 / v;
+    *p = fmin(1.0, 2.0 * fmin(gsl_cdf_chisq_P(T, nu), gsl_cdf_chisq_Q(T, nu)));
+    return GSL_SUCCESS;
+}
+
 int pc_rate_binom_ci(size_t k, size_t n, double conf, double *lo, double *hi)
 {
     if (!lo || !hi) return GSL_EINVAL;

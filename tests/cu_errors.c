@@ -796,6 +796,10 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EDOM, pc_rate_log_rms(F.y, 1, F.out, F.out))                                             \
     X(GSL_EINVAL, pc_rate_var_about(NULL, 2, 0.0, F.out, F.out))                                   \
     X(GSL_EDOM, pc_rate_var_about(F.y, 2, NAN, F.out, F.out))                                      \
+    X(GSL_EINVAL, pc_rate_msq_chisq(1.0, 10, 1.0, 3.0, NULL))                                      \
+    X(GSL_EDOM, pc_rate_msq_chisq(1.0, 10, 1.0, 0.5, F.out))                                       \
+    X(GSL_EINVAL, pc_c13_cov_family(NULL, 1, 2, F.y, F.out, &(size_t){ 0 }, F.out, F.out))         \
+    X(GSL_EDOM, pc_c13_cov_family(F.y, 0, 2, F.y, F.out, &(size_t){ 0 }, F.out, F.out))            \
     X(GSL_EINVAL, pc_rate_binom_ci(1, 2, 0.95, NULL, F.out))                                       \
     X(GSL_EDOM, pc_rate_binom_ci(3, 2, 0.95, F.out, F.out))                                        \
     X(GSL_EINVAL, pc_rate_binom_tail(1, 2, 0.5, NULL))                                             \

@@ -131,6 +131,47 @@ static void test_delta_se_honest(void)
     ASSERT_REL(rel, sqrt(2.0 / 2000), 0.1);
 }
 
+/* pc_rate_msq_chisq: the closed form at R = 2 (ν = 2: χ²_2 is the
+ * exponential law of mean 2, so s2 = v gives T = 2 and p = 2e⁻¹), and the
+ * false-alarm rate it promises, simulated: normal x (κ = 3, the χ² exact)
+ * and Student t₁₀ (κ = 4, Satterthwaite's approximation), R = 100, each
+ * two-sided at 1%, within 4 binomial SEs of 1%.  For contrast, the normal
+ * z = (s2 − v)/SE with the SE from the sample (C13's test before
+ * 2026-11-29) is counted too, and must exceed 1% significantly for the t₁₀
+ * draws: the reason for the change. */
+static void test_msq_chisq(void)
+{
+    double p;
+    CU_ASSERT_EQUAL(pc_rate_msq_chisq(1.5, 2, 1.5, 3.0, &p), GSL_SUCCESS);
+    ASSERT_REL(p, 2 * exp(-1.0), 1e-12);
+    CU_ASSERT_EQUAL(pc_rate_msq_chisq(1e6, 2, 1.0, 3.0, &p), GSL_SUCCESS);
+    CU_ASSERT(p < 1e-100);
+    enum { R = 100, TRIALS = 20000 };
+    gsl_rng *r = spl_rng_alloc(cu_seed(15), 0, 0);
+    size_t alarm[2] = { 0, 0 }, alarm_z = 0;
+    const double v[2] = { 1.0, 10.0 / 8.0 }, kappa[2] = { 3.0, 4.0 };
+    for (size_t t = 0; t < TRIALS; t++)
+        for (int law = 0; law < 2; law++) {
+            double s2 = 0, s4 = 0;
+            for (size_t i = 0; i < R; i++) {
+                double x = law ? gsl_ran_tdist(r, 10) : gsl_ran_ugaussian(r);
+                s2 += x * x;
+                s4 += x * x * x * x;
+            }
+            s2 /= R;
+            s4 /= R;
+            CU_ASSERT_EQUAL_FATAL(pc_rate_msq_chisq(s2, R, v[law], kappa[law], &p), GSL_SUCCESS);
+            alarm[law] += p <= 0.01;
+            if (law) alarm_z += fabs(s2 - v[law]) / sqrt((s4 - s2 * s2) / (R - 1)) > 2.5758293035489004;
+        }
+    gsl_rng_free(r);
+    ASSERT_RATE(alarm[0], TRIALS, 0.01);
+    ASSERT_RATE(alarm[1], TRIALS, 0.01);
+    CU_ASSERT((double)alarm_z / TRIALS > 0.01 + 4 * sqrt(0.01 * 0.99 / TRIALS));
+    fprintf(stderr, "\n  false alarms at 1%%: chi2 normal %.4f, t10 %.4f; sample-SE z on t10 %.4f\n",
+            (double)alarm[0] / TRIALS, (double)alarm[1] / TRIALS, (double)alarm_z / TRIALS);
+}
+
 static void test_binomial(void)
 {
     double lo, hi, tail;
@@ -180,6 +221,11 @@ static void test_errors(void)
     CU_ASSERT_EQUAL(pc_rate_log_mean(x, 1, &v, &w), GSL_EDOM);
     CU_ASSERT_EQUAL(pc_rate_log_rms(NULL, 2, &v, &w), GSL_EINVAL);
     CU_ASSERT_EQUAL(pc_rate_var_about(y, 2, NAN, &v, &w), GSL_EDOM);
+    CU_ASSERT_EQUAL(pc_rate_msq_chisq(1.0, 10, 1.0, 3.0, NULL), GSL_EINVAL);
+    CU_ASSERT_EQUAL(pc_rate_msq_chisq(1.0, 1, 1.0, 3.0, &v), GSL_EDOM);
+    CU_ASSERT_EQUAL(pc_rate_msq_chisq(1.0, 10, 0.0, 3.0, &v), GSL_EDOM);
+    CU_ASSERT_EQUAL(pc_rate_msq_chisq(1.0, 10, 1.0, 1.0, &v), GSL_EDOM);
+    CU_ASSERT_EQUAL(pc_rate_msq_chisq(NAN, 10, 1.0, 3.0, &v), GSL_EDOM);
     CU_ASSERT_EQUAL(pc_rate_binom_ci(3, 2, 0.95, &v, &w), GSL_EDOM);
     CU_ASSERT_EQUAL(pc_rate_binom_ci(1, 0, 0.95, &v, &w), GSL_EDOM);
     CU_ASSERT_EQUAL(pc_rate_binom_tail(1, 2, 1.5, &v), GSL_EDOM);
@@ -238,6 +284,7 @@ CU_TestInfo cu_rates_tests[] = {
     { "fisher_rate_simulated", test_fisher },
     { "tolerance_and_slope", test_tolerance_and_slope },
     { "delta_se_honest", test_delta_se_honest },
+    { "msq_chisq", test_msq_chisq },
     { "binomial", test_binomial },
     { "errors", test_errors },
     { "tally", test_tally },
