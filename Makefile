@@ -129,12 +129,17 @@ run: deps all
 
 # The seed study of spirelab check (docs/claims.md; not in CI): every claim for
 # seeds CHECK_SEEDS, quick then full mode, one claim at a time under nice, then
-# the power study (--mutant) of the random claims in full mode.  One CSV per
-# claim and study in $(BUILD)/check-seeds/; fails if any claim fails its rate.
+# the power study (--mutant) of the random claims in full mode, then the
+# verdicts E1-E5 over repeated experiments.  One CSV per claim and study in
+# $(BUILD)/check-seeds/; fails if any claim fails its rate.
 # About 3 hours on 2 idle cores with 20 seeds (the full mode is most of it).
 CHECK_SEEDS  ?= 1:20
 CHECK_CLAIMS ?= C1 C2 C3 C4 C5 C6 C7 C8 C9 C10 C11 C12 C13
 CHECK_RANDOM ?= C4 C5 C6 C7 C9 C10 C11 C13
+# the federated verdicts E1-E5: CHECK_EXP_REPS whole 10-seed experiments per preset
+# (disjoint seeds; tests/studies/exp_seeds.sh)
+CHECK_EXP_PRESETS ?= gmm2 gmmK digits
+CHECK_EXP_REPS    ?= 20
 check-seeds: $(BUILD)/spirelab
 	@mkdir -p $(BUILD)/check-seeds
 	@rc=0; \
@@ -148,6 +153,11 @@ check-seeds: $(BUILD)/spirelab
 	  nice -n 10 $(BUILD)/spirelab check --mutant --only $$c --seeds $(CHECK_SEEDS) \
 	    >$(BUILD)/check-seeds/power-full-$$c.csv 2>$(BUILD)/check-seeds/power-full-$$c.log || rc=1; \
 	  tail -n +2 $(BUILD)/check-seeds/power-full-$$c.csv | sed "s/^/power full: /"; \
+	done; \
+	for p in $(CHECK_EXP_PRESETS); do \
+	  nice -n 10 bash tests/studies/exp_seeds.sh $(BUILD)/spirelab $$p $(CHECK_EXP_REPS) $(BUILD)/check-seeds/exp \
+	    >$(BUILD)/check-seeds/exp-$$p.csv 2>$(BUILD)/check-seeds/exp-$$p.log || rc=1; \
+	  tail -n +2 $(BUILD)/check-seeds/exp-$$p.csv | sed "s/^/experiments: /"; \
 	done; exit $$rc
 
 figs: all

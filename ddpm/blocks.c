@@ -37,3 +37,11 @@ int ddpm_blocks_run(size_t n, uint64_t seed, size_t scratch, ddpm_block_fn body,
     free(bst);
     return st;
 }
+
+double ddpm_blocks_mean_free(double *sums, size_t n)
+{
+    double t = 0.0;
+    for (size_t j = 0; j < ddpm_blocks_count(n); j++) t += sums[j];
+    free(sums);
+    return t / (double)n;
+}

@@ -45,6 +45,9 @@ int ddpm_terms_explicit(const gmm2 *g, const double *mu, double a, double b, dou
 typedef int (*ddpm_block_fn)(void *ctx, gsl_rng *r, size_t j, size_t i0, size_t i1,
                              double *scratch);
 static inline size_t ddpm_blocks_count(size_t n) { return (n + DDPM_MC_BLOCK - 1) / DDPM_MC_BLOCK; }
+/* The mean over the n samples of a per-block sum (one double per block,
+ * summed in block order, so independent of the thread count); frees sums. */
+double ddpm_blocks_mean_free(double *sums, size_t n);
 /* The n-point Gauss–Hermite rule for the N(0,1) expectation (GSL's fixed
  * Hermite rule for the weight e^{−x²/2}, weights divided by √(2π)): nodes x,
  * weights w (n each).  GSL_ENOMEM.  Shared by ddpm/loss.c and ddpm/kmix.c. */

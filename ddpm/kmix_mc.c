@@ -272,10 +272,7 @@ kmix_sample *kmix_sample_draw(const kmix *m, double a, double b, size_t n, ddpm_
     int bst = ddpm_blocks_run(n, seed, mode == DDPM_MC_EXPLICIT ? 2 * d : 0, draw_block, &c);
     gsl_ran_discrete_free(tab);
     if (bst) { free(orth); kmix_sample_free(S); return spl_fail(status, bst); }
-    double os = 0.0;
-    for (size_t j = 0; j < nblocks; j++) os += orth[j];
-    S->orth = os / (double)n;
-    free(orth);
+    S->orth = ddpm_blocks_mean_free(orth, n);
     spl_status(status, GSL_SUCCESS);
     return S;
 }

@@ -96,10 +96,7 @@ ddpm_sample *ddpm_sample_draw(const gmm2 *g, const ddpm_schedule *s, double a, d
     draw_ctx c = { g, s, a, b, S, orth };
     int st = ddpm_blocks_run(n, seed, mode == DDPM_MC_EXPLICIT ? 2 * g->d : 0, draw_block, &c);
     if (st) { free(orth); ddpm_sample_free(S); return spl_fail(status, st); }
-    double o = 0.0;
-    for (size_t j = 0; j < nblocks; j++) o += orth[j];
-    S->orth = o / (double)n;
-    free(orth);
+    S->orth = ddpm_blocks_mean_free(orth, n);
     spl_status(status, GSL_SUCCESS);
     return S;
 }

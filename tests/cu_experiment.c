@@ -112,9 +112,21 @@ static void test_tiny_tables(void)
         ASSERT_REL(r->ci_diff[m].mean + 1, mean + 1, 1e-12);
         if (m) { ASSERT_REL(r->ci_diff[m].hi - r->ci_diff[m].lo, 2 * half, 1e-9); }
     }
-    /* lr = 50 diverges or not, but is counted and never plotted as a number of another cell */
+    /* robustness grid (lr 1e-3 and 50, 5 steps; G = 2 cells): a cell's diverged
+     * count is the number of seeds whose value is not finite, its interval
+     * uses the others, a method outside the grid has no values; at lr = 1e-3
+     * nothing diverges (lr = 50 may or may not: counted, never plotted) */
+    const size_t G = 2;
+    CU_ASSERT_TRUE(r->rob_in[SPIRE_FED_M_SPIRE]);
     for (size_t m = 0; m < NM; m++)
-        CU_ASSERT(r->rob_diverged[(m * 2 + 1) * 1] <= S);
+        for (size_t g = 0; g < G; g++) {
+            size_t bad = 0;
+            for (size_t s = 0; s < S; s++) bad += !isfinite(r->rob_kid[(s * NM + m) * G + g]);
+            if (!r->rob_in[m]) { CU_ASSERT_EQUAL(bad, S); CU_ASSERT_EQUAL(r->rob_diverged[m * G + g], 0); continue; }
+            CU_ASSERT_EQUAL(r->rob_diverged[m * G + g], bad);
+            CU_ASSERT_EQUAL(r->ci_rob[m * G + g].n, S - bad);
+            if (g == 0) CU_ASSERT_EQUAL(bad, 0);
+        }
     /* sizes: 1000 > n_train: every row used; the curve exists for every method */
     for (size_t m = 0; m < NM; m++) CU_ASSERT(r->ci_size_kid[1 * NM + m].n > 0);
     /* E5 probe: gmm2 has one output per client */
