@@ -108,7 +108,7 @@ static int bench_dim(size_t D)
     double smp[SRUNS];
     for (int run = 0; run < SRUNS; run++) {
         double t0 = now();
-        if (spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, 0, NS, 1 + run, x)) return 1;
+        if (spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, 0.0, 0, NS, 1 + run, x)) return 1;
         smp[run] = NS / (now() - t0);
     }
     for (size_t k = 0; k < NS * D; k++)

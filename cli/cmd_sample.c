@@ -10,7 +10,7 @@
 #include "spire/ckpt.h"
 #include "spire/sample.h"
 
-enum { O_CKPT = OPT_COMMON_END, O_N, O_SAMPLER, O_STEPS, O_SEED, O_CLIENT, O_CLIP, O_THREADS };
+enum { O_CKPT = OPT_COMMON_END, O_N, O_SAMPLER, O_STEPS, O_SEED, O_CLIENT, O_CLIP, O_ETA, O_THREADS };
 
 static const struct option longopts[] = {
     OPT_LONG_HELP,
@@ -21,6 +21,7 @@ static const struct option longopts[] = {
     { "seed", required_argument, NULL, O_SEED },
     { "client", required_argument, NULL, O_CLIENT },
     { "clip", required_argument, NULL, O_CLIP },
+    { "eta", required_argument, NULL, O_ETA },
     { "threads", required_argument, NULL, O_THREADS },
     { NULL, 0, NULL, 0 }
 };
@@ -28,16 +29,18 @@ static const struct option longopts[] = {
 static void usage(FILE *f)
 {
     fprintf(f,
-"usage: spirelab sample --checkpoint FILE [--n N] [--sampler ddpm|ddim] [--steps S] [--seed S] [--clip C]\n"
-"                       [--threads K]\n"
+"usage: spirelab sample --checkpoint FILE [--n N] [--sampler ddpm|ddim] [--steps S] [--eta E] [--seed S]\n"
+"                       [--clip C] [--threads K]\n"
 "\n"
 "Generates samples with the network of a checkpoint written by spirelab train.\n"
 "CSV on stdout: a header x1,...,xD, then one sample per row.\n"
 "  --checkpoint FILE  the trained network (required)\n"
 "  --n N              samples, integer in [1, 100000000] (default 1000)\n"
-"  --sampler KIND     ddim (default): deterministic, eta = 0, --steps strided steps;\n"
+"  --sampler KIND     ddim (default): --steps strided steps, noise level --eta;\n"
 "                     ddpm: ancestral, all T steps of the schedule (--steps ignored)\n"
 "  --steps S          DDIM steps, integer in [1, T] (default 100)\n"
+"  --eta E            DDIM noise level, number in [0, 1] (default 0: deterministic;\n"
+"                     1 with --steps T: ancestral DDPM in law)\n"
 "  --seed S           seed of the initial noise and the ancestral noise (default 1)\n"
 "  --client C         client embedding to use, integer in [0, C-1] (default 0)\n"
 "  --clip C           clamp the predicted clean sample to [-C, C] at every step,\n"
@@ -51,9 +54,9 @@ int cmd_sample(int argc, char **argv)
 {
     const char *cmd = "sample", *path = NULL;
     size_t n = 1000, S = 100, client = 0, threads = (size_t)omp_get_num_procs();
-    double clip = 0;
+    double clip = 0, eta = 0;
     uint64_t seed = 1;
-    int smp = 1, steps_given = 0, c;   /* index in "ddpm|ddim": ddim by default */
+    int smp = 1, steps_given = 0, eta_given = 0, c;   /* index in "ddpm|ddim": ddim by default */
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -66,6 +69,7 @@ int cmd_sample(int argc, char **argv)
         case O_SEED: bad = opt_u64(cmd, "--seed", optarg, &seed); break;
         case O_CLIENT: bad = opt_size(cmd, "--client", optarg, 0, SPIRE_DIM_MAX, &client); break;
         case O_CLIP: bad = opt_double(cmd, "--clip", optarg, 0, OPT_CLOSED, 1e30, OPT_CLOSED, &clip); break;
+        case O_ETA: bad = opt_double(cmd, "--eta", optarg, 0, OPT_CLOSED, 1, OPT_CLOSED, &eta); eta_given = 1; break;
         case O_THREADS: bad = opt_size(cmd, "--threads", optarg, 1, OPT_THREADS_MAX, &threads); break;
         case OPT_HELP: usage(stdout); return 0;
         default: opt_getopt_error(cmd, c, argv, longopts); return 2;
@@ -76,6 +80,10 @@ int cmd_sample(int argc, char **argv)
     omp_set_num_threads((int)threads);
     if (!path) { fprintf(stderr, "spirelab sample: --checkpoint FILE is required (see spirelab sample --help)\n"); return 2; }
     spire_sampler sampler = smp ? SPIRE_SAMPLER_DDIM : SPIRE_SAMPLER_DDPM;
+    if (sampler == SPIRE_SAMPLER_DDPM && eta_given) {
+        opt_contradiction(cmd, "--eta", "--sampler ddpm", "eta is DDIM's noise level; ancestral sampling has its own");
+        return 2;
+    }
     spire_ckpt ck;
     char err[512];
     if (spire_ckpt_load(path, &ck, err, sizeof err)) { fprintf(stderr, "spirelab sample: %s\n", err); return 2; }
@@ -96,7 +104,7 @@ int cmd_sample(int argc, char **argv)
     float *x = rc ? NULL : malloc(n * D * sizeof *x);
     if (!rc && !x) { fprintf(stderr, "spirelab sample: out of memory for %zu samples\n", n); rc = 1; }
     if (!rc) {
-        int st = spire_sample(ck.model, ck.sched, sampler, S, clip, (int)client, n, seed, x);
+        int st = spire_sample(ck.model, ck.sched, sampler, S, clip, eta, (int)client, n, seed, x);
         if (st) { opt_lib_error(cmd, "sampling", st); rc = 1; }
     }
     if (!rc) {

@@ -281,7 +281,7 @@ int cmd_train(int argc, char **argv)
         if (eval_every && k % eval_every == 0) {
             double kid_mean, kid_std;
             st = spire_sample_kid(m, s, eval_sampler ? SPIRE_SAMPLER_DDIM : SPIRE_SAMPLER_DDPM, eval_steps,
-                                  eval_clip, 0, d->test, d->n_test, eval_n, 10, o.seed + k, o.seed,
+                                  eval_clip, 0.0, 0, d->test, d->n_test, eval_n, 10, o.seed + k, o.seed,
                                   &kid_mean, &kid_std);
             if (st) { opt_lib_error(cmd, "evaluation", st); rc = 1; goto done; }
             spl_buf_printf(&evalb, "%zu,%.9g,%.9g\n", k, kid_mean, kid_std);

@@ -75,7 +75,7 @@ static int net_train(const char *spec, size_t H, size_t L, size_t steps, size_t 
         if (!st && every && k % every == 0 && n->nkid < NET_KID_MAX) {
             size_t j = n->nkid++;
             n->kid_step[j] = k;
-            st = spire_sample_kid(n->m, n->s, SPIRE_SAMPLER_DDIM, 100, 0.0, 0, n->d->test, n->d->n_test,
+            st = spire_sample_kid(n->m, n->s, SPIRE_SAMPLER_DDIM, 100, 0.0, 0.0, 0, n->d->test, n->d->n_test,
                                   n_eval, 10, seed + k, seed, &n->kid_mean[j], &n->kid_std[j]);
         }
     }
@@ -117,7 +117,7 @@ int pf_f10_network_gmm(const pf_opts *o, pf_result *r)
     float *x = malloc(ngen * 2 * sizeof *x);
     double fl_mean = NAN, fl_sd = NAN;
     if (!st && !x) st = GSL_ENOMEM;
-    if (!st) st = spire_sample(n.m, n.s, SPIRE_SAMPLER_DDIM, 100, 0.0, 0, ngen, seed + 1, x);
+    if (!st) st = spire_sample(n.m, n.s, SPIRE_SAMPLER_DDIM, 100, 0.0, 0.0, 0, ngen, seed + 1, x);
     if (!st) st = kid_floor(n.d, n_eval, seed, &fl_mean, &fl_sd);
     if (!st) {
         plots_fig_data(f, "kind,step,x,y,loss,loss_avg,kid_mean,kid_std\n");
@@ -192,8 +192,8 @@ int pf_f11_network_digits(const pf_opts *o, pf_result *r)
     float *x = malloc(nimg * 64 * sizeof *x);
     double km = NAN, ks = NAN, fm = NAN, fs = NAN;
     if (!st && !x) st = GSL_ENOMEM;
-    if (!st) st = spire_sample(n.m, n.s, SPIRE_SAMPLER_DDPM, 1000, 0.0, 0, nimg, seed + 1, x);
-    if (!st) st = spire_sample_kid(n.m, n.s, SPIRE_SAMPLER_DDPM, 1000, 0.0, 0, n.d->test, n.d->n_test, nkid, 10,
+    if (!st) st = spire_sample(n.m, n.s, SPIRE_SAMPLER_DDPM, 1000, 0.0, 0.0, 0, nimg, seed + 1, x);
+    if (!st) st = spire_sample_kid(n.m, n.s, SPIRE_SAMPLER_DDPM, 1000, 0.0, 0.0, 0, n.d->test, n.d->n_test, nkid, 10,
                                    seed + 2, seed, &km, &ks);
     if (!st) st = kid_floor(n.d, nkid, seed, &fm, &fs);
     if (!st) {

@@ -37,7 +37,8 @@ int spire_exp_opts_preset(spire_exp_opts *o, spire_fed_kind kind, int quick)
     spire_fed_adapt_opts_default(&o->adapt);
     o->T = 1000;
     o->eval = (spire_fed_eval_opts){ .n_gen = q ? 200 : 300, .ddim_steps = q ? 25 : 25,
-                                     .subsets = 10, .subset_size = 100, .clip = 0, .seed = 1 };
+                                     .subsets = 10, .subset_size = 100, .clip = 0, .eta = 0,
+                                     .seed = 1 };
     o->cfg = (spire_config){ .D = 2, .E = 16, .H = 64, .L = 2, .embed_at = SPIRE_EMBED_HIDDEN, .C = 10 };
     o->fed.frac = 0.5; o->fed.local_steps = 20; o->fed.batch = 128; o->fed.lr = 3e-3;
     o->adapt.lr = 3e-3; o->adapt.rank = 2;

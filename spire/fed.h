@@ -282,10 +282,12 @@ typedef struct {
     size_t ddim_steps;   /* DDIM steps */
     size_t subsets, subset_size;   /* KID (subset size capped by the sample sizes) */
     double clip;         /* sampler clamp (digits: 1) */
+    double eta;          /* DDIM's η ∈ [0, 1] (spire/sample.h; default 0) */
     uint64_t seed;
 } spire_fed_eval_opts;
 
-/* Samples of client c: x (n, D), DDIM, seed spl_stream_seed(seed, EVAL, c). */
+/* Samples of client c: x (n, D), DDIM (ddim_steps, clip, eta), seed
+ * spl_stream_seed(seed, EVAL, c). */
 int spire_fed_generate(spire_model *m, const ddpm_schedule *s, int c,
                        const spire_fed_eval_opts *o, float *x);
 

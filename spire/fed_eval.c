@@ -18,7 +18,7 @@ int spire_fed_generate(spire_model *m, const ddpm_schedule *s, int c,
                        const spire_fed_eval_opts *o, float *x)
 {
     if (!o) return GSL_EINVAL;
-    return spire_sample(m, s, SPIRE_SAMPLER_DDIM, o->ddim_steps, o->clip, c, o->n_gen,
+    return spire_sample(m, s, SPIRE_SAMPLER_DDIM, o->ddim_steps, o->clip, o->eta, c, o->n_gen,
                         spl_stream_seed(o->seed, SPIRE_FED_STREAM_EVAL, (uint64_t)c), x);
 }
 

@@ -1,4 +1,4 @@
-/* spire/sample.c — ancestral DDPM and DDIM (η = 0) samplers (spire/sample.h). */
+/* spire/sample.c — ancestral DDPM and DDIM (η ∈ [0, 1]) samplers (spire/sample.h). */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -23,12 +23,29 @@ const char *spire_sampler_name(spire_sampler sampler)
     return sampler == SPIRE_SAMPLER_DDIM ? "ddim" : sampler == SPIRE_SAMPLER_DDPM ? "ddpm" : "?";
 }
 
+int spire_ddim_coefs(const ddpm_schedule *s, size_t i, size_t ip, double eta, double *ca,
+                     double *ce, double *sigma)
+{
+    if (!s || !ca || !ce || !sigma) return GSL_EINVAL;
+    if (i < 1 || i > s->T || ip >= i || !(eta >= 0 && eta <= 1)) return GSL_EDOM;
+    double abar = s->alphabar[i - 1], abar_p = ip ? s->alphabar[ip - 1] : 1.0;
+    double bp = ip ? s->b[ip - 1] : 0.0;
+    /* r = σ²/(η² (1 − ᾱ')) = (1 − ᾱ/ᾱ')/(1 − ᾱ) ∈ [0, 1] (as ᾱ' ≤ 1); kept
+     * there against rounding so that √(1 − η² r) is real */
+    double r = (1.0 - abar / abar_p) / (s->b[i - 1] * s->b[i - 1]);
+    r = r < 0 ? 0 : r > 1 ? 1 : r;
+    *ca = ip ? s->a[ip - 1] : 1.0;
+    *ce = bp * sqrt(1.0 - eta * eta * r);   /* η = 0: exactly b' */
+    *sigma = eta * bp * sqrt(r);
+    return GSL_SUCCESS;
+}
+
 /* One block of nb rows; e (nb, D) is scratch for ε̂. */
 static double clamp(double v, double c) { return v > c ? c : v < -c ? -c : v; }
 
 static int sample_block(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedule *s,
-                        spire_sampler sampler, size_t S, double clip, size_t nb, gsl_rng *r,
-                        float *x, float *e)
+                        spire_sampler sampler, size_t S, double clip, double eta, size_t nb,
+                        gsl_rng *r, float *x, float *e)
 {
     size_t T = s->T;
     for (size_t k = 0; k < nb * D; k++) x[k] = (float)gsl_ran_gaussian_ziggurat(r, 1.0);
@@ -59,8 +76,9 @@ static int sample_block(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedu
             size_t i = k * T / S, ip = (k - 1) * T / S;
             int st = eps(ctx, x, i, nb, e);
             if (st) return st;
-            double a = s->a[i - 1], b = s->b[i - 1];
-            double ap = ip ? s->a[ip - 1] : 1.0, bp = ip ? s->b[ip - 1] : 0.0;
+            double a = s->a[i - 1], b = s->b[i - 1], ap, ce, sigma;
+            st = spire_ddim_coefs(s, i, ip, eta, &ap, &ce, &sigma);
+            if (st) return st;
             for (size_t q = 0; q < nb * D; q++) {
                 double xq = (double)x[q], eq = (double)e[q], x0 = (xq - b * eq) / a;
                 if (clip > 0 && fabs(x0) > clip) {
@@ -70,29 +88,42 @@ static int sample_block(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedu
                     x0 = clamp(x0, clip);
                     eq = (xq - a * x0) / b;
                 }
-                x[q] = (float)(ap * x0 + bp * eq);
+                double v = ap * x0 + ce * eq;
+                if (sigma > 0) v += sigma * gsl_ran_gaussian_ziggurat(r, 1.0);
+                x[q] = (float)v;
             }
         }
     }
     return GSL_SUCCESS;
 }
 
-int spire_sample_fn(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedule *s,
-                    spire_sampler sampler, size_t S, double clip, size_t n, uint64_t seed,
-                    float *x)
+/* The checks shared by spire_sample and spire_sample_fn. */
+static int sample_args(const ddpm_schedule *s, spire_sampler sampler, size_t S, double clip,
+                       double eta, size_t n, const float *x)
 {
-    if (!eps || !s || !x) return GSL_EINVAL;
+    if (!s || !x) return GSL_EINVAL;
     if (sampler != SPIRE_SAMPLER_DDIM && sampler != SPIRE_SAMPLER_DDPM) return GSL_EINVAL;
-    if (n == 0 || D == 0 || !(clip >= 0) || !isfinite(clip)) return GSL_EDOM;
+    if (n == 0 || !(clip >= 0) || !isfinite(clip) || !(eta >= 0 && eta <= 1)) return GSL_EDOM;
     if (sampler == SPIRE_SAMPLER_DDIM && (S < 1 || S > s->T)) return GSL_EDOM;
+    return GSL_SUCCESS;
+}
+
+int spire_sample_fn(spire_eps_fn eps, void *ctx, size_t D, const ddpm_schedule *s,
+                    spire_sampler sampler, size_t S, double clip, double eta, size_t n,
+                    uint64_t seed, float *x)
+{
+    if (!eps) return GSL_EINVAL;
+    int st = sample_args(s, sampler, S, clip, eta, n, x);
+    if (st) return st;
+    if (D == 0) return GSL_EDOM;
     size_t blk = SPIRE_SAMPLE_BLOCK;
     float *e = malloc(blk * D * sizeof(float));
     gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
-    int st = (e && r) ? GSL_SUCCESS : GSL_ENOMEM;
+    st = (e && r) ? GSL_SUCCESS : GSL_ENOMEM;
     for (size_t j = 0; st == GSL_SUCCESS && j * blk < n; j++) {
         size_t nb = n - j * blk < blk ? n - j * blk : blk;
         spl_rng_seed(r, seed, SPIRE_STREAM_SAMPLE, j);
-        st = sample_block(eps, ctx, D, s, sampler, S, clip, nb, r, x + j * blk * D, e);
+        st = sample_block(eps, ctx, D, s, sampler, S, clip, eta, nb, r, x + j * blk * D, e);
     }
     free(e);
     if (r) gsl_rng_free(r);
@@ -137,19 +168,18 @@ static int sample_ws_alloc(sample_ws *w, spire_model *m, int own, int client)
 }
 
 int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
-                 double clip, int client, size_t n, uint64_t seed, float *x)
+                 double clip, double eta, int client, size_t n, uint64_t seed, float *x)
 {
-    if (!m || !s || !x) return GSL_EINVAL;
-    if (sampler != SPIRE_SAMPLER_DDIM && sampler != SPIRE_SAMPLER_DDPM) return GSL_EINVAL;
+    if (!m) return GSL_EINVAL;
+    int st = sample_args(s, sampler, S, clip, eta, n, x);
+    if (st) return st;
     if (client < 0 || (size_t)client >= m->cfg.C) return GSL_EDOM;
-    if (n == 0 || !(clip >= 0) || !isfinite(clip)) return GSL_EDOM;
-    if (sampler == SPIRE_SAMPLER_DDIM && (S < 1 || S > s->T)) return GSL_EDOM;
     size_t blk = SPIRE_SAMPLE_BLOCK, nblk = (n + blk - 1) / blk, D = m->cfg.D;
     int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nt > (int)nblk) nt = (int)nblk;
     sample_ws *ws = calloc((size_t)nt, sizeof *ws);
     int *sts = malloc(nblk * sizeof *sts);
-    int st = (ws && sts) ? GSL_SUCCESS : GSL_ENOMEM;
+    st = (ws && sts) ? GSL_SUCCESS : GSL_ENOMEM;
     /* worker 0 uses m itself; the others a copy */
     for (int k = 0; st == GSL_SUCCESS && k < nt; k++) st = sample_ws_alloc(&ws[k], m, k > 0, client);
     int blas = spl_blas_threads(1);
@@ -159,7 +189,7 @@ int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, 
         sample_ws *w = &ws[omp_get_thread_num()];
         size_t nb = n - j * blk < blk ? n - j * blk : blk;
         spl_rng_seed(w->r, seed, SPIRE_STREAM_SAMPLE, j);
-        sts[j] = sample_block(model_eps, &w->mc, D, s, sampler, S, clip, nb, w->r, x + j * blk * D, w->e);
+        sts[j] = sample_block(model_eps, &w->mc, D, s, sampler, S, clip, eta, nb, w->r, x + j * blk * D, w->e);
     }
     spl_blas_threads(blas);
     for (size_t j = 0; st == GSL_SUCCESS && j < nblk; j++) st = sts[j];
@@ -169,7 +199,7 @@ int spire_sample(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, 
 }
 
 int spire_sample_kid(spire_model *m, const ddpm_schedule *s, spire_sampler sampler, size_t S,
-                     double clip, int client, const float *test, size_t n_test, size_t n,
+                     double clip, double eta, int client, const float *test, size_t n_test, size_t n,
                      size_t subsets, uint64_t sample_seed, uint64_t kid_seed,
                      double *kid_mean, double *kid_std)
 {
@@ -180,7 +210,7 @@ int spire_sample_kid(spire_model *m, const ddpm_schedule *s, spire_sampler sampl
     float *x = malloc(n * D * sizeof *x);
     double *fake = malloc(n * D * sizeof *fake), *real = malloc(n_test * D * sizeof *real);
     int st = (x && fake && real) ? GSL_SUCCESS : GSL_ENOMEM;
-    if (st == GSL_SUCCESS) st = spire_sample(m, s, sampler, S, clip, client, n, sample_seed, x);
+    if (st == GSL_SUCCESS) st = spire_sample(m, s, sampler, S, clip, eta, client, n, sample_seed, x);
     if (st == GSL_SUCCESS) {
         for (size_t i = 0; i < n * D; i++) fake[i] = x[i];
         for (size_t i = 0; i < n_test * D; i++) real[i] = test[i];

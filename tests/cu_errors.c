@@ -622,15 +622,25 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EINVAL, spire_trainer_set_adam(F.tr, NULL))                                              \
     X(GSL_EINVAL, spire_trainer_iterate(NULL))                                                     \
     /* spire/sample.h */                                                                           \
-    X(GSL_EINVAL, spire_sample(NULL, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 0, 4, 1, F.xf))                \
-    X(GSL_EDOM, spire_sample(F.m2, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 3, 4, 1, F.xf))                  \
-    X(GSL_EDOM, spire_sample(F.m2, F.s, SPIRE_SAMPLER_DDIM, 21, 0, 0, 4, 1, F.xf))                 \
-    X(GSL_EDOM, spire_sample(F.m2, F.s, SPIRE_SAMPLER_DDIM, 5, -1, 0, 4, 1, F.xf))                 \
-    X(GSL_EINVAL, spire_sample(F.m2, F.s, (spire_sampler)7, 5, 0, 0, 4, 1, F.xf))                  \
-    X(GSL_EINVAL, spire_sample_fn(NULL, NULL, 2, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 4, 1, F.xf))       \
-    X(GSL_EDOM, spire_sample_fn(spire_fed_exact_eps, &F.ex, 0, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 4, 1, F.xf)) \
-    X(GSL_EINVAL, spire_sample_kid(F.m2, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 0, NULL, 8, 8, 2, 1, 1, F.out, F.out + 1)) \
-    X(GSL_EDOM, spire_sample_kid(F.m2, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 0, F.xf, 1, 8, 2, 1, 1, F.out, F.out + 1)) \
+    X(GSL_EINVAL, spire_sample(NULL, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 0, 0, 4, 1, F.xf))                \
+    X(GSL_EDOM, spire_sample(F.m2, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 0, 3, 4, 1, F.xf))                  \
+    X(GSL_EDOM, spire_sample(F.m2, F.s, SPIRE_SAMPLER_DDIM, 21, 0, 0, 0, 4, 1, F.xf))                 \
+    X(GSL_EDOM, spire_sample(F.m2, F.s, SPIRE_SAMPLER_DDIM, 5, -1, 0, 0, 4, 1, F.xf))                 \
+    X(GSL_EDOM, spire_sample(F.m2, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 1.5, 0, 4, 1, F.xf))                \
+    X(GSL_EDOM, spire_sample(F.m2, F.s, SPIRE_SAMPLER_DDPM, 5, 0, NAN, 0, 4, 1, F.xf))                \
+    X(GSL_EDOM, spire_sample_fn(spire_fed_exact_eps, &F.ex, 2, F.s, SPIRE_SAMPLER_DDIM, 5, 0, -0.5, 4, 1, F.xf)) \
+    X(GSL_EINVAL, spire_ddim_coefs(F.s, 5, 4, 0.5, F.out, F.out + 1, NULL))                       \
+    X(GSL_EINVAL, spire_ddim_coefs(NULL, 5, 4, 0.5, F.out, F.out + 1, F.out + 2))                 \
+    X(GSL_EDOM, spire_ddim_coefs(F.s, 0, 0, 0.5, F.out, F.out + 1, F.out + 2))                    \
+    X(GSL_EDOM, spire_ddim_coefs(F.s, 21, 4, 0.5, F.out, F.out + 1, F.out + 2))                   \
+    X(GSL_EDOM, spire_ddim_coefs(F.s, 5, 5, 0.5, F.out, F.out + 1, F.out + 2))                    \
+    X(GSL_EDOM, spire_ddim_coefs(F.s, 5, 4, 1.01, F.out, F.out + 1, F.out + 2))                   \
+    X(GSL_EDOM, spire_ddim_coefs(F.s, 5, 4, NAN, F.out, F.out + 1, F.out + 2))                    \
+    X(GSL_EINVAL, spire_sample(F.m2, F.s, (spire_sampler)7, 5, 0, 0, 0, 4, 1, F.xf))                  \
+    X(GSL_EINVAL, spire_sample_fn(NULL, NULL, 2, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 0, 4, 1, F.xf))       \
+    X(GSL_EDOM, spire_sample_fn(spire_fed_exact_eps, &F.ex, 0, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 0, 4, 1, F.xf)) \
+    X(GSL_EINVAL, spire_sample_kid(F.m2, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 0, 0, NULL, 8, 8, 2, 1, 1, F.out, F.out + 1)) \
+    X(GSL_EDOM, spire_sample_kid(F.m2, F.s, SPIRE_SAMPLER_DDIM, 5, 0, 0, 0, F.xf, 1, 8, 2, 1, 1, F.out, F.out + 1)) \
     X(GSL_EINVAL, spire_sampler_parse("euler", &(spire_sampler){ 0 }))                             \
     X(GSL_EINVAL, QMARK_IS_EINVAL(spire_sampler_name((spire_sampler)9)))                           \
     /* spire/kid.h */                                                                              \

@@ -319,7 +319,7 @@ static void test_implied_weights_exact_score(void)
     ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
     spire_fed_exact e = { 2, D, mu, w, 1.0, s };
     float *x = malloc(n * D * sizeof *x);
-    CU_ASSERT_EQUAL(spire_sample_fn(spire_fed_exact_eps, &e, D, s, SPIRE_SAMPLER_DDIM, 200, 0, n,
+    CU_ASSERT_EQUAL(spire_sample_fn(spire_fed_exact_eps, &e, D, s, SPIRE_SAMPLER_DDIM, 200, 0, 0, n,
                                     cu_seed(17), x), GSL_SUCCESS);
     double wh[2];
     CU_ASSERT_EQUAL(spire_fed_implied_weights(x, n, D, mu, 2, wh), GSL_SUCCESS);

@@ -309,7 +309,7 @@ static int gauss_eps(void *ctx, const float *x, size_t i, size_t nb, float *out)
 
 /* Mean (per coordinate) and variance of the sampler's output, propagated
  * exactly through its (linear-Gaussian) recursion from x_T ~ N(0, 1). */
-static void chain_moments(const gauss_ctx *g, spire_sampler smp, size_t S, double mu,
+static void chain_moments(const gauss_ctx *g, spire_sampler smp, size_t S, double eta, double mu,
                           double *mean, double *var)
 {
     const ddpm_schedule *s = g->s;
@@ -330,32 +330,35 @@ static void chain_moments(const gauss_ctx *g, spire_sampler smp, size_t S, doubl
         for (size_t k = S; k >= 1; k--) {
             size_t i = k * T / S, ip = (k - 1) * T / S;
             double ab = s->alphabar[i - 1], abp = ip ? s->alphabar[ip - 1] : 1;
-            double a = sqrt(ab), b = sqrt(1 - ab), ap = sqrt(abp), bp = sqrt(1 - abp);
+            double a = sqrt(ab), b = sqrt(1 - ab), ap = sqrt(abp);
+            /* Song et al. (2021) eq. 16, and the ε̂ coefficient of eq. 12 */
+            double sig2 = eta * eta * (1 - abp) / (1 - ab) * (1 - ab / abp);
+            double bp = sqrt(1 - abp - sig2);
             double v = ab * g->sig * g->sig + (1 - ab);
-            /* ε̂ = (b/v)(x − a mu); x̂0 = (x − bε̂)/a; x' = ap x̂0 + bp ε̂ */
+            /* ε̂ = (b/v)(x − a mu); x̂0 = (x − bε̂)/a; x' = ap x̂0 + bp ε̂ + σ z */
             double ce = b / v, c = ap * (1 - b * ce) / a + bp * ce;
             double d = ap * (b * ce * a * mu) / a - bp * ce * a * mu;
             m = c * m + d;
-            q = c * c * q;
+            q = c * c * q + sig2;
         }
     }
     *mean = m; *var = q;
 }
 
 /* law_tol > 0: also check the recursion's end law against N(mu, sig²). */
-static void sampler_check(spire_sampler smp, size_t S, double law_tol)
+static void sampler_check(spire_sampler smp, size_t S, double eta, double law_tol)
 {
     ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
     gauss_ctx g = { s, { 1.0, -0.5 }, 0.5 };
     enum { N = 20000 };
     float *x = malloc(N * 2 * sizeof *x);
     uint64_t seed = cu_seed(21);
-    CU_ASSERT_EQUAL_FATAL(spire_sample_fn(gauss_eps, &g, 2, s, smp, S, 0.0, N, seed, x), GSL_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(spire_sample_fn(gauss_eps, &g, 2, s, smp, S, 0.0, eta, N, seed, x), GSL_SUCCESS);
     for (int j = 0; j < 2; j++) {
         spl_stat st = { 0 };
         for (size_t r = 0; r < N; r++) spl_stat_add(&st, x[2 * r + j]);
         double var = st.m2 / (st.n - 1), mean, qv;
-        chain_moments(&g, smp, S, g.mu[j], &mean, &qv);
+        chain_moments(&g, smp, S, eta, g.mu[j], &mean, &qv);
         ASSERT_WITHIN_SE(st.mean, mean, sqrt(qv / N), 4);
         ASSERT_WITHIN_SE(var, qv, qv * sqrt(2.0 / (N - 1)), 4);
         /* and the recursion lands near the data law */
@@ -366,19 +369,78 @@ static void sampler_check(spire_sampler smp, size_t S, double law_tol)
     }
     /* same seed, same samples; another seed, others */
     float *y = malloc(N * 2 * sizeof *y);
-    spire_sample_fn(gauss_eps, &g, 2, s, smp, S, 0.0, N, seed, y);
+    spire_sample_fn(gauss_eps, &g, 2, s, smp, S, 0.0, eta, N, seed, y);
     CU_ASSERT(memcmp(x, y, N * 2 * sizeof *x) == 0);
-    spire_sample_fn(gauss_eps, &g, 2, s, smp, S, 0.0, N, seed + 1, y);
+    spire_sample_fn(gauss_eps, &g, 2, s, smp, S, 0.0, eta, N, seed + 1, y);
     CU_ASSERT(memcmp(x, y, N * 2 * sizeof *x) != 0);
     free(x); free(y);
     ddpm_schedule_free(s);
 }
 
-static void test_sample_ddpm(void) { sampler_check(SPIRE_SAMPLER_DDPM, 0, 0.02); }
-static void test_sample_ddim(void) { sampler_check(SPIRE_SAMPLER_DDIM, 1000, 0.02); }
+static void test_sample_ddpm(void) { sampler_check(SPIRE_SAMPLER_DDPM, 0, 0, 0.02); }
+static void test_sample_ddim(void) { sampler_check(SPIRE_SAMPLER_DDIM, 1000, 0, 0.02); }
 /* Strided DDIM is biased for σ ≠ 1 (the variance shrinks by a factor per
  * step of σ²(a b' − a' b)² relative): check the recursion only. */
-static void test_sample_ddim_strided(void) { sampler_check(SPIRE_SAMPLER_DDIM, 50, 0); }
+static void test_sample_ddim_strided(void) { sampler_check(SPIRE_SAMPLER_DDIM, 50, 0, 0); }
+/* Stochastic DDIM: at S = T and η = 1 ancestral sampling in law, so it lands
+ * on the data law; strided with η = 0.5, the recursion. */
+static void test_sample_ddim_eta(void)
+{
+    sampler_check(SPIRE_SAMPLER_DDIM, 1000, 1, 0.02);
+    sampler_check(SPIRE_SAMPLER_DDIM, 50, 0.5, 0);
+}
+
+/* The DDIM step's coefficients (spire_ddim_coefs) against closed forms,
+ * with ᾱ recomputed here as the product of (1 − β_j) in long double:
+ *  - S = T, η = 1: written in (x̂0, x) with ε = (x − a x̂0)/b, the step is
+ *    DDPM's posterior N(c1 x̂0 + c2 x, β̃), c1 = √ᾱ' β/(1 − ᾱ),
+ *    c2 = √(1 − β)(1 − ᾱ')/(1 − ᾱ), β̃ = β (1 − ᾱ')/(1 − ᾱ)
+ *    (Ho et al. 2020, eq. 7);
+ *  - any stride and η: σ² = η² (1 − ᾱ')/(1 − ᾱ) (1 − ᾱ/ᾱ') and
+ *    ce² + σ² = 1 − ᾱ' (the marginals are kept, Song et al. 2021, eq. 12);
+ *  - η = 0: ce = b' bit for bit and σ = 0 (today's deterministic DDIM). */
+static void test_ddim_eta_coefs(void)
+{
+    for (int kind = 0; kind < 2; kind++) {
+        ddpm_schedule *s = ddpm_schedule_alloc(kind ? DDPM_COSINE : DDPM_LINEAR, 1000, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+        size_t T = s->T;
+        long double *ab = malloc((T + 1) * sizeof *ab);
+        ab[0] = 1;
+        for (size_t i = 1; i <= T; i++) ab[i] = ab[i - 1] * (1.0L - (long double)s->beta[i - 1]);
+        int bad = 0;
+        for (size_t i = 1; i <= T; i++) {
+            double ca, ce, sig;
+            CU_ASSERT_EQUAL_FATAL(spire_ddim_coefs(s, i, i - 1, 1.0, &ca, &ce, &sig), GSL_SUCCESS);
+            double beta = s->beta[i - 1], abar = (double)ab[i], abp = (double)ab[i - 1];
+            double a = sqrt(abar), b = sqrt((double)(1.0L - ab[i]));
+            double c1 = sqrt(abp) * beta / (double)(1.0L - ab[i]);
+            double c2 = sqrt(1 - beta) * (double)((1.0L - ab[i - 1]) / (1.0L - ab[i]));
+            double bt = beta * (double)((1.0L - ab[i - 1]) / (1.0L - ab[i]));
+            bad += !cu_check_mixed(ce / b, c2, 1e-15, 1e-9, "x coefficient = c2", __FILE__, __LINE__);
+            bad += !cu_check_mixed(ca - ce * a / b, c1, 1e-15, 1e-9, "x0 coefficient = c1", __FILE__, __LINE__);
+            bad += !cu_check_mixed(sig * sig, bt, 1e-15, 1e-9, "variance = posterior", __FILE__, __LINE__);
+        }
+        const size_t Ss[] = { 1, 7, 50, 100 };
+        const double etas[] = { 0, 0.3, 0.5, 1 };
+        for (int u = 0; u < 4; u++)
+            for (int w = 0; w < 4; w++)
+                for (size_t k = Ss[u]; k >= 1; k--) {
+                    size_t i = k * T / Ss[u], ip = (k - 1) * T / Ss[u];
+                    double ca, ce, sig, eta = etas[w];
+                    CU_ASSERT_EQUAL_FATAL(spire_ddim_coefs(s, i, ip, eta, &ca, &ce, &sig), GSL_SUCCESS);
+                    double sig2 = (double)(eta * eta * (1.0L - ab[ip]) / (1.0L - ab[i]) * (1.0L - ab[i] / ab[ip]));
+                    bad += !cu_check_mixed(sig * sig, sig2, 1e-15, 1e-9, "sigma^2 (eq. 16)", __FILE__, __LINE__);
+                    bad += !cu_check_mixed(ce * ce + sig * sig, (double)(1.0L - ab[ip]), 1e-15, 1e-9,
+                                           "marginal kept", __FILE__, __LINE__);
+                    bad += !cu_check_mixed(ca, sqrt((double)ab[ip]), 0, 1e-12, "a'", __FILE__, __LINE__);
+                    if (eta == 0) bad += !(ce == (ip ? s->b[ip - 1] : 0.0) && sig == 0 && ca == (ip ? s->a[ip - 1] : 1.0));
+                }
+        CU_ASSERT_EQUAL(bad, 0);
+        free(ab);
+        ddpm_schedule_free(s);
+    }
+}
 
 static void test_sample_args(void)
 {
@@ -387,30 +449,37 @@ static void test_sample_args(void)
     spire_model *m = spire_model_alloc(&cfg, NULL);
     spire_model_init(m, 1);
     float x[2 * 2000];
-    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 0, 0.0, 0, 10, 1, x), GSL_EDOM);
-    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 101, 0.0, 0, 10, 1, x), GSL_EDOM);
-    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 10, 0.0, 2, 10, 1, x), GSL_EDOM);
-    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, 1, 2000, 1, x), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 0, 0.0, 0.0, 0, 10, 1, x), GSL_EDOM);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 101, 0.0, 0.0, 0, 10, 1, x), GSL_EDOM);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 10, 0.0, 0.0, 2, 10, 1, x), GSL_EDOM);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, 0.0, 1, 2000, 1, x), GSL_SUCCESS);
     int finite = 1;
     for (size_t i = 0; i < 4000; i++) finite &= isfinite(x[i]);
     CU_ASSERT(finite);
     /* block structure: the first 1024 rows do not depend on n */
     float y[2 * 1500];
-    spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, 1, 1500, 1, y);
+    spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, 0.0, 1, 1500, 1, y);
     CU_ASSERT(memcmp(x, y, 2 * 1024 * sizeof(float)) == 0);
+    /* η > 0 as well (its noise comes from the block's stream); η ∉ [0, 1] refused */
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, 0.7, 1, 2000, 1, x), GSL_SUCCESS);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, 0.7, 1, 1500, 1, y), GSL_SUCCESS);
+    CU_ASSERT(memcmp(x, y, 2 * 1024 * sizeof(float)) == 0);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, 1.5, 1, 10, 1, y), GSL_EDOM);
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, 0.0, -0.5, 1, 10, 1, y), GSL_EDOM);
     /* clip: every sample in [−c, c]; a clip nothing reaches changes nothing
      * (DDIM: bitwise; DDPM: the x̂0 form equals the ε form to rounding) */
     float z[2 * 300];
-    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, -1.0, 1, 300, 1, z), GSL_EDOM);
-    for (int smp_k = 0; smp_k < 2; smp_k++) {
+    CU_ASSERT_EQUAL(spire_sample(m, s, SPIRE_SAMPLER_DDIM, 100, -1.0, 0.0, 1, 300, 1, z), GSL_EDOM);
+    for (int smp_k = 0; smp_k < 3; smp_k++) {   /* DDPM, DDIM η = 0, DDIM η = 0.5 */
         spire_sampler k = smp_k ? SPIRE_SAMPLER_DDIM : SPIRE_SAMPLER_DDPM;
-        CU_ASSERT_EQUAL(spire_sample(m, s, k, 100, 0.25, 1, 300, 1, z), GSL_SUCCESS);
+        double eta = smp_k == 2 ? 0.5 : 0.0;
+        CU_ASSERT_EQUAL(spire_sample(m, s, k, 100, 0.25, eta, 1, 300, 1, z), GSL_SUCCESS);
         int inside = 1;
         for (size_t i = 0; i < 600; i++) inside &= fabsf(z[i]) <= 0.25f;
         CU_ASSERT(inside);
         float w[2 * 300];
-        spire_sample(m, s, k, 100, 0.0, 1, 300, 1, w);
-        spire_sample(m, s, k, 100, 1e30, 1, 300, 1, z);
+        spire_sample(m, s, k, 100, 0.0, eta, 1, 300, 1, w);
+        spire_sample(m, s, k, 100, 1e30, eta, 1, 300, 1, z);
         int bad = 0;
         for (size_t i = 0; i < 600; i++)
             bad += !cu_check_mixed(z[i], w[i], 1e-4, 1e-4, "clip no-op", __FILE__, __LINE__);
@@ -455,7 +524,7 @@ static void test_ddim_vs_ddpm_kid(void)
     for (int k = 0; k < 3; k++) {
         double kid[NS], kstd;
         for (int j = 0; j < NS; j++)
-            CU_ASSERT_EQUAL_FATAL(spire_sample_kid(m, s, v[k].smp, v[k].S, v[k].clip, 0, d->test, d->n_test,
+            CU_ASSERT_EQUAL_FATAL(spire_sample_kid(m, s, v[k].smp, v[k].S, v[k].clip, 0.0, 0, d->test, d->n_test,
                                                    NG, 10, 10 + (uint64_t)j, 1, &kid[j], &kstd), GSL_SUCCESS);
         mean[k] = gsl_stats_mean(kid, 1, NS);
         sd[k] = gsl_stats_sd(kid, 1, NS);
@@ -484,6 +553,8 @@ CU_TestInfo cu_spire_tests[] = {
     { "sample_ddpm", test_sample_ddpm },
     { "sample_ddim", test_sample_ddim },
     { "sample_ddim_strided", test_sample_ddim_strided },
+    { "sample_ddim_eta", test_sample_ddim_eta },
+    { "ddim_eta_coefs", test_ddim_eta_coefs },
     { "sample_args", test_sample_args },
     { "ddim_vs_ddpm_kid", test_ddim_vs_ddpm_kid },
     CU_TEST_INFO_NULL

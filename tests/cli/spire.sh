@@ -86,4 +86,13 @@ expect_bad "line 3" -- kid --real "$tmp/s_held.csv" --fake "$tmp/nan.csv"
 expect_bad "no samples" -- kid --real "$tmp/empty.csv" --fake "$tmp/s_fake.csv"
 expect_bad "--subsets" -- kid --real "$tmp/s_held.csv" --fake "$tmp/s_fake.csv" --subsets 0
 expect_bad "--clip" -- sample --checkpoint "$tmp/s.ckpt" --clip -1
+for v in -0.1 1.5 nan x; do expect_bad "--eta" -- sample --checkpoint "$tmp/s.ckpt" --eta $v; done
+expect_bad "--eta" -- sample --checkpoint "$tmp/s.ckpt" --sampler ddpm --eta 0.5
+expect_bad "in \\[0, 1\\]" -- sample --checkpoint "$tmp/s.ckpt" --eta 2
+# η = 0 is the deterministic DDIM of the default; η > 0 draws fresh noise (property tests)
+"$BIN" sample --checkpoint "$tmp/s.ckpt" --n 50 --sampler ddim --steps 10 --eta 0 --seed 1 | cmp -s - "$tmp/s_fake.csv" && ok \
+  || bad "sample --eta 0: not the default DDIM"
+"$BIN" sample --checkpoint "$tmp/s.ckpt" --n 50 --sampler ddim --steps 10 --eta 1 --seed 1 >"$tmp/s_eta.csv" 2>/dev/null \
+  && [ "$(wc -l <"$tmp/s_eta.csv")" -eq 51 ] && ! cmp -s "$tmp/s_eta.csv" "$tmp/s_fake.csv" && ok \
+  || bad "sample --eta 1: expected 50 rows that differ from --eta 0"
 expect_bad "--eval-sampler" -- train --data gmm --eval-sampler euler --checkpoint "$tmp/x.ckpt"

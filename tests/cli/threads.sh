@@ -11,9 +11,12 @@ for th in 1 2; do
     --T 100 --seed 5 --threads $th --checkpoint "$tmp/th$th.ckpt" >/dev/null 2>&1 || bad "train --threads $th failed"
   "$BIN" sample --checkpoint "$tmp/th1.ckpt" --n 1100 --steps 5 --threads $th >"$tmp/th$th.csv" 2>/dev/null \
     || bad "sample --threads $th failed"
+  "$BIN" sample --checkpoint "$tmp/th1.ckpt" --n 1100 --steps 5 --eta 0.7 --threads $th >"$tmp/the$th.csv" 2>/dev/null \
+    || bad "sample --eta 0.7 --threads $th failed"
   "$BIN" spire pretrain --preset gmm2 --rounds 3 --local-steps 3 --hidden 16 --seed 2 --threads $th \
     --state "$tmp/th$th.fed" >/dev/null 2>&1 || bad "spire pretrain --threads $th failed"
 done
 cmp -s "$tmp/th1.ckpt" "$tmp/th2.ckpt" && ok || bad "train: checkpoints differ with --threads 1 and 2"
 cmp -s "$tmp/th1.csv" "$tmp/th2.csv" && ok || bad "sample: samples differ with --threads 1 and 2"
+cmp -s "$tmp/the1.csv" "$tmp/the2.csv" && ok || bad "sample --eta 0.7: samples differ with --threads 1 and 2"
 cmp -s "$tmp/th1.fed" "$tmp/th2.fed" && ok || bad "spire pretrain: states differ with --threads 1 and 2"
