@@ -28,7 +28,7 @@
 enum {
     O_PRESET = OPT_COMMON_END, O_QUICK, O_CLIENTS, O_NEW, O_DIM, O_K, O_ALPHA, O_LABELS, O_N,
     O_HOLDOUT, O_SEP, O_HIDDEN, O_LAYERS, O_TEMB, O_EMBED_AT, O_TT, O_ROUNDS, O_FRAC, O_LOCAL,
-    O_BATCH, O_LR, O_SEED, O_ASTEPS, O_ALR, O_RANK, O_LSTEPS, O_NGEN, O_DDIM, O_KSUB, O_KSIZE,
+    O_BATCH, O_LR, O_SEED, O_ASTEPS, O_ALR, O_RANK, O_LSTEPS, O_NGEN, O_DDIM, O_DETA, O_DCLIP, O_KSUB, O_KSIZE,
     O_STATE, O_RESUME, O_SAVE_EVERY, O_LOG, O_KID_EVERY, O_METHOD, O_NO_EMBED, O_OUT, O_SEEDS,
     O_NO_ROBUST, O_THREADS, O_SIZES, O_NO_CLF
 };
@@ -63,6 +63,8 @@ static const struct option longopts[] = {
     { "local-train-steps", required_argument, NULL, O_LSTEPS },
     { "n-gen", required_argument, NULL, O_NGEN },
     { "ddim-steps", required_argument, NULL, O_DDIM },
+    { "ddim-eta", required_argument, NULL, O_DETA },
+    { "ddim-clip", required_argument, NULL, O_DCLIP },
     { "kid-subsets", required_argument, NULL, O_KSUB },
     { "kid-size", required_argument, NULL, O_KSIZE },
     { "state", required_argument, NULL, O_STATE },
@@ -122,6 +124,9 @@ static void usage(FILE *f)
 "adaptation and evaluation:\n"
 "  --adapt-steps N  --adapt-lr LR  --rank R  --local-train-steps N\n"
 "  --n-gen N  --ddim-steps S  --kid-subsets N  --kid-size N\n"
+"  --ddim-eta E        DDIM noise level of those samples, number in [0, 1] (default 0)\n"
+"  --ddim-clip C       clamp of their predicted clean sample, number >= 0 (0: off;\n"
+"                      default 1 for digits, else 0)\n"
 "  --no-robust         experiment: skip the learning-rate x steps grid (E4 UNDECIDED)\n"
 "  --sizes LIST        experiment: new clients' training-set sizes of the sample-size\n"
 "                      curve, increasing integers in [1, 1000000] (at most 16), or none\n"
@@ -510,6 +515,8 @@ int cmd_spire(int argc, char **argv)
         case O_LSTEPS: bad = opt_size(cmd, "--local-train-steps", optarg, 1, 100000000, &j.x.adapt.local_steps); break;
         case O_NGEN: bad = opt_size(cmd, "--n-gen", optarg, 2, 10000000, &j.x.eval.n_gen); break;
         case O_DDIM: bad = opt_size(cmd, "--ddim-steps", optarg, 1, 1000000, &j.x.eval.ddim_steps); break;
+        case O_DETA: bad = opt_double(cmd, "--ddim-eta", optarg, 0, OPT_CLOSED, 1, OPT_CLOSED, &j.x.eval.eta); break;
+        case O_DCLIP: bad = opt_double(cmd, "--ddim-clip", optarg, 0, OPT_CLOSED, 1e30, OPT_CLOSED, &j.x.eval.clip); break;
         case O_KSUB: bad = opt_size(cmd, "--kid-subsets", optarg, 1, 100000, &j.x.eval.subsets); break;
         case O_KSIZE: bad = opt_size(cmd, "--kid-size", optarg, 2, 10000000, &j.x.eval.subset_size); break;
         case O_STATE: j.state = optarg; break;

@@ -15,6 +15,9 @@ expect_bad "--sizes" -- spire experiment --quick --sizes 8,x --out "$tmp/bad"
 expect_bad "--seeds" -- spire experiment --quick --seeds 0 --out "$tmp/bad"
 expect_bad "--threads" -- spire experiment --quick --threads 0 --out "$tmp/bad"
 expect_bad "--new" -- spire experiment --quick --new 0 --out "$tmp/bad"
+expect_bad "--ddim-eta" -- spire experiment --quick --ddim-eta 1.5 --out "$tmp/bad"
+expect_bad "--ddim-eta" -- spire experiment --quick --ddim-eta -0.1 --out "$tmp/bad"
+expect_bad "--ddim-clip" -- spire experiment --quick --ddim-clip -1 --out "$tmp/bad"
 [ ! -e "$tmp/bad" ] && ok || bad "spire experiment: a bad flag created the --out directory"
 
 # --- pretrain, and --resume gives the same state as an uninterrupted run
@@ -37,6 +40,10 @@ expect_bad "different configuration" -- spire pretrain $P --lr 0.01 --rounds 6 -
 "$BIN" spire adapt $P --state "$tmp/a.state" --method spire --adapt-steps 5 --n-gen 20 --ddim-steps 5 >"$tmp/ad.out" 2>"$tmp/err"
 [ $? -eq 0 ] && [ "$(head -1 "$tmp/ad.out")" = "client,method,kid_mean,kid_std,trainable,adapt_loss" ] && grep -q ',spire,.*,16,' "$tmp/ad.out" && ok \
   || bad "spire adapt: $(cat "$tmp/ad.out") $(cat "$tmp/err")"
+# --ddim-eta reaches the evaluation's sampler: η = 1 gives other KIDs than the default η = 0
+"$BIN" spire adapt $P --state "$tmp/a.state" --method spire --adapt-steps 5 --n-gen 20 --ddim-steps 5 --ddim-eta 1 \
+  >"$tmp/ad1.out" 2>"$tmp/err" && [ "$(wc -l <"$tmp/ad1.out")" -eq "$(wc -l <"$tmp/ad.out")" ] \
+  && ! cmp -s "$tmp/ad.out" "$tmp/ad1.out" && ok || bad "spire adapt --ddim-eta 1: $(cat "$tmp/ad1.out") $(cat "$tmp/err")"
 
 # --- the whole protocol, quick
 if "$BIN" spire experiment --preset gmm2 --quick --out "$tmp/exp" >"$tmp/exp.out" 2>"$tmp/err"; then ok; else bad "spire experiment --quick: $(cat "$tmp/err")"; fi
