@@ -23,7 +23,7 @@
 enum {
     O_DATA = OPT_COMMON_END, O_HIDDEN, O_LAYERS, O_TEMB, O_EMBED_AT, O_STEPS, O_BATCH, O_LR,
     O_WARMUP, O_COSINE, O_LR_MIN, O_WD, O_SEED, O_SCHED, O_TT, O_CKPT, O_LOG, O_SAVE_EVERY,
-    O_HELDOUT, O_EVAL_EVERY, O_EVAL_LOG, O_EVAL_N, O_EVAL_STEPS, O_EVAL_CLIP, O_EVAL_SAMPLER, O_THREADS
+    O_HELDOUT, O_EVAL_EVERY, O_EVAL_LOG, O_EVAL_N, O_EVAL_STEPS, O_EVAL_CLIP, O_EVAL_ETA, O_EVAL_SAMPLER, O_THREADS
 };
 
 static const struct option longopts[] = {
@@ -52,6 +52,7 @@ static const struct option longopts[] = {
     { "eval-n", required_argument, NULL, O_EVAL_N },
     { "eval-steps", required_argument, NULL, O_EVAL_STEPS },
     { "eval-clip", required_argument, NULL, O_EVAL_CLIP },
+    { "eval-eta", required_argument, NULL, O_EVAL_ETA },
     { "threads", required_argument, NULL, O_THREADS },
     { "eval-sampler", required_argument, NULL, O_EVAL_SAMPLER },
     { NULL, 0, NULL, 0 }
@@ -102,6 +103,7 @@ static void usage(FILE *f)
 "  --eval-sampler K   ddim (default) | ddpm (all T steps)\n"
 "  --eval-steps S     DDIM steps per evaluation (default 50)\n"
 "  --eval-clip C      clamp the predicted clean sample to [-C, C] (default 0: off)\n"
+"  --eval-eta E       DDIM noise level, number in [0, 1] (default 0; digits: 1)\n"
 "Exit status: 0 done, 1 training failure (non-finite loss, I/O), 2 bad input.\n",
             SPIRE_DIGITS_PATH);
 }
@@ -144,7 +146,8 @@ int cmd_train(int argc, char **argv)
     spire_train_opts_default(&o);
     o.steps = 2000;
     size_t T = 1000, save_every = 0, eval_every = 0, eval_n = 1000, eval_steps = 50;
-    double eval_clip = 0;
+    double eval_clip = 0, eval_eta = 0;
+    int eval_eta_given = 0;
     size_t threads = 1;
     int eval_sampler = 1;   /* index in "ddpm|ddim" */
     int sched_kind = 0, embed_at = 0;
@@ -190,6 +193,10 @@ int cmd_train(int argc, char **argv)
         case O_EVAL_SAMPLER: bad = opt_choice(cmd, "--eval-sampler", optarg, "ddpm|ddim", &eval_sampler); break;
         case O_THREADS: bad = opt_size(cmd, "--threads", optarg, 1, OPT_THREADS_MAX, &threads); break;
         case O_EVAL_CLIP: bad = opt_double(cmd, "--eval-clip", optarg, 0, OPT_CLOSED, 1e30, OPT_CLOSED, &eval_clip); break;
+        case O_EVAL_ETA:
+            bad = opt_double(cmd, "--eval-eta", optarg, 0, OPT_CLOSED, 1, OPT_CLOSED, &eval_eta);
+            eval_eta_given = 1;
+            break;
         case OPT_HELP: usage(stdout); return 0;
         default: opt_getopt_error(cmd, c, argv, longopts); return 2;
         }
@@ -203,6 +210,10 @@ int cmd_train(int argc, char **argv)
     if (o.lr_min > o.lr) { opt_contradiction(cmd, "--lr-min", "--lr", "the floor is above the peak"); return 2; }
     if (!!eval_every != !!evalp) {
         opt_contradiction(cmd, "--eval-every", "--eval-log", "give both or neither");
+        return 2;
+    }
+    if (eval_eta_given && !eval_sampler) {
+        opt_contradiction(cmd, "--eval-eta", "--eval-sampler ddpm", "eta is DDIM's noise level; ancestral sampling has its own");
         return 2;
     }
     if (eval_every && eval_sampler && eval_steps > T) {
@@ -281,7 +292,7 @@ int cmd_train(int argc, char **argv)
         if (eval_every && k % eval_every == 0) {
             double kid_mean, kid_std;
             st = spire_sample_kid(m, s, eval_sampler ? SPIRE_SAMPLER_DDIM : SPIRE_SAMPLER_DDPM, eval_steps,
-                                  eval_clip, 0.0, 0, d->test, d->n_test, eval_n, 10, o.seed + k, o.seed,
+                                  eval_clip, eval_eta, 0, d->test, d->n_test, eval_n, 10, o.seed + k, o.seed,
                                   &kid_mean, &kid_std);
             if (st) { opt_lib_error(cmd, "evaluation", st); rc = 1; goto done; }
             spl_buf_printf(&evalb, "%zu,%.9g,%.9g\n", k, kid_mean, kid_std);

@@ -96,3 +96,13 @@ expect_bad "in \\[0, 1\\]" -- sample --checkpoint "$tmp/s.ckpt" --eta 2
   && [ "$(wc -l <"$tmp/s_eta.csv")" -eq 51 ] && ! cmp -s "$tmp/s_eta.csv" "$tmp/s_fake.csv" && ok \
   || bad "sample --eta 1: expected 50 rows that differ from --eta 0"
 expect_bad "--eval-sampler" -- train --data gmm --eval-sampler euler --checkpoint "$tmp/x.ckpt"
+expect_bad "--eval-eta" -- train --data gmm --eval-eta 1.5 --checkpoint "$tmp/x.ckpt"
+expect_bad "--eval-eta" -- train --data gmm --eval-sampler ddpm --eval-eta 1 --checkpoint "$tmp/x.ckpt"
+# --eval-eta reaches the evaluation's sampler (and nothing else: the same checkpoint)
+for e in 0 1; do
+  "$BIN" train --data gmm:K=4,D=2,n=400 --hidden 16 --layers 2 --temb 8 --steps 20 --batch 32 --T 100 --seed 3 \
+    --eval-every 20 --eval-n 50 --eval-steps 10 --eval-eta $e --eval-log "$tmp/ee$e.csv" --checkpoint "$tmp/ee$e.ckpt" \
+    >/dev/null 2>&1 || bad "train --eval-eta $e failed"
+done
+cmp -s "$tmp/ee0.ckpt" "$tmp/ee1.ckpt" && [ "$(wc -l <"$tmp/ee1.csv")" -eq 2 ] && ! cmp -s "$tmp/ee0.csv" "$tmp/ee1.csv" && ok \
+  || bad "train --eval-eta 1: expected the same checkpoint and another KID than --eval-eta 0"
