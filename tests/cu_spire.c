@@ -390,6 +390,37 @@ static void test_sample_ddim_eta(void)
     sampler_check(SPIRE_SAMPLER_DDIM, 50, 0.5, 0);
 }
 
+/* η = 0 is the deterministic DDIM the sampler had before η existed, bit for
+ * bit: that recursion, written out here (initial noise from the block's
+ * stream, then x̂0 = (x − b ε̂)/a, x ← a' x̂0 + b' ε̂ in double, stored as
+ * float), against spire_sample_fn with η = 0. */
+static void test_sample_ddim_eta0_bitwise(void)
+{
+    ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 1000, NULL);
+    gauss_ctx g = { s, { 1.0, -0.5 }, 0.5 };
+    enum { N = 500, S = 37 };
+    float *x = malloc(N * 2 * sizeof *x), *y = malloc(N * 2 * sizeof *y), *e = malloc(N * 2 * sizeof *e);
+    uint64_t seed = cu_seed(5);
+    CU_ASSERT_EQUAL_FATAL(spire_sample_fn(gauss_eps, &g, 2, s, SPIRE_SAMPLER_DDIM, S, 0.0, 0.0, N, seed, x),
+                          GSL_SUCCESS);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    spl_rng_seed(r, seed, SPIRE_STREAM_SAMPLE, 0);
+    for (size_t q = 0; q < N * 2; q++) y[q] = (float)gsl_ran_gaussian_ziggurat(r, 1.0);
+    for (size_t k = S; k >= 1; k--) {
+        size_t i = k * s->T / S, ip = (k - 1) * s->T / S;
+        gauss_eps(&g, y, i, N, e);
+        double a = s->a[i - 1], b = s->b[i - 1], ap = ip ? s->a[ip - 1] : 1.0, bp = ip ? s->b[ip - 1] : 0.0;
+        for (size_t q = 0; q < N * 2; q++) {
+            double x0 = ((double)y[q] - b * (double)e[q]) / a;
+            y[q] = (float)(ap * x0 + bp * (double)e[q]);
+        }
+    }
+    CU_ASSERT(memcmp(x, y, N * 2 * sizeof *x) == 0);
+    gsl_rng_free(r);
+    free(x); free(y); free(e);
+    ddpm_schedule_free(s);
+}
+
 /* The DDIM step's coefficients (spire_ddim_coefs) against closed forms,
  * with ᾱ recomputed here as the product of (1 − β_j) in long double:
  *  - S = T, η = 1: written in (x̂0, x) with ε = (x − a x̂0)/b, the step is
@@ -607,6 +638,7 @@ CU_TestInfo cu_spire_tests[] = {
     { "sample_ddim", test_sample_ddim },
     { "sample_ddim_strided", test_sample_ddim_strided },
     { "sample_ddim_eta", test_sample_ddim_eta },
+    { "sample_ddim_eta0_bitwise", test_sample_ddim_eta0_bitwise },
     { "ddim_eta_coefs", test_ddim_eta_coefs },
     { "sample_args", test_sample_args },
     { "ddim_vs_ddpm_kid", test_ddim_vs_ddpm_kid },
