@@ -4,6 +4,10 @@
 #define NN(name) name
 #define GEMM cblas_sgemm
 #define SIMD _Pragma("omp simd")
+/* AVX2 and AVX-512 clones of the elementwise functions (GCC function
+ * multi-versioning): the loader picks the widest the CPU has, and libmvec's
+ * expf of the same width.  Plain SSE2 elsewhere. */
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 /* glibc's libmvec has vector versions of expf (linked through libm.so); this
  * declaration lets `omp simd` loops use them without -ffast-math. */
 #pragma omp declare simd notinbranch
