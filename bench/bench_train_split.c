@@ -9,7 +9,10 @@
  * (configurations interleaved, ROUNDS rounds of STEPS steps each, so that a
  * change of machine load hits all of them): the median step time and its
  * 10th percentile (the step undisturbed by other processes), in µs, and
- * steps/s = 1 / median.  CSV on stdout.  Argument: the rounds (default 5). */
+ * steps/s = 1 / median.  The trainer runs every step on all the threads
+ * (adapt = 0: it would otherwise fall back to one worker when the second
+ * core does not pay, as `spirelab train` does).  CSV on stdout.
+ * Argument: the rounds (default 5). */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -44,6 +47,7 @@ static int run_alloc(run *r, const spire_config *cfg, const ddpm_schedule *s, co
     r->tr = NULL;
     if (r->m && (st = spire_model_init(r->m, 1)) == GSL_SUCCESS)
         r->tr = spire_trainer_alloc(r->m, s, d->train, d->n_train, &o, &st);
+    if (r->tr) r->tr->adapt = 0;   /* all the threads at every step: what they give */
     return r->tr ? GSL_SUCCESS : st;
 }
 

@@ -92,7 +92,22 @@ typedef struct {
     float *wt;              /* (S) */
     double *loss;           /* (S) the slice's own MSE */
     int *st;                /* (S) */
+    /* how many workers pay (speed only: the result never depends on it) */
+    int phase;              /* PROBE_ONE, PROBE_ALL or 0: run with `choice` */
+    int choice;             /* 1, or 0 for all of them */
+    size_t left, n_all;     /* steps left in a probe window; steps of the all-workers window */
+    double t_one, t_all;    /* wall time of the two windows */
+    size_t next, gap;       /* step of the next probe; steps between probes */
 } slice_ws;
+
+/* Two workers pay only when the second core is free: on a machine where
+ * other processes take it, every step waits for a descheduled worker
+ * (docs/benchmarks.md measured 20 ms steps instead of 1).  So the trainer
+ * times a window of PROBE_W steps with one worker, then up to PROBE_W with
+ * all of them (cut short once they have taken longer than the one-worker
+ * window), runs with the faster until the next probe PROBE_GAP0 steps later,
+ * and doubles the gap (up to PROBE_GAP_MAX) while the choice stays the same. */
+enum { PROBE_ONE = 1, PROBE_ALL = 2, PROBE_W = 8, PROBE_GAP0 = 256, PROBE_GAP_MAX = 8192 };
 
 static void slice_ws_free(slice_ws *w, size_t S)
 {
@@ -117,6 +132,8 @@ static slice_ws *slice_ws_alloc(spire_model *m, size_t B, size_t S, size_t T)
     w->st = malloc(S * sizeof *w->st);
     if (!w->view || !w->rng || !w->lo || !w->wt || !w->loss || !w->st) { slice_ws_free(w, S); return NULL; }
     for (size_t s = 0; s <= S; s++) w->lo[s] = s * B / S;
+    w->next = 1;
+    w->gap = PROBE_GAP0;
     for (size_t s = 0; s < S; s++) {
         size_t n = w->lo[s + 1] - w->lo[s];
         w->wt[s] = (float)((double)n / (double)B);
@@ -139,6 +156,7 @@ spire_trainer *spire_trainer_alloc(spire_model *m, const ddpm_schedule *s, const
     if (!tr) return spl_fail(status, GSL_ENOMEM);
     tr->m = m; tr->s = s; tr->data = data; tr->n = n; tr->o = *o;
     size_t B = o->batch, D = m->cfg.D, slice = o->slice ? o->slice : SPIRE_TRAIN_SLICE;
+    tr->adapt = 1;
     tr->slices = (B + slice - 1) / slice;
     if (tr->slices > SPIRE_TRAIN_SLICES_MAX) tr->slices = SPIRE_TRAIN_SLICES_MAX;
     tr->adam = spire_adam_alloc(m->n_params, m->n_embed);
@@ -240,6 +258,24 @@ static int reduce_update(spire_trainer *tr, float *param, float *grad, float *am
     return bad;
 }
 
+/* Book a step of dt seconds into the running probe window (slice_ws). */
+static void probe_account(slice_ws *w, double dt, size_t k)
+{
+    if (w->phase == PROBE_ONE) {
+        w->t_one += dt;
+        if (--w->left == 0) { w->phase = PROBE_ALL; w->left = PROBE_W; w->t_all = 0; w->n_all = 0; }
+        return;
+    }
+    w->t_all += dt;
+    w->n_all++;
+    if (--w->left > 0 && w->t_all <= w->t_one) return;
+    int pick = w->t_all / (double)w->n_all < w->t_one / PROBE_W ? 0 : 1;
+    w->gap = pick == w->choice ? (w->gap * 2 < PROBE_GAP_MAX ? w->gap * 2 : PROBE_GAP_MAX) : PROBE_GAP0;
+    w->choice = pick;
+    w->next = k + w->gap;
+    w->phase = 0;
+}
+
 #define UPDATE_CHUNK 4096u   /* parameters per chunk of the reduction and AdamW */
 
 int spire_trainer_iterate(spire_trainer *tr)
@@ -250,8 +286,13 @@ int spire_trainer_iterate(spire_trainer *tr)
     spire_adam *a = tr->adam;
     size_t S = tr->slices, k = tr->step + 1;
     uint64_t ks = spl_stream_seed(tr->o.seed, SPIRE_STREAM_TRAIN, k);
-    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
-    if (nt > (int)S) nt = (int)S;
+    int nmax = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (nmax > (int)S) nmax = (int)S;
+    if (!tr->adapt) { w->phase = 0; w->choice = 0; }
+    if (nmax > 1 && tr->adapt && w->phase == 0 && k >= w->next) { w->phase = PROBE_ONE; w->left = PROBE_W; w->t_one = 0; }
+    int nt = nmax > 1 && w->phase != PROBE_ONE && (w->phase == PROBE_ALL || w->choice == 0) ? nmax : 1;
+    double t0 = omp_get_wtime();
+    tr->workers = nt;
     int blas = spl_blas_threads(1);   /* each worker single-threaded */
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
     for (size_t s = 0; s < S; s++) w->st[s] = slice_grad(tr, s, ks);
@@ -280,5 +321,6 @@ int spire_trainer_iterate(spire_trainer *tr)
         if (bad) st = GSL_EOVRFLW;
     }
     spl_blas_threads(blas);
+    if (nmax > 1 && tr->adapt && w->phase) probe_account(w, omp_get_wtime() - t0, k);
     return st;
 }

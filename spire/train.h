@@ -20,7 +20,12 @@
  * number of threads, so the trained network is the same byte for byte
  * whatever it is; it differs from an unsliced step (spire_train_step on the
  * same batch) only by float rounding (the order of the sums over rows).
- * Workspaces are allocated once, with the trainer.
+ * Workspaces are allocated once, with the trainer.  Two workers pay only
+ * when the second core is free, so omp_get_max_threads() is an upper bound:
+ * the trainer times a few steps with one worker and with all of them now and
+ * then (every 256 steps, the gap doubling up to 8192 while the choice
+ * stands) and runs with the faster — a choice of speed only, which the
+ * result does not depend on.
  *
  * GSL-style driver, the caller owns the loop (and so can log every step):
  *     spire_trainer *tr = spire_trainer_alloc(m, sched, data, n, &opts, NULL);
@@ -105,6 +110,9 @@ typedef struct {
     /* the batch of the last step */
     float *xt, *t, *eps;
     size_t slices;                  /* S, fixed at allocation */
+    int adapt;                      /* 1 (set by alloc): 1 or all workers, whichever is
+                                       faster (see above); 0: always all */
+    int workers;                    /* workers of the last step */
     void *ws;                       /* per-slice workspaces (internal) */
 } spire_trainer;
 

@@ -6,7 +6,7 @@
  *    unsliced computation), for equal slices (weights 1/4, exact) and
  *    unequal ones (33, 33, 34 rows);
  *  - property tests (the program against itself): the same bytes with 1, 2
- *    and 3 threads; one slice is exactly spire_train_step on the trainer's
+ *    and 3 workers (and with the trainer choosing them by timing); one slice is exactly spire_train_step on the trainer's
  *    batch; the batch does not depend on the slicing; a step refused for a
  *    non-finite loss leaves nothing behind (the next step equals a fresh
  *    trainer's first). */
@@ -98,8 +98,9 @@ static void check_sliced_gradient(size_t slice, size_t want_slices)
 static void test_gradient_equal_slices(void) { check_sliced_gradient(25, 4); }
 static void test_gradient_unequal_slices(void) { check_sliced_gradient(40, 3); }
 
-/* Property: the network, embeddings and optimiser state after 6 steps are
- * the same bytes with 1, 2 and 3 threads (4 slices of 25 rows). */
+/* Property: the network, embeddings and optimiser state after 40 steps are
+ * the same bytes with 1, 2 and 3 workers at every step, and with 2 threads
+ * left to the trainer's timing (which switches between 1 and 2 workers). */
 static void test_threads_identical(void)
 {
     ddpm_schedule *s = ddpm_schedule_alloc(DDPM_LINEAR, 100, NULL);
@@ -107,21 +108,26 @@ static void test_threads_identical(void)
     CU_ASSERT_FATAL(s && x);
     make_data(x, cu_seed(22));
     int saved = omp_get_max_threads();
-    run r[3];
-    for (int th = 0; th < 3; th++) {
-        omp_set_num_threads(th + 1);
-        run_open(&r[th], s, x, 25, 9);
-        for (int k = 0; k < 6; k++) CU_ASSERT_EQUAL_FATAL(spire_trainer_iterate(r[th].tr), GSL_SUCCESS);
+    enum { NR = 4, STEPS = 40 };
+    run r[NR];
+    for (int j = 0; j < NR; j++) {
+        omp_set_num_threads(j < 3 ? j + 1 : 2);
+        run_open(&r[j], s, x, 25, 9);
+        r[j].tr->adapt = j == 3;   /* else all j + 1 workers at every step */
+        for (int k = 0; k < STEPS; k++) {
+            CU_ASSERT_EQUAL_FATAL(spire_trainer_iterate(r[j].tr), GSL_SUCCESS);
+            if (j < 3) CU_ASSERT_EQUAL(r[j].tr->workers, j + 1);
+        }
     }
     omp_set_num_threads(saved);
     size_t np = r[0].m->n_params, ne = r[0].m->n_embed;
-    for (int th = 1; th < 3; th++) {
-        CU_ASSERT_EQUAL(memcmp(r[0].m->params, r[th].m->params, np * sizeof(float)), 0);
-        CU_ASSERT_EQUAL(memcmp(r[0].m->embed, r[th].m->embed, ne * sizeof(float)), 0);
-        CU_ASSERT_EQUAL(memcmp(r[0].tr->adam->v, r[th].tr->adam->v, np * sizeof(float)), 0);
-        CU_ASSERT_EQUAL(r[0].tr->loss, r[th].tr->loss);
+    for (int j = 1; j < NR; j++) {
+        CU_ASSERT_EQUAL(memcmp(r[0].m->params, r[j].m->params, np * sizeof(float)), 0);
+        CU_ASSERT_EQUAL(memcmp(r[0].m->embed, r[j].m->embed, ne * sizeof(float)), 0);
+        CU_ASSERT_EQUAL(memcmp(r[0].tr->adam->v, r[j].tr->adam->v, np * sizeof(float)), 0);
+        CU_ASSERT_EQUAL(r[0].tr->loss, r[j].tr->loss);
     }
-    for (int th = 0; th < 3; th++) run_close(&r[th]);
+    for (int j = 0; j < NR; j++) run_close(&r[j]);
     free(x);
     ddpm_schedule_free(s);
 }
