@@ -128,7 +128,7 @@ static slice_ws *slice_ws_alloc(spire_model *m, size_t B, size_t S, size_t T)
     w->rng = calloc(S, sizeof *w->rng);
     w->lo = malloc((S + 1) * sizeof *w->lo);
     w->wt = malloc(S * sizeof *w->wt);
-    w->loss = malloc(S * sizeof *w->loss);
+    w->loss = calloc(S, sizeof *w->loss);
     w->st = malloc(S * sizeof *w->st);
     if (!w->view || !w->rng || !w->lo || !w->wt || !w->loss || !w->st) { slice_ws_free(w, S); return NULL; }
     for (size_t s = 0; s <= S; s++) w->lo[s] = s * B / S;
@@ -300,7 +300,8 @@ int spire_trainer_iterate(spire_trainer *tr)
     double loss = 0;
     for (size_t s = 0; s < S; s++) {
         if (st == GSL_SUCCESS) st = w->st[s];
-        loss += (double)(w->lo[s + 1] - w->lo[s]) / (double)tr->o.batch * w->loss[s];
+        if (w->st[s] == GSL_SUCCESS)
+            loss += (double)(w->lo[s + 1] - w->lo[s]) / (double)tr->o.batch * w->loss[s];
     }
     tr->lr = spire_train_lr(&tr->o, k);
     tr->loss = loss;
