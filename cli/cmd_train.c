@@ -90,9 +90,10 @@ static void usage(FILE *f)
 "  --lr-min LR        floor of the cosine decay, number in [0, --lr] (default 0)\n"
 "  --wd WD            decoupled weight decay, number in [0, 1] (default 0)\n"
 "  --seed S           seed of initialisation and batches (default 1)\n"
-"  --threads K        OpenBLAS threads of the matrix products, integer in [1, 4096]\n"
-"                     (default 1: faster than 2 at these sizes, docs/benchmarks.md;\n"
-"                     the checkpoint does not depend on it); evaluation samples use K\n"
+"  --threads K        workers of a training step (fixed slices of the batch, each\n"
+"                     single-threaded; 1 while the others do not pay, timed) and\n"
+"                     of the evaluation samples, integer in [1, 4096] (default 1;\n"
+"                     the checkpoint does not depend on it)\n"
 "output:\n"
 "  --checkpoint FILE  checkpoint, written atomically (required)\n"
 "  --save-every N     also write it every N steps (default 0: only at the end)\n"
@@ -204,7 +205,7 @@ int cmd_train(int argc, char **argv)
     }
     if (opt_no_positional(cmd, argc, argv)) return 2;
     omp_set_num_threads((int)threads);
-    spl_blas_threads((int)threads);
+    spl_blas_threads((int)threads);   /* KID of the evaluations; a training step sets 1 */
     if (!spec) { fprintf(stderr, "spirelab train: --data SPEC is required (see spirelab train --help)\n"); return 2; }
     if (!ckpt) { fprintf(stderr, "spirelab train: --checkpoint FILE is required (see spirelab train --help)\n"); return 2; }
     if (o.lr_min > o.lr) { opt_contradiction(cmd, "--lr-min", "--lr", "the floor is above the peak"); return 2; }

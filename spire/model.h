@@ -100,7 +100,9 @@ typedef struct { SPIRE_PARAMS_FIELDS(double) } spire_params_d;
     double loss;       /* MSE of the last forward with a target, else −1 */ \
     R *temb_tab;       /* (temb_rows, E) temb of t = 0, 1, …: a cache for  \
                           integer time steps, grown on demand */              \
-    size_t temb_rows;
+    size_t temb_rows;                                                           \
+    int view;          /* 1: params, p and embed borrowed from another model \
+                          (spire_model_view_alloc) */
 
 typedef struct { SPIRE_MODEL_FIELDS(float, spire_params) } spire_model;
 typedef struct { SPIRE_MODEL_FIELDS(double, spire_params_d) } spire_model_d;
@@ -116,6 +118,18 @@ void spire_model_free(spire_model *m);                      /* NULL is fine */
  * spl_rng_alloc(seed, SPIRE_STREAM_INIT, 0); embeddings set to zero. */
 #define SPIRE_STREAM_INIT 0x5101u
 int spire_model_init(spire_model *m, uint64_t seed);   /* GSL_EINVAL (m NULL), GSL_ENOMEM */
+
+/* A worker's view of m, for data-parallel training (spire/train.h): it
+ * reads m's backbone and embeddings (params, p, embed are m's, borrowed and
+ * never written) and owns its gradients (grads, g, gembed: zeroed) and its
+ * activations, so that several views can run forward and backward on
+ * different rows of one batch at the same time.  Its activation block is
+ * reserved for B rows and its time-embedding cache for the steps 0..T, so a
+ * forward of at most B rows with integer t ≤ T allocates nothing.  m must
+ * outlive the view; spire_model_free(view) frees only what the view owns.
+ * NULL on failure with *status (may be NULL): GSL_EINVAL for m NULL, GSL_EDOM
+ * for B = 0, GSL_ENOMEM. */
+spire_model *spire_model_view_alloc(spire_model *m, size_t B, size_t T, int *status);
 
 /* Forward pass on B rows: x (B, D), t (B) in steps, client (B) indices into
  * [0, C) or NULL (all client 0), target (B, D) = ε or NULL.  Result in m->out
@@ -135,6 +149,7 @@ int spire_model_backward(spire_model *m);
 /* ---- the same network in double precision ------------------------------ */
 spire_model_d *spire_model_alloc_d(const spire_config *cfg, int *status);
 void spire_model_free_d(spire_model_d *m);
+spire_model_d *spire_model_view_alloc_d(spire_model_d *m, size_t B, size_t T, int *status);
 int spire_model_init_d(spire_model_d *m, uint64_t seed);
 int spire_model_forward_d(spire_model_d *m, const double *x, const double *t,
                           const int *client, const double *target, size_t B);

@@ -5,4 +5,5 @@
 #define NN(name) name##_d
 #define GEMM cblas_dgemm
 #define SIMD   /* scalar libm exp: full double accuracy for the finite differences */
+#define CLONES
 #include "spire/nn_body.inc"

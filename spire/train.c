@@ -1,5 +1,6 @@
 /* spire/train.c — DDPM training of the score network (spire/train.h). */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
@@ -23,6 +24,7 @@ void spire_train_opts_default(spire_train_opts *o)
     o->eps = 1e-8;
     o->wd = 0;
     o->seed = 1;
+    o->slice = SPIRE_TRAIN_SLICE;
 }
 
 double spire_train_lr(const spire_train_opts *o, size_t k)
@@ -80,6 +82,68 @@ int spire_train_step(spire_model *m, spire_adam *adam, const float *xt, const fl
     return GSL_SUCCESS;
 }
 
+/* The trainer's per-slice workspaces: slice s holds rows lo[s] .. lo[s+1]−1
+ * of the batch, runs on its own model view and generator, and enters the
+ * gradient with weight wt[s] = B_s/B. */
+typedef struct {
+    spire_model **view;     /* (S) */
+    gsl_rng **rng;          /* (S) */
+    size_t *lo;             /* (S + 1) */
+    float *wt;              /* (S) */
+    double *loss;           /* (S) the slice's own MSE */
+    int *st;                /* (S) */
+    /* how many workers pay (speed only: the result never depends on it) */
+    int phase;              /* PROBE_ONE, PROBE_ALL or 0: run with `choice` */
+    int choice;             /* 1, or 0 for all of them */
+    size_t left, n_all;     /* steps left in a probe window; steps of the all-workers window */
+    double t_one, t_all;    /* wall time of the two windows */
+    size_t next, gap;       /* step of the next probe; steps between probes */
+} slice_ws;
+
+/* Two workers pay only when the second core is free: on a machine where
+ * other processes take it, every step waits for a descheduled worker
+ * (docs/benchmarks.md measured 20 ms steps instead of 1).  So the trainer
+ * times a window of PROBE_W steps with one worker, then up to PROBE_W with
+ * all of them (cut short once they have taken longer than the one-worker
+ * window), runs with the faster until the next probe PROBE_GAP0 steps later,
+ * and doubles the gap (up to PROBE_GAP_MAX) while the choice stays the same. */
+enum { PROBE_ONE = 1, PROBE_ALL = 2, PROBE_W = 8, PROBE_GAP0 = 256, PROBE_GAP_MAX = 8192 };
+
+static void slice_ws_free(slice_ws *w, size_t S)
+{
+    if (!w) return;
+    for (size_t s = 0; s < S; s++) {
+        if (w->view) spire_model_free(w->view[s]);
+        if (w->rng && w->rng[s]) gsl_rng_free(w->rng[s]);
+    }
+    free(w->view); free(w->rng); free(w->lo); free(w->wt); free(w->loss); free(w->st);
+    free(w);
+}
+
+static slice_ws *slice_ws_alloc(spire_model *m, size_t B, size_t S, size_t T)
+{
+    slice_ws *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->view = calloc(S, sizeof *w->view);
+    w->rng = calloc(S, sizeof *w->rng);
+    w->lo = malloc((S + 1) * sizeof *w->lo);
+    w->wt = malloc(S * sizeof *w->wt);
+    w->loss = calloc(S, sizeof *w->loss);
+    w->st = malloc(S * sizeof *w->st);
+    if (!w->view || !w->rng || !w->lo || !w->wt || !w->loss || !w->st) { slice_ws_free(w, S); return NULL; }
+    for (size_t s = 0; s <= S; s++) w->lo[s] = s * B / S;
+    w->next = 1;
+    w->gap = PROBE_GAP0;
+    for (size_t s = 0; s < S; s++) {
+        size_t n = w->lo[s + 1] - w->lo[s];
+        w->wt[s] = (float)((double)n / (double)B);
+        w->view[s] = spire_model_view_alloc(m, n, T, NULL);
+        w->rng[s] = gsl_rng_alloc(gsl_rng_taus2);
+        if (!w->view[s] || !w->rng[s]) { slice_ws_free(w, S); return NULL; }
+    }
+    return w;
+}
+
 spire_trainer *spire_trainer_alloc(spire_model *m, const ddpm_schedule *s, const float *data,
                                    size_t n, const spire_train_opts *o, int *status)
 {
@@ -91,13 +155,16 @@ spire_trainer *spire_trainer_alloc(spire_model *m, const ddpm_schedule *s, const
     spire_trainer *tr = calloc(1, sizeof *tr);
     if (!tr) return spl_fail(status, GSL_ENOMEM);
     tr->m = m; tr->s = s; tr->data = data; tr->n = n; tr->o = *o;
-    size_t B = o->batch, D = m->cfg.D;
+    size_t B = o->batch, D = m->cfg.D, slice = o->slice ? o->slice : SPIRE_TRAIN_SLICE;
+    tr->adapt = 1;
+    tr->slices = (B + slice - 1) / slice;
+    if (tr->slices > SPIRE_TRAIN_SLICES_MAX) tr->slices = SPIRE_TRAIN_SLICES_MAX;
     tr->adam = spire_adam_alloc(m->n_params, m->n_embed);
     tr->xt = malloc(B * D * sizeof(float));
     tr->eps = malloc(B * D * sizeof(float));
     tr->t = malloc(B * sizeof(float));
-    tr->rng = gsl_rng_alloc(gsl_rng_taus2);
-    if (!tr->adam || !tr->xt || !tr->eps || !tr->t || !tr->rng) {
+    tr->ws = slice_ws_alloc(m, B, tr->slices, s->T);
+    if (!tr->adam || !tr->xt || !tr->eps || !tr->t || !tr->ws) {
         spire_trainer_free(tr);
         return spl_fail(status, GSL_ENOMEM);
     }
@@ -110,7 +177,7 @@ void spire_trainer_free(spire_trainer *tr)
     if (!tr) return;
     spire_adam_free(tr->adam);
     free(tr->xt); free(tr->eps); free(tr->t);
-    if (tr->rng) gsl_rng_free(tr->rng);
+    slice_ws_free(tr->ws, tr->slices);
     free(tr);
 }
 
@@ -127,13 +194,12 @@ int spire_trainer_set_adam(spire_trainer *tr, const spire_adam *a)
     return GSL_SUCCESS;
 }
 
-int spire_trainer_iterate(spire_trainer *tr)
+/* Draw rows lo..hi−1 of the batch of the step whose stream seed is ks. */
+static void draw_rows(spire_trainer *tr, gsl_rng *r, uint64_t ks, size_t lo, size_t hi)
 {
-    if (!tr) return GSL_EINVAL;
-    size_t B = tr->o.batch, D = tr->m->cfg.D, T = tr->s->T, k = tr->step + 1;
-    gsl_rng *r = tr->rng;
-    spl_rng_seed(r, tr->o.seed, SPIRE_STREAM_TRAIN, k);
-    for (size_t row = 0; row < B; row++) {
+    size_t D = tr->m->cfg.D, T = tr->s->T;
+    for (size_t row = lo; row < hi; row++) {
+        spl_rng_seed(r, ks, 0, row);
         size_t idx = gsl_rng_uniform_int(r, tr->n);
         size_t i = 1 + gsl_rng_uniform_int(r, T);
         double a = tr->s->a[i - 1], b = tr->s->b[i - 1];
@@ -146,9 +212,116 @@ int spire_trainer_iterate(spire_trainer *tr)
             xt[j] = (float)(a * x0[j] + b * z);
         }
     }
+}
+
+/* Slice s of the step: draw its rows, forward, and (if its loss is finite)
+ * backward into its view's gradient. */
+static int slice_grad(spire_trainer *tr, size_t s, uint64_t ks)
+{
+    slice_ws *w = tr->ws;
+    size_t lo = w->lo[s], hi = w->lo[s + 1], D = tr->m->cfg.D;
+    spire_model *v = w->view[s];
+    draw_rows(tr, w->rng[s], ks, lo, hi);
+    int st = spire_model_forward(v, tr->xt + lo * D, tr->t + lo, NULL, tr->eps + lo * D, hi - lo);
+    if (st) return st;
+    w->loss[s] = v->loss;
+    if (!isfinite(v->loss)) return GSL_SUCCESS;   /* the step's loss is not finite: no update */
+    return spire_model_backward(v);   /* into a zero gradient: reduce_update leaves it so */
+}
+
+/* grad[lo..hi) = Σ_s wt[s] · (slice s's gradient)[lo..hi), in slice order,
+ * zeroing the slices' gradients for the next step as it reads them; then
+ * AdamW on those parameters.  1 if one of them became non-finite. */
+static int reduce_update(spire_trainer *tr, float *param, float *grad, float *am, float *av,
+                         size_t lo, size_t hi, int embed)
+{
+    slice_ws *w = tr->ws;
+    const spire_train_opts *o = &tr->o;
+    size_t n = hi - lo;
+    float *restrict g = grad + lo;
+    for (size_t s = 0; s < tr->slices; s++) {
+        float *restrict gs = (embed ? w->view[s]->gembed : w->view[s]->grads) + lo;
+        float ws = w->wt[s];
+        if (s == 0) {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++) { g[i] = ws * gs[i]; gs[i] = 0; }
+        } else {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++) { g[i] += ws * gs[i]; gs[i] = 0; }
+        }
+    }
+    spire_adamw_update(param + lo, g, am + lo, av + lo, n, tr->lr, o->beta1, o->beta2, o->eps,
+                       o->wd, tr->adam->step);
+    int bad = 0;
+#pragma omp simd reduction(|:bad)
+    for (size_t i = lo; i < hi; i++) bad |= !isfinite(param[i]);
+    return bad;
+}
+
+/* Book a step of dt seconds into the running probe window (slice_ws). */
+static void probe_account(slice_ws *w, double dt, size_t k)
+{
+    if (w->phase == PROBE_ONE) {
+        w->t_one += dt;
+        if (--w->left == 0) { w->phase = PROBE_ALL; w->left = PROBE_W; w->t_all = 0; w->n_all = 0; }
+        return;
+    }
+    w->t_all += dt;
+    w->n_all++;
+    if (--w->left > 0 && w->t_all <= w->t_one) return;
+    int pick = w->t_all / (double)w->n_all < w->t_one / PROBE_W ? 0 : 1;
+    w->gap = pick == w->choice ? (w->gap * 2 < PROBE_GAP_MAX ? w->gap * 2 : PROBE_GAP_MAX) : PROBE_GAP0;
+    w->choice = pick;
+    w->next = k + w->gap;
+    w->phase = 0;
+}
+
+#define UPDATE_CHUNK 4096u   /* parameters per chunk of the reduction and AdamW */
+
+int spire_trainer_iterate(spire_trainer *tr)
+{
+    if (!tr) return GSL_EINVAL;
+    slice_ws *w = tr->ws;
+    spire_model *m = tr->m;
+    spire_adam *a = tr->adam;
+    size_t S = tr->slices, k = tr->step + 1;
+    uint64_t ks = spl_stream_seed(tr->o.seed, SPIRE_STREAM_TRAIN, k);
+    int nmax = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (nmax > (int)S) nmax = (int)S;
+    if (!tr->adapt) { w->phase = 0; w->choice = 0; }
+    if (nmax > 1 && tr->adapt && w->phase == 0 && k >= w->next) { w->phase = PROBE_ONE; w->left = PROBE_W; w->t_one = 0; }
+    int nt = nmax > 1 && w->phase != PROBE_ONE && (w->phase == PROBE_ALL || w->choice == 0) ? nmax : 1;
+    double t0 = omp_get_wtime();
+    tr->workers = nt;
+    int blas = spl_blas_threads(1);   /* each worker single-threaded */
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+    for (size_t s = 0; s < S; s++) w->st[s] = slice_grad(tr, s, ks);
+    int st = GSL_SUCCESS;
+    double loss = 0;
+    for (size_t s = 0; s < S; s++) {
+        if (st == GSL_SUCCESS) st = w->st[s];
+        if (w->st[s] == GSL_SUCCESS)
+            loss += (double)(w->lo[s + 1] - w->lo[s]) / (double)tr->o.batch * w->loss[s];
+    }
     tr->lr = spire_train_lr(&tr->o, k);
-    int st = spire_train_step(tr->m, tr->adam, tr->xt, tr->t, tr->eps, B, tr->lr, &tr->o,
-                              &tr->loss);
-    if (st == GSL_SUCCESS || st == GSL_EOVRFLW) tr->step = k;
+    tr->loss = loss;
+    if (st == GSL_SUCCESS && !isfinite(loss)) st = GSL_EDOM;
+    if (st != GSL_SUCCESS)   /* no update: the slices' gradients back to zero */
+        for (size_t s = 0; s < S; s++) spire_model_zero_grad(w->view[s]);
+    if (st == GSL_SUCCESS) {
+        a->step++;
+        size_t np = m->n_params, nc = (np + UPDATE_CHUNK - 1) / UPDATE_CHUNK;
+        int bad = 0;
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(|:bad) if (nt > 1)
+        for (size_t c = 0; c < nc; c++) {
+            size_t lo = c * UPDATE_CHUNK, hi = lo + UPDATE_CHUNK < np ? lo + UPDATE_CHUNK : np;
+            bad |= reduce_update(tr, m->params, m->grads, a->m, a->v, lo, hi, 0);
+        }
+        bad |= reduce_update(tr, m->embed, m->gembed, a->me, a->ve, 0, m->n_embed, 1);
+        tr->step = k;
+        if (bad) st = GSL_EOVRFLW;
+    }
+    spl_blas_threads(blas);
+    if (nmax > 1 && tr->adapt && w->phase) probe_account(w, omp_get_wtime() - t0, k);
     return st;
 }

@@ -4,9 +4,28 @@
  * One step: draw B rows x0 from the data (uniform, with replacement), t
  * uniform in 1..T, ε ~ N(0, I_D); x_t = a_t x0 + b_t ε (ddpm/schedule.h);
  * loss = (1/(B·D)) Σ (ε̂(x_t, t, e_0) − ε)²; backward; AdamW on the backbone
- * and on the embeddings, learning rate from spire_train_lr.  Step j (1, 2, …)
- * draws only from stream spl_rng_alloc(seed, SPIRE_STREAM_TRAIN, j), so a run
- * is reproducible from its seed.
+ * and on the embeddings, learning rate from spire_train_lr.  Row r of step j
+ * (1, 2, …) draws only from stream spl_rng_alloc(spl_stream_seed(seed,
+ * SPIRE_STREAM_TRAIN, j), 0, r), so a run is reproducible from its seed and
+ * the batch does not depend on how it is sliced.
+ *
+ * Data-parallel step (the trainer): the batch is cut into S fixed slices of
+ * consecutive rows, S = min(⌈B / slice⌉, SPIRE_TRAIN_SLICES_MAX), slice s
+ * holding rows ⌊sB/S⌋ .. ⌊(s+1)B/S⌋ − 1; every slice is drawn, run forward
+ * and backward on its own model view (spire_model_view_alloc) by one of
+ * omp_get_max_threads() OpenMP workers (OpenBLAS single-threaded during the
+ * step), and the gradients are summed in slice order, slice s weighted by
+ * B_s/B, before AdamW (done in fixed chunks of parameters, also on the
+ * workers).  Neither the slicing nor the order of any sum depends on the
+ * number of threads, so the trained network is the same byte for byte
+ * whatever it is; it differs from an unsliced step (spire_train_step on the
+ * same batch) only by float rounding (the order of the sums over rows).
+ * Workspaces are allocated once, with the trainer.  Two workers pay only
+ * when the second core is free, so omp_get_max_threads() is an upper bound:
+ * the trainer times a few steps with one worker and with all of them now and
+ * then (every 256 steps, the gap doubling up to 8192 while the choice
+ * stands) and runs with the faster — a choice of speed only, which the
+ * result does not depend on.
  *
  * GSL-style driver, the caller owns the loop (and so can log every step):
  *     spire_trainer *tr = spire_trainer_alloc(m, sched, data, n, &opts, NULL);
@@ -25,6 +44,11 @@
 
 #define SPIRE_STREAM_TRAIN 0x5102u
 
+/* Rows per slice of a trainer step (the default of spire_train_opts.slice)
+ * and the largest number of slices (bigger batches get bigger slices). */
+#define SPIRE_TRAIN_SLICE 128u
+#define SPIRE_TRAIN_SLICES_MAX 16u
+
 typedef struct {
     size_t batch;        /* B ≥ 1 */
     size_t steps;        /* planned number of steps (the cosine decay ends there) */
@@ -34,10 +58,12 @@ typedef struct {
     double lr_min;       /* floor of the cosine decay */
     double beta1, beta2, eps, wd;   /* AdamW */
     uint64_t seed;
+    size_t slice;        /* rows per slice of a trainer step (0: SPIRE_TRAIN_SLICE);
+                            the result depends on it (float rounding), not on threads */
 } spire_train_opts;
 
 /* batch 256, steps 1000, lr 1e-3, no warm-up, no decay, lr_min 0,
- * β1 0.9, β2 0.999, eps 1e-8, wd 0, seed 1. */
+ * β1 0.9, β2 0.999, eps 1e-8, wd 0, seed 1, slice SPIRE_TRAIN_SLICE. */
 void spire_train_opts_default(spire_train_opts *o);   /* nothing for NULL */
 
 /* Learning rate of step k = 1, 2, …:
@@ -81,9 +107,13 @@ typedef struct {
     spire_adam *adam;               /* owned */
     size_t step;                    /* steps taken */
     double loss, lr;                /* of the last step */
-    /* batch buffers */
+    /* the batch of the last step */
     float *xt, *t, *eps;
-    void *rng;                      /* gsl_rng, reseeded every step */
+    size_t slices;                  /* S, fixed at allocation */
+    int adapt;                      /* 1 (set by alloc): 1 or all workers, whichever is
+                                       faster (see above); 0: always all */
+    int workers;                    /* workers of the last step */
+    void *ws;                       /* per-slice workspaces (internal) */
 } spire_trainer;
 
 /* NULL on failure with *status (may be NULL): GSL_EINVAL for a NULL
@@ -96,8 +126,10 @@ void spire_trainer_free(spire_trainer *tr);
  * checkpoint); GSL_EINVAL if the sizes differ or a pointer is NULL.
  * tr->step follows a->step. */
 int spire_trainer_set_adam(spire_trainer *tr, const spire_adam *a);
-/* One step (step number tr->step + 1).  GSL_EDOM if the loss is not finite
- * (the model is left as it was before this step, tr->step unchanged);
+/* One step (step number tr->step + 1), data-parallel as described above;
+ * afterwards m->grads and m->gembed hold the step's gradient (before the
+ * update) and tr->xt, tr->t, tr->eps its batch.  GSL_EDOM if the loss is not
+ * finite (the model is left as it was before this step, tr->step unchanged);
  * GSL_EOVRFLW if the update overflowed a parameter (tr->step counts it);
  * GSL_EINVAL for tr NULL. */
 int spire_trainer_iterate(spire_trainer *tr);

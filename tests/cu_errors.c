@@ -215,6 +215,9 @@ CTOR_WRAP(ddpm_sample_draw, ddpm_sample, ddpm_sample_free,
           (g, s, a, b, n, mode, 1, &st))
 CTOR_WRAP(spire_model_alloc, spire_model, spire_model_free, (const spire_config *c), (c, &st))
 CTOR_WRAP(spire_model_alloc_d, spire_model_d, spire_model_free_d, (const spire_config *c), (c, &st))
+CTOR_WRAP(spire_model_view_alloc, spire_model, spire_model_free, (spire_model *m, size_t B), (m, B, 20, &st))
+CTOR_WRAP(spire_model_view_alloc_d, spire_model_d, spire_model_free_d, (spire_model_d *m, size_t B),
+          (m, B, 20, &st))
 CTOR_WRAP(spire_fed_run_alloc, spire_fed_run, spire_fed_run_free, (const spire_config *c), (c, 1, &st))
 CTOR_WRAP(spire_trainer_alloc, spire_trainer, spire_trainer_free,
           (spire_model *m, const ddpm_schedule *s, const float *x, size_t n, const spire_train_opts *o),
@@ -600,6 +603,11 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EDOM, spire_model_forward(F.m2, F.xf, F.tf, (int[]){ 0, 3 }, NULL, 2))                   \
     X(GSL_SUCCESS, (spire_model_zero_grad(NULL), GSL_SUCCESS))                                     \
     X(GSL_EINVAL, spire_model_backward(NULL))                                                      \
+    X(GSL_EINVAL, ctor_spire_model_view_alloc(NULL, 4))                                            \
+    X(GSL_EDOM, ctor_spire_model_view_alloc(F.m2, 0))                                              \
+    X(GSL_SUCCESS, ctor_spire_model_view_alloc(F.m2, 4))                                           \
+    X(GSL_EINVAL, ctor_spire_model_view_alloc_d(NULL, 4))                                          \
+    X(GSL_EDOM, ctor_spire_model_view_alloc_d(F.md, 0))                                            \
     X(GSL_EDOM, ctor_spire_model_alloc_d(cfg_with(0, SPIRE_EMBED_TIME)))        \
     X(GSL_SUCCESS, (spire_model_free_d(NULL), GSL_SUCCESS))                                        \
     X(GSL_EINVAL, spire_model_init_d(NULL, 1))                                                     \
