@@ -193,8 +193,10 @@ int pf_f11_network_digits(const pf_opts *o, pf_result *r)
     double km = NAN, ks = NAN, fm = NAN, fs = NAN;
     if (!st && !x) st = GSL_ENOMEM;
     /* stochastic DDIM, 100 steps, η = 1, no clamp: as good as 1000-step DDPM on
-     * this network (KID 0.0174 ± 0.0052 against 0.0192 ± 0.0079, 3 seeds;
-     * docs/cli/sample.md), 10× fewer network evaluations */
+     * this network as trained before the sliced trainer's per-row batch
+     * streams (KID 0.0174 ± 0.0052 against 0.0192 ± 0.0079, 3 sample seeds;
+     * docs/cli/sample.md; tests/cu_spire.c ddim_eta_vs_ddpm_kid_digits checks
+     * it on a cheap digits network), 10× fewer network evaluations */
     if (!st) st = spire_sample(n.m, n.s, SPIRE_SAMPLER_DDIM, 100, 0.0, 1.0, 0, nimg, seed + 1, x);
     if (!st) st = spire_sample_kid(n.m, n.s, SPIRE_SAMPLER_DDIM, 100, 0.0, 1.0, 0, n.d->test, n.d->n_test, nkid, 10,
                                    seed + 2, seed, &km, &ks);
