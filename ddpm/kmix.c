@@ -194,7 +194,8 @@ kmix_quad *kmix_quad_alloc(size_t nhi, size_t nlo, int *status)
     if (nhi == 1 || nlo == 1) return spl_fail(status, GSL_EDOM);
     kmix_quad *q = calloc(1, sizeof *q);
     if (!q) return spl_fail(status, GSL_ENOMEM);
-    size_t h1 = nhi ? nhi : 256, l1 = nlo ? nlo : 128, h2 = nhi ? nhi : 64, l2 = nlo ? nlo : 32;
+    size_t h1 = nhi ? nhi : KMIX_QUAD_HI1, l1 = nlo ? nlo : KMIX_QUAD_LO1, h2 = nhi ? nhi : KMIX_QUAD_HI2,
+           l2 = nlo ? nlo : KMIX_QUAD_LO2;
     if (h1 < 2 || l1 < 2 || rule_1d(&q->r1[0], h1) || rule_1d(&q->r1[1], l1) ||
         rule_2d(&q->r2[0], h2) || rule_2d(&q->r2[1], l2)) {
         kmix_quad_free(q);

@@ -93,6 +93,11 @@ typedef struct {
  * adaptive quadrature).  The workspace holds only the nodes: read-only once
  * allocated, shareable between threads. */
 typedef struct kmix_quad kmix_quad;
+/* The default orders (high, low) for r = 1 and r = 2. */
+#define KMIX_QUAD_HI1 256u
+#define KMIX_QUAD_LO1 128u
+#define KMIX_QUAD_HI2 64u
+#define KMIX_QUAD_LO2 32u
 /* Orders nhi, nlo: 0 for the defaults, else ≥ 2.  NULL on failure, with
  * *status (if not NULL): GSL_EDOM for an order of 1, GSL_ENOMEM. */
 kmix_quad *kmix_quad_alloc(size_t nhi, size_t nlo, int *status);

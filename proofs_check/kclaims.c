@@ -283,7 +283,8 @@ static int c12_one(const pc_opts *o, const kmix_quad *q, size_t idx, size_t K, i
          * λ_min ≤ its error at the finer rule counts as "not PD" (full seed
          * 17: λ_min/err 0.51 at the default orders). */
         const int r1 = X.m->r == 1;
-        kmix_quad *q2 = kmix_quad_alloc(r1 ? 512 : 128, r1 ? 256 : 64, &st);
+        kmix_quad *q2 = kmix_quad_alloc(2 * (r1 ? KMIX_QUAD_HI1 : KMIX_QUAD_HI2),
+                                        2 * (r1 ? KMIX_QUAD_LO1 : KMIX_QUAD_LO2), &st);
         c12obj c2 = c;
         c2.q = q2;
         if (q2 && !(st = c12_eval(&c2, th, KMIX_ALL, &r))) st = eig(n, r.hess, lam);

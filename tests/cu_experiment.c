@@ -116,7 +116,8 @@ static void test_tiny_tables(void)
      * count is the number of seeds whose value is not finite, its interval
      * uses the others, a method outside the grid has no values; at lr = 1e-3
      * nothing diverges (lr = 50 may or may not: counted, never plotted) */
-    const size_t G = 2;
+    const size_t G = r->nlr * r->nsteps;
+    CU_ASSERT_EQUAL(G, 2);
     CU_ASSERT_TRUE(r->rob_in[SPIRE_FED_M_SPIRE]);
     for (size_t m = 0; m < NM; m++)
         for (size_t g = 0; g < G; g++) {
