@@ -30,7 +30,7 @@ enum {
     O_HOLDOUT, O_SEP, O_HIDDEN, O_LAYERS, O_TEMB, O_EMBED_AT, O_TT, O_ROUNDS, O_FRAC, O_LOCAL,
     O_BATCH, O_LR, O_SEED, O_ASTEPS, O_ALR, O_RANK, O_LSTEPS, O_NGEN, O_DDIM, O_DETA, O_DCLIP, O_KSUB, O_KSIZE,
     O_STATE, O_RESUME, O_SAVE_EVERY, O_LOG, O_KID_EVERY, O_METHOD, O_NO_EMBED, O_OUT, O_SEEDS,
-    O_NO_ROBUST, O_THREADS, O_SIZES, O_NO_CLF
+    O_NO_ROBUST, O_THREADS, O_SIZES, O_NO_CLF, O_MUTANT
 };
 
 static const struct option longopts[] = {
@@ -80,6 +80,7 @@ static const struct option longopts[] = {
     { "no-robust", no_argument, NULL, O_NO_ROBUST },
     { "sizes", required_argument, NULL, O_SIZES },
     { "no-classifier", no_argument, NULL, O_NO_CLF },
+    { "mutant", no_argument, NULL, O_MUTANT },
     { NULL, 0, NULL, 0 }
 };
 
@@ -131,6 +132,9 @@ static void usage(FILE *f)
 "  --sizes LIST        experiment: new clients' training-set sizes of the sample-size\n"
 "                      curve, increasing integers in [1, 1000000] (at most 16), or none\n"
 "  --no-classifier     experiment, digits: no classifier (no feature KID, no label TV)\n"
+"  --mutant            experiment: also the deliberately wrong models of E1-E5 (power;\n"
+"                      docs/claims.md): claims.csv then holds the WRONG models'\n"
+"                      verdicts, claims_true.csv the true model's\n"
 "  --threads K         workers: seeds of an experiment (or, with one seed, clients of a\n"
 "                      round and of an evaluation) run concurrently, integer in [1, 4096]\n"
 "                      (default: all cores; results do not depend on it)\n"
@@ -324,7 +328,12 @@ static int experiment(job *j)
             fprintf(stderr, "spirelab %s: %s %s: %.4g [%.4g, %.4g] vs %.4g\n", cmd, r->claims[i].id,
                     r->claims[i].verdict, r->claims[i].measured, r->claims[i].lo, r->claims[i].hi,
                     r->claims[i].threshold);
-        fprintf(stderr, "spirelab %s: wrote %s/table.md, claims.csv (wall time %.1f s)\n", cmd, dir, r->wall);
+        for (int i = 0; o.mutant && i < SPIRE_EXP_NCLAIMS; i++)
+            fprintf(stderr, "spirelab %s: WRONG MODEL (--mutant, not a result) %s %s: %.4g [%.4g, %.4g] vs %.4g\n", cmd,
+                    r->mclaims[i].id, r->mclaims[i].verdict, r->mclaims[i].measured, r->mclaims[i].lo,
+                    r->mclaims[i].hi, r->mclaims[i].threshold);
+        fprintf(stderr, "spirelab %s: wrote %s/table.md, %s (wall time %.1f s)\n", cmd, dir,
+                o.mutant ? "claims.csv (the WRONG models' verdicts), claims_true.csv" : "claims.csv", r->wall);
     }
     spire_exp_result_free(r);
     return rc;
@@ -536,6 +545,7 @@ int cmd_spire(int argc, char **argv)
         case O_NO_ROBUST: j.x.robust = 0; break;
         case O_SIZES: bad = parse_sizes(cmd, optarg, &j.x); break;
         case O_NO_CLF: j.x.classifier = 0; break;
+        case O_MUTANT: j.x.mutant = 1; break;
         case O_THREADS: bad = opt_size(cmd, "--threads", optarg, 1, OPT_THREADS_MAX, &threads); break;
         default: opt_getopt_error(cmd, c, argv, longopts); return 2;
         }
@@ -565,6 +575,7 @@ int cmd_spire(int argc, char **argv)
         return 2;
     }
     if (j.resume && action != 0) { opt_contradiction(cmd, "--resume", argv[0], "only pretrain resumes"); return 2; }
+    if (j.x.mutant && action != 3) { opt_contradiction(cmd, "--mutant", argv[0], "only experiment has wrong models"); return 2; }
     if (action == 3) return experiment(&j);
     return cmd_pretrain(&j, action);
 }

@@ -158,6 +158,7 @@ void spire_exp_result_free(spire_exp_result *r)
     free(r->bridge_c); free(r->bridge_c2);
     free(r->show_client); free(r->show_gen); free(r->show_real);
     free(r->clf_acc); free(r->round_loss);
+    free(r->mut_kid_pre); free(r->mut_kid_new); free(r->mut_fkid_new); free(r->mut_probe_r); free(r->mut_order);
     free(r);
 }
 
@@ -212,7 +213,10 @@ static spire_exp_result *result_alloc(const spire_exp_opts *o, size_t K, size_t 
     r->show_real = calloc(o->n_new * SPIRE_EXP_NSHOW * D, sizeof(float));
     r->clf_acc = nans(S);
     r->round_loss = nans(r->rounds * C);
-    if (!r->kid_pre || !r->kid_new || !r->fkid_new || !r->tv_new || !r->forget || !r->client_kid ||
+    r->mut_kid_pre = nans(S); r->mut_kid_new = nans(S); r->mut_fkid_new = nans(S); r->mut_probe_r = nans(S);
+    r->mut_order = calloc(S * C + 1, sizeof *r->mut_order);
+    if (!r->mut_kid_pre || !r->mut_kid_new || !r->mut_fkid_new || !r->mut_probe_r || !r->mut_order ||
+        !r->kid_pre || !r->kid_new || !r->fkid_new || !r->tv_new || !r->forget || !r->client_kid ||
         !r->client_tv || !r->is_new || !r->w_true || !r->size_kid || !r->size_tv ||
         !r->ci_size_kid || !r->ci_size_tv || !r->rob_kid || !r->ci_rob || !r->rob_diverged ||
         !r->probe_truth || !r->probe_pred || !r->probe_r || !r->probe_r_lo || !r->bridge_rel ||
@@ -261,6 +265,40 @@ typedef struct {
     spire_clf *clf;
 } seed_ws;
 
+/* Client c's evaluation under model M (samples into ws->xg): KID into *kid,
+ * TV into *tv (gmm: implied weights; digits with a classifier: label
+ * histogram), feature KID into *fkid (digits with a classifier; fkid may be
+ * NULL).  blowup = 1: samples leaving |x| ≤ SPIRE_EXP_BLOWUP are a diverged
+ * run (GSL_EDOM). */
+static int eval_client(seed_ws *w, spire_model *M, size_t c, double *kid, double *tv, double *fkid, int blowup)
+{
+    const spire_fed_data *d = w->d;
+    size_t D = d->D, K = d->K, ng = w->eo.n_gen;
+    spire_kid_result kr;
+    int st = spire_fed_kid(M, w->s, d, (int)c, &w->eo, w->xg, &kr);
+    if (!st && blowup)
+        for (size_t i = 0; i < ng * D; i++)
+            if (!(fabs(w->xg[i]) <= SPIRE_EXP_BLOWUP)) return GSL_EDOM;
+    if (st) return st;
+    *kid = kr.mean;
+    if (d->mu) {
+        if ((st = spire_fed_implied_weights(w->xg, ng, D, d->mu, K, w->wi))) return st;
+        *tv = tv_dist(w->wi, d->w + c * K, K);
+    } else if (w->clf) {
+        spire_kid_result fk;
+        size_t size = w->eo.subset_size;
+        if (size > d->n_test[c]) size = d->n_test[c];
+        if (size > ng) size = ng;
+        st = spire_clf_label_hist(w->clf, w->xg, ng, w->wi);
+        if (!st) st = spire_clf_tv(w->wi, d->w + c * K, K, tv);
+        if (!st && fkid) st = spire_clf_kid(w->clf, w->xg, ng, d->test[c], d->n_test[c], w->eo.subsets, size,
+                                            spl_stream_seed(w->eo.seed, SPIRE_FED_STREAM_EVAL, 1000000 + c), &fk);
+        if (st) return st;
+        if (fkid) *fkid = fk.mean;
+    }
+    return GSL_SUCCESS;
+}
+
 /* Every new client adapted by method m from the start model (new clients in
  * turn through ws->shared when the method adapts the shared backbone), its
  * training rows xtr[c] (ntr[c]); per client KID, TV and feature KID into
@@ -276,34 +314,14 @@ static int adapt_all(seed_ws *w, spire_fed_method m, const spire_fed_adapt_opts 
     const spire_fed_method_info *in = spire_fed_method_get(m);
     const spire_fed_data *d = w->d;
     spire_model *start = w->base[in->start == SPIRE_FED_FROM_SPIRE ? 0 : 1];
-    size_t D = d->D, K = d->K, ng = w->eo.n_gen, j = 0;
+    size_t D = d->D, ng = w->eo.n_gen, j = 0;
     int st = spire_fed_model_copy(w->shared, start);
     for (size_t c = 0; st == GSL_SUCCESS && c < d->C; c++) {
         if (w->known[c]) continue;
-        spire_kid_result kr;
         st = spire_fed_model_copy(w->W, w->shared);
         if (!st) st = spire_fed_adapt(w->W, w->s, m, (int)c, xtr[c], ntr[c], w->known, ao, NULL);
-        if (!st) st = spire_fed_kid(w->W, w->s, d, (int)c, &w->eo, w->xg, &kr);
-        if (!st && !main_run)
-            for (size_t i = 0; i < ng * D; i++)
-                if (!(fabs(w->xg[i]) <= SPIRE_EXP_BLOWUP)) { st = GSL_EDOM; break; }
+        if (!st) st = eval_client(w, w->W, c, &kid[c], &tv[c], fkid ? &fkid[c] : NULL, !main_run);
         if (st) break;
-        kid[c] = kr.mean;
-        if (d->mu) {
-            if ((st = spire_fed_implied_weights(w->xg, ng, D, d->mu, K, w->wi))) break;
-            tv[c] = tv_dist(w->wi, d->w + c * K, K);
-        } else if (w->clf) {
-            spire_kid_result fk;
-            size_t size = w->eo.subset_size;
-            if (size > d->n_test[c]) size = d->n_test[c];
-            if (size > ng) size = ng;
-            st = spire_clf_label_hist(w->clf, w->xg, ng, w->wi);
-            if (!st) st = spire_clf_tv(w->wi, d->w + c * K, K, &tv[c]);
-            if (!st && fkid) st = spire_clf_kid(w->clf, w->xg, ng, d->test[c], d->n_test[c], w->eo.subsets, size,
-                                                spl_stream_seed(w->eo.seed, SPIRE_FED_STREAM_EVAL, 1000000 + c), &fk);
-            if (st) break;
-            if (fkid) fkid[c] = fk.mean;
-        }
         if (show)
             for (size_t i = 0; i < SPIRE_EXP_NSHOW && i < ng; i++)
                 memcpy(show + (j * SPIRE_EXP_NSHOW + i) * D, w->xg + i * D, D * sizeof(float));
@@ -370,6 +388,80 @@ static int train_clf(seed_ws *w, double *acc)
     double se;
     if (st == GSL_SUCCESS) st = spire_clf_accuracy(w->clf, xt, lt, nt, acc, &se);
     free(x); free(xt); free(l); free(lt);
+    return st;
+}
+
+/* The E5 probe of one seed from the embeddings E (C, ee): truth and
+ * leave-one-out prediction of every client's q outputs into tr, pr
+ * ([c * q + j]), the pooled Pearson r into *rr and its one-sided 99%
+ * Fisher-z lower bound into *rlo (NaN if undefined). */
+static int probe(const seed_ws *w, const float *E, size_t q, double *tr, double *pr, double *rr, double *rlo)
+{
+    const spire_fed_data *d = w->d;
+    size_t C = d->C, K = d->K, ee = w->base[0]->ee;
+    double *X = malloc(C * ee * sizeof *X), *y = malloc(C * sizeof *y), *p = malloc(C * sizeof *p), corr;
+    int st = (X && y && p) ? GSL_SUCCESS : GSL_ENOMEM;
+    for (size_t i = 0; !st && i < C * ee; i++) X[i] = E[i];
+    for (size_t j = 0; !st && j < q; j++) {
+        for (size_t c = 0; c < C; c++) y[c] = q == 1 ? spl_logit(d->w[c * K]) : d->w[c * K + j];
+        st = spire_fed_probe_loo(X, y, C, ee, 1e-3, p, &corr);
+        for (size_t c = 0; !st && c < C; c++) { tr[c * q + j] = y[c]; pr[c * q + j] = p[c]; }
+    }
+    if (!st) {
+        size_t n = C * q;
+        *rr = gsl_stats_correlation(pr, 1, tr, 1, n);
+        *rlo = n > 3 && fabs(*rr) < 1 ? tanh(atanh(*rr) - gsl_cdf_ugaussian_Qinv(0.01) / sqrt((double)n - 3)) : NAN;
+    }
+    free(X); free(y); free(p);
+    return st;
+}
+
+/* The wrong models of seed si (spire/experiment.h): a random order o of the
+ * C clients (stream (seed, SPIRE_EXP_STREAM_MUTANT, 0)) and its C − 1 shifts
+ * σ_k(o[i]) = o[(i + k) mod C], k = 1..C−1 — each a derangement, and over k
+ * every client meets every other client's embedding once.  For each k,
+ * SPIRE (pre-trained, new clients adapted) with client c generated from the
+ * embedding of σ_k(c): KID of the pre-training clients, KID and feature KID
+ * of the new clients, the probe from the deranged embeddings; per seed the
+ * means over k (the probe: tanh of the mean atanh r).  Works in ws->W; the
+ * base models are untouched. */
+static int run_mutant(seed_ws *w, spire_exp_result *r, size_t si)
+{
+    const spire_fed_data *d = w->d;
+    size_t C = d->C, q = r->probe_q, *ord = r->mut_order + si * C;
+    spire_model *B = w->base[0], *W = w->W;
+    size_t ee = B->ee;
+    gsl_rng *rng = spl_rng_alloc(w->seed, SPIRE_EXP_STREAM_MUTANT, 0);
+    double *kc = nans(C), *tc = nans(C), *fc = nans(C), *tr = nans(C * q), *pr = nans(C * q), rk, lo, kpre;
+    int st = (rng && kc && tc && fc && tr && pr) ? GSL_SUCCESS : GSL_ENOMEM;
+    if (!st) {
+        for (size_t c = 0; c < C; c++) ord[c] = c;
+        gsl_ran_shuffle(rng, ord, C, sizeof *ord);
+        st = spire_fed_model_copy(W, B);
+    }
+    double apre = 0, anew = 0, afeat = 0, az = 0;
+    size_t nz = 0;
+    for (size_t k = 1; !st && k < C; k++) {
+        for (size_t i = 0; i < C; i++)
+            memcpy(W->embed + ord[i] * ee, B->embed + ord[(i + k) % C] * ee, ee * sizeof *W->embed);
+        st = spire_fed_kid_clients(W, w->s, d, w->known, 1, &w->eo, kc, &kpre);
+        for (size_t c = 0; !st && c < C; c++)
+            if (!w->known[c]) st = eval_client(w, W, c, &kc[c], &tc[c], &fc[c], 0);
+        if (st) break;
+        apre += kpre;
+        anew += mean_new(kc, w->known, C);
+        afeat += mean_new(fc, w->known, C);
+        if (C >= 3 && !(st = probe(w, W->embed, q, tr, pr, &rk, &lo)) && fabs(rk) < 1) { az += atanh(rk); nz++; }
+    }
+    if (!st) {
+        double K1 = (double)(C - 1);
+        r->mut_kid_pre[si] = apre / K1;
+        r->mut_kid_new[si] = anew / K1;
+        r->mut_fkid_new[si] = afeat / K1;
+        r->mut_probe_r[si] = nz ? tanh(az / (double)nz) : NAN;
+    }
+    gsl_rng_free(rng);
+    free(kc); free(tc); free(fc); free(tr); free(pr);
     return st;
 }
 
@@ -456,26 +548,11 @@ static int run_seed(const spire_exp_opts *o, const ddpm_schedule *sch, size_t si
             j++;
         }
     /* 5. the E5 probe: embeddings → the client's statistics */
-    if (!st && C >= 3) {
-        size_t ee = w.base[0]->ee, q = r->probe_q;
-        double *X = malloc(C * ee * sizeof *X), *y = malloc(C * sizeof *y), *p = malloc(C * sizeof *p), corr;
-        double *tr = r->probe_truth + si * C * q, *pr = r->probe_pred + si * C * q;
-        st = (X && y && p) ? GSL_SUCCESS : GSL_ENOMEM;
-        for (size_t i = 0; !st && i < C * ee; i++) X[i] = w.base[0]->embed[i];
-        for (size_t j = 0; !st && j < q; j++) {
-            for (size_t c = 0; c < C; c++) y[c] = q == 1 ? spl_logit(d->w[c * K]) : d->w[c * K + j];
-            st = spire_fed_probe_loo(X, y, C, ee, 1e-3, p, &corr);
-            for (size_t c = 0; !st && c < C; c++) { tr[c * q + j] = y[c]; pr[c * q + j] = p[c]; }
-        }
-        if (!st) {
-            size_t n = C * q;
-            double rr = gsl_stats_correlation(pr, 1, tr, 1, n);
-            r->probe_r[si] = rr;
-            if (n > 3 && fabs(rr) < 1)
-                r->probe_r_lo[si] = tanh(atanh(rr) - gsl_cdf_ugaussian_Qinv(0.01) / sqrt((double)n - 3));
-        }
-        free(X); free(y); free(p);
-    }
+    if (!st && C >= 3)
+        st = probe(&w, w.base[0]->embed, r->probe_q, r->probe_truth + si * C * r->probe_q,
+                   r->probe_pred + si * C * r->probe_q, &r->probe_r[si], &r->probe_r_lo[si]);
+    /* the wrong models (after everything the true model draws from the seed's streams) */
+    if (!st && o->mutant) st = run_mutant(&w, r, si);
     /* the gmm2 bridge to THEORY.md §2 */
     if (!st && o->kind == SPIRE_FED_GMM2) {
         int lo = -1, hi = -1;
@@ -620,6 +697,29 @@ static const char *CLAIM_TEXT[SPIRE_EXP_NCLAIMS] = {
     "threshold r = 0.5, NOT REPRODUCED if below. Null: r >= 0.5 in every seed; false NOT REPRODUCED <= 1%.",
 };
 
+/* The wrong models (opts.mutant; spire/experiment.h): each makes its claim
+ * false; the margins measured over repeated experiments are in docs/claims.md. */
+static const char *MUTANT_TEXT[SPIRE_EXP_NCLAIMS] = {
+    "WRONG MODEL (--mutant), not a result. E1 with SPIRE's pre-training clients generated from another client's "
+    "embedding (each of the C-1 shifts of a random client order, stream (seed, 0x5402, 0); the seed's value the "
+    "mean over them; same evaluation streams): a SPIRE that generates the wrong client's data, worse than FedAvg's "
+    "pooled model. Expected: NOT REPRODUCED.",
+    "WRONG MODEL (--mutant), not a result. E2 with SPIRE's new clients generated from another client's embedding "
+    "(the same shifts; the new clients' embeddings SPIRE-adapted): worse than the baselines that see the "
+    "client's data. Expected: NOT REPRODUCED.",
+    "WRONG MODEL (--mutant), not a result. E3 with SPIRE's forgetting replaced by full fine-tuning's of the same "
+    "seed (a SPIRE whose backbone drifts as a fine-tuned one does): SPIRE's forgetting is not 0, the claim is "
+    "false by construction. Expected: NOT REPRODUCED in every run where full fine-tuning forgets at all.",
+    "WRONG MODEL (--mutant), not a result. E4 with SPIRE's grid spread in each seed replaced by 2 x the largest "
+    "finite spread of the baselines in the grid: every baseline with a finite spread varies less than SPIRE, "
+    "P(baseline spread > SPIRE's) = 0 < 1/2. Expected: NOT REPRODUCED when a baseline has a finite spread in "
+    "enough seeds (>= 9 of 10 at B = 3 baselines).",
+    "WRONG MODEL (--mutant), not a result. E5 with the probe's inputs deranged (client c's row is another client's "
+    "embedding, the same shifts; the seed's r is tanh of the mean atanh r over them): the embedding then carries "
+    "another client's statistics, r near 0 < 0.5. Expected: NOT REPRODUCED.",
+};
+
+
 static void set_claim(spire_exp_claim *cl, int i, double meas, double lo, double hi, double thr)
 {
     static const char *ids[SPIRE_EXP_NCLAIMS] = { "E1", "E2", "E3", "E4", "E5" };
@@ -644,13 +744,13 @@ static void append(char *s, size_t len, const char *fmt, ...)
  * the verdict over all of them (Bonferroni: each at one-sided α/B); shown:
  * the comparison that decides it (smallest upper bound if one lies below the
  * threshold, else smallest lower bound). */
-static void multi_claim(spire_exp_result *r, int i, const double *v, const int *use, double thr,
-                        const double *buf_in, const char *what)
+static void multi_claim(const spire_exp_result *r, spire_exp_claim *out, int i, const double *v, const int *use,
+                        double thr, const double *buf_in, const char *what)
 {
     (void)buf_in;
     size_t S = r->seeds, B = 0;
     for (size_t m = 1; m < NM; m++) B += use[m] != 0;
-    spire_exp_claim *cl = &r->claims[i];
+    spire_exp_claim *cl = &out[i];
     double *d = malloc((S ? S : 1) * sizeof *d);
     cl->detail[0] = 0;
     if (!d || B == 0) { set_claim(cl, i, NAN, NAN, NAN, thr); snprintf(cl->detail, sizeof cl->detail, "nothing to compare"); free(d); return; }
@@ -678,50 +778,64 @@ static void multi_claim(spire_exp_result *r, int i, const double *v, const int *
     free(d);
 }
 
-int spire_exp_claims(spire_exp_result *r, const double *thresholds)
+/* The verdicts into r->claims (wrong = 0) or, from the wrong models' values,
+ * into r->mclaims (wrong = 1; spire/experiment.h): the same rules on
+ * SPIRE's column replaced by the wrong model's. */
+static int claims_core(spire_exp_result *r, const double *thr, int wrong)
 {
-    if (!r) return GSL_EINVAL;
-    const double *thr = thresholds ? thresholds : DEFAULT_THR;
     size_t S = r->seeds, G = r->nlr * r->nsteps;
+    spire_exp_claim *out = wrong ? r->mclaims : r->claims;
     double *d = malloc((S ? S : 1) * sizeof *d), *v = nans(S * NM);
-    if (!d || !v) { free(d); free(v); return GSL_ENOMEM; }
-    spire_exp_ci ci;
+    double *kp = nans(S * NM), *kn = nans(S * NM), *fk = nans(S * NM), *fg = nans(S * NM);
+    if (!d || !v || !kp || !kn || !fk || !fg) { free(d); free(v); free(kp); free(kn); free(fk); free(fg); return GSL_ENOMEM; }
+    /* the values the rules see: SPIRE's column (m = 0) is the wrong model's when wrong */
+    memcpy(kp, r->kid_pre, S * NM * sizeof *kp); memcpy(kn, r->kid_new, S * NM * sizeof *kn);
+    memcpy(fk, r->fkid_new, S * NM * sizeof *fk); memcpy(fg, r->forget, S * NM * sizeof *fg);
+    const double *pr = wrong ? r->mut_probe_r : r->probe_r;
+    for (size_t s = 0; wrong && s < S; s++) {
+        kp[s * NM] = r->mut_kid_pre[s];
+        kn[s * NM] = r->mut_kid_new[s];
+        fk[s * NM] = r->mut_fkid_new[s];
+        fg[s * NM] = r->forget[s * NM + SPIRE_FED_M_FULL];
+    }
+    spire_exp_ci ci, spk;
+    spire_exp_ci_t(column(kp, S, NM, 0, d), S, 0.95, &spk);
     /* E1 */
     double fm = 0;
     size_t nf = 0;
-    for (size_t s = 0; s < S; s++) if (isfinite(r->kid_pre[s * NM + SPIRE_FED_M_ASIS])) { fm += r->kid_pre[s * NM + SPIRE_FED_M_ASIS]; nf++; }
+    for (size_t s = 0; s < S; s++) if (isfinite(kp[s * NM + SPIRE_FED_M_ASIS])) { fm += kp[s * NM + SPIRE_FED_M_ASIS]; nf++; }
     fm = nf ? fm / (double)nf : NAN;
-    for (size_t s = 0; s < S; s++) d[s] = (r->kid_pre[s * NM + SPIRE_FED_M_ASIS] - r->kid_pre[s * NM]) / fm;
+    for (size_t s = 0; s < S; s++) d[s] = (kp[s * NM + SPIRE_FED_M_ASIS] - kp[s * NM]) / fm;
     spire_exp_ci_t(d, S, 0.98, &ci);
-    set_claim(&r->claims[0], 0, ci.mean, ci.lo, ci.hi, thr[0]);
-    snprintf(r->claims[0].detail, sizeof r->claims[0].detail,
+    set_claim(&out[0], 0, ci.mean, ci.lo, ci.hi, thr[0]);
+    snprintf(out[0].detail, sizeof out[0].detail,
              "%zu seeds: pre-training clients' KID SPIRE %.4g, FedAvg %.4g (means); relative advantage %.3g [%.3g, %.3g] (98%%)",
-             S, r->ci_kid_pre[0].mean, r->ci_kid_pre[SPIRE_FED_M_ASIS].mean, ci.mean, ci.lo, ci.hi);
+             S, spk.mean, r->ci_kid_pre[SPIRE_FED_M_ASIS].mean, ci.mean, ci.lo, ci.hi);
     /* E2: feature KID for digits when present */
     int feat = 0;
-    for (size_t s = 0; s < S; s++) feat |= isfinite(r->fkid_new[s * NM]);
+    for (size_t s = 0; s < S; s++) feat |= isfinite(fk[s * NM]);
     int use[NM] = { 0 };
     for (size_t m = 1; m < NM; m++) use[m] = 1;
-    multi_claim(r, 1, feat ? r->fkid_new : r->kid_new, use, thr[1], NULL,
+    multi_claim(r, out, 1, feat ? fk : kn, use, thr[1], NULL,
                 feat ? "feature-space KID baseline - SPIRE" : "new-client KID baseline - SPIRE");
     if (r->nsizes) {   /* where it holds or fails: the smallest and largest sample size */
         size_t ns = r->nsizes;
         for (size_t k = 0; k < ns; k += (ns > 1 ? ns - 1 : 1)) {
-            append(r->claims[1].detail, sizeof r->claims[1].detail, "; n=%zu: SPIRE %.3g", r->sizes[k], r->ci_size_kid[k * NM].mean);
-            for (size_t m = 1; m < NM; m++) append(r->claims[1].detail, sizeof r->claims[1].detail, " %s %.3g", r->method[m], r->ci_size_kid[k * NM + m].mean);
+            append(out[1].detail, sizeof out[1].detail, "; n=%zu: SPIRE %.3g", r->sizes[k], r->ci_size_kid[k * NM].mean);
+            for (size_t m = 1; m < NM; m++) append(out[1].detail, sizeof out[1].detail, " %s %.3g", r->method[m], r->ci_size_kid[k * NM + m].mean);
             if (ns == 1) break;
         }
     }
     /* E3 */
     int spire_zero = 1;
     for (size_t s = 0; s < S; s++) {
-        d[s] = r->forget[s * NM + SPIRE_FED_M_FULL] - r->forget[s * NM];
-        if (r->forget[s * NM] != 0) spire_zero = 0;
+        d[s] = fg[s * NM + SPIRE_FED_M_FULL] - fg[s * NM];
+        if (fg[s * NM] != 0) spire_zero = 0;
     }
     spire_exp_ci_t(d, S, 0.98, &ci);
-    set_claim(&r->claims[2], 2, ci.mean, ci.lo, ci.hi, thr[2]);
-    if (!spire_zero) r->claims[2].verdict = "NOT REPRODUCED";
-    snprintf(r->claims[2].detail, sizeof r->claims[2].detail,
+    set_claim(&out[2], 2, ci.mean, ci.lo, ci.hi, thr[2]);
+    if (!spire_zero) out[2].verdict = "NOT REPRODUCED";
+    snprintf(out[2].detail, sizeof out[2].detail,
              "%zu seeds: forgetting SPIRE %s; full %.3g [%.3g, %.3g], last %.3g (95%%); paired full - SPIRE %.3g [%.3g, %.3g] (98%%)",
              S, spire_zero ? "exactly 0 in every seed" : "NOT 0", r->ci_forget[SPIRE_FED_M_FULL].mean,
              r->ci_forget[SPIRE_FED_M_FULL].lo, r->ci_forget[SPIRE_FED_M_FULL].hi,
@@ -740,10 +854,16 @@ int spire_exp_claims(spire_exp_result *r, const double *thresholds)
                 }
                 v[s * NM + m] = isinf(hi) ? INFINITY : hi - lo;
             }
+        for (size_t s = 0; wrong && s < S; s++) {   /* SPIRE's spread: a factor above the largest finite baseline's */
+            double big = NAN;
+            for (size_t m = 1; m < NM; m++)
+                if (r->rob_in[m] && isfinite(v[s * NM + m]) && !(v[s * NM + m] <= big)) big = v[s * NM + m];
+            v[s * NM] = isnan(big) ? INFINITY : SPIRE_EXP_MUTANT_SPREAD * big;
+        }
         size_t B = 0;
         for (size_t m = 1; m < NM; m++) B += r->rob_in[m] != 0;
         double level = 1 - 2 * 0.01 / (double)B;
-        spire_exp_claim *cl = &r->claims[3];
+        spire_exp_claim *cl = &out[3];
         cl->detail[0] = 0;
         append(cl->detail, sizeof cl->detail, "seeds in which the baseline's spread exceeds SPIRE's (ties dropped), %zu seeds, "
                "Clopper-Pearson at %.4g%%:", S, 100 * level);
@@ -777,26 +897,41 @@ int spire_exp_claims(spire_exp_result *r, const double *thresholds)
         append(cl->detail, sizeof cl->detail, " SPIRE had a diverged cell in %zu seeds; shown: %s", sdiv,
                any_below ? bname : lname);
     } else {
-        set_claim(&r->claims[3], 3, NAN, NAN, NAN, thr[3]);
-        snprintf(r->claims[3].detail, sizeof r->claims[3].detail, "the robustness grid was not run");
+        set_claim(&out[3], 3, NAN, NAN, NAN, thr[3]);
+        snprintf(out[3].detail, sizeof out[3].detail, "the robustness grid was not run");
     }
     /* E5 */
     {
         spire_exp_ci z;
-        for (size_t s = 0; s < S; s++) d[s] = fabs(r->probe_r[s]) < 1 ? atanh(r->probe_r[s]) : NAN;
+        for (size_t s = 0; s < S; s++) d[s] = fabs(pr[s]) < 1 ? atanh(pr[s]) : NAN;
         spire_exp_ci_t(d, S, 0.98, &z);
-        set_claim(&r->claims[4], 4, tanh(z.mean), tanh(z.lo), tanh(z.hi), thr[4]);
-        snprintf(r->claims[4].detail, sizeof r->claims[4].detail,
+        set_claim(&out[4], 4, tanh(z.mean), tanh(z.lo), tanh(z.hi), thr[4]);
+        snprintf(out[4].detail, sizeof out[4].detail,
                  "%zu seeds, %zu output(s) per client, C = %zu clients; r per seed from %.3g to %.3g; "
                  "mean r %.3g [%.3g, %.3g] (98%%, Fisher z over seeds)",
-                 z.n, r->probe_q, r->C, gsl_stats_min(r->probe_r, 1, S), gsl_stats_max(r->probe_r, 1, S),
+                 z.n, r->probe_q, r->C, gsl_stats_min(pr, 1, S), gsl_stats_max(pr, 1, S),
                  tanh(z.mean), tanh(z.lo), tanh(z.hi));
     }
     for (int i = 0; i < SPIRE_EXP_NCLAIMS; i++)
-        if (!(isfinite(r->claims[i].lo) && isfinite(r->claims[i].hi)) && strcmp(r->claims[i].verdict, "NOT REPRODUCED"))
-            r->claims[i].verdict = "UNDECIDED";
-    free(d); free(v);
+        if (!(isfinite(out[i].lo) && isfinite(out[i].hi)) && strcmp(out[i].verdict, "NOT REPRODUCED"))
+            out[i].verdict = "UNDECIDED";
+    for (int i = 0; wrong && i < SPIRE_EXP_NCLAIMS; i++) {
+        char t[sizeof out[i].detail];
+        snprintf(t, sizeof t, "WRONG MODEL: %s", out[i].detail);
+        memcpy(out[i].detail, t, sizeof t);
+        out[i].claim = MUTANT_TEXT[i];
+    }
+    free(d); free(v); free(kp); free(kn); free(fk); free(fg);
     return GSL_SUCCESS;
+}
+
+int spire_exp_claims(spire_exp_result *r, const double *thresholds)
+{
+    if (!r) return GSL_EINVAL;
+    const double *thr = thresholds ? thresholds : DEFAULT_THR;
+    int st = claims_core(r, thr, 0);
+    if (!st && r->opts.mutant) st = claims_core(r, thr, 1);
+    return st;
 }
 
 /* ---- the run --------------------------------------------------------------------- */
@@ -868,15 +1003,38 @@ static void csv_quoted(spl_buf *b, const char *s)
     spl_buf_puts(b, "\"");
 }
 
+/* the claims as CSV rows under their header */
+static void claims_csv(spl_buf *b, const spire_exp_claim *cls)
+{
+    spl_buf_puts(b, "id,claim,measured,lo,hi,threshold,verdict,detail\n");
+    for (int i = 0; i < SPIRE_EXP_NCLAIMS; i++) {
+        const spire_exp_claim *cl = &cls[i];
+        spl_buf_printf(b, "%s,", cl->id);
+        csv_quoted(b, cl->claim);
+        spl_buf_printf(b, ",%.6g,%.6g,%.6g,%.6g,%s,", cl->measured, cl->lo, cl->hi, cl->threshold, cl->verdict);
+        csv_quoted(b, cl->detail);
+        spl_buf_puts(b, "\n");
+    }
+}
+
+/* the claims as a markdown table */
+static void claim_table(spl_buf *b, const spire_exp_claim *cls)
+{
+    spl_buf_puts(b, "\n| claim | measured | interval | threshold | verdict |\n|---|---|---|---|---|\n");
+    for (int i = 0; i < SPIRE_EXP_NCLAIMS; i++)
+        spl_buf_printf(b, "| %s | %.4g | [%.4g, %.4g] | %.4g | %s |\n", cls[i].id, cls[i].measured, cls[i].lo,
+                       cls[i].hi, cls[i].threshold, cls[i].verdict);
+}
+
 int spire_exp_write(const spire_exp_result *r, const char *dir, char *err, size_t errlen)
 {
     if (!r || !dir) return spl_errf(GSL_EINVAL, err, errlen, "spire_exp_write: NULL argument");
     const spire_exp_opts *o = &r->opts;
     size_t S = r->seeds, C = r->C, K = r->K, D = r->D, ns = r->nsizes, G = r->nlr * r->nsteps, q = r->probe_q;
-    enum { CL, TB, MD, PA, SZ, RB, PR, CM, RD, BR, DG, SE, NB };
+    enum { CL, TB, MD, PA, SZ, RB, PR, CM, RD, BR, DG, SE, CT, NB };
     static const char *names[NB] = { "clients.csv", "table.csv", "table.md", "paired.csv", "sizes.csv",
                                      "robustness.csv", "probe.csv", "claims.csv", "rounds.csv", "bridge.csv",
-                                     "digits.csv", "seeds.csv" };
+                                     "digits.csv", "seeds.csv", "claims_true.csv" };
     spl_buf b[NB];
     for (int i = 0; i < NB; i++) spl_buf_init(&b[i]);
     /* clients.csv */
@@ -929,10 +1087,14 @@ int spire_exp_write(const spire_exp_result *r, const char *dir, char *err, size_
     if (isfinite(r->ci_clf_acc.mean))
         spl_buf_printf(&b[MD], "Digits classifier (pre-training clients' training rows only): held-out accuracy %.4f [%.4f, %.4f].\n",
                        r->ci_clf_acc.mean, r->ci_clf_acc.lo, r->ci_clf_acc.hi);
-    spl_buf_puts(&b[MD], "\n| claim | measured | interval | threshold | verdict |\n|---|---|---|---|---|\n");
-    for (int i = 0; i < SPIRE_EXP_NCLAIMS; i++)
-        spl_buf_printf(&b[MD], "| %s | %.4g | [%.4g, %.4g] | %.4g | %s |\n", r->claims[i].id, r->claims[i].measured,
-                       r->claims[i].lo, r->claims[i].hi, r->claims[i].threshold, r->claims[i].verdict);
+    if (o->mutant)
+        spl_buf_puts(&b[MD], "\n**WRONG MODELS (--mutant), not results**: the verdicts of deliberately wrong models "
+                             "(docs/claims.md, \"Wrong models of E1-E5\"); each should be NOT REPRODUCED.\n");
+    claim_table(&b[MD], o->mutant ? r->mclaims : r->claims);
+    if (o->mutant) {
+        spl_buf_puts(&b[MD], "\nThe true model, same run (claims_true.csv):\n");
+        claim_table(&b[MD], r->claims);
+    }
     /* sizes.csv */
     spl_buf_puts(&b[SZ], "size,method,kid_mean,kid_lo,kid_hi,tv_mean,tv_lo,tv_hi,seeds\n");
     for (size_t k = 0; k < ns; k++)
@@ -962,16 +1124,9 @@ int spire_exp_write(const spire_exp_result *r, const char *dir, char *err, size_
                                r->is_new[s * C + c] ? "new" : "pre", j, r->probe_truth[i], r->probe_pred[i],
                                r->probe_r[s], r->probe_r_lo[s]);
             }
-    /* claims.csv */
-    spl_buf_puts(&b[CM], "id,claim,measured,lo,hi,threshold,verdict,detail\n");
-    for (int i = 0; i < SPIRE_EXP_NCLAIMS; i++) {
-        const spire_exp_claim *cl = &r->claims[i];
-        spl_buf_printf(&b[CM], "%s,", cl->id);
-        csv_quoted(&b[CM], cl->claim);
-        spl_buf_printf(&b[CM], ",%.6g,%.6g,%.6g,%.6g,%s,", cl->measured, cl->lo, cl->hi, cl->threshold, cl->verdict);
-        csv_quoted(&b[CM], cl->detail);
-        spl_buf_puts(&b[CM], "\n");
-    }
+    /* claims.csv (with mutant: the wrong models'; claims_true.csv the true model's) */
+    claims_csv(&b[CM], o->mutant ? r->mclaims : r->claims);
+    if (o->mutant) claims_csv(&b[CT], r->claims);
     /* rounds.csv (first seed, SPIRE) */
     spl_buf_puts(&b[RD], "round,client,loss\n");
     for (size_t t = 0; t < r->rounds; t++)
@@ -1009,6 +1164,7 @@ int spire_exp_write(const spire_exp_result *r, const char *dir, char *err, size_
     for (int i = 0; i < NB && !st; i++) {
         if (i == BR && o->kind != SPIRE_FED_GMM2) continue;
         if (i == DG && o->kind != SPIRE_FED_DIGITS) continue;
+        if (i == CT && !o->mutant) continue;
         st = write_one(&b[i], dir, names[i], err, errlen);
     }
     for (int i = 0; i < NB; i++) spl_buf_release(&b[i]);

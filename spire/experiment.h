@@ -38,6 +38,28 @@
  * `threads`.  With an MPI hook the seeds run one after the other (the hook's
  * collectives are per round).
  *
+ * The wrong models (mutant = 1; docs/claims.md, "Wrong models of E1–E5"),
+ * computed after everything the true model draws (its verdicts and tables
+ * are bit-identical with mutant 0).  "SPIRE with another client's
+ * embedding": a random order o of the seed's C clients (stream
+ * (s, SPIRE_EXP_STREAM_MUTANT, 0)) and its C − 1 shifts σ_k(o[i]) =
+ * o[(i + k) mod C], k = 1..C−1, each a derangement; over k every client
+ * gets every other client's embedding once, and the wrong model's value of
+ * a seed is the mean over k (the expectation over a uniformly random other
+ * client).  Used by E1, E2 and E5:
+ *   E1: SPIRE's KID on the pre-training clients, client c generated from the
+ *       embedding of σ_k(c) (same evaluation streams as the true KID);
+ *   E2: SPIRE's KID (and feature KID) on the new clients, the same way (the
+ *       embeddings: pre-trained and SPIRE-adapted);
+ *   E3: SPIRE's forgetting replaced by full fine-tuning's of the same seed
+ *       (SPIRE's backbone drifting as a fine-tuned one does);
+ *   E4: SPIRE's grid spread replaced by SPIRE_EXP_MUTANT_SPREAD × the largest
+ *       finite baseline spread of the seed (verdict level);
+ *   E5: the probe on the deranged embeddings (row c: σ_k(c)'s), r = tanh of
+ *       the mean over k of atanh r.
+ * Under each the claim is false: E3 and E4 by construction, E1, E2 and E5
+ * by the margins measured in docs/claims.md.
+ *
  * Statistics over seeds: spire_exp_ci_t (mean and t-interval).  Tables at
  * 95%; the verdicts use 98% intervals (1% per side) so that a false
  * NOT REPRODUCED has probability ≤ 1% when the claim holds (Bonferroni over
@@ -52,6 +74,8 @@
 #include "spire/fed.h"
 
 #define SPIRE_EXP_STREAM_SIZES 0x5401u
+#define SPIRE_EXP_STREAM_MUTANT 0x5402u   /* the wrong models' client order: (s, this, 0) */
+#define SPIRE_EXP_MUTANT_SPREAD 2.0        /* E4's wrong model: SPIRE's spread = this × the largest finite baseline spread */
 #define SPIRE_EXP_SIZES_MAX 16
 #define SPIRE_EXP_GRID_MAX 8
 #define SPIRE_EXP_NCLAIMS 5
@@ -75,6 +99,7 @@ typedef struct {                 /* everything that determines an experiment */
     size_t sizes[SPIRE_EXP_SIZES_MAX];   /* new client's n_train values, increasing */
     int classifier;              /* digits: train the digits classifier per seed (feature KID, label TV) */
     int threads;                 /* workers (seeds run concurrently); results independent of it */
+    int mutant;                  /* 1: also the deliberately wrong models of E1–E5 (below); 0: none */
     const spire_fed_hook *hook;  /* MPI (cli/dist.c), or NULL */
     void (*progress)(void *ctx, const char *line);   /* one line, no newline; may be NULL */
     void *progress_ctx;
@@ -173,6 +198,14 @@ typedef struct spire_exp_result {
     size_t rounds;
     double *round_loss;
     spire_exp_claim claims[SPIRE_EXP_NCLAIMS];
+    /* the wrong models (opts.mutant; NaN / unset otherwise), per seed [s]:
+     * SPIRE's mean KID on the pre-training and on the new clients and the new
+     * clients' feature KID with the embeddings deranged, the probe's pooled r
+     * with the inputs deranged (each the mean over the C − 1 shifts); the
+     * random order o of the shifts [s * C + i] = o[i] */
+    double *mut_kid_pre, *mut_kid_new, *mut_fkid_new, *mut_probe_r;
+    size_t *mut_order;
+    spire_exp_claim mclaims[SPIRE_EXP_NCLAIMS];   /* the wrong models' verdicts (opts.mutant) */
     double wall;                 /* seconds */
 } spire_exp_result;
 
@@ -183,7 +216,8 @@ int spire_exp_run(const spire_exp_opts *o, spire_exp_result **out, char *err, si
 void spire_exp_result_free(spire_exp_result *r);   /* NULL is fine */
 
 /* The verdicts E1–E5 from the per-seed values of r (spire_exp_run calls it;
- * exposed so that a test can flip a verdict with its threshold).
+ * exposed so that a test can flip a verdict with its threshold); with
+ * r->opts.mutant also the wrong models' verdicts into r->mclaims.
  * thresholds (5) may be NULL: the fixed defaults (docs/federated.md).
  * GSL_EINVAL for r NULL. */
 int spire_exp_claims(spire_exp_result *r, const double *thresholds);
@@ -191,6 +225,9 @@ int spire_exp_claims(spire_exp_result *r, const double *thresholds);
 /* All tables as files into dir (atomic writes, common/spl_file.h):
  * clients.csv, table.csv, table.md, paired.csv, sizes.csv, robustness.csv,
  * probe.csv, claims.csv, rounds.csv, bridge.csv (gmm2), digits.csv (digits).
+ * With r->opts.mutant: claims.csv holds the WRONG models' verdicts (each
+ * claim text begins "WRONG MODEL"), claims_true.csv the true model's (the
+ * bytes claims.csv has without mutant), and table.md shows both, labelled.
  * The directory must exist.  GSL_EINVAL for NULL; GSL_EFAILED on I/O
  * (err says which file). */
 int spire_exp_write(const spire_exp_result *r, const char *dir, char *err, size_t errlen);

@@ -1,7 +1,9 @@
 /* tests/cu_experiment.c — spire/experiment.h: the t-interval against a hand
  * computation, the verdict rule and a claim that flips with its threshold,
  * a tiny experiment (seconds) whose tables agree with its per-seed values,
- * and the property that 1 and 2 worker threads give bit-identical results. */
+ * the property that 1 and 2 worker threads give bit-identical results, and
+ * the wrong models (mutant): the true model unchanged by them (property),
+ * E3 and E4 flipped to NOT REPRODUCED, E1/E2/E5 worse than the true model. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -185,6 +187,111 @@ static void test_threads_property(void)
     spire_exp_result_free(r2);
 }
 
+/* The true model's results are the same bytes with and without the wrong
+ * models (property test: mutant runs after everything the true model draws). */
+static spire_exp_result *RM;   /* the tiny run with the wrong models */
+
+static int same_claims(const spire_exp_claim *a, const spire_exp_claim *b)
+{
+    for (int i = 0; i < SPIRE_EXP_NCLAIMS; i++)
+        if (strcmp(a[i].verdict, b[i].verdict) || strcmp(a[i].detail, b[i].detail) ||
+            memcmp(&a[i].measured, &b[i].measured, sizeof(double)) || memcmp(&a[i].lo, &b[i].lo, sizeof(double)) ||
+            memcmp(&a[i].hi, &b[i].hi, sizeof(double)))
+            return 0;
+    return 1;
+}
+
+static void test_mutant_property(void)
+{
+    CU_ASSERT_PTR_NOT_NULL_FATAL(R1);
+    spire_exp_opts o;
+    tiny(&o, 3, 1);
+    o.mutant = 1;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(spire_exp_run(&o, &RM, err, sizeof err), GSL_SUCCESS);
+    spire_exp_result *r = R1, *m = RM;
+    size_t S = r->seeds, NM = r->nm, C = r->C, G = r->nlr * r->nsteps;
+    CU_ASSERT(same(r->kid_new, m->kid_new, S * NM));
+    CU_ASSERT(same(r->kid_pre, m->kid_pre, S * NM));
+    CU_ASSERT(same(r->forget, m->forget, S * NM));
+    CU_ASSERT(same(r->client_kid, m->client_kid, S * NM * C));
+    CU_ASSERT(same(r->size_kid, m->size_kid, S * r->nsizes * NM));
+    CU_ASSERT(same(r->rob_kid, m->rob_kid, S * NM * G));
+    CU_ASSERT(same(r->probe_pred, m->probe_pred, S * C * r->probe_q));
+    CU_ASSERT(same(r->probe_r, m->probe_r, S));
+    CU_ASSERT(same_claims(r->claims, m->claims));
+    /* without mutant no wrong model is run */
+    CU_ASSERT_PTR_NULL(r->mclaims[0].verdict);
+    for (size_t s = 0; s < S; s++) CU_ASSERT(isnan(r->mut_kid_pre[s]) && isnan(m->mut_fkid_new[s]));
+    /* with it: per seed a random order of the C clients, finite wrong-model values */
+    for (size_t s = 0; s < S; s++) {
+        int seen[16] = { 0 };
+        for (size_t i = 0; i < C; i++) if (m->mut_order[s * C + i] < C) seen[m->mut_order[s * C + i]]++;
+        for (size_t c = 0; c < C; c++) CU_ASSERT_EQUAL(seen[c], 1);
+        CU_ASSERT(isfinite(m->mut_kid_pre[s]) && isfinite(m->mut_kid_new[s]) && fabs(m->mut_probe_r[s]) <= 1);
+    }
+    for (int i = 0; i < SPIRE_EXP_NCLAIMS; i++) {
+        CU_ASSERT_PTR_NOT_NULL_FATAL(m->mclaims[i].verdict);
+        CU_ASSERT(!strncmp(m->mclaims[i].claim, "WRONG MODEL", 11));
+        CU_ASSERT(!strncmp(m->mclaims[i].detail, "WRONG MODEL", 11));
+    }
+}
+
+/* E3's wrong model (SPIRE given full fine-tuning's forgetting) flips the
+ * verdict: the true model's SPIRE forgets exactly 0, the wrong one does not. */
+static void test_mutant_e3(void)
+{
+    CU_ASSERT_PTR_NOT_NULL_FATAL(RM);
+    spire_exp_result *m = RM;
+    size_t S = m->seeds, NM = m->nm, moved = 0;
+    for (size_t s = 0; s < S; s++) moved += m->forget[s * NM + SPIRE_FED_M_FULL] != 0;
+    CU_ASSERT_FATAL(moved > 0);   /* the fixture's full fine-tuning forgets */
+    CU_ASSERT(strcmp(m->claims[2].verdict, "NOT REPRODUCED") != 0);
+    CU_ASSERT_STRING_EQUAL(m->mclaims[2].verdict, "NOT REPRODUCED");
+    /* the written files: claims.csv the wrong models', claims_true.csv the true model's */
+    char dir[] = "/tmp/cu_experiment_XXXXXX", err[512];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_EQUAL(spire_exp_write(m, dir, err, sizeof err), GSL_SUCCESS);
+    char *w = cu_slurp(dir, "claims.csv"), *t = cu_slurp(dir, "claims_true.csv"), *md = cu_slurp(dir, "table.md");
+    CU_ASSERT(w && strstr(w, "\nE3,\"WRONG MODEL") && strstr(w, "NOT REPRODUCED"));
+    CU_ASSERT(t && !strstr(t, "WRONG MODEL") && !strncmp(t, "id,claim,", 9));
+    CU_ASSERT(md && strstr(md, "WRONG MODELS (--mutant), not results"));
+    free(w); free(t); free(md);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    spire_exp_result_free(RM);
+    RM = NULL;
+}
+
+/* E4's wrong model (SPIRE's spread 2 × the largest finite baseline spread)
+ * flips the verdict once some baseline has a finite spread in >= 9 of 10
+ * seeds (Clopper-Pearson upper bound of 0/n below 1/2 at 1 − 0.02/3);
+ * E1, E2, E5: the wrong model's SPIRE is worse than the true one in the mean
+ * (another client's embedding; checked against the true values). */
+static void test_mutant_e4(void)
+{
+    spire_exp_opts o;
+    tiny(&o, 10, 2);
+    o.mutant = 1;
+    o.nsizes = 0;
+    o.grid_lr[1] = 1e-2;   /* no divergence: finite spreads */
+    o.grid_steps[0] = 20;
+    spire_exp_result *m = NULL;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(spire_exp_run(&o, &m, err, sizeof err), GSL_SUCCESS);
+    size_t S = m->seeds, NM = m->nm, G = m->nlr * m->nsteps, finite = 0;
+    for (size_t s = 0; s < S; s++) {
+        int ok = 1;
+        for (size_t g = 0; g < G; g++) ok &= isfinite(m->rob_kid[(s * NM + SPIRE_FED_M_LAST) * G + g]);
+        finite += ok;
+    }
+    CU_ASSERT_FATAL(finite >= 9);
+    CU_ASSERT(strcmp(m->claims[3].verdict, "NOT REPRODUCED") != 0);
+    CU_ASSERT_STRING_EQUAL(m->mclaims[3].verdict, "NOT REPRODUCED");
+    spire_exp_result_free(m);
+}
+
 static void test_write(void)
 {
     CU_ASSERT_PTR_NOT_NULL_FATAL(R1);
@@ -221,6 +328,9 @@ CU_TestInfo cu_experiment_tests[] = {
     { "tiny experiment: tables agree with per-seed values", test_tiny_tables },
     { "a claim verdict flips with its threshold", test_claim_flips },
     { "property: 1 and 2 workers give the same bytes", test_threads_property },
+    { "property: the wrong models leave the true model's bytes", test_mutant_property },
+    { "wrong model of E3 flips the verdict; claims files", test_mutant_e3 },
+    { "wrong model of E4 flips the verdict (10 seeds)", test_mutant_e4 },
     { "tables written, claims.csv", test_write },
     CU_TEST_INFO_NULL
 };
