@@ -137,7 +137,8 @@ CHECK_SEEDS  ?= 1:20
 CHECK_CLAIMS ?= C1 C2 C3 C4 C5 C6 C7 C8 C9 C10 C11 C12 C13
 CHECK_RANDOM ?= C4 C5 C6 C7 C9 C10 C11 C13
 # the federated verdicts E1-E5: CHECK_EXP_REPS whole 10-seed experiments per preset
-# (disjoint seeds; tests/studies/exp_seeds.sh)
+# (disjoint seeds; tests/studies/exp_seeds.sh), each with --mutant: the true
+# model's verdicts (null study) and the wrong models' (power study) of one run
 CHECK_EXP_PRESETS ?= gmm2 gmmK digits
 CHECK_EXP_REPS    ?= 20
 check-seeds: $(BUILD)/spirelab
@@ -155,9 +156,9 @@ check-seeds: $(BUILD)/spirelab
 	  tail -n +2 $(BUILD)/check-seeds/power-full-$$c.csv | sed "s/^/power full: /"; \
 	done; \
 	for p in $(CHECK_EXP_PRESETS); do \
-	  nice -n 10 bash tests/studies/exp_seeds.sh $(BUILD)/spirelab $$p $(CHECK_EXP_REPS) $(BUILD)/check-seeds/exp \
+	  nice -n 10 bash tests/studies/exp_seeds.sh $(BUILD)/spirelab $$p $(CHECK_EXP_REPS) $(BUILD)/check-seeds/exp --mutant \
 	    >$(BUILD)/check-seeds/exp-$$p.csv 2>$(BUILD)/check-seeds/exp-$$p.log || rc=1; \
-	  tail -n +2 $(BUILD)/check-seeds/exp-$$p.csv | sed "s/^/experiments: /"; \
+	  grep -v '^preset,' $(BUILD)/check-seeds/exp-$$p.csv | sed "s/^/experiments: /"; \
 	done; exit $$rc
 
 figs: all
