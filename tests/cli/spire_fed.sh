@@ -18,6 +18,7 @@ expect_bad "--new" -- spire experiment --quick --new 0 --out "$tmp/bad"
 expect_bad "--ddim-eta" -- spire experiment --quick --ddim-eta 1.5 --out "$tmp/bad"
 expect_bad "--ddim-eta" -- spire experiment --quick --ddim-eta -0.1 --out "$tmp/bad"
 expect_bad "--ddim-clip" -- spire experiment --quick --ddim-clip -1 --out "$tmp/bad"
+expect_bad "--mutant" -- spire pretrain --mutant --state "$tmp/f.state"
 [ ! -e "$tmp/bad" ] && ok || bad "spire experiment: a bad flag created the --out directory"
 
 # --- pretrain, and --resume gives the same state as an uninterrupted run
@@ -54,6 +55,18 @@ done
 awk -F, '$1 == "spire" && $2 == 64 && $15 == 0 { f = 1 } END { exit !f }' "$tmp/exp/table.csv" && ok || bad "table.csv: SPIRE must train 64 numbers and forget nothing"
 [ "$(cut -d, -f1 "$tmp/exp/claims.csv" | tr '\n' ' ')" = "id E1 E2 E3 E4 E5 " ] && ok || bad "claims.csv: expected E1..E5"
 grep -q 'UNDECIDED' "$tmp/exp/claims.csv" && ok || bad "claims.csv: one seed must leave the claims UNDECIDED (no interval)"
+# --mutant: the wrong models' verdicts in claims.csv (labelled), the true model's in
+# claims_true.csv, the same bytes as claims.csv without --mutant (property)
+"$BIN" spire --help | grep -q -- '--mutant' && grep -q -- '`--mutant`' docs/cli/spire.md && ok \
+  || bad "spire --help and docs/cli/spire.md must both list --mutant"
+if "$BIN" spire experiment --preset gmm2 --quick --mutant --out "$tmp/expm" >"$tmp/expm.out" 2>"$tmp/err"; then ok; else bad "spire experiment --mutant: $(cat "$tmp/err")"; fi
+cmp -s "$tmp/exp/claims.csv" "$tmp/expm/claims_true.csv" && cmp -s "$tmp/exp/table.csv" "$tmp/expm/table.csv" && ok \
+  || bad "spire experiment --mutant: claims_true.csv / table.csv differ from the run without --mutant"
+[ "$(grep -c '^E[1-5],"WRONG MODEL' "$tmp/expm/claims.csv")" -eq 5 ] && ok || bad "claims.csv with --mutant: every row must say WRONG MODEL"
+grep -q 'WRONG MODELS (--mutant), not results' "$tmp/expm/table.md" && ok || bad "table.md with --mutant: no WRONG MODELS label"
+[ "$(grep -c 'WRONG MODEL (--mutant, not a result) E[1-5]' "$tmp/err")" -eq 5 ] && ok || bad "stderr with --mutant: five labelled wrong-model lines"
+grep -q 'E3 NOT REPRODUCED' "$tmp/err" && ok || bad "--mutant: E3's wrong model (SPIRE forgets as full fine-tuning) must be NOT REPRODUCED"
+[ ! -e "$tmp/exp/claims_true.csv" ] && ok || bad "claims_true.csv written without --mutant"
 
 # --- digits, quick: the classifier's feature KID and label TV, the digits tiles
 if "$BIN" spire experiment --preset digits --quick --out "$tmp/expd" >"$tmp/expd.out" 2>"$tmp/err"; then ok; else bad "spire experiment --preset digits --quick: $(cat "$tmp/err")"; fi
