@@ -719,7 +719,6 @@ static const char *MUTANT_TEXT[SPIRE_EXP_NCLAIMS] = {
     "another client's statistics, r near 0 < 0.5. Expected: NOT REPRODUCED.",
 };
 
-
 static void set_claim(spire_exp_claim *cl, int i, double meas, double lo, double hi, double thr)
 {
     static const char *ids[SPIRE_EXP_NCLAIMS] = { "E1", "E2", "E3", "E4", "E5" };
