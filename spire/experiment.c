@@ -914,10 +914,14 @@ static int claims_core(spire_exp_result *r, const double *thr, int wrong)
     for (int i = 0; i < SPIRE_EXP_NCLAIMS; i++)
         if (!(isfinite(out[i].lo) && isfinite(out[i].hi)) && strcmp(out[i].verdict, "NOT REPRODUCED"))
             out[i].verdict = "UNDECIDED";
-    for (int i = 0; wrong && i < SPIRE_EXP_NCLAIMS; i++) {
-        char t[sizeof out[i].detail];
-        snprintf(t, sizeof t, "WRONG MODEL: %s", out[i].detail);
-        memcpy(out[i].detail, t, sizeof t);
+    static const char label[] = "WRONG MODEL: ";
+    for (int i = 0; wrong && i < SPIRE_EXP_NCLAIMS; i++) {   /* the label before the detail (its end cut if need be) */
+        char *t = out[i].detail;
+        size_t p = sizeof label - 1, n = strlen(t);
+        if (n > sizeof out[i].detail - 1 - p) n = sizeof out[i].detail - 1 - p;
+        memmove(t + p, t, n);
+        memcpy(t, label, p);
+        t[p + n] = 0;
         out[i].claim = MUTANT_TEXT[i];
     }
     free(d); free(v); free(kp); free(kn); free(fk); free(fg);
