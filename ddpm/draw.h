@@ -26,12 +26,15 @@ double ddpm_draw_explicit(const gmm2 *g, gsl_rng *r, double a, double b, double 
 ddpm_terms ddpm_terms_projected(double sep, double a, double b, double theta, double w,
                                 double vc, double e);
 
-/* Terms from a full d-dimensional draw: ||ε + b s_w(x_t)||² in R^d, with the
- * score s_w of gmm_score_noised (gmm/gmm.h).  mu (2, d): the means μ1, μ2 of
- * g (gmm2_mean); score (d): scratch.  The status of gmm_score_noised. */
-int ddpm_terms_explicit(const gmm2 *g, const double *mu, double a, double b, double theta,
-                        double w, const double *xt, const double *eps, double *score,
-                        ddpm_terms *t);
+/* One explicit draw and its terms: x_t = a x0 + b ε in R^d as
+ * ddpm_draw_explicit draws it (the same random numbers), and the terms of
+ * ||ε + b s_w(x_t)||² with the exact score s_w of the noised mixture
+ * (gmm/gmm.h: responsibilities by gmm_resp_noised from the distances
+ * |x_t − aμ_k|², summed while drawing; the score in gmm_score_noised's order
+ * of operations).  mu (2, d): μ1, μ2 of g (gmm2_mean); buf (2d): x_t and ε.
+ * The status of gmm_resp_noised. */
+int ddpm_sample_explicit(const gmm2 *g, const double *mu, gsl_rng *r, double a, double b,
+                         double theta, double w, double *buf, ddpm_terms *t);
 
 /* ---- the block-parallel skeleton (blocks.c) --------------------------------
  * n samples in blocks of DDPM_MC_BLOCK: block j holds samples i0 ≤ i < i1

@@ -26,7 +26,7 @@ typedef struct {
 } mc_ctx;
 
 /* One block of samples (the skeleton is ddpm_blocks_run); scratch holds
- * x_t, ε and the score (3d) for explicit draws. */
+ * x_t and ε (2d) for explicit draws. */
 static int mc_block(void *vc, gsl_rng *r, size_t j, size_t i0, size_t i1, double *buf)
 {
     const mc_ctx *c = vc;
@@ -43,8 +43,7 @@ static int mc_block(void *vc, gsl_rng *r, size_t j, size_t i0, size_t i1, double
         }
         ddpm_terms tm;
         if (c->o->mode == DDPM_MC_EXPLICIT) {
-            ddpm_draw_explicit(g, r, a, b, buf, buf + d);
-            int e = ddpm_terms_explicit(g, c->mu, a, b, c->theta, c->w, buf, buf + d, buf + 2 * d, &tm);
+            int e = ddpm_sample_explicit(g, c->mu, r, a, b, c->theta, c->w, buf, &tm);
             if (e) return e;
         } else {
             double x0u, vc, e;
@@ -77,7 +76,7 @@ static int mc_run(const gmm2 *g, const ddpm_schedule *s, double a0, double b0, d
     int st = GSL_SUCCESS;
     if (expl && !(st = gmm2_mean(g, 1, mu))) st = gmm2_mean(g, 2, mu + d);
     mc_ctx c = { g, s, a0, b0, w, spl_logit(g->pi), o, mu, bs };
-    if (!st) st = ddpm_blocks_run(o->n, o->seed, expl ? 3 * d : 0, mc_block, &c);
+    if (!st) st = ddpm_blocks_run(o->n, o->seed, expl ? 2 * d : 0, mc_block, &c);
     free(mu);
     if (st) { free(bs); return st; }
     block_stats tot;

@@ -158,5 +158,12 @@ double gmm_gauss_logpdf(const gmm_gauss *G, const double *x);
  * −∞. */
 int gmm_score_noised(size_t K, size_t d, const double *logw, const double *mu, double sigma,
                      double a, double b, const double *x, double *resp, double *score);
+/* The responsibilities r_k alone, from the squared distances d2 (K),
+ * d2_k = |x − aμ_k|², and v = a²σ² + b² (log-sum-exp, as gmm_score_noised
+ * computes them; resp may be d2).  For callers that accumulate the
+ * distances themselves while they draw x (ddpm/ explicit Monte Carlo).
+ * GSL_EINVAL for a NULL pointer; GSL_EDOM for K = 0, v ≤ 0 or not finite,
+ * or every log-weight −∞ (or a NaN). */
+int gmm_resp_noised(size_t K, const double *logw, double v, const double *d2, double *resp);
 
 #endif

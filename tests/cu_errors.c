@@ -379,6 +379,13 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EDOM, gmm_score_noised(2, 2, F.y, F.mu, -1, 0.6, 0.8, F.x, F.resp, F.out))               \
     X(GSL_EDOM, gmm_score_noised(2, 2, F.y, F.mu, 1, 0.0, 0.0, F.x, F.resp, F.out))                \
     X(GSL_EDOM, gmm_score_noised(1, 2, (double[]){ -INFINITY }, F.mu, 1, 0.6, 0.8, F.x, F.resp, F.out)) \
+    X(GSL_EINVAL, gmm_resp_noised(2, NULL, 1.0, F.x, F.resp))                                     \
+    X(GSL_EINVAL, gmm_resp_noised(2, F.y, 1.0, NULL, F.resp))                                      \
+    X(GSL_EINVAL, gmm_resp_noised(2, F.y, 1.0, F.x, NULL))                                         \
+    X(GSL_EDOM, gmm_resp_noised(0, F.y, 1.0, F.x, F.resp))                                         \
+    X(GSL_EDOM, gmm_resp_noised(2, F.y, 0.0, F.x, F.resp))                                         \
+    X(GSL_EDOM, gmm_resp_noised(2, F.y, INFINITY, F.x, F.resp))                                    \
+    X(GSL_EDOM, gmm_resp_noised(1, (double[]){ -INFINITY }, 1.0, F.x, F.resp))                     \
     /* ddpm/schedule.h */                                                                          \
     X(GSL_EINVAL, ctor_ddpm_schedule_alloc(DDPM_OU, 10))                                           \
     X(GSL_EDOM, ctor_ddpm_schedule_alloc(DDPM_LINEAR, 1))                                          \

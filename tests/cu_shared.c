@@ -9,13 +9,21 @@
  *    printed with %a): projected Monte Carlo and every sample set must be
  *    bit-identical; the explicit Monte Carlo, whose per-sample score now
  *    comes from gmm_score_noised (other rounding), within 1e-13 relative;
- *  - bit-identical results with 1 and 2 OpenMP threads (property). */
+ *  - bit-identical results with 1 and 2 OpenMP threads (property);
+ *  - the explicit Monte Carlo's per-sample terms (ddpm_sample_explicit, the
+ *    draw and two 8-lane passes) against the same draw evaluated with the
+ *    score vector of gmm_score_noised and sums in long double, for d with
+ *    and without a tail of fewer than 8 coordinates; both consume the same
+ *    random numbers.  gmm_resp_noised against the responsibilities of
+ *    gmm_score_noised from the same distances (other summation order). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <omp.h>
 #include <gsl/gsl_errno.h>
 #include "common/spl.h"
 #include "ddpm/ddpm.h"
+#include "ddpm/draw.h"
 #include "gmm/gmm.h"
 #include "tests/cu_util.h"
 
@@ -177,10 +185,73 @@ static void test_blocks_threads(void)
     CU_ASSERT(memcmp(s1, s2, sizeof s1) == 0);
 }
 
+static void test_sample_explicit(void)
+{
+    const size_t dims[] = { 1, 3, 8, 13, 1000 };
+    const double lv[3][3] = { { 0.6, 0.8, 0.3 }, { 0.05, 0.99874921777190895, -1.5 }, { 0.995, 0.099874921777190895, 2.0 } };
+    for (size_t id = 0; id < sizeof dims / sizeof *dims; id++) {
+        const size_t d = dims[id];
+        gmm2 *g = gmm2_alloc(d, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+        CU_ASSERT_EQUAL(gmm2_set(g, 0.3, 2.5, 0.4), GSL_SUCCESS);
+        gsl_rng *r1 = spl_rng_alloc(3, id, 0), *r2 = spl_rng_alloc(3, id, 0);
+        CU_ASSERT_EQUAL(gmm2_set_direction_random(g, r1), GSL_SUCCESS);
+        CU_ASSERT_EQUAL(gmm2_set_direction_random(g, r2), GSL_SUCCESS);
+        double *mu = malloc(2 * d * sizeof *mu), *buf = malloc(5 * d * sizeof *buf);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(mu);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+        gmm2_mean(g, 1, mu);
+        gmm2_mean(g, 2, mu + d);
+        double *xt = buf + 2 * d, *eps = buf + 3 * d, *sc = buf + 4 * d;
+        const double theta = spl_logit(g->pi);
+        for (int k = 0; k < 3; k++)
+            for (int rep = 0; rep < 4; rep++) {
+                const double a = lv[k][0], b = lv[k][1], w = lv[k][2];
+                ddpm_terms t;
+                CU_ASSERT_EQUAL(ddpm_sample_explicit(g, mu, r1, a, b, theta, w, buf, &t), GSL_SUCCESS);
+                /* the reference: the same draw, the score vector, long double sums */
+                ddpm_draw_explicit(g, r2, a, b, xt, eps);
+                const double lw[2] = { -spl_log1pexp(-w), -spl_log1pexp(w) };
+                double rho[2];
+                CU_ASSERT_EQUAL(gmm_score_noised(2, d, lw, mu, 1.0, a, b, xt, rho, sc), GSL_SUCCESS);
+                long double loss = 0, ru = 0;
+                for (size_t j = 0; j < d; j++) {
+                    long double rj = (long double)eps[j] + (long double)b * sc[j];
+                    loss += rj * rj;
+                    ru += rj * g->u[j];
+                }
+                /* ℓ' = 2ab (ε + b s_w)·(μ1 − μ2) ρ_w(1 − ρ_w), μ1 − μ2 = Δu (THEORY.md §4) */
+                double grad = (double)(2 * a * b * g->sep * ru) * rho[0] * (1 - rho[0]);
+                ASSERT_REL(t.loss, (double)loss, 1e-12);
+                ASSERT_MIXED(t.grad, grad, 1e-13, 1e-10);
+                /* the same random numbers consumed */
+                CU_ASSERT_EQUAL(gsl_rng_get(r1), gsl_rng_get(r2));
+            }
+        /* gmm_resp_noised: the responsibilities gmm_score_noised computes */
+        const double lw[2] = { -0.4, -1.1 }, v = 0.7;
+        double d2[2] = { 0, 0 }, rs[2], rho[2];
+        for (size_t j = 0; j < d; j++) {
+            double t1 = xt[j] - 0.5 * mu[j], t2 = xt[j] - 0.5 * mu[d + j];
+            d2[0] += t1 * t1;
+            d2[1] += t2 * t2;
+        }
+        CU_ASSERT_EQUAL(gmm_resp_noised(2, lw, v, d2, rs), GSL_SUCCESS);
+        CU_ASSERT_EQUAL(gmm_score_noised(2, d, lw, mu, sqrt(v / 0.25), 0.5, 0.0, xt, rho, sc), GSL_SUCCESS);
+        ASSERT_REL(rs[0], rho[0], 1e-12);
+        ASSERT_REL(rs[1], rho[1], 1e-12);
+        free(mu);
+        free(buf);
+        gsl_rng_free(r1);
+        gsl_rng_free(r2);
+        gmm2_free(g);
+    }
+}
+
 CU_TestInfo cu_shared_tests[] = {
     { "score = finite differences of log p_t", test_score_fd },
     { "score of a gmm2 = s_w of THEORY.md 2", test_score_gmm2_closed_form },
     { "blocks: property, = values before the refactoring", test_blocks_before },
     { "blocks: property, 1 thread = 2 threads", test_blocks_threads },
+    { "explicit MC terms = score-vector evaluation", test_sample_explicit },
     CU_TEST_INFO_NULL
 };
