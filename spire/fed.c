@@ -329,9 +329,12 @@ spire_fed_run *spire_fed_run_alloc(const spire_config *cfg, uint64_t seed, int *
     return r;
 }
 
+static void pool_free(struct spire_fed_pool *p);
+
 void spire_fed_run_free(spire_fed_run *r)
 {
     if (!r) return;
+    pool_free(r->pool);
     spire_model_free(r->work);
     free(r->srv.backbone); free(r->embed); free(r->loss);
     free(r);
@@ -426,6 +429,67 @@ static int local_ws_alloc(local_ws *ws, const spire_config *cfg, size_t P, size_
     return st;
 }
 
+/* What a run keeps from round to round (spire_fed_run.pool): one work space
+ * per worker, filled by the worker itself on first use, and the round's
+ * buffers for `cap` clients.  Allocating them every round cost page faults
+ * and the model's set-up (its time-embedding table) in every round, and
+ * the faults of two workers contend in the kernel.  Every buffer is
+ * overwritten before it is read (client_local resets the model's
+ * parameters, embedding and AdamW moments), so reuse changes no result. */
+struct spire_fed_pool {
+    local_ws *ws;
+    size_t nws;          /* work spaces (entries with w == NULL not filled yet) */
+    size_t B;            /* batch rows the work spaces are sized for */
+    size_t cap;          /* clients the buffers below hold */
+    float *outp, *oute;  /* (cap, P), (cap, ee) */
+    double *wts, *lsum;  /* (cap) */
+    int *sts;            /* (cap) */
+};
+
+static void pool_buffers_free(struct spire_fed_pool *p)
+{
+    free(p->outp); free(p->oute); free(p->wts); free(p->lsum); free(p->sts);
+    p->outp = p->oute = NULL; p->wts = p->lsum = NULL; p->sts = NULL;
+    p->cap = 0;
+}
+
+static void pool_free(struct spire_fed_pool *p)
+{
+    if (!p) return;
+    for (size_t k = 0; k < p->nws; k++) local_ws_free(&p->ws[k]);
+    free(p->ws);
+    pool_buffers_free(p);
+    free(p);
+}
+
+/* The run's pool with room for nt workers (batch B) and m clients. */
+static int pool_get(spire_fed_run *r, size_t nt, size_t m, size_t B)
+{
+    struct spire_fed_pool *p = r->pool;
+    if (!p && !(p = r->pool = calloc(1, sizeof *p))) return GSL_ENOMEM;
+    if (p->B != B) {   /* another batch size: the work spaces are refilled */
+        for (size_t k = 0; k < p->nws; k++) local_ws_free(&p->ws[k]);
+        p->B = B;
+    }
+    if (nt > p->nws) {
+        local_ws *ws = realloc(p->ws, nt * sizeof *ws);
+        if (!ws) return GSL_ENOMEM;
+        memset(ws + p->nws, 0, (nt - p->nws) * sizeof *ws);
+        p->ws = ws;
+        p->nws = nt;
+    }
+    if (m > p->cap) {
+        pool_buffers_free(p);
+        size_t P = r->srv.n_params, ee = r->ee;
+        p->outp = malloc(m * P * sizeof(float)); p->oute = malloc(m * ee * sizeof(float));
+        p->wts = malloc(m * sizeof(double)); p->lsum = malloc(m * sizeof(double));
+        p->sts = malloc(m * sizeof(int));
+        if (!p->outp || !p->oute || !p->wts || !p->lsum || !p->sts) { pool_buffers_free(p); return GSL_ENOMEM; }
+        p->cap = m;
+    }
+    return GSL_SUCCESS;
+}
+
 /* Client c's local training in round `round_seed`: E AdamW steps from the
  * server's backbone and the client's embedding; the result into
  * outp (P), oute (ee) and the mean loss into *lsum.  Everything random comes
@@ -479,13 +543,14 @@ int spire_fed_round(spire_fed_run *r, const ddpm_schedule *s, const spire_fed_da
     if (m < 1) m = 1;
     if (m > n_pre) m = n_pre;
     gsl_rng *rng = spl_rng_alloc(o->seed, SPIRE_FED_STREAM_SELECT, round);
-    float *outp = malloc(m * P * sizeof(float)), *oute = malloc(m * ee * sizeof(float));
-    double *wts = malloc(m * sizeof *wts), *lsum = malloc(m * sizeof *lsum);
-    int *sts = malloc(m * sizeof *sts);
     int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nt > (int)m) nt = (int)m;
-    local_ws *ws = calloc((size_t)nt, sizeof *ws);
-    int st = (rng && outp && oute && wts && lsum && sts && ws) ? GSL_SUCCESS : GSL_ENOMEM;
+    int st = rng ? pool_get(r, (size_t)nt, m, o->batch) : GSL_ENOMEM;
+    struct spire_fed_pool *pool = r->pool;
+    float *outp = st ? NULL : pool->outp, *oute = st ? NULL : pool->oute;
+    double *wts = st ? NULL : pool->wts, *lsum = st ? NULL : pool->lsum;
+    int *sts = st ? NULL : pool->sts;
+    local_ws *ws = st ? NULL : pool->ws;
     if (st == GSL_SUCCESS) gsl_ran_choose(rng, sel, m, list, n_pre, sizeof *list);
     uint64_t round_seed = spl_stream_seed(o->seed, SPIRE_FED_STREAM_LOCAL, round);
     /* the selected clients, concurrently; each worker single-threaded BLAS.
@@ -517,10 +582,7 @@ int spire_fed_round(spire_fed_run *r, const ddpm_schedule *s, const spire_fed_da
         }
         r->srv.round = round;
     }
-    for (int k = 0; ws && k < nt; k++) local_ws_free(&ws[k]);
-    free(ws); free(sts);
-    free(list); free(sel); free(outp); free(oute);
-    free(wts); free(lsum);
+    free(list); free(sel);
     if (rng) gsl_rng_free(rng);
     return st;
 }

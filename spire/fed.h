@@ -158,6 +158,8 @@ typedef struct {
     float *embed;        /* (C, ee) client c's embedding at row c (client-side memory) */
     spire_model *work;   /* a model used for local training (backbone and embeddings copied in) */
     double *loss;        /* (C) mean local loss of the last round, NaN if not selected */
+    struct spire_fed_pool *pool;   /* internal (spire/fed.c): the workers' work spaces and the
+                                    * round's buffers, kept from round to round */
 } spire_fed_run;
 
 /* Allocate with the backbone initialised as spire_model_init(seed) and zero
