@@ -347,6 +347,9 @@ int spire_fed_average(float *out, const float *in, const double *w, size_t k, si
     double tot = 0;
     for (size_t j = 0; j < k; j++) tot += w[j];
     if (!(tot > 0)) return GSL_EDOM;
+    /* coordinates on the threads (each one's sum in client order: the same
+     * bits whatever the thread count); serial when called inside a worker */
+#pragma omp parallel for schedule(static) if (k * n >= 65536 && !omp_in_parallel())
     for (size_t i = 0; i < n; i++) {
         double s = 0;
         for (size_t j = 0; j < k; j++) s += w[j] * (double)in[j * n + i];
