@@ -95,6 +95,10 @@ $(BUILD)/cu_tester: $(TEST_OBJ) $(LIB)
 $(BUILD)/bench_%: bench/bench_%.c $(LIB)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
+# Studies behind docs/claims.md that are not tests (tests/studies/*.c; not in CI).
+$(BUILD)/study_%: tests/studies/%.c $(LIB)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
 # ASan's leak checker does not work under ptrace (gdb, strace) and OpenMP keeps
 # its thread pool alive at exit; neither is a leak of ours.
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1

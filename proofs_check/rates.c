@@ -125,13 +125,82 @@ int pc_rate_var_about(const double *x, size_t R, double m, double *var, double *
     return GSL_SUCCESS;
 }
 
+/* The arguments of a χ² test of a second moment, and its two-sided p-value
+ * 2·min(P(χ²_ν ≤ T), P(χ²_ν ≥ T)) capped at 1. */
+static int chisq_args_ok(double s2, size_t R, double v, double kappa)
+{
+    return R >= 2 && s2 >= 0 && isfinite(s2) && v > 0 && isfinite(v) && kappa > 1 && isfinite(kappa);
+}
+static double chisq_two_sided(double T, double nu)
+{
+    return fmin(1.0, 2.0 * fmin(gsl_cdf_chisq_P(T, nu), gsl_cdf_chisq_Q(T, nu)));
+}
+
 int pc_rate_msq_chisq(double s2, size_t R, double v, double kappa, double *p)
 {
     if (!p) return GSL_EINVAL;
-    if (R < 2 || !(s2 >= 0) || !isfinite(s2) || !(v > 0) || !isfinite(v) || !(kappa > 1) || !isfinite(kappa))
-        return GSL_EDOM;
-    double nu = 2.0 * (double)R / (kappa - 1.0), T = nu * s2 / v;
-    *p = fmin(1.0, 2.0 * fmin(gsl_cdf_chisq_P(T, nu), gsl_cdf_chisq_Q(T, nu)));
+    if (!chisq_args_ok(s2, R, v, kappa)) return GSL_EDOM;
+    double nu = 2.0 * (double)R / (kappa - 1.0);
+    *p = chisq_two_sided(nu * s2 / v, nu);
+    return GSL_SUCCESS;
+}
+
+int pc_rate_var_chisq(double s2, size_t R, double v, double kappa, double *p)
+{
+    if (!p) return GSL_EINVAL;
+    if (!chisq_args_ok(s2, R, v, kappa)) return GSL_EDOM;
+    double dR = (double)R, nu = 2.0 / (2.0 / (dR - 1.0) + (kappa - 3.0) / dR);
+    *p = chisq_two_sided(nu * s2 / v, nu);
+    return GSL_SUCCESS;
+}
+
+int pc_rate_z_of_p(double p, double *z)
+{
+    if (!z) return GSL_EINVAL;
+    if (!(p >= 0 && p <= 1)) return GSL_EDOM;
+    *z = p > 0 ? gsl_cdf_ugaussian_Qinv(0.5 * p) : INFINITY;
+    return GSL_SUCCESS;
+}
+
+/* Second and fourth moment of R values about c (c NaN: their mean). */
+static void moments_about(const double *x, size_t R, double c, double *m2, double *m4)
+{
+    if (isnan(c)) c = gsl_stats_mean(x, 1, R);
+    double s2 = 0, s4 = 0;
+    for (size_t i = 0; i < R; i++) {
+        double q = (x[i] - c) * (x[i] - c);
+        s2 += q;
+        s4 += q * q;
+    }
+    *m2 = s2 / (double)R;
+    *m4 = s4 / (double)R;
+}
+
+int pc_rate_var_family(const double *x, size_t m, size_t R, const double *centre, const double *v,
+                       int pool, double *zmax, size_t *iworst, double *ratio)
+{
+    if (!x || !v || !zmax || !iworst) return GSL_EINVAL;
+    if (m == 0 || R < 2) return GSL_EDOM;
+    double kpool = 0;
+    for (size_t i = 0; i < m; i++) {
+        double m2, m4;
+        moments_about(x + i * R, R, centre ? centre[i] : NAN, &m2, &m4);
+        if (!(m2 > 0) || !isfinite(m4) || !(v[i] > 0)) return GSL_EDOM;
+        kpool += m4 / (m2 * m2) / (double)m;
+    }
+    *zmax = 0;
+    *iworst = 0;
+    for (size_t i = 0; i < m; i++) {
+        double m2, m4, p, z;
+        moments_about(x + i * R, R, centre ? centre[i] : NAN, &m2, &m4);
+        double kappa = fmax(pool ? kpool : m4 / (m2 * m2), 3.0);
+        double s2 = centre ? m2 : m2 * (double)R / (double)(R - 1);
+        int st = centre ? pc_rate_msq_chisq(s2, R, v[i], kappa, &p) : pc_rate_var_chisq(s2, R, v[i], kappa, &p);
+        if (!st) st = pc_rate_z_of_p(p, &z);
+        if (st) return st;
+        if (ratio) ratio[i] = s2 / v[i];
+        if (z > *zmax) { *zmax = z; *iworst = i; }
+    }
     return GSL_SUCCESS;
 }
 

@@ -16,7 +16,11 @@
  *                                                       its SE from known
  *                                                       per-point SEs)
  *   a second moment against a    pc_rate_msq_chisq     (Satterthwaite χ²,
- *   predicted one                                      kurtosis given)
+ *   predicted one                pc_rate_var_chisq     kurtosis given; about
+ *                                                       a known centre / the
+ *                                                       sample mean)
+ *   a family of them, max |z|    pc_rate_var_family    (z-equivalents of the
+ *                                pc_rate_z_of_p         χ² p-values)
  *   SEs of Monte Carlo figures   pc_rate_log_mean, pc_rate_log_rms,
  *                                pc_rate_var_about     (delta method, with
  *                                                       the sample's own
@@ -90,6 +94,35 @@ int pc_rate_var_about(const double *x, size_t R, double m, double *var, double *
  * the sample itself, C13's max over 15 entries had a 1.6% false-alarm rate
  * at a nominal 0.5% (docs/claims.md, "C13's covariance test"). */
 int pc_rate_msq_chisq(double s2, size_t R, double v, double kappa, double *p);
+
+/* The same for a variance about the SAMPLE mean: s2 = Σ(x − x̄)²/(R − 1) of
+ * R ≥ 2 values against its predicted value v = Var x, x of kurtosis
+ * kappa > 1.  Var(s2) = v²(2/(R − 1) + (κ − 3)/R) (exact for any law), so
+ * T = ν·s2/v with ν = 2/(2/(R − 1) + (κ − 3)/R) is referred to χ²_ν
+ * (Satterthwaite; exact for normal x: ν = R − 1).  *p the two-sided p-value
+ * as pc_rate_msq_chisq.  Codes as pc_rate_msq_chisq. */
+int pc_rate_var_chisq(double s2, size_t R, double v, double kappa, double *p);
+
+/* The two-sided normal equivalent of a p-value, z = Q⁻¹(p/2) (+∞ for
+ * p = 0), so that a claim whose figure is "max |z|" can test a χ² p-value
+ * against its Šidák or Bonferroni z threshold: |z| > t iff p < 2Q(t).
+ * GSL_EINVAL for z NULL; GSL_EDOM for p outside [0, 1]. */
+int pc_rate_z_of_p(double p, double *z);
+
+/* A family of m variance tests (C5's sd, C7's variances, C11's
+ * efficiencies): x holds m groups of R ≥ 2 values (group i at x + i·R), v[i]
+ * the predicted variance of group i.  With centre NULL each group's sample
+ * variance about its own mean is tested by pc_rate_var_chisq; otherwise its
+ * mean square about centre[i] by pc_rate_msq_chisq.  The kurtosis: each
+ * group's own m4/m2² (about the same centre) when pool is 0; their average
+ * over the m groups when pool is 1 (groups whose laws differ only in scale,
+ * as C5's dimensions: less noise).  *zmax the largest z-equivalent
+ * (pc_rate_z_of_p) over the groups, *iworst its group, ratio[i] (may be
+ * NULL) each group's s2/v[i].  GSL_EINVAL for a NULL pointer (centre and
+ * ratio excepted); GSL_EDOM for m = 0, R < 2, a non-positive v[i] or a
+ * group without spread. */
+int pc_rate_var_family(const double *x, size_t m, size_t R, const double *centre, const double *v,
+                       int pool, double *zmax, size_t *iworst, double *ratio);
 
 /* Clopper–Pearson interval [lo, hi] of a binomial proportion, k successes in
  * n ≥ 1 trials, confidence conf ∈ (0, 1) (beta quantiles). */

@@ -823,6 +823,12 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EDOM, pc_rate_var_about(F.y, 2, NAN, F.out, F.out))                                      \
     X(GSL_EINVAL, pc_rate_msq_chisq(1.0, 10, 1.0, 3.0, NULL))                                      \
     X(GSL_EDOM, pc_rate_msq_chisq(1.0, 10, 1.0, 0.5, F.out))                                       \
+    X(GSL_EINVAL, pc_rate_var_chisq(1.0, 10, 1.0, 3.0, NULL))                                      \
+    X(GSL_EDOM, pc_rate_var_chisq(1.0, 10, 1.0, 0.5, F.out))                                       \
+    X(GSL_EINVAL, pc_rate_z_of_p(0.5, NULL))                                                       \
+    X(GSL_EDOM, pc_rate_z_of_p(-0.5, F.out))                                                       \
+    X(GSL_EINVAL, pc_rate_var_family(F.y, 1, 2, NULL, F.y, 0, F.out, NULL, NULL))                  \
+    X(GSL_EDOM, pc_rate_var_family(F.x, 1, 2, NULL, F.y, 0, F.out, &(size_t){ 0 }, NULL))          \
     X(GSL_EINVAL, pc_c13_cov_family(NULL, 1, 2, F.y, F.out, &(size_t){ 0 }, F.out, F.out))         \
     X(GSL_EDOM, pc_c13_cov_family(F.y, 0, 2, F.y, F.out, &(size_t){ 0 }, F.out, F.out))            \
     X(GSL_EINVAL, pc_rate_binom_ci(1, 2, 0.95, NULL, F.out))                                       \
