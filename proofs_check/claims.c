@@ -432,8 +432,8 @@ int pc_c5_dimension_free(const pc_opts *o, pc_result *r)
     snprintf(r->claim, sizeof r->claim,
              "law of sqrt(n)(p_hat-pi) identical for d = 1..%zu (x10 steps; explicit d-dim MC, "
              "R=%zu, n=%zu, a=0.7, Delta=2, pi=0.3); measured = min pairwise KS p-value (Bonferroni 0.5%%); "
-             "sd vs sandwich %.4f: variance chi2 (pooled kurtosis), worst at d=%zu, sd ratio %.3f, "
-             "z-equivalent %.2f (<= %.2f, Sidak 0.5%%); false-alarm rate 1%%",
+             "sd vs sandwich %.4f: variance chi2, worst d=%zu sd ratio %.3f, z %.2f (<= %.2f, Sidak 0.5%%); "
+             "false-alarm rate 1%%",
              D[nd - 1], R, n, sd_pred, D[iw], sqrt(worst_ratio), worst_sd, z_sd);
     r->seconds = omp_get_wtime() - t0;
     return GSL_SUCCESS;
