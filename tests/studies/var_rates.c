@@ -200,7 +200,7 @@ int main(int argc, char **argv)
         pc_rate_sidak_z(PC_ALPHA / 2, s.m, &s.zthr);
         pool_c5_c7(&s, seed);
     } else if (!strcmp(s.claim, "C7")) {
-        s.m = s.quick ? 2 : 5; s.R = s.quick ? 150 : 500; s.n = 1000; s.em = 1;
+        s.m = s.quick ? 2 : 5; s.R = s.quick ? 150 : 500; s.n = s.quick ? 1000 : 4000; s.em = 1;
         pc_rate_sidak_z(PC_ALPHA, s.m + 1, &s.zthr);
         pool_c5_c7(&s, seed);
     } else if (!strcmp(s.claim, "C11")) {
