@@ -23,9 +23,10 @@
  * one (pc_rate_var_family: χ², kurtosis own or pooled over the groups,
  * at least 3) are
  * applied with the claim's threshold.  C7's EM part (a standard normal z)
- * is drawn too, so the rate printed is the claim's variance part plus EM;
- * C5's KS part is not simulated (resampled ties; its Bonferroni rate is
- * ≤ 0.5% for any dependence).  It also prints each pool's mean square
+ * is drawn too, so the rate printed is the claim's variance part plus EM.
+ * For C5 the KS part (10 pairs, Bonferroni at 0.5%) is applied to the same
+ * groups too, alone and with each sd rule ("whole claim"; resampled values
+ * have ties, which make the KS test conservative).  It also prints each pool's mean square
  * against the quadrature prediction (the finite-n bias the null ignores).
  * CSV on stdout: claim,mode,null,rule,alarms,trials,rate,se. */
 #include <math.h>
@@ -231,11 +232,17 @@ int main(int argc, char **argv)
         for (size_t j = 0; j < s.P; j++) m2 += (pl[j] - c) * (pl[j] - c);
         vpool[i] = m2 / (double)s.P;
     }
-    const char *rules[3] = { "old z", "chi2 own kurtosis", "chi2 pooled kurtosis" };
+    const char *rules[6] = { "old z", "chi2 own kurtosis", "chi2 pooled kurtosis", "KS part",
+                             "whole claim old", "whole claim new (pooled)" };
+    int c5 = !strcmp(s.claim, "C5");
+    double ks_level = 0, *xs = malloc(2 * s.R * sizeof *xs);
+    if (!xs) die("alloc", GSL_ENOMEM);
+    pc_rate_bonferroni(PC_ALPHA / 2, s.m * (s.m - 1) / 2, &ks_level);
     const char *nulls[3] = { "normal", "resampled", "resampled vs quadrature" };
     printf("claim,mode,null,rule,alarms,trials,rate,se\n");
     for (int null = 0; null < 3; null++) {
-        size_t alarms[3] = { 0, 0, 0 };
+        size_t alarms[6] = { 0, 0, 0, 0, 0, 0 };
+        int hit[3];
         gsl_rng *r = spl_rng_alloc(seed, 0xFA15E + (null > 0), 0);   /* nulls 1 and 2: the same resamples */
         double zero[MAXG] = { 0 };
         for (size_t t = 0; t < trials; t++) {
@@ -251,24 +258,42 @@ int main(int argc, char **argv)
             if (null == 0 && !strcmp(s.claim, "C5"))
                 for (size_t i = 0; i < s.m; i++) s0.centre[i] = NAN;
             memcpy(s0.pred, v, s.m * sizeof *v);
-            alarms[0] += fmax(old_rule(&s0, x), em) > s.zthr;
+            hit[0] = fmax(old_rule(&s0, x), em) > s.zthr;
+            alarms[0] += hit[0];
             for (int pool = 0; pool < 2; pool++) {
                 double zmax;
                 size_t iw;
                 int st = pc_rate_var_family(x, s.m, s.R, strcmp(s.claim, "C5") ? s0.centre : NULL, s0.pred, pool,
                                             &zmax, &iw, NULL);
                 if (st) die("family", st);
-                alarms[1 + pool] += fmax(zmax, em) > s.zthr;
+                hit[1 + pool] = fmax(zmax, em) > s.zthr;
+                alarms[1 + pool] += hit[1 + pool];
+            }
+            if (c5) {
+                double minp = 1;
+                for (size_t i = 0; i < s.m; i++)
+                    for (size_t j = i + 1; j < s.m; j++) {
+                        double D, p;
+                        memcpy(xs, x + i * s.R, s.R * sizeof *xs);
+                        memcpy(xs + s.R, x + j * s.R, s.R * sizeof *xs);
+                        if (pc_ks2(xs, s.R, xs + s.R, s.R, &D, &p)) die("ks", GSL_EFAILED);
+                        minp = fmin(minp, p);
+                    }
+                int ks = minp <= ks_level;
+                alarms[3] += ks;
+                alarms[4] += ks || hit[0];
+                alarms[5] += ks || hit[2];
             }
         }
         gsl_rng_free(r);
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < (c5 ? 6 : 3); k++) {
             double rate = (double)alarms[k] / (double)trials;
             printf("%s,%s,%s,%s,%zu,%zu,%.5f,%.5f\n", s.claim, argv[2], nulls[null], rules[k],
                    alarms[k], trials, rate, sqrt(rate * (1 - rate) / (double)trials));
         }
     }
     free(x);
+    free(xs);
     free(s.pool);
     return 0;
 }
