@@ -116,7 +116,11 @@ int pc_rate_z_of_p(double p, double *z);
  * mean square about centre[i] by pc_rate_msq_chisq.  The kurtosis: each
  * group's own m4/m2² (about the same centre) when pool is 0; their average
  * over the m groups when pool is 1 (groups whose laws differ only in scale,
- * as C5's dimensions: less noise).  *zmax the largest z-equivalent
+ * as C5's dimensions: less noise); either way at least 3, so a tail lighter
+ * than the normal's is not credited (the estimate's own noise, SE ≈ √(24/R),
+ * would otherwise lift the family's false-alarm rate to 1.1–2.1% at a
+ * nominal 1% in C7 and C11: docs/claims.md, "The variance tests after
+ * C13").  *zmax the largest z-equivalent
  * (pc_rate_z_of_p) over the groups, *iworst its group, ratio[i] (may be
  * NULL) each group's s2/v[i].  GSL_EINVAL for a NULL pointer (centre and
  * ratio excepted); GSL_EDOM for m = 0, R < 2, a non-positive v[i] or a
