@@ -165,6 +165,20 @@ static int same(const double *a, const double *b, size_t n)
 }
 
 /* Property test: 2 workers give the bytes of 1 worker (seeds are independent streams). */
+
+/* Property: the per-seed arrays of two runs of the same experiment are the same bytes. */
+static void assert_same_results(const spire_exp_result *r, const spire_exp_result *q)
+{
+    size_t S = r->seeds, NM = r->nm, C = r->C, G = r->nlr * r->nsteps;
+    CU_ASSERT(same(r->kid_new, q->kid_new, S * NM));
+    CU_ASSERT(same(r->kid_pre, q->kid_pre, S * NM));
+    CU_ASSERT(same(r->forget, q->forget, S * NM));
+    CU_ASSERT(same(r->tv_new, q->tv_new, S * NM));
+    CU_ASSERT(same(r->client_kid, q->client_kid, S * NM * C));
+    CU_ASSERT(same(r->size_kid, q->size_kid, S * r->nsizes * NM));
+    CU_ASSERT(same(r->rob_kid, q->rob_kid, S * NM * G));
+    CU_ASSERT(same(r->probe_pred, q->probe_pred, S * C * r->probe_q));
+}
 static void test_threads_property(void)
 {
     CU_ASSERT_PTR_NOT_NULL_FATAL(R1);
@@ -173,17 +187,8 @@ static void test_threads_property(void)
     spire_exp_result *r2 = NULL;
     char err[256];
     CU_ASSERT_EQUAL_FATAL(spire_exp_run(&o, &r2, err, sizeof err), GSL_SUCCESS);
-    spire_exp_result *r = R1;
-    size_t S = r->seeds, NM = r->nm, C = r->C, G = r->nlr * r->nsteps;
-    CU_ASSERT(same(r->kid_new, r2->kid_new, S * NM));
-    CU_ASSERT(same(r->kid_pre, r2->kid_pre, S * NM));
-    CU_ASSERT(same(r->forget, r2->forget, S * NM));
-    CU_ASSERT(same(r->tv_new, r2->tv_new, S * NM));
-    CU_ASSERT(same(r->client_kid, r2->client_kid, S * NM * C));
-    CU_ASSERT(same(r->size_kid, r2->size_kid, S * r->nsizes * NM));
-    CU_ASSERT(same(r->rob_kid, r2->rob_kid, S * NM * G));
-    CU_ASSERT(same(r->probe_pred, r2->probe_pred, S * C * r->probe_q));
-    CU_ASSERT(same(r->round_loss, r2->round_loss, r->rounds * C));
+    assert_same_results(R1, r2);
+    CU_ASSERT(same(R1->round_loss, r2->round_loss, R1->rounds * R1->C));
     spire_exp_result_free(r2);
 }
 
@@ -210,14 +215,8 @@ static void test_mutant_property(void)
     char err[256];
     CU_ASSERT_EQUAL_FATAL(spire_exp_run(&o, &RM, err, sizeof err), GSL_SUCCESS);
     spire_exp_result *r = R1, *m = RM;
-    size_t S = r->seeds, NM = r->nm, C = r->C, G = r->nlr * r->nsteps;
-    CU_ASSERT(same(r->kid_new, m->kid_new, S * NM));
-    CU_ASSERT(same(r->kid_pre, m->kid_pre, S * NM));
-    CU_ASSERT(same(r->forget, m->forget, S * NM));
-    CU_ASSERT(same(r->client_kid, m->client_kid, S * NM * C));
-    CU_ASSERT(same(r->size_kid, m->size_kid, S * r->nsizes * NM));
-    CU_ASSERT(same(r->rob_kid, m->rob_kid, S * NM * G));
-    CU_ASSERT(same(r->probe_pred, m->probe_pred, S * C * r->probe_q));
+    size_t S = r->seeds, C = r->C;
+    assert_same_results(r, m);
     CU_ASSERT(same(r->probe_r, m->probe_r, S));
     CU_ASSERT(same_claims(r->claims, m->claims));
     /* without mutant no wrong model is run */
