@@ -25,18 +25,30 @@ void ddpm_draw_projected(const gmm2 *g, gsl_rng *r, double a, double b,
     *e = ee;
 }
 
-double ddpm_draw_explicit(const gmm2 *g, gsl_rng *r, double a, double b, double *xt, double *eps)
+/* The random numbers of one explicit draw, in their fixed order: the label,
+ * then ξ_j and ε_j for j = 0..d−1 (the generator's loop alone: arithmetic
+ * mixed into it slows the generator's calls down).  Returns the component's
+ * mean along u. */
+static double draw_raw(const gmm2 *g, gsl_rng *r, double *xi, double *eps)
 {
     double half;
-    double m = component_mean(g, r, &half);
+    const double m = component_mean(g, r, &half);
+    for (size_t j = 0; j < g->d; j++) {
+        xi[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
+        eps[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    }
+    return m;
+}
+
+double ddpm_draw_explicit(const gmm2 *g, gsl_rng *r, double a, double b, double *xt, double *eps)
+{
+    const double m = draw_raw(g, r, xt, eps);   /* ξ into xt, overwritten below */
     const double *u = g->u;
     double x0u = 0.0;
     for (size_t j = 0; j < g->d; j++) {
-        double x0 = m * u[j] + gsl_ran_gaussian_ziggurat(r, 1.0);
-        double ej = gsl_ran_gaussian_ziggurat(r, 1.0);
+        double x0 = m * u[j] + xt[j];
         x0u += x0 * u[j];
-        xt[j] = a * x0 + b * ej;
-        eps[j] = ej;
+        xt[j] = a * x0 + b * eps[j];
     }
     return x0u;
 }
@@ -151,13 +163,7 @@ int ddpm_sample_explicit(const gmm2 *g, const double *mu, gsl_rng *r, double a, 
     const size_t d = g->d;
     const double *u = g->u, *mu1 = mu, *mu2 = mu + d;
     double *xt = buf, *eps = buf + d;
-    double half;
-    const double m = component_mean(g, r, &half);
-    /* the random numbers of ddpm_draw_explicit, in its order: ξ_j, then ε_j */
-    for (size_t j = 0; j < d; j++) {
-        xt[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
-        eps[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
-    }
+    const double m = draw_raw(g, r, xt, eps);   /* ddpm_draw_explicit's random numbers */
     double dist[2], xu;
     explicit_pass_dist(d, a, b, m, u, mu1, mu2, xt, eps, dist, &xu);
     /* the model's score s_w(x_t) of the noised mixture with weight sigmoid(w):
