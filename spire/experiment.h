@@ -48,7 +48,10 @@
  * a seed is the mean over k (the expectation over a uniformly random other
  * client).  Used by E1, E2 and E5:
  *   E1: SPIRE's KID on the pre-training clients, client c generated from the
- *       embedding of σ_k(c) (same evaluation streams as the true KID);
+ *       embedding of σ_k(c) (same evaluation streams as the true KID), by the
+ *       SPIRE of the same pre-training stopped after SPIRE_EXP_MUTANT_EARLY
+ *       of its rounds (on the digits the embedding alone hardly moves the
+ *       KID: docs/claims.md);
  *   E2: SPIRE's KID (and feature KID) on the new clients, the same way (the
  *       embeddings: pre-trained and SPIRE-adapted);
  *   E3: SPIRE's forgetting replaced by full fine-tuning's of the same seed
@@ -75,6 +78,7 @@
 
 #define SPIRE_EXP_STREAM_SIZES 0x5401u
 #define SPIRE_EXP_STREAM_MUTANT 0x5402u   /* the wrong models' client order: (s, this, 0) */
+#define SPIRE_EXP_MUTANT_EARLY 0.25         /* E1's wrong model: SPIRE's pre-training stopped after this share of its rounds (rounded up, at least 1) */
 #define SPIRE_EXP_MUTANT_SPREAD 2.0        /* E4's wrong model: SPIRE's spread = this × the largest finite baseline spread */
 #define SPIRE_EXP_SIZES_MAX 16
 #define SPIRE_EXP_GRID_MAX 8

@@ -3,7 +3,7 @@
  * a tiny experiment (seconds) whose tables agree with its per-seed values,
  * the property that 1 and 2 worker threads give bit-identical results, and
  * the wrong models (mutant): the true model unchanged by them (property),
- * E2–E5 flipped to NOT REPRODUCED, E1's wrong model worse than the true one. */
+ * E1–E5 flipped to NOT REPRODUCED. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -268,10 +268,11 @@ static void test_mutant_e3(void)
  * E5 UNDECIDED here and E4 not NOT REPRODUCED; their wrong models give NOT
  * REPRODUCED.  E4: SPIRE's spread 2 × the largest finite baseline spread,
  * so 0 of n seeds for a baseline with finite spreads, below 1/2 once n ≥ 9
- * (Clopper-Pearson at 1 − 0.02/3).  E1 is not flipped on a fixture this
- * cheap (its pre-training clients' KID hardly depends on the embedding after
- * 100 small rounds): checked only that the wrong model's SPIRE is worse than
- * the true one in the mean over seeds. */
+ * (Clopper-Pearson at 1 − 0.02/3).  E1: the true model REPRODUCED, its
+ * wrong model (deranged embeddings on the backbone of a quarter of the
+ * rounds) NOT REPRODUCED.  (With the full backbone alone E1 did not flip on
+ * a fixture this cheap: its pre-training clients' KID hardly depends on the
+ * embedding after 100 small rounds.) */
 static void test_mutant_small(void)
 {
     spire_exp_opts o;
@@ -305,11 +306,13 @@ static void test_mutant_small(void)
     CU_ASSERT_FATAL(finite >= 9);
     CU_ASSERT(strcmp(m->claims[3].verdict, "NOT REPRODUCED") != 0);
     CU_ASSERT_STRING_EQUAL(m->mclaims[3].verdict, "NOT REPRODUCED");
-    /* E1: the wrong model's SPIRE is worse on the pre-training clients */
+    /* E1: flipped (measured 2026-11-29: true 0.085 [0.033, 0.137], wrong -0.193 [-0.247, -0.140]
+     * against the threshold -0.10), and the wrong SPIRE worse on the pre-training clients */
+    CU_ASSERT_STRING_EQUAL(m->claims[0].verdict, "REPRODUCED");
+    CU_ASSERT_STRING_EQUAL(m->mclaims[0].verdict, "NOT REPRODUCED");
     double t = 0, w = 0;
     for (size_t s = 0; s < S; s++) { t += m->kid_pre[s * NM + SPIRE_FED_M_SPIRE]; w += m->mut_kid_pre[s]; }
     CU_ASSERT(w > t);
-    CU_ASSERT(m->mclaims[0].measured < m->claims[0].measured);
     spire_exp_result_free(m);
 }
 
@@ -351,7 +354,7 @@ CU_TestInfo cu_experiment_tests[] = {
     { "property: 1 and 2 workers give the same bytes", test_threads_property },
     { "property: the wrong models leave the true model's bytes", test_mutant_property },
     { "wrong model of E3 flips the verdict; claims files", test_mutant_e3 },
-    { "wrong models of E2, E4, E5 flip the verdicts (small fixture, 10 seeds)", test_mutant_small },
+    { "wrong models of E1, E2, E4, E5 flip the verdicts (small fixture, 10 seeds)", test_mutant_small },
     { "tables written, claims.csv", test_write },
     CU_TEST_INFO_NULL
 };

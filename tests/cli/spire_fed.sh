@@ -41,10 +41,14 @@ expect_bad "different configuration" -- spire pretrain $P --lr 0.01 --rounds 6 -
 "$BIN" spire adapt $P --state "$tmp/a.state" --method spire --adapt-steps 5 --n-gen 20 --ddim-steps 5 >"$tmp/ad.out" 2>"$tmp/err"
 [ $? -eq 0 ] && [ "$(head -1 "$tmp/ad.out")" = "client,method,kid_mean,kid_std,trainable,adapt_loss" ] && grep -q ',spire,.*,16,' "$tmp/ad.out" && ok \
   || bad "spire adapt: $(cat "$tmp/ad.out") $(cat "$tmp/err")"
-# --ddim-eta reaches the evaluation's sampler: η = 1 gives other KIDs than the default η = 0
+# --ddim-eta reaches the evaluation's sampler: η = 0 gives other KIDs than the default η = 1,
+# and --ddim-eta 1 is the default
+"$BIN" spire adapt $P --state "$tmp/a.state" --method spire --adapt-steps 5 --n-gen 20 --ddim-steps 5 --ddim-eta 0 \
+  >"$tmp/ad0.out" 2>"$tmp/err" && [ "$(wc -l <"$tmp/ad0.out")" -eq "$(wc -l <"$tmp/ad.out")" ] \
+  && ! cmp -s "$tmp/ad.out" "$tmp/ad0.out" && ok || bad "spire adapt --ddim-eta 0: $(cat "$tmp/ad0.out") $(cat "$tmp/err")"
 "$BIN" spire adapt $P --state "$tmp/a.state" --method spire --adapt-steps 5 --n-gen 20 --ddim-steps 5 --ddim-eta 1 \
-  >"$tmp/ad1.out" 2>"$tmp/err" && [ "$(wc -l <"$tmp/ad1.out")" -eq "$(wc -l <"$tmp/ad.out")" ] \
-  && ! cmp -s "$tmp/ad.out" "$tmp/ad1.out" && ok || bad "spire adapt --ddim-eta 1: $(cat "$tmp/ad1.out") $(cat "$tmp/err")"
+  >"$tmp/ad1.out" 2>"$tmp/err" && cmp -s "$tmp/ad.out" "$tmp/ad1.out" && ok \
+  || bad "spire adapt --ddim-eta 1: not the default: $(cat "$tmp/ad1.out") $(cat "$tmp/err")"
 
 # --- the whole protocol, quick
 if "$BIN" spire experiment --preset gmm2 --quick --out "$tmp/exp" >"$tmp/exp.out" 2>"$tmp/err"; then ok; else bad "spire experiment --quick: $(cat "$tmp/err")"; fi
