@@ -3,6 +3,7 @@
 #include "proofs_check/rates.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_fit.h>
@@ -181,27 +182,29 @@ int pc_rate_var_family(const double *x, size_t m, size_t R, const double *centre
 {
     if (!x || !v || !zmax || !iworst) return GSL_EINVAL;
     if (m == 0 || R < 2) return GSL_EDOM;
-    double kpool = 0;
+    double kpool = 0, *mom = malloc(2 * m * sizeof *mom);   /* each group's m2, m4: computed once */
+    if (!mom) return GSL_ENOMEM;
     for (size_t i = 0; i < m; i++) {
-        double m2, m4;
-        moments_about(x + i * R, R, centre ? centre[i] : NAN, &m2, &m4);
-        if (!(m2 > 0) || !isfinite(m4) || !(v[i] > 0)) return GSL_EDOM;
-        kpool += m4 / (m2 * m2) / (double)m;
+        double *m2 = &mom[2 * i], *m4 = &mom[2 * i + 1];
+        moments_about(x + i * R, R, centre ? centre[i] : NAN, m2, m4);
+        if (!(*m2 > 0) || !isfinite(*m4) || !(v[i] > 0)) { free(mom); return GSL_EDOM; }
+        kpool += *m4 / (*m2 * *m2) / (double)m;
     }
     *zmax = 0;
     *iworst = 0;
-    for (size_t i = 0; i < m; i++) {
-        double m2, m4, p, z;
-        moments_about(x + i * R, R, centre ? centre[i] : NAN, &m2, &m4);
+    int st = GSL_SUCCESS;
+    for (size_t i = 0; i < m && !st; i++) {
+        double m2 = mom[2 * i], m4 = mom[2 * i + 1], p, z;
         double kappa = fmax(pool ? kpool : m4 / (m2 * m2), 3.0);
         double s2 = centre ? m2 : m2 * (double)R / (double)(R - 1);
-        int st = centre ? pc_rate_msq_chisq(s2, R, v[i], kappa, &p) : pc_rate_var_chisq(s2, R, v[i], kappa, &p);
+        st = centre ? pc_rate_msq_chisq(s2, R, v[i], kappa, &p) : pc_rate_var_chisq(s2, R, v[i], kappa, &p);
         if (!st) st = pc_rate_z_of_p(p, &z);
-        if (st) return st;
+        if (st) break;
         if (ratio) ratio[i] = s2 / v[i];
         if (z > *zmax) { *zmax = z; *iworst = i; }
     }
-    return GSL_SUCCESS;
+    free(mom);
+    return st;
 }
 
 int pc_rate_binom_ci(size_t k, size_t n, double conf, double *lo, double *hi)

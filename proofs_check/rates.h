@@ -124,7 +124,8 @@ int pc_rate_z_of_p(double p, double *z);
  * (pc_rate_z_of_p) over the groups, *iworst its group, ratio[i] (may be
  * NULL) each group's s2/v[i].  GSL_EINVAL for a NULL pointer (centre and
  * ratio excepted); GSL_EDOM for m = 0, R < 2, a non-positive v[i] or a
- * group without spread. */
+ * group without spread; GSL_ENOMEM if its 2m doubles of work space cannot
+ * be allocated. */
 int pc_rate_var_family(const double *x, size_t m, size_t R, const double *centre, const double *v,
                        int pool, double *zmax, size_t *iworst, double *ratio);
 
