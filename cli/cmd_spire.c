@@ -30,7 +30,7 @@ enum {
     O_HOLDOUT, O_SEP, O_HIDDEN, O_LAYERS, O_TEMB, O_EMBED_AT, O_TT, O_ROUNDS, O_FRAC, O_LOCAL,
     O_BATCH, O_LR, O_SEED, O_ASTEPS, O_ALR, O_RANK, O_LSTEPS, O_NGEN, O_DDIM, O_DETA, O_DCLIP, O_KSUB, O_KSIZE,
     O_STATE, O_RESUME, O_SAVE_EVERY, O_LOG, O_KID_EVERY, O_METHOD, O_NO_EMBED, O_OUT, O_SEEDS,
-    O_NO_ROBUST, O_THREADS, O_SIZES, O_NO_CLF, O_MUTANT
+    O_NO_ROBUST, O_THREADS, O_SIZES, O_NO_CLF, O_MUTANT, O_MUTANT_EARLY
 };
 
 static const struct option longopts[] = {
@@ -81,6 +81,7 @@ static const struct option longopts[] = {
     { "sizes", required_argument, NULL, O_SIZES },
     { "no-classifier", no_argument, NULL, O_NO_CLF },
     { "mutant", no_argument, NULL, O_MUTANT },
+    { "mutant-early", required_argument, NULL, O_MUTANT_EARLY },
     { NULL, 0, NULL, 0 }
 };
 
@@ -136,6 +137,9 @@ static void usage(FILE *f)
 "  --mutant            experiment: also the deliberately wrong models of E1-E5 (power;\n"
 "                      docs/claims.md): claims.csv then holds the WRONG models'\n"
 "                      verdicts, claims_true.csv the true model's\n"
+"  --mutant-early F    with --mutant: E1's wrong model on SPIRE's backbone after the\n"
+"                      share F of the pre-training rounds, number in (0, 1]\n"
+"                      (default 1: the final backbone; digits 0.25)\n"
 "  --threads K         workers: seeds of an experiment (or, with one seed, clients of a\n"
 "                      round and of an evaluation) run concurrently, integer in [1, 4096]\n"
 "                      (default: all cores; results do not depend on it)\n"
@@ -484,6 +488,7 @@ int cmd_spire(int argc, char **argv)
     }
     spire_exp_opts_preset(&j.x, (spire_fed_kind)j.kind, j.quick);
     j.x.fed.seed = 1;
+    int early_given = 0;
     size_t seeds_given = 0, threads = (size_t)omp_get_num_procs();
     char mlist[256];
     spire_fed_method_list(mlist, sizeof mlist);
@@ -547,6 +552,10 @@ int cmd_spire(int argc, char **argv)
         case O_SIZES: bad = parse_sizes(cmd, optarg, &j.x); break;
         case O_NO_CLF: j.x.classifier = 0; break;
         case O_MUTANT: j.x.mutant = 1; break;
+        case O_MUTANT_EARLY:
+            bad = opt_double(cmd, "--mutant-early", optarg, 0, OPT_OPEN, 1, OPT_CLOSED, &j.x.mutant_early);
+            early_given = 1;
+            break;
         case O_THREADS: bad = opt_size(cmd, "--threads", optarg, 1, OPT_THREADS_MAX, &threads); break;
         default: opt_getopt_error(cmd, c, argv, longopts); return 2;
         }
@@ -577,6 +586,7 @@ int cmd_spire(int argc, char **argv)
     }
     if (j.resume && action != 0) { opt_contradiction(cmd, "--resume", argv[0], "only pretrain resumes"); return 2; }
     if (j.x.mutant && action != 3) { opt_contradiction(cmd, "--mutant", argv[0], "only experiment has wrong models"); return 2; }
+    if (early_given && !j.x.mutant) { fprintf(stderr, "spirelab %s: --mutant-early needs --mutant\n", cmd); return 2; }
     if (action == 3) return experiment(&j);
     return cmd_pretrain(&j, action);
 }

@@ -49,9 +49,10 @@
  * client).  Used by E1, E2 and E5:
  *   E1: SPIRE's KID on the pre-training clients, client c generated from the
  *       embedding of σ_k(c) (same evaluation streams as the true KID), by the
- *       SPIRE of the same pre-training stopped after SPIRE_EXP_MUTANT_EARLY
- *       of its rounds (on the digits the embedding alone hardly moves the
- *       KID: docs/claims.md);
+ *       SPIRE of the same pre-training after the share mutant_early of its
+ *       rounds (rounded up, at least 1): the final one on the mixtures; a
+ *       quarter of the rounds on the digits, where the embedding alone hardly
+ *       moves the KID (docs/claims.md);
  *   E2: SPIRE's KID (and feature KID) on the new clients, the same way (the
  *       embeddings: pre-trained and SPIRE-adapted);
  *   E3: SPIRE's forgetting replaced by full fine-tuning's of the same seed
@@ -78,7 +79,6 @@
 
 #define SPIRE_EXP_STREAM_SIZES 0x5401u
 #define SPIRE_EXP_STREAM_MUTANT 0x5402u   /* the wrong models' client order: (s, this, 0) */
-#define SPIRE_EXP_MUTANT_EARLY 0.25         /* E1's wrong model: SPIRE's pre-training stopped after this share of its rounds (rounded up, at least 1) */
 #define SPIRE_EXP_MUTANT_SPREAD 2.0        /* E4's wrong model: SPIRE's spread = this × the largest finite baseline spread */
 #define SPIRE_EXP_SIZES_MAX 16
 #define SPIRE_EXP_GRID_MAX 8
@@ -104,6 +104,8 @@ typedef struct {                 /* everything that determines an experiment */
     int classifier;              /* digits: train the digits classifier per seed (feature KID, label TV) */
     int threads;                 /* workers (seeds run concurrently); results independent of it */
     int mutant;                  /* 1: also the deliberately wrong models of E1–E5 (below); 0: none */
+    double mutant_early;         /* E1's wrong model: the SPIRE backbone after this share of the pre-training
+                                    rounds, in (0, 1] (preset: 1, the final backbone; digits 0.25) */
     const spire_fed_hook *hook;  /* MPI (cli/dist.c), or NULL */
     void (*progress)(void *ctx, const char *line);   /* one line, no newline; may be NULL */
     void *progress_ctx;

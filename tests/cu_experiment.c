@@ -288,6 +288,7 @@ static void test_mutant_small(void)
     o.nsizes = 0;
     o.seeds = 10; o.seed0 = 1; o.threads = 2;
     o.mutant = 1;
+    o.mutant_early = 0.25;   /* E1's wrong model on the backbone of 25 rounds (the digits' setting) */
     spire_exp_result *m = NULL;
     char err[256];
     CU_ASSERT_EQUAL_FATAL(spire_exp_run(&o, &m, err, sizeof err), GSL_SUCCESS);
