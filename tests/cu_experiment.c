@@ -269,10 +269,11 @@ static void test_mutant_e3(void)
  * REPRODUCED.  E4: SPIRE's spread 2 × the largest finite baseline spread,
  * so 0 of n seeds for a baseline with finite spreads, below 1/2 once n ≥ 9
  * (Clopper-Pearson at 1 − 0.02/3).  E1: the true model REPRODUCED, its
- * wrong model (deranged embeddings on the backbone of a quarter of the
- * rounds) NOT REPRODUCED.  (With the full backbone alone E1 did not flip on
- * a fixture this cheap: its pre-training clients' KID hardly depends on the
- * embedding after 100 small rounds.) */
+ * wrong model (each client from the farthest client's embedding, on the
+ * backbone of a quarter of the rounds: the digits' setting) NOT REPRODUCED.
+ * (With the final backbone, the mixtures' setting, E1 does not flip on a
+ * fixture this cheap: after 100 small rounds its pre-training clients' KID
+ * hardly depends on the embedding.) */
 static void test_mutant_small(void)
 {
     spire_exp_opts o;
@@ -288,7 +289,7 @@ static void test_mutant_small(void)
     o.nsizes = 0;
     o.seeds = 10; o.seed0 = 1; o.threads = 2;
     o.mutant = 1;
-    o.mutant_early = 0.25;   /* E1's wrong model on the backbone of 25 rounds (the digits' setting) */
+    o.mutant_early = 0.25;   /* E1 on the backbone of 25 rounds (the digits' setting; with the final backbone E1 does not flip on a fixture this cheap) */
     spire_exp_result *m = NULL;
     char err[256];
     CU_ASSERT_EQUAL_FATAL(spire_exp_run(&o, &m, err, sizeof err), GSL_SUCCESS);
