@@ -4,8 +4,9 @@
 # `make check-seeds`, not by CI).
 #
 # One "seed" of this study is a whole 10-seed experiment: `spirelab spire
-# experiment --preset P --seed S0 --seeds 10` with S0 = 1, 11, 21, …, so the
-# repetitions use disjoint seeds.  Each E claim's verdict is REPRODUCED,
+# experiment --preset P --seed S0 --seeds 10` with S0 = FIRST, FIRST + 10, …
+# (FIRST from the environment, default 1), so the repetitions use disjoint
+# seeds.  Each E claim's verdict is REPRODUCED,
 # UNDECIDED or NOT REPRODUCED (98% intervals, Bonferroni over its
 # comparisons: a false NOT REPRODUCED has probability ≤ 1% when the claim
 # holds, spire/experiment.h).  Per claim the study counts the three verdicts
@@ -29,6 +30,8 @@
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 SPIRELAB PRESET REPS OUTDIR [experiment flags...]" >&2; exit 2; }
 BIN=$1; P=$2; REPS=$3; OUT=$4; shift 4
+FIRST=${FIRST:-1}
+case $FIRST in ''|*[!0-9]*) echo "exp_seeds: FIRST must be a positive integer, got '$FIRST'" >&2; exit 2;; esac
 MUT=0
 for a in "$@"; do [ "$a" = --mutant ] && MUT=1; done
 mkdir -p "$OUT"
@@ -41,7 +44,7 @@ verdicts() {
       v = substr($0, RSTART + 1, RLENGTH - 2); split($0, f, ","); print s0 "," f[1] "," v } }' "$2"
 }
 for r in $(seq 0 $((REPS - 1))); do
-  s0=$((1 + 10 * r)); d="$OUT/$P-seed$s0"; mkdir -p "$d"
+  s0=$((FIRST + 10 * r)); d="$OUT/$P-seed$s0"; mkdir -p "$d"
   t0=$(date +%s)
   if ! "$BIN" spire experiment --preset "$P" --seed "$s0" --seeds 10 --out "$d" "$@" >"$d.out" 2>"$d.log"; then
     echo "exp_seeds: $P --seed $s0 failed (see $d.log)" >&2; exit 1
