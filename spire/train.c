@@ -1,6 +1,8 @@
 /* spire/train.c — DDPM training of the score network (spire/train.h). */
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
@@ -9,6 +11,7 @@
 #include "common/spl.h"
 #include "spire/nn.h"
 #include "spire/train.h"
+#include "spire/train_internal.h"
 
 void spire_train_opts_default(spire_train_opts *o)
 {
@@ -92,22 +95,10 @@ typedef struct {
     float *wt;              /* (S) */
     double *loss;           /* (S) the slice's own MSE */
     int *st;                /* (S) */
-    /* how many workers pay (speed only: the result never depends on it) */
-    int phase;              /* PROBE_ONE, PROBE_ALL or 0: run with `choice` */
-    int choice;             /* 1, or 0 for all of them */
-    size_t left, n_all;     /* steps left in a probe window; steps of the all-workers window */
-    double t_one, t_all;    /* wall time of the two windows */
-    size_t next, gap;       /* step of the next probe; steps between probes */
+    spire_pick pick;        /* how many workers pay (speed only: the result never depends on it) */
+    int cpu[SPIRE_TRAIN_SLICES_MAX];   /* CPUs of the process at allocation (bind_worker) */
+    int ncpu;
 } slice_ws;
-
-/* Two workers pay only when the second core is free: on a machine where
- * other processes take it, every step waits for a descheduled worker
- * (docs/benchmarks.md measured 20 ms steps instead of 1).  So the trainer
- * times a window of PROBE_W steps with one worker, then up to PROBE_W with
- * all of them (cut short once they have taken longer than the one-worker
- * window), runs with the faster until the next probe PROBE_GAP0 steps later,
- * and doubles the gap (up to PROBE_GAP_MAX) while the choice stays the same. */
-enum { PROBE_ONE = 1, PROBE_ALL = 2, PROBE_W = 8, PROBE_GAP0 = 256, PROBE_GAP_MAX = 8192 };
 
 static void slice_ws_free(slice_ws *w, size_t S)
 {
@@ -132,8 +123,11 @@ static slice_ws *slice_ws_alloc(spire_model *m, size_t B, size_t S, size_t T)
     w->st = malloc(S * sizeof *w->st);
     if (!w->view || !w->rng || !w->lo || !w->wt || !w->loss || !w->st) { slice_ws_free(w, S); return NULL; }
     for (size_t s = 0; s <= S; s++) w->lo[s] = s * B / S;
-    w->next = 1;
-    w->gap = PROBE_GAP0;
+    spire_pick_init(&w->pick);
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        for (int c = 0; c < CPU_SETSIZE && w->ncpu < (int)SPIRE_TRAIN_SLICES_MAX; c++)
+            if (CPU_ISSET(c, &set)) w->cpu[w->ncpu++] = c;
     for (size_t s = 0; s < S; s++) {
         size_t n = w->lo[s + 1] - w->lo[s];
         w->wt[s] = (float)((double)n / (double)B);
@@ -258,23 +252,79 @@ static int reduce_update(spire_trainer *tr, float *param, float *grad, float *am
     return bad;
 }
 
-/* Book a step of dt seconds into the running probe window (slice_ws). */
-static void probe_account(slice_ws *w, double dt, size_t k)
+void spire_pick_init(spire_pick *p)
 {
-    if (w->phase == PROBE_ONE) {
-        w->t_one += dt;
-        if (--w->left == 0) { w->phase = PROBE_ALL; w->left = PROBE_W; w->t_all = 0; w->n_all = 0; }
+    memset(p, 0, sizeof *p);
+    p->cold = 1;
+    p->gap[0] = SPIRE_PICK_RETRY;
+    p->gap[1] = SPIRE_PICK_GAP;
+}
+
+int spire_pick_workers(spire_pick *p, size_t k)
+{
+    if (!p->trial && p->est[p->all] > 0 && k >= p->next) {
+        p->all = !p->all;
+        p->trial = 1;
+        p->n = 0;
+    }
+    return p->all;
+}
+
+/* The running choice becomes c; its next trial gap[c] steps after step k.
+ * fresh: a new choice (a trial won, or a stall): both gaps start over. */
+static void pick_settle(spire_pick *p, int c, size_t k, int fresh)
+{
+    if (fresh) { p->gap[0] = SPIRE_PICK_RETRY; p->gap[1] = SPIRE_PICK_GAP; }
+    p->all = c;
+    p->trial = 0;
+    p->n = 0;
+    p->next = k + p->gap[c];
+}
+
+void spire_pick_book(spire_pick *p, size_t k, double dt)
+{
+    if (p->cold) { p->cold = 0; return; }
+    p->t[p->n++ % SPIRE_PICK_W] = dt;
+    size_t w = p->n < SPIRE_PICK_W ? p->n : SPIRE_PICK_W;
+    double sum = 0;
+    for (size_t i = 0; i < w; i++) sum += p->t[i];
+    int c = p->all;
+    if (p->trial) {
+        double other = p->est[!c];
+        if (w < SPIRE_PICK_W && sum <= SPIRE_PICK_W * other) return;   /* the trial goes on */
+        if (w == SPIRE_PICK_W) p->est[c] = sum / SPIRE_PICK_W;
+        if (w == SPIRE_PICK_W && p->est[c] < other) {
+            pick_settle(p, c, k, 1);
+        } else {   /* lost (or cut short): the running choice stands, tried again twice as late */
+            p->gap[!c] = 2 * p->gap[!c] < SPIRE_PICK_GAP_MAX ? 2 * p->gap[!c] : SPIRE_PICK_GAP_MAX;
+            pick_settle(p, !c, k, 0);
+        }
         return;
     }
-    w->t_all += dt;
-    w->n_all++;
-    if (--w->left > 0 && w->t_all <= w->t_one) return;
-    int pick = w->t_all / (double)w->n_all < w->t_one / PROBE_W ? 0 : 1;
-    w->gap = pick == w->choice ? (w->gap * 2 < PROBE_GAP_MAX ? w->gap * 2 : PROBE_GAP_MAX) : PROBE_GAP0;
-    w->choice = pick;
-    w->next = k + w->gap;
-    w->phase = 0;
+    if (w < SPIRE_PICK_W) return;
+    p->est[c] = sum / SPIRE_PICK_W;
+    if (c && p->est[0] > 0 && p->est[1] > p->est[0]) pick_settle(p, 0, k, 1);   /* all workers stall */
 }
+
+/* Workers of an all-worker step are bound to distinct CPUs of the
+ * process's set (w->cpu) for the step, their own sets restored after it.
+ * Unbound, Linux may wake the second worker on the first one's CPU (the
+ * other one busy, e.g. with OpenBLAS's spinning server thread, see
+ * spire/train_internal.h), where it waits out a time slice; bound, it runs at
+ * once.  1 if the calling worker was bound (saved holds its set). */
+static int bind_worker(const slice_ws *w, cpu_set_t *saved)
+{
+    int t = omp_get_thread_num();
+    if (t >= w->ncpu) return 0;
+    pthread_t self = pthread_self();
+    if (pthread_getaffinity_np(self, sizeof *saved, saved)) return 0;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(w->cpu[t], &one);
+    return pthread_setaffinity_np(self, sizeof one, &one) == 0;
+}
+
+static void unbind_worker(const cpu_set_t *saved) { pthread_setaffinity_np(pthread_self(), sizeof *saved, saved); }
 
 #define UPDATE_CHUNK 4096u   /* parameters per chunk of the reduction and AdamW */
 
@@ -288,40 +338,51 @@ int spire_trainer_iterate(spire_trainer *tr)
     uint64_t ks = spl_stream_seed(tr->o.seed, SPIRE_STREAM_TRAIN, k);
     int nmax = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nmax > (int)S) nmax = (int)S;
-    if (!tr->adapt) { w->phase = 0; w->choice = 0; }
-    if (nmax > 1 && tr->adapt && w->phase == 0 && k >= w->next) { w->phase = PROBE_ONE; w->left = PROBE_W; w->t_one = 0; }
-    int nt = nmax > 1 && w->phase != PROBE_ONE && (w->phase == PROBE_ALL || w->choice == 0) ? nmax : 1;
+    int timed = nmax > 1 && tr->adapt;
+    int nt = nmax > 1 && (!tr->adapt || spire_pick_workers(&w->pick, k)) ? nmax : 1;
     double t0 = omp_get_wtime();
     tr->workers = nt;
     int blas = spl_blas_threads(1);   /* each worker single-threaded */
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
-    for (size_t s = 0; s < S; s++) w->st[s] = slice_grad(tr, s, ks);
-    int st = GSL_SUCCESS;
-    double loss = 0;
-    for (size_t s = 0; s < S; s++) {
-        if (st == GSL_SUCCESS) st = w->st[s];
-        if (w->st[s] == GSL_SUCCESS)
-            loss += (double)(w->lo[s + 1] - w->lo[s]) / (double)tr->o.batch * w->loss[s];
-    }
-    tr->lr = spire_train_lr(&tr->o, k);
-    tr->loss = loss;
-    if (st == GSL_SUCCESS && !isfinite(loss)) st = GSL_EDOM;
-    if (st != GSL_SUCCESS)   /* no update: the slices' gradients back to zero */
-        for (size_t s = 0; s < S; s++) spire_model_zero_grad(w->view[s]);
-    if (st == GSL_SUCCESS) {
-        a->step++;
-        size_t np = m->n_params, nc = (np + UPDATE_CHUNK - 1) / UPDATE_CHUNK;
-        int bad = 0;
-#pragma omp parallel for num_threads(nt) schedule(static) reduction(|:bad) if (nt > 1)
-        for (size_t c = 0; c < nc; c++) {
-            size_t lo = c * UPDATE_CHUNK, hi = lo + UPDATE_CHUNK < np ? lo + UPDATE_CHUNK : np;
-            bad |= reduce_update(tr, m->params, m->grads, a->m, a->v, lo, hi, 0);
+    int st = GSL_SUCCESS, bad = 0;
+    /* one team for the whole step: slices, then (after the loss) the update */
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        cpu_set_t saved;
+        int bound = nt > 1 && bind_worker(w, &saved);
+#pragma omp for schedule(dynamic, 1)
+        for (size_t s = 0; s < S; s++) w->st[s] = slice_grad(tr, s, ks);
+#pragma omp single
+        {
+            double loss = 0;
+            for (size_t s = 0; s < S; s++) {
+                if (st == GSL_SUCCESS) st = w->st[s];
+                if (w->st[s] == GSL_SUCCESS)
+                    loss += (double)(w->lo[s + 1] - w->lo[s]) / (double)tr->o.batch * w->loss[s];
+            }
+            tr->lr = spire_train_lr(&tr->o, k);
+            tr->loss = loss;
+            if (st == GSL_SUCCESS && !isfinite(loss)) st = GSL_EDOM;
+            if (st != GSL_SUCCESS)   /* no update: the slices' gradients back to zero */
+                for (size_t s = 0; s < S; s++) spire_model_zero_grad(w->view[s]);
+            else
+                a->step++;
         }
+        if (st == GSL_SUCCESS) {   /* the same for every thread: read after single's barrier */
+            size_t np = m->n_params, nc = (np + UPDATE_CHUNK - 1) / UPDATE_CHUNK;
+#pragma omp for schedule(static) reduction(|:bad)
+            for (size_t c = 0; c < nc; c++) {
+                size_t lo = c * UPDATE_CHUNK, hi = lo + UPDATE_CHUNK < np ? lo + UPDATE_CHUNK : np;
+                bad |= reduce_update(tr, m->params, m->grads, a->m, a->v, lo, hi, 0);
+            }
+        }
+        if (bound) unbind_worker(&saved);
+    }
+    if (st == GSL_SUCCESS) {
         bad |= reduce_update(tr, m->embed, m->gembed, a->me, a->ve, 0, m->n_embed, 1);
         tr->step = k;
         if (bad) st = GSL_EOVRFLW;
     }
     spl_blas_threads(blas);
-    if (nmax > 1 && tr->adapt && w->phase) probe_account(w, omp_get_wtime() - t0, k);
+    if (timed) spire_pick_book(&w->pick, k, omp_get_wtime() - t0);
     return st;
 }
