@@ -4,8 +4,13 @@ bench/spire_vs_torch.sh: the same score network (bench/reference/spire_torch.py'
 ScoreNet: Linear/SiLU MLP on [x_t, sinusoidal temb(t) + e]), the same DDPM
 eps-MSE loss with t uniform over a linear schedule (T = 1000), the same AdamW,
 the same batch size, trained on rows of a CSV file (header row, one sample per
-row).  Prints one CSV row: steps,seconds,steps_per_second,loss_mean_last100,peak_rss_mib
-and, with --log FILE, the per-step loss as step,loss.
+row).  Prints one CSV row:
+  steps,seconds,steps_per_second,loss_mean_last100,peak_rss_mib,steps_per_second_after10
+and, with --log FILE, the per-step loss as step,loss.  The clock covers every
+step from the first, as `spirelab train`'s does (each side pays its own cold
+start; --untimed N runs N steps before it starts, default 0);
+steps_per_second_after10 is the rate of the timed steps 11.. (PyTorch's
+steady rate, for information: the C side has no such figure).
 
 Run with Debian's /usr/bin/python3 (python3-torch).
 """
@@ -34,6 +39,7 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--untimed", type=int, default=0)
     ap.add_argument("--log")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -66,12 +72,17 @@ def main():
         opt.step()
         return loss.item()
 
-    for _ in range(10):  # warm-up, not timed, not counted
+    for _ in range(a.untimed):  # not timed, not counted
         step()
     t0 = time.perf_counter()
-    for _ in range(a.steps):
+    t10 = t0
+    for k in range(a.steps):
         losses.append(step())
-    secs = time.perf_counter() - t0
+        if k == 9:
+            t10 = time.perf_counter()
+    t1 = time.perf_counter()
+    secs = t1 - t0
+    after10 = (a.steps - 10) / (t1 - t10) if a.steps > 10 else float("nan")
     if a.log:
         with open(a.log, "w") as f:
             f.write("step,loss\n")
@@ -79,8 +90,8 @@ def main():
                 f.write(f"{k},{l:.9g}\n")
     tail = losses[-100:]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print("steps,seconds,steps_per_second,loss_mean_last100,peak_rss_mib")
-    print(f"{a.steps},{secs:.3f},{a.steps / secs:.1f},{sum(tail) / len(tail):.6g},{rss:.1f}")
+    print("steps,seconds,steps_per_second,loss_mean_last100,peak_rss_mib,steps_per_second_after10")
+    print(f"{a.steps},{secs:.3f},{a.steps / secs:.1f},{sum(tail) / len(tail):.6g},{rss:.1f},{after10:.1f}")
 
 
 if __name__ == "__main__":

@@ -265,6 +265,7 @@ int spire_pick_workers(spire_pick *p, size_t k)
     if (!p->trial && p->est[p->all] > 0 && k >= p->next) {
         p->all = !p->all;
         p->trial = 1;
+        p->cold = 1;   /* a switch's first step (team start, migration, cold caches) */
         p->n = 0;
     }
     return p->all;
@@ -295,9 +296,9 @@ void spire_pick_book(spire_pick *p, size_t k, double dt)
         if (w == SPIRE_PICK_W) p->est[c] = sum / SPIRE_PICK_W;
         if (w == SPIRE_PICK_W && p->est[c] < other) {
             pick_settle(p, c, k, 1);
-        } else {   /* lost (or cut short): the running choice stands, tried again twice as late */
-            p->gap[!c] = 2 * p->gap[!c] < SPIRE_PICK_GAP_MAX ? 2 * p->gap[!c] : SPIRE_PICK_GAP_MAX;
+        } else {   /* lost (or cut short): the running choice stands; the gap after this one doubles */
             pick_settle(p, !c, k, 0);
+            p->gap[!c] = 2 * p->gap[!c] < SPIRE_PICK_GAP_MAX ? 2 * p->gap[!c] : SPIRE_PICK_GAP_MAX;
         }
         return;
     }

@@ -15,10 +15,12 @@
  *    booked;
  *  - every booked step updates the mean of the last SPIRE_PICK_W steps of
  *    the running choice (free measurement);
- *  - a trial runs the other choice for up to SPIRE_PICK_W steps and keeps it
- *    if their mean is lower than the running choice's; it is cut short as
- *    soon as its steps have taken longer than SPIRE_PICK_W steps of the
- *    running choice (one stalled step is enough to lose);
+ *  - a trial runs the other choice for up to 1 + SPIRE_PICK_W steps and
+ *    keeps it if the mean of the last SPIRE_PICK_W is lower than the running
+ *    choice's (the first step after a switch is not booked: the team's
+ *    start, migration and cold caches); it is cut short as soon as its
+ *    booked steps have taken longer than SPIRE_PICK_W steps of the running
+ *    choice (one stalled step is enough to lose);
  *  - on one worker, all of them are tried SPIRE_PICK_RETRY steps after a
  *    lost trial, the gap doubling while trials keep losing (a stall that
  *    passes is retried soon, a busy machine rarely); on all workers, one is

@@ -9,7 +9,11 @@
  *    and 3 workers (and with the trainer choosing them by timing); one slice is exactly spire_train_step on the trainer's
  *    batch; the batch does not depend on the slicing; a step refused for a
  *    non-finite loss leaves nothing behind (the next step equals a fresh
- *    trainer's first). */
+ *    trainer's first);
+ *  - the choice of workers (spire/train_internal.h) on given step times,
+ *    against the schedule its rules give by hand: a stalled first trial is
+ *    retried 16 steps later and won; a stall on all workers goes back to
+ *    one; trials that keep losing are spaced 16, 32, 64, ... steps. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -20,6 +24,7 @@
 #include "ddpm/schedule.h"
 #include "spire/model.h"
 #include "spire/train.h"
+#include "spire/train_internal.h"
 #include "tests/cu_util.h"
 
 enum { N = 300, D = 3, B = 100 };
@@ -222,7 +227,77 @@ static void test_nonfinite_leaves_nothing(void)
     ddpm_schedule_free(s);
 }
 
+/* Drive the choice over steps k0..k1 with step time t_one (one worker) or
+ * t_all (all) ms; *ntrial counts switches to all workers; the last choice. */
+static int pick_run(spire_pick *p, size_t k0, size_t k1, double t_one, double t_all, int *ntrial)
+{
+    int c = 0;
+    for (size_t k = k0; k <= k1; k++) {
+        int prev = p->all;
+        c = spire_pick_workers(p, k);
+        if (c && !prev && ntrial) ++*ntrial;
+        spire_pick_book(p, k, 1e-3 * (c ? t_all : t_one));
+    }
+    return c;
+}
+
+static void test_pick_schedule(void)
+{
+    spire_pick p;
+    spire_pick_init(&p);
+    /* steps 1-9 on one worker (step 1 not booked: 8 booked, est 1 ms) */
+    CU_ASSERT_EQUAL(pick_run(&p, 1, 9, 1.0, 0.5, NULL), 0);
+    CU_ASSERT_DOUBLE_EQUAL(p.est[0], 1e-3, 1e-12);
+    /* step 10: trial of all (not booked); step 11 stalls 16 ms > 8 × 1 ms: lost */
+    CU_ASSERT_EQUAL(spire_pick_workers(&p, 10), 1);
+    spire_pick_book(&p, 10, 16e-3);
+    CU_ASSERT_EQUAL(spire_pick_workers(&p, 11), 1);
+    spire_pick_book(&p, 11, 16e-3);
+    CU_ASSERT_EQUAL(p.all, 0);
+    /* one worker until step 26; the retry at 27 (11 + 16), booked 28-35 at 0.5 ms: won */
+    CU_ASSERT_EQUAL(pick_run(&p, 12, 26, 1.0, 0.5, NULL), 0);
+    CU_ASSERT_EQUAL(pick_run(&p, 27, 34, 1.0, 0.5, NULL), 1);
+    CU_ASSERT_EQUAL(p.trial, 1);
+    CU_ASSERT_EQUAL(pick_run(&p, 35, 35, 1.0, 0.5, NULL), 1);
+    CU_ASSERT_EQUAL(p.trial, 0);
+    CU_ASSERT_DOUBLE_EQUAL(p.est[1], 0.5e-3, 1e-12);
+    /* all workers until the one-worker trial at 35 + 256 */
+    CU_ASSERT_EQUAL(pick_run(&p, 36, 290, 1.0, 0.5, NULL), 1);
+    CU_ASSERT_EQUAL(spire_pick_workers(&p, 291), 0);
+    spire_pick_book(&p, 291, 1e-3);
+    /* the one-worker trial is cut short once its booked steps pass 8 × 0.5 ms (step 296: 5 ms) */
+    CU_ASSERT_EQUAL(pick_run(&p, 292, 295, 1.0, 0.5, NULL), 0);
+    pick_run(&p, 296, 296, 1.0, 0.5, NULL);
+    CU_ASSERT_EQUAL(p.all, 1);
+    CU_ASSERT_EQUAL(p.next, 296 + 256);   /* the gap doubles after this one */
+    CU_ASSERT_EQUAL(p.gap[1], 512);
+    /* a stall on all workers: once 8 steps are booked again, 3 ms steps lift
+     * their mean above 1 ms at the second (6 × 0.5 + 2 × 3 = 9 ms > 8 ms) */
+    CU_ASSERT_EQUAL(pick_run(&p, 297, 304, 1.0, 0.5, NULL), 1);
+    pick_run(&p, 305, 305, 1.0, 3.0, NULL);
+    CU_ASSERT_EQUAL(p.all, 1);
+    pick_run(&p, 306, 306, 1.0, 3.0, NULL);
+    CU_ASSERT_EQUAL(p.all, 0);
+    CU_ASSERT_EQUAL(p.next, 306 + 16);
+}
+
+/* All workers never pay (2 ms against 1 ms): the trials, each lost at its
+ * first booked step, are spaced 16, 32, 64, ... steps (at most 8192). */
+static void test_pick_backoff(void)
+{
+    spire_pick p;
+    spire_pick_init(&p);
+    int ntrial = 0;
+    CU_ASSERT_EQUAL(pick_run(&p, 1, 20000, 1.0, 20.0, &ntrial), 0);
+    /* trial j starts at t_j, is lost at t_j + 1, the next starts gap_j later
+     * (16, 32, ..., 8192): 10, 27, 60, 125, 254, 511, 1024, 2049, 4098, 8195, 16388 */
+    CU_ASSERT_EQUAL(ntrial, 11);
+    CU_ASSERT_EQUAL(p.gap[0], SPIRE_PICK_GAP_MAX);
+}
+
 CU_TestInfo cu_spire_split_tests[] = {
+    { "pick_schedule", test_pick_schedule },
+    { "pick_backoff", test_pick_backoff },
     { "gradient_equal_slices", test_gradient_equal_slices },
     { "gradient_unequal_slices", test_gradient_unequal_slices },
     { "threads_identical", test_threads_identical },
