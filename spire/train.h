@@ -22,10 +22,12 @@
  * same batch) only by float rounding (the order of the sums over rows).
  * Workspaces are allocated once, with the trainer.  Two workers pay only
  * when the second core is free, so omp_get_max_threads() is an upper bound:
- * the trainer times a few steps with one worker and with all of them now and
- * then (every 256 steps, the gap doubling up to 8192 while the choice
- * stands) and runs with the faster — a choice of speed only, which the
- * result does not depend on.
+ * the trainer starts on one worker, times its steps, tries all of them now
+ * and then and runs with the faster (spire/train_internal.h: a lost try is
+ * repeated 16 steps later, the gap doubling; on a stall it goes back to one
+ * worker) — a choice of speed only, which the result does not depend on.
+ * The workers of an all-worker step are bound to distinct CPUs of the
+ * process for that step (their own CPU sets restored after it).
  *
  * GSL-style driver, the caller owns the loop (and so can log every step):
  *     spire_trainer *tr = spire_trainer_alloc(m, sched, data, n, &opts, NULL);
@@ -111,7 +113,7 @@ typedef struct {
     float *xt, *t, *eps;
     size_t slices;                  /* S, fixed at allocation */
     int adapt;                      /* 1 (set by alloc): 1 or all workers, whichever is
-                                       faster (see above); 0: always all */
+                                       faster (see above); 0: always all (benchmarks) */
     int workers;                    /* workers of the last step */
     void *ws;                       /* per-slice workspaces (internal) */
 } spire_trainer;
