@@ -2,13 +2,15 @@
  * step (spire/train.c); not installed, for the library and its tests only.
  *
  * A choice of speed only: the trained network never depends on it.  Two
- * workers pay only while the second core is free for them.  It is not, on a
- * machine shared with other processes, and it is not in the first ~0.1 s of
- * a process or after a multi-threaded OpenBLAS call either: OpenBLAS's own
- * server threads (pthread build) busy-wait with sched_yield for 2^28 cycles
- * after they are started or after their last job, and a second worker on
- * the same core then waits a whole time slice (16 ms steps instead of 0.6 ms,
- * docs/benchmarks.md "the trainer's two workers in a 200-step run").
+ * workers pay only while the second core is free for them.  It is not on a
+ * machine shared with other processes, and it was not in the first ~0.1 s of
+ * a process or after a multi-threaded OpenBLAS call either: OpenBLAS's
+ * server threads (pthread build) busy-wait with sched_yield for 2^28 TSC
+ * cycles after they start or finish a job, Linux then woke the second worker
+ * on the first one's CPU, and a step took a time slice (16 ms instead of
+ * 0.6 ms, docs/benchmarks.md "the trainer's two workers in a 200-step run").
+ * spire/train.c binds the workers of an all-worker step to distinct CPUs,
+ * which removes that stall; the timing below protects against the others.
  *
  * So the step times are booked, and the choice follows them:
  *  - a trainer starts on one worker; its first step (cold memory) is not
