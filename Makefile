@@ -143,7 +143,8 @@ CHECK_RANDOM ?= C4 C5 C6 C7 C9 C10 C11 C13
 # the federated verdicts E1-E5: CHECK_EXP_REPS whole 10-seed experiments per preset
 # (disjoint seeds; tests/studies/exp_seeds.sh), each with --mutant: the true
 # model's verdicts (null study) and the wrong models' (power study) of one run
-# (20 repetitions: gmm2 ~10 min, gmmK ~13 min, digits ~35 min on 2 shared cores)
+# (20 repetitions: gmm2 ~10 min, gmmK ~16 min, digits ~35 min on 2 cores; FIRST=201 in the
+# environment moves the seeds to 201-400, as docs/claims.md's newest study)
 CHECK_EXP_PRESETS ?= gmm2 gmmK digits
 CHECK_EXP_REPS    ?= 20
 check-seeds: $(BUILD)/spirelab
