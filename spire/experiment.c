@@ -262,7 +262,9 @@ typedef struct {
     uint64_t seed;
     int *known;
     spire_model *base[2];        /* pre-trained: SPIRE's, FedAvg's */
-    spire_model *early;          /* opts.mutant: SPIRE after the share opts.mutant_early of its rounds (E1's wrong model); NULL else */
+    spire_model *early;          /* opts.mutant: SPIRE after the share opts.mutant_early of its rounds (E1's wrong model;
+                                    not base[0] even at share 1: base[0] later receives the new clients' adapted
+                                    embeddings, the snapshot keeps their untrained ones); NULL else */
     spire_model *shared, *W;
     spire_fed_eval_opts eo;
     float *xg;                   /* (n_gen, D) */

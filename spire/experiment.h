@@ -54,7 +54,9 @@
  *       same pre-training after the share mutant_early of its rounds
  *       (rounded up, at least 1): the final one on the mixtures; a quarter
  *       of the rounds on the digits, where the embedding alone hardly moves
- *       the KID (docs/claims.md);
+ *       the KID (docs/claims.md).  A pre-training snapshot: where the
+ *       farthest client is a new one, its embedding is the untrained initial
+ *       one (not SPIRE-adapted);
  *   E2: SPIRE's KID (and feature KID) on the new clients, the same way (the
  *       embeddings: pre-trained and SPIRE-adapted);
  *   E3: SPIRE's forgetting replaced by full fine-tuning's of the same seed

@@ -281,7 +281,7 @@ static void test_pick_schedule(void)
     CU_ASSERT_EQUAL(p.next, 306 + 16);
 }
 
-/* All workers never pay (2 ms against 1 ms): the trials, each lost at its
+/* All workers never pay (20 ms against 1 ms): the trials, each lost at its
  * first booked step, are spaced 16, 32, 64, ... steps (at most 8192). */
 static void test_pick_backoff(void)
 {
