@@ -68,7 +68,8 @@
  * Under each the claim is false: E3 and E4 by construction, E1, E2 and E5
  * by the margins measured in docs/claims.md.
  *
- * Statistics over seeds: spire_exp_ci_t (mean and t-interval).  Tables at
+ * Statistics over seeds: spire_exp_ci_t (mean and t-interval; E2, E3, E5),
+ * spire_exp_signed_rank_ci (E1), spire_exp_sign_ci (E4).  Tables at
  * 95%; the verdicts use 98% intervals (1% per side) so that a false
  * NOT REPRODUCED has probability ≤ 1% when the claim holds (Bonferroni over
  * the comparisons a claim makes; each claim's text states its null model).
@@ -138,6 +139,18 @@ int spire_exp_ci_t(const double *x, size_t n, double level, spire_exp_ci *ci);
  * hi = 1 for k = n; gsl_cdf_beta_Pinv): the sign test of E4.  n = 0: NaN.
  * GSL_EINVAL for NULL, GSL_EDOM for k > n or level ∉ (0, 1). */
 int spire_exp_sign_ci(size_t k, size_t n, double level, spire_exp_ci *ci);
+
+/* The Hodges-Lehmann estimate and the exact two-sided `level` Wilcoxon
+ * signed-rank interval of the centre of the finite values of x (n; k of
+ * them): with A the k(k+1)/2 Walsh averages (x_i + x_j)/2, i <= j, sorted,
+ * mean = their median (the pseudo-median), [lo, hi] = [A_(c+1), A_(N-c)],
+ * c the largest w with P(W+ <= w) <= (1 - level)/2 under the signed-rank
+ * null law (computed exactly).  Covers the centre of a continuous
+ * distribution symmetric about it with probability >= level, whatever its
+ * tails (E1).  k too small for the level (k < 7 at 98%): lo = -inf,
+ * hi = +inf; k = 0: all NaN.  GSL_EINVAL for NULL, GSL_EDOM for
+ * level not in (0, 1), GSL_ENOMEM. */
+int spire_exp_signed_rank_ci(const double *x, size_t n, double level, spire_exp_ci *ci);
 
 typedef struct {
     const char *id;              /* "E1".."E5" */

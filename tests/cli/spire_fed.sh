@@ -74,6 +74,9 @@ grep -q 'WRONG MODELS (--mutant), not results' "$tmp/expm/table.md" && ok || bad
 [ "$(grep -c 'WRONG MODEL (--mutant, not a result) E[1-5]' "$tmp/err")" -eq 5 ] && ok || bad "stderr with --mutant: five labelled wrong-model lines"
 grep -q 'E3 NOT REPRODUCED' "$tmp/err" && ok || bad "--mutant: E3's wrong model (SPIRE forgets as full fine-tuning) must be NOT REPRODUCED"
 [ ! -e "$tmp/exp/claims_true.csv" ] && ok || bad "claims_true.csv written without --mutant"
+[ ! -e "$tmp/exp/mutant_seeds.csv" ] && ok || bad "mutant_seeds.csv written without --mutant"
+[ "$(head -1 "$tmp/expm/mutant_seeds.csv" 2>/dev/null)" = "seed,kid_pre,kid_new,fkid_new,probe_r" ] && ok \
+  || bad "spire experiment --mutant: mutant_seeds.csv missing or without its header"
 
 # --- digits, quick: the classifier's feature KID and label TV, the digits tiles
 if "$BIN" spire experiment --preset digits --quick --out "$tmp/expd" >"$tmp/expd.out" 2>"$tmp/err"; then ok; else bad "spire experiment --preset digits --quick: $(cat "$tmp/err")"; fi
