@@ -793,7 +793,7 @@ static const char *CLAIM_TEXT[SPIRE_EXP_NCLAIMS] = {
  * false; the margins measured over repeated experiments are in docs/claims.md. */
 static const char *MUTANT_TEXT[SPIRE_EXP_NCLAIMS] = {
     "WRONG MODEL (--mutant), not a result. E1 with each pre-training client generated from the embedding of the "
-    "client whose true weights (digits: label shares) are farthest from its own in total variation (same "
+    "pre-training client whose true weights (digits: label shares) are farthest from its own in total variation (same "
     "evaluation streams): a SPIRE that generates the most different client's data, worse than FedAvg's pooled "
     "model on gmm2 and gmmK; on the digits, where the embedding hardly moves the KID, by SPIRE's backbone after "
     "a quarter of the pre-training rounds (--mutant-early). Expected: NOT REPRODUCED.",

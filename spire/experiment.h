@@ -48,15 +48,16 @@
  * a seed is the mean over k (the expectation over a uniformly random other
  * client).  Used by E2 and E5:
  *   E1 (not the shifts): SPIRE's KID on the pre-training clients, client c
- *       generated from the embedding of the client farthest from c (total
- *       variation of the true weights or label shares; ties: smallest
- *       index), same evaluation streams as the true KID, by the SPIRE of the
- *       same pre-training after the share mutant_early of its rounds
- *       (rounded up, at least 1): the final one on the mixtures; a quarter
- *       of the rounds on the digits, where the embedding alone hardly moves
- *       the KID (docs/claims.md).  A pre-training snapshot: where the
- *       farthest client is a new one, its embedding is the untrained initial
- *       one (not SPIRE-adapted);
+ *       generated from the embedding of the pre-training client farthest
+ *       from c (total variation of the true weights or label shares; ties:
+ *       smallest index), same evaluation streams as the true KID, by the
+ *       SPIRE of the same pre-training after the share mutant_early of its
+ *       rounds (rounded up, at least 1): the final one on the mixtures; a
+ *       quarter of the rounds on the digits, where the embedding alone
+ *       hardly moves the KID (docs/claims.md).  Pre-training clients only:
+ *       in this snapshot a new client's embedding is its untrained initial
+ *       one, which generates near the pooled mixture (FedAvg's model), and
+ *       the wrong model then escaped (docs/claims.md);
  *   E2: SPIRE's KID (and feature KID) on the new clients, the same way (the
  *       embeddings: pre-trained and SPIRE-adapted);
  *   E3: SPIRE's forgetting replaced by full fine-tuning's of the same seed
