@@ -740,6 +740,9 @@ static int exact_null_mu(void) { spire_fed_exact e = F.ex; e.mu = NULL; return s
     X(GSL_EDOM, spire_exp_ci_t(F.x, 2, 1.0, &(spire_exp_ci){ 0 }))                                 \
     X(GSL_EINVAL, spire_exp_sign_ci(1, 2, 0.95, NULL))                                             \
     X(GSL_EDOM, spire_exp_sign_ci(3, 2, 0.95, &(spire_exp_ci){ 0 }))                               \
+    X(GSL_EINVAL, spire_exp_signed_rank_ci(NULL, 7, 0.98, &(spire_exp_ci){ 0 }))                   \
+    X(GSL_EINVAL, spire_exp_signed_rank_ci(F.x, 2, 0.98, NULL))                                    \
+    X(GSL_EDOM, spire_exp_signed_rank_ci(F.x, 2, 0.0, &(spire_exp_ci){ 0 }))                       \
     X(GSL_EINVAL, (strcmp(spire_exp_verdict(NAN, NAN, 0), "UNDECIDED") ? GSL_SUCCESS : GSL_EINVAL)) \
     X(GSL_EINVAL, spire_exp_run(NULL, &(spire_exp_result *){ NULL }, NULL, 0))                     \
     X(GSL_EDOM, exp_run_seeds0())                                                                  \
