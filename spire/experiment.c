@@ -315,9 +315,10 @@ typedef struct {
     uint64_t seed;
     int *known;
     spire_model *base[2];        /* pre-trained: SPIRE's, FedAvg's */
-    spire_model *early;          /* opts.mutant: SPIRE after the share opts.mutant_early of its rounds (E1's wrong model;
-                                    not base[0] even at share 1: base[0] later receives the new clients' adapted
-                                    embeddings, the snapshot keeps their untrained ones); NULL else */
+    spire_model *early;          /* opts.mutant with a share opts.mutant_early of the rounds that ends before the
+                                    last round: SPIRE after it (E1's wrong model); NULL else (then base[0]: E1's
+                                    wrong model reads only the backbone and the pre-training clients' embeddings,
+                                    which the new clients' adaptation leaves as they were) */
     spire_model *shared, *W;
     spire_fed_eval_opts eo;
     float *xg;                   /* (n_gen, D) */
@@ -493,15 +494,15 @@ static int probe(const seed_ws *w, const float *E, size_t q, double *tr, double 
  * embedding of σ_k(c): KID and feature KID of the new clients, the probe
  * from the deranged embeddings; per seed the means over k (the probe: tanh
  * of the mean atanh r).  E1: the KID of the pre-training clients, each
- * generated from the embedding of the client farthest from it (true weights,
- * TV), by ws->early (the pre-training after the share opts.mutant_early of
- * its rounds).  Works in ws->W and ws->shared; the base models are
- * untouched. */
+ * generated from the embedding of the pre-training client farthest from it
+ * (true weights, TV), by ws->early (the pre-training after the share
+ * opts.mutant_early of its rounds; base[0] when that is all of them).  Works
+ * in ws->W and ws->shared; the base models are untouched. */
 static int run_mutant(seed_ws *w, spire_exp_result *r, size_t si)
 {
     const spire_fed_data *d = w->d;
     size_t C = d->C, q = r->probe_q, *ord = r->mut_order + si * C;
-    spire_model *B = w->base[0], *W = w->W, *E = w->early, *WE = w->shared;
+    spire_model *B = w->base[0], *W = w->W, *E = w->early ? w->early : B, *WE = w->shared;
     size_t ee = B->ee;
     gsl_rng *rng = spl_rng_alloc(w->seed, SPIRE_EXP_STREAM_MUTANT, 0);
     double *kc = nans(C), *tc = nans(C), *fc = nans(C), *tr = nans(C * q), *pr = nans(C * q), rk, lo, kpre;
@@ -520,6 +521,7 @@ static int run_mutant(seed_ws *w, spire_exp_result *r, size_t si)
      * mixture, FedAvg's model (a wrong model that escaped in 2026-11-29's
      * study when the extreme clients were the new ones) */
     for (size_t c = 0; !st && c < C; c++) {
+        if (!w->known[c]) continue;   /* not evaluated */
         size_t far = c;
         double best = -1;
         for (size_t c2 = 0; c2 < C; c2++) {
@@ -576,11 +578,12 @@ static int run_seed(const spire_exp_opts *o, const ddpm_schedule *sch, size_t si
     float **xsub = calloc(C, sizeof *xsub);
     size_t *nsub = calloc(C, sizeof *nsub);
     for (int b = 0; b < 2; b++) w.base[b] = spire_model_alloc(&o->cfg, NULL);
-    if (o->mutant) w.early = spire_model_alloc(&o->cfg, NULL);
+    int need_early = o->mutant && early_round(o->mutant_early, o->fed.rounds) < o->fed.rounds;
+    if (need_early) w.early = spire_model_alloc(&o->cfg, NULL);
     w.shared = spire_model_alloc(&o->cfg, NULL);
     w.W = spire_model_alloc(&o->cfg, NULL);
     st = (w.known && kpre && kc && tc && fc && w.xg && w.wi && xsub && nsub && w.base[0] && w.base[1] &&
-          w.shared && w.W && (w.early || !o->mutant)) ? GSL_SUCCESS : GSL_ENOMEM;
+          w.shared && w.W && (w.early || !need_early)) ? GSL_SUCCESS : GSL_ENOMEM;
     if (!st && (d->C != o->cfg.C || d->D != o->cfg.D))
         st = spl_errf(GSL_EINVAL, err, errlen, "the network's C, D (%zu, %zu) do not fit the data (%zu, %zu)",
                       o->cfg.C, o->cfg.D, d->C, d->D);
@@ -898,18 +901,16 @@ static int claims_core(spire_exp_result *r, const double *thr, int wrong)
     for (size_t s = 0; s < S; s++) if (isfinite(kp[s * NM + SPIRE_FED_M_ASIS])) { fm += kp[s * NM + SPIRE_FED_M_ASIS]; nf++; }
     fm = nf ? fm / (double)nf : NAN;
     for (size_t s = 0; s < S; s++) d[s] = (kp[s * NM + SPIRE_FED_M_ASIS] - kp[s * NM]) / fm;
-    {   /* decided by the signed-rank interval (robust to a heavy-tailed seed); the mean shown beside */
-        spire_exp_ci hl;
-        int st = spire_exp_signed_rank_ci(d, S, 0.98, &hl);
-        if (st) { free(d); free(v); free(kp); free(kn); free(fk); free(fg); return st; }
-        spire_exp_ci_t(d, S, 0.98, &ci);
-        set_claim(&out[0], 0, hl.mean, hl.lo, hl.hi, thr[0]);
-        snprintf(out[0].detail, sizeof out[0].detail,
-                 "%zu seeds: pre-training clients' KID SPIRE %.4g, FedAvg %.4g (means); relative advantage: "
-                 "pseudo-median %.3g [%.3g, %.3g] (98%%, Wilcoxon signed-rank%s), mean %.3g [%.3g, %.3g] (98%% t)",
-                 S, spk.mean, r->ci_kid_pre[SPIRE_FED_M_ASIS].mean, hl.mean, hl.lo, hl.hi,
-                 isfinite(hl.lo) ? "" : ": needs >= 7 seeds", ci.mean, ci.lo, ci.hi);
-    }
+    /* decided by the signed-rank interval (robust to a heavy-tailed seed); the mean shown beside */
+    spire_exp_ci hl;
+    int st = spire_exp_signed_rank_ci(d, S, 0.98, &hl);   /* only GSL_ENOMEM (NaN bounds): returned at the end */
+    spire_exp_ci_t(d, S, 0.98, &ci);
+    set_claim(&out[0], 0, hl.mean, hl.lo, hl.hi, thr[0]);
+    snprintf(out[0].detail, sizeof out[0].detail,
+             "%zu seeds: pre-training clients' KID SPIRE %.4g, FedAvg %.4g (means); relative advantage: "
+             "pseudo-median %.3g [%.3g, %.3g] (98%%, Wilcoxon signed-rank%s), mean %.3g [%.3g, %.3g] (98%% t)",
+             S, spk.mean, r->ci_kid_pre[SPIRE_FED_M_ASIS].mean, hl.mean, hl.lo, hl.hi,
+             isinf(hl.lo) ? ": needs >= 7 seeds" : "", ci.mean, ci.lo, ci.hi);
     /* E2: feature KID for digits when present */
     int feat = 0;
     for (size_t s = 0; s < S; s++) feat |= isfinite(fk[s * NM]);
@@ -1025,7 +1026,7 @@ static int claims_core(spire_exp_result *r, const double *thr, int wrong)
         out[i].claim = MUTANT_TEXT[i];
     }
     free(d); free(v); free(kp); free(kn); free(fk); free(fg);
-    return GSL_SUCCESS;
+    return st;
 }
 
 int spire_exp_claims(spire_exp_result *r, const double *thresholds)

@@ -31,7 +31,7 @@ set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 SPIRELAB PRESET REPS OUTDIR [experiment flags...]" >&2; exit 2; }
 BIN=$1; P=$2; REPS=$3; OUT=$4; shift 4
 FIRST=${FIRST:-1}
-case $FIRST in ''|*[!0-9]*) echo "exp_seeds: FIRST must be a positive integer, got '$FIRST'" >&2; exit 2;; esac
+case $FIRST in ''|*[!0-9]*|0*) echo "exp_seeds: FIRST must be a positive integer, got '$FIRST'" >&2; exit 2;; esac
 MUT=0
 for a in "$@"; do [ "$a" = --mutant ] && MUT=1; done
 mkdir -p "$OUT"
